@@ -1,0 +1,40 @@
+//! The TypeScript declarations of every type the UI sees, rendered into one file
+//! (`ui/src/lib/bindings.ts`). A test keeps the committed file equal to this output.
+
+use ts_rs::{Config, TS};
+
+use crate::error::UiError;
+use crate::pipeline::{
+    Approval, ChangeWindow, Environment, Freeze, Gate, GithubRepository, Pipeline, Principals,
+    PromotionMethod, ShownValue, Trigger, Weekday,
+};
+
+pub const HEADER: &str = "// This file is generated from Rust by `make bindings`. Do not edit.\n";
+
+/// The whole bindings file. Types are declared in dependency-free order; TypeScript does not
+/// care about order for type aliases, so the order is for the reader.
+pub fn typescript() -> String {
+    let cfg = Config::default();
+    let decls = [
+        Pipeline::decl(&cfg),
+        GithubRepository::decl(&cfg),
+        Environment::decl(&cfg),
+        ShownValue::decl(&cfg),
+        Trigger::decl(&cfg),
+        Gate::decl(&cfg),
+        PromotionMethod::decl(&cfg),
+        Approval::decl(&cfg),
+        Principals::decl(&cfg),
+        ChangeWindow::decl(&cfg),
+        Weekday::decl(&cfg),
+        Freeze::decl(&cfg),
+        UiError::decl(&cfg),
+    ];
+    let mut out = String::from(HEADER);
+    for decl in decls {
+        out.push_str("export ");
+        out.push_str(&decl);
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,358 @@
+use std::path::{Path, PathBuf};
+
+use super::*;
+use crate::pipeline::{PromotionMethod, Trigger};
+
+const BASE: &str = "\
+app: demo
+github:
+  repository: acme/demo
+chart:
+  show:
+    - { label: Host, key: ingress.host }
+environments:
+  - name: dev
+    kubeContext: one
+    namespace: dev
+    release: demo-dev
+    valuesFile: values-dev.yaml
+    deploy: { on: pull-request }
+  - name: staging
+    kubeContext: one
+    namespace: staging
+    release: demo-staging
+    valuesFile: values-staging.yaml
+    deploy: { on: merge, branch: main }
+  - name: production
+    kubeContext: one
+    namespace: production
+    release: demo-prod
+    valuesFile: values-prod.yaml
+    deploy: { on: promotion, from: staging }
+    gate:
+      method: kubernetes
+      approval:
+        reviewers:
+          users: [alice]
+      soak: 2h
+";
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    pipeline: PathBuf,
+}
+
+/// Writes `pipeline` beside three small values files.
+fn fixture(pipeline: &str) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    for (env, replicas) in [("dev", 1), ("staging", 2), ("prod", 3)] {
+        std::fs::write(
+            dir.path().join(format!("values-{env}.yaml")),
+            format!("replicaCount: {replicas}\ningress:\n  host: {env}.demo.local\n"),
+        )
+        .unwrap();
+    }
+    let path = dir.path().join("pipeline.yaml");
+    std::fs::write(&path, pipeline).unwrap();
+    Fixture {
+        _dir: dir,
+        pipeline: path,
+    }
+}
+
+fn edited(from: &str, to: &str) -> String {
+    assert!(BASE.contains(from), "fixture edit `{from}` does not apply");
+    BASE.replacen(from, to, 1)
+}
+
+/// 1-based line of the first line of `text` containing `needle`.
+fn line_of(text: &str, needle: &str) -> u64 {
+    let index = text
+        .lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("`{needle}` not in fixture"));
+    index as u64 + 1
+}
+
+fn only_diagnostic(pipeline: &str) -> (Diagnostic, PathBuf) {
+    let f = fixture(pipeline);
+    let err = load_pipeline(&f.pipeline).expect_err("pipeline should be rejected");
+    let PipelineError::Invalid { diagnostics } = err else {
+        panic!("expected diagnostics, got {err}");
+    };
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+    (diagnostics[0].clone(), f.pipeline.clone())
+}
+
+fn assert_diag(d: &Diagnostic, file: &Path, line: u64, hint_contains: &str) {
+    assert_eq!(d.file, file);
+    assert_eq!(d.line, line, "{d}");
+    assert!(d.column > 0, "{d}");
+    assert!(
+        d.hint.contains(hint_contains),
+        "hint `{}` lacks `{hint_contains}`",
+        d.hint
+    );
+}
+
+#[test]
+fn base_fixture_is_valid() {
+    let f = fixture(BASE);
+    let p = load_pipeline(&f.pipeline).unwrap();
+    assert_eq!(p.environments.len(), 3);
+    assert_eq!(p.environments[2].replicas, Some(3));
+    assert_eq!(
+        p.environments[2].shown_values[0].value.as_deref(),
+        Some("prod.demo.local")
+    );
+}
+
+#[test]
+fn unknown_key_suggests_the_nearest_known_key() {
+    let text = edited("    namespace: staging\n", "    namspace: staging\n");
+    let (d, file) = only_diagnostic(&text);
+    assert_diag(
+        &d,
+        &file,
+        line_of(&text, "namspace"),
+        "Did you mean `namespace`?",
+    );
+    assert!(d.message.contains("namspace"), "{d}");
+}
+
+#[test]
+fn unknown_key_in_a_gate_suggests_the_gate_key() {
+    let text = edited("      soak: 2h\n", "      soakTime: 2h\n");
+    let (d, file) = only_diagnostic(&text);
+    assert_diag(&d, &file, line_of(&text, "soakTime"), "`soak`");
+}
+
+#[test]
+fn missing_values_file_names_the_nearest_existing_file() {
+    let text = edited(
+        "valuesFile: values-prod.yaml",
+        "valuesFile: values-production.yaml",
+    );
+    let (d, file) = only_diagnostic(&text);
+    assert_diag(
+        &d,
+        &file,
+        line_of(&text, "values-production.yaml"),
+        "valuesFile: values-prod.yaml",
+    );
+}
+
+#[test]
+fn missing_values_file_with_no_lookalike_says_to_create_it() {
+    let text = edited("valuesFile: values-prod.yaml", "valuesFile: conf/zzz.yaml");
+    let (d, file) = only_diagnostic(&text);
+    assert_diag(&d, &file, line_of(&text, "zzz.yaml"), "Create ");
+}
+
+#[test]
+fn promotion_from_an_unknown_environment() {
+    let text = edited("from: staging", "from: stagging");
+    let (d, file) = only_diagnostic(&text);
+    assert_diag(&d, &file, line_of(&text, "from: stagging"), "from: staging");
+}
+
+#[test]
+fn promotion_from_a_later_environment() {
+    // staging is promoted from production, which comes after it; production from dev keeps it acyclic.
+    let text = edited(
+        "    deploy: { on: merge, branch: main }\n",
+        "    deploy: { on: promotion, from: production }\n",
+    )
+    .replacen("from: staging", "from: dev", 1);
+    let (d, file) = only_diagnostic(&text);
+    assert_diag(
+        &d,
+        &file,
+        line_of(&text, "from: production"),
+        "Promote from an environment listed before `staging` (dev)",
+    );
+    assert!(d.message.contains("comes after it"), "{d}");
+}
+
+#[test]
+fn promotion_cycle_is_named_as_a_cycle() {
+    let text = edited(
+        "    deploy: { on: merge, branch: main }\n",
+        "    deploy: { on: promotion, from: production }\n",
+    );
+    let (d, file) = only_diagnostic(&text);
+    assert_diag(
+        &d,
+        &file,
+        line_of(&text, "from: production"),
+        "Break the cycle",
+    );
+    assert!(
+        d.message.contains("cycle: staging ← production ← staging"),
+        "{d}"
+    );
+}
+
+#[test]
+fn two_environments_on_one_context_and_namespace() {
+    let text = edited("    namespace: production\n", "    namespace: staging\n");
+    let (d, file) = only_diagnostic(&text);
+    let line = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains("namespace: staging"))
+        .nth(1)
+        .map(|(i, _)| i as u64 + 1)
+        .unwrap();
+    assert_diag(&d, &file, line, "Give `production` its own namespace");
+}
+
+#[test]
+fn same_namespace_in_different_contexts_is_fine() {
+    let text = edited("    namespace: production\n", "    namespace: staging\n").replacen(
+        "    kubeContext: one\n    namespace: staging\n    release: demo-prod",
+        "    kubeContext: two\n    namespace: staging\n    release: demo-prod",
+        1,
+    );
+    let f = fixture(&text);
+    load_pipeline(&f.pipeline).unwrap();
+}
+
+#[test]
+fn unparsable_duration() {
+    let text = edited("soak: 2h", "soak: two hours");
+    let (d, file) = only_diagnostic(&text);
+    assert_diag(&d, &file, line_of(&text, "soak: two hours"), "`24h`");
+}
+
+#[test]
+fn empty_reviewer_list_on_a_gate_that_requires_approval() {
+    let text = edited("          users: [alice]\n", "          users: []\n");
+    let (d, file) = only_diagnostic(&text);
+    assert_diag(
+        &d,
+        &file,
+        line_of(&text, "approval:") + 1,
+        "at least one user or team",
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let text = edited("soak: 2h", "soak: later").replacen("from: staging", "from: nowhere", 1);
+    let f = fixture(&text);
+    let Err(PipelineError::Invalid { diagnostics }) = load_pipeline(&f.pipeline) else {
+        panic!("expected diagnostics");
+    };
+    assert_eq!(diagnostics.len(), 2, "{diagnostics:#?}");
+}
+
+#[test]
+fn syntax_error_has_a_location() {
+    let text = edited("  repository: acme/demo\n", "  repository: [acme/demo\n");
+    let (d, file) = only_diagnostic(&text);
+    assert_eq!(d.file, file);
+    assert!(d.line >= line_of(&text, "repository"), "{d}");
+}
+
+#[test]
+fn unreadable_pipeline_file_is_an_error_not_a_panic() {
+    let err = load_pipeline(Path::new("/nonexistent/pipeline.yaml")).unwrap_err();
+    let ui = UiError::from(&err);
+    assert_eq!(ui.code, "pipeline.unreadable");
+    assert!(ui.hint.contains("--pipeline"));
+}
+
+#[test]
+fn hostile_inputs_are_rejected_without_panicking() {
+    for text in [
+        "",
+        "[]",
+        "42",
+        "app: [",
+        "environments: {}",
+        "\u{0}\u{1}",
+        "a: &a [*a]",
+        "app: x\ngithub: {repository: a/b}\nenvironments: []\n",
+    ] {
+        let f = fixture(text);
+        assert!(load_pipeline(&f.pipeline).is_err(), "{text:?} was accepted");
+    }
+}
+
+fn shipped(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../environments")
+        .join(name)
+}
+
+#[test]
+fn shipped_pipeline_is_the_seed_pipeline() {
+    let p = load_pipeline(&shipped("pipeline.yaml")).unwrap();
+    assert_eq!(p.app, "tbyte");
+    let summary: Vec<(&str, &str, &str, Option<u32>)> = p
+        .environments
+        .iter()
+        .map(|e| {
+            (
+                e.name.as_str(),
+                e.namespace.as_str(),
+                e.release.as_str(),
+                e.replicas,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("dev", "dev", "tbyte-dev", Some(1)),
+            ("staging", "staging", "tbyte-staging", Some(2)),
+            ("production", "production", "tbyte-prod", Some(3)),
+        ]
+    );
+    let shown = |i: usize| -> Vec<String> {
+        p.environments[i]
+            .shown_values
+            .iter()
+            .map(|v| v.value.clone().unwrap_or_default())
+            .collect()
+    };
+    assert_eq!(shown(0), ["50m", "64Mi", "dev.tbyte.local", "db.t3.micro"]);
+    assert_eq!(
+        shown(1),
+        ["100m", "128Mi", "staging.tbyte.local", "db.t3.small"]
+    );
+    assert_eq!(shown(2), ["200m", "256Mi", "tbyte.local", "db.t3.medium"]);
+    assert_eq!(p.environments[0].trigger, Trigger::PullRequest);
+    assert_eq!(
+        p.environments[1].trigger,
+        Trigger::Merge {
+            branch: "main".into()
+        }
+    );
+    assert_eq!(p.environments[2].promoted_from(), Some("staging"));
+    let gate = p.environments[2].gate.as_ref().unwrap();
+    assert_eq!(gate.method, PromotionMethod::GithubApproval);
+    let approval = gate.approval.as_ref().unwrap();
+    assert!(approval.prevent_self_review);
+    assert!(!approval.reviewers.is_empty());
+    assert_eq!(gate.soak.as_deref(), Some("24h"));
+}
+
+#[test]
+fn cluster_per_environment_pipeline_differs_only_in_contexts() {
+    let one = load_pipeline(&shipped("pipeline.yaml")).unwrap();
+    let many = load_pipeline(&shipped("pipeline.clusters.yaml")).unwrap();
+    let contexts: Vec<&str> = many
+        .environments
+        .iter()
+        .map(|e| e.kube_context.as_str())
+        .collect();
+    assert_eq!(contexts, ["tbyte-dev", "tbyte-staging", "tbyte-prod"]);
+    let mut normalised = many.clone();
+    normalised.source_file = one.source_file.clone();
+    for (env, original) in normalised.environments.iter_mut().zip(&one.environments) {
+        env.kube_context = original.kube_context.clone();
+    }
+    assert_eq!(normalised, one);
+}

@@ -1,0 +1,614 @@
+//! Semantic checks on a parsed pipeline file, and its conversion into the validated model.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde_saphyr::{Location, Spanned};
+
+use super::Diagnostic;
+use super::file::{
+    ApprovalSection, ChangeWindowSection, DeployOn, EnvironmentSection, FreezeSection, GateSection,
+    PipelineFile, PrincipalsSection,
+};
+use super::suggest::nearest;
+use crate::pipeline::{
+    Approval, ChangeWindow, Environment, Freeze, Gate, GithubRepository, Pipeline, Principals,
+    PromotionMethod, ShownValue, Trigger,
+};
+use crate::values::FlatValues;
+
+/// Collects diagnostics for one file so that a person sees every problem at once.
+struct Report<'a> {
+    file: &'a Path,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Report<'_> {
+    fn at(&mut self, location: &Location, message: impl Into<String>, hint: impl Into<String>) {
+        self.diagnostics.push(Diagnostic {
+            file: self.file.to_owned(),
+            line: location.line(),
+            column: location.column(),
+            message: message.into(),
+            hint: hint.into(),
+        });
+    }
+}
+
+pub(super) fn validate(path: &Path, raw: PipelineFile) -> Result<Pipeline, Vec<Diagnostic>> {
+    let mut report = Report {
+        file: path,
+        diagnostics: Vec::new(),
+    };
+    let base_dir = path.parent().unwrap_or(Path::new("."));
+
+    if raw.app.value.trim().is_empty() {
+        report.at(
+            &raw.app.referenced,
+            "`app` is empty",
+            "Name the application, e.g. `app: tbyte`.",
+        );
+    }
+    let github = github_repository(&mut report, &raw);
+    let envs = &raw.environments.value;
+    if envs.is_empty() {
+        report.at(
+            &raw.environments.referenced,
+            "the pipeline has no environments",
+            "List the environments in promotion order under `environments:`, e.g. dev, staging, production.",
+        );
+    }
+    check_unique_names(&mut report, envs);
+    check_unique_targets(&mut report, envs);
+    check_promotion_sources(&mut report, envs);
+
+    let mut environments = Vec::with_capacity(envs.len());
+    for env in envs {
+        let trigger = trigger(&mut report, env);
+        let gate = env
+            .gate
+            .as_ref()
+            .and_then(|gate| self::gate(&mut report, env, gate));
+        let (replicas, shown_values) = values_summary(&mut report, &raw, base_dir, env);
+        environments.push(Environment {
+            name: env.name.value.clone(),
+            kube_context: env.kube_context.value.clone(),
+            namespace: env.namespace.value.clone(),
+            release: env.release.value.clone(),
+            values_file: env.values_file.value.clone(),
+            trigger,
+            replicas,
+            shown_values,
+            gate,
+        });
+    }
+
+    if report.diagnostics.is_empty() {
+        Ok(Pipeline {
+            app: raw.app.value,
+            source_file: path.display().to_string(),
+            github,
+            environments,
+        })
+    } else {
+        report.diagnostics.sort_by_key(|d| (d.line, d.column));
+        Err(report.diagnostics)
+    }
+}
+
+fn github_repository(report: &mut Report<'_>, raw: &PipelineFile) -> GithubRepository {
+    let repo = &raw.github.repository;
+    let (owner, name) = match repo.value.split_once('/') {
+        Some((o, n)) if !o.is_empty() && !n.is_empty() && !n.contains('/') => {
+            (o.to_owned(), n.to_owned())
+        }
+        _ => {
+            report.at(
+                &repo.referenced,
+                format!("`{}` is not a GitHub repository", repo.value),
+                "Write the repository as `owner/name`, e.g. `repository: tbyte-org/tbyte`.",
+            );
+            (String::new(), String::new())
+        }
+    };
+    let api_url = raw.github.api_url.as_ref().map(|url| {
+        if !(url.value.starts_with("https://") || url.value.starts_with("http://")) {
+            report.at(
+                &url.referenced,
+                format!("`{}` is not an http(s) URL", url.value),
+                "Write the REST API base, e.g. `https://github.example.com/api/v3`, or remove `apiUrl` for github.com.",
+            );
+        }
+        url.value.trim_end_matches('/').to_owned()
+    });
+    GithubRepository {
+        owner,
+        name,
+        api_url,
+    }
+}
+
+fn check_unique_names(report: &mut Report<'_>, envs: &[EnvironmentSection]) {
+    let mut seen = HashSet::new();
+    for env in envs {
+        let name = &env.name;
+        if name.value.trim().is_empty() {
+            report.at(
+                &name.referenced,
+                "environment name is empty",
+                "Name the environment, e.g. `name: staging`.",
+            );
+        } else if !seen.insert(name.value.as_str()) {
+            report.at(
+                &name.referenced,
+                format!("environment `{}` is listed twice", name.value),
+                "Give each environment its own name, or remove the duplicate entry.",
+            );
+        }
+    }
+}
+
+/// Two environments on one context and namespace would overwrite each other's workloads.
+fn check_unique_targets(report: &mut Report<'_>, envs: &[EnvironmentSection]) {
+    let mut seen: HashMap<(&str, &str), &str> = HashMap::new();
+    for env in envs {
+        let key = (
+            env.kube_context.value.as_str(),
+            env.namespace.value.as_str(),
+        );
+        if let Some(first) = seen.get(&key) {
+            report.at(
+                &env.namespace.referenced,
+                format!(
+                    "environments `{first}` and `{}` both deploy to namespace `{}` in kube context `{}`",
+                    env.name.value, key.1, key.0
+                ),
+                format!(
+                    "Give `{}` its own namespace (e.g. `namespace: {}`) or its own kube context.",
+                    env.name.value, env.name.value
+                ),
+            );
+        } else {
+            seen.insert(key, &env.name.value);
+        }
+    }
+}
+
+/// Promotion sources must name an earlier environment, which rules out cycles; a cycle is named
+/// as such because "later" alone would not tell the person which edge to break.
+fn check_promotion_sources(report: &mut Report<'_>, envs: &[EnvironmentSection]) {
+    let index: HashMap<&str, usize> = envs
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.name.value.as_str(), i))
+        .collect();
+    let source_of = |i: usize| -> Option<usize> {
+        let env = &envs[i];
+        if env.deploy.value.on.value != DeployOn::Promotion {
+            return None;
+        }
+        env.deploy
+            .value
+            .from
+            .as_ref()
+            .and_then(|f| index.get(f.value.as_str()).copied())
+    };
+    let mut reported_cycles: HashSet<usize> = HashSet::new();
+    for (i, env) in envs.iter().enumerate() {
+        let Some(from) = env.deploy.value.from.as_ref() else {
+            continue;
+        };
+        if env.deploy.value.on.value != DeployOn::Promotion {
+            continue;
+        }
+        let earlier: Vec<&str> = envs[..i].iter().map(|e| e.name.value.as_str()).collect();
+        let Some(&source) = index.get(from.value.as_str()) else {
+            let hint = match nearest(&from.value, index.keys().copied()) {
+                Some(best) => format!("Did you mean `from: {best}`?"),
+                None if earlier.is_empty() => {
+                    "The first environment cannot be promoted from another one: use `on: pull-request` or `on: merge`.".to_owned()
+                }
+                None => format!("Promote from one of the environments listed before it: {}.", earlier.join(", ")),
+            };
+            report.at(
+                &from.referenced,
+                format!(
+                    "`{}` is promoted from `{}`, which is not an environment of this pipeline",
+                    env.name.value, from.value
+                ),
+                hint,
+            );
+            continue;
+        };
+        // Follow the chain of sources from here; coming back to `i` is a cycle.
+        let mut chain = vec![i];
+        let mut current = source;
+        let mut is_cycle = false;
+        while chain.len() <= envs.len() {
+            if current == i {
+                is_cycle = true;
+                break;
+            }
+            if chain.contains(&current) {
+                break; // a cycle further up the chain, reported from one of its members
+            }
+            chain.push(current);
+            match source_of(current) {
+                Some(next) => current = next,
+                None => break,
+            }
+        }
+        if is_cycle {
+            let members: Vec<usize> = chain.clone();
+            if members.iter().any(|m| reported_cycles.contains(m)) {
+                continue;
+            }
+            reported_cycles.extend(members.iter().copied());
+            let mut names: Vec<&str> = members
+                .iter()
+                .map(|&m| envs[m].name.value.as_str())
+                .collect();
+            names.push(env.name.value.as_str());
+            report.at(
+                &from.referenced,
+                format!("promotions form a cycle: {}", names.join(" ← ")),
+                format!(
+                    "Break the cycle: reach `{}` another way (`on: pull-request` or `on: merge`), or promote it from an environment outside the cycle.",
+                    envs[*members.iter().min().unwrap_or(&i)].name.value
+                ),
+            );
+        } else if source >= i {
+            let hint = if earlier.is_empty() {
+                "The first environment cannot be promoted from another one: use `on: pull-request` or `on: merge`, or move it after its source.".to_owned()
+            } else {
+                format!(
+                    "Promote from an environment listed before `{}` ({}), or move `{}` above it in `environments`.",
+                    env.name.value,
+                    earlier.join(", "),
+                    from.value
+                )
+            };
+            report.at(
+                &from.referenced,
+                format!(
+                    "`{}` is promoted from `{}`, which comes after it in the pipeline",
+                    env.name.value, from.value
+                ),
+                hint,
+            );
+        }
+    }
+}
+
+fn trigger(report: &mut Report<'_>, env: &EnvironmentSection) -> Trigger {
+    let deploy = &env.deploy.value;
+    let misplaced = |report: &mut Report<'_>, key: &str, location: &Location, needs: &str| {
+        report.at(
+            location,
+            format!(
+                "`{key}` has no meaning with `on: {}`",
+                on_name(deploy.on.value)
+            ),
+            format!("Remove `{key}`, or set `on: {needs}`."),
+        );
+    };
+    match deploy.on.value {
+        DeployOn::PullRequest => {
+            if let Some(b) = &deploy.branch {
+                misplaced(report, "branch", &b.referenced, "merge");
+            }
+            if let Some(f) = &deploy.from {
+                misplaced(report, "from", &f.referenced, "promotion");
+            }
+            Trigger::PullRequest
+        }
+        DeployOn::Merge => {
+            if let Some(f) = &deploy.from {
+                misplaced(report, "from", &f.referenced, "promotion");
+            }
+            Trigger::Merge {
+                branch: deploy
+                    .branch
+                    .as_ref()
+                    .map_or_else(|| "main".to_owned(), |b| b.value.clone()),
+            }
+        }
+        DeployOn::Promotion => {
+            if let Some(b) = &deploy.branch {
+                misplaced(report, "branch", &b.referenced, "merge");
+            }
+            match &deploy.from {
+                Some(f) => Trigger::Promotion {
+                    from: f.value.clone(),
+                },
+                None => {
+                    report.at(
+                        &deploy.on.referenced,
+                        format!("`{}` is reached by promotion but does not say from where", env.name.value),
+                        "Add `from: <environment>` naming an earlier environment, e.g. `from: staging`.",
+                    );
+                    Trigger::Promotion {
+                        from: String::new(),
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn on_name(on: DeployOn) -> &'static str {
+    match on {
+        DeployOn::PullRequest => "pull-request",
+        DeployOn::Merge => "merge",
+        DeployOn::Promotion => "promotion",
+    }
+}
+
+fn gate(
+    report: &mut Report<'_>,
+    env: &EnvironmentSection,
+    gate: &Spanned<GateSection>,
+) -> Option<Gate> {
+    if env.deploy.value.on.value != DeployOn::Promotion {
+        report.at(
+            &gate.referenced,
+            format!("`{}` has a gate but is not reached by promotion", env.name.value),
+            "A gate guards promotions: set `deploy: {on: promotion, from: <environment>}`, or remove the gate.",
+        );
+    }
+    let g = &gate.value;
+    let method = g.method.value;
+    if method == PromotionMethod::WorkflowDispatch && g.workflow.is_none() {
+        report.at(
+            &g.method.referenced,
+            "`workflow-dispatch` needs the workflow to dispatch",
+            "Add `workflow: deploy.yml` (the file name under .github/workflows) to the gate.",
+        );
+    }
+    let approval = g.approval.as_ref().map(|a| approval(report, a));
+    let soak = g.soak.as_ref().map(|s| {
+        parse_duration(report, s);
+        s.value.clone()
+    });
+    let change_windows = g
+        .change_windows
+        .iter()
+        .map(|w| change_window(report, w))
+        .collect();
+    let freezes = g.freezes.iter().map(|f| freeze(report, f)).collect();
+    Some(Gate {
+        method,
+        workflow: g.workflow.as_ref().map(|w| w.value.clone()),
+        approval,
+        soak,
+        required_checks: g.required_checks.clone(),
+        change_windows,
+        freezes,
+        override_by: principals(report, &g.override_by),
+    })
+}
+
+fn approval(report: &mut Report<'_>, approval: &Spanned<ApprovalSection>) -> Approval {
+    let reviewers = principals(report, &approval.value.reviewers);
+    if reviewers.is_empty() {
+        report.at(
+            &approval.referenced,
+            "the gate requires approval but names no reviewers",
+            "Add `reviewers: {users: [<login>], teams: [<org>/<team>]}` with at least one user or team, or remove `approval` if no one needs to approve.",
+        );
+    }
+    Approval {
+        reviewers,
+        prevent_self_review: approval.value.prevent_self_review,
+    }
+}
+
+fn principals(report: &mut Report<'_>, section: &PrincipalsSection) -> Principals {
+    for team in &section.teams {
+        let valid = matches!(team.value.split_once('/'), Some((org, slug)) if !org.is_empty() && !slug.is_empty() && !slug.contains('/'));
+        if !valid {
+            report.at(
+                &team.referenced,
+                format!("`{}` is not a GitHub team", team.value),
+                "Write teams as `org/team-slug`, e.g. `tbyte-org/release-managers`.",
+            );
+        }
+    }
+    Principals {
+        users: section
+            .users
+            .iter()
+            .map(|u| u.value.trim_start_matches('@').to_owned())
+            .collect(),
+        teams: section.teams.iter().map(|t| t.value.clone()).collect(),
+    }
+}
+
+/// Durations are written the friendly way (`24h`, `1h 30m`, `2d`); a day counts as 24 hours.
+fn parse_duration(report: &mut Report<'_>, text: &Spanned<String>) -> Option<jiff::SignedDuration> {
+    let parsed = text
+        .value
+        .parse::<jiff::Span>()
+        .ok()
+        .and_then(|span| {
+            span.to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+                .ok()
+        })
+        .filter(|d| !d.is_negative());
+    if parsed.is_none() {
+        report.at(
+            &text.referenced,
+            format!("`{}` is not a duration", text.value),
+            "Write a positive duration such as `24h`, `90m`, `1h 30m` or `2d`.",
+        );
+    }
+    parsed
+}
+
+fn change_window(report: &mut Report<'_>, window: &Spanned<ChangeWindowSection>) -> ChangeWindow {
+    let w = &window.value;
+    if w.days.value.is_empty() {
+        report.at(
+            &w.days.referenced,
+            "the change window has no days",
+            "List the days it is open, e.g. `days: [mon, tue, wed, thu]`.",
+        );
+    }
+    let start = time_of_day(report, &w.start);
+    let end = time_of_day(report, &w.end);
+    if let (Some(s), Some(e)) = (start, end)
+        && e <= s
+    {
+        report.at(
+            &w.end.referenced,
+            format!("the change window ends ({}) before it starts ({})", w.end.value, w.start.value),
+            "Make `end` later than `start` on the same day, e.g. `start: \"09:00\"`, `end: \"16:00\"`.",
+        );
+    }
+    if jiff::tz::TimeZone::get(&w.timezone.value).is_err() {
+        report.at(
+            &w.timezone.referenced,
+            format!("`{}` is not a known time zone", w.timezone.value),
+            "Write an IANA time zone name such as `UTC`, `Europe/Berlin` or `America/New_York`.",
+        );
+    }
+    ChangeWindow {
+        days: w.days.value.clone(),
+        start: w.start.value.clone(),
+        end: w.end.value.clone(),
+        timezone: w.timezone.value.clone(),
+    }
+}
+
+fn time_of_day(report: &mut Report<'_>, text: &Spanned<String>) -> Option<jiff::civil::Time> {
+    let parsed = text.value.parse::<jiff::civil::Time>().ok();
+    if parsed.is_none() {
+        report.at(
+            &text.referenced,
+            format!("`{}` is not a time of day", text.value),
+            "Write the time as quoted 24-hour `HH:MM`, e.g. `\"09:00\"`.",
+        );
+    }
+    parsed
+}
+
+fn freeze(report: &mut Report<'_>, freeze: &Spanned<FreezeSection>) -> Freeze {
+    let f = &freeze.value;
+    let start = timestamp(report, &f.start);
+    let end = timestamp(report, &f.end);
+    if let (Some(s), Some(e)) = (start, end)
+        && e <= s
+    {
+        report.at(
+            &f.end.referenced,
+            "the freeze ends before it starts",
+            "Make `end` later than `start`.",
+        );
+    }
+    Freeze {
+        start: f.start.value.clone(),
+        end: f.end.value.clone(),
+        reason: f.reason.clone(),
+    }
+}
+
+fn timestamp(report: &mut Report<'_>, text: &Spanned<String>) -> Option<jiff::Timestamp> {
+    let parsed = text.value.parse::<jiff::Timestamp>().ok();
+    if parsed.is_none() {
+        report.at(
+            &text.referenced,
+            format!("`{}` is not a timestamp", text.value),
+            "Write an RFC 3339 timestamp with a time zone, e.g. `2026-12-21T00:00:00Z`.",
+        );
+    }
+    parsed
+}
+
+/// Reads the environment's values file for the replica target and the values the chart shows.
+fn values_summary(
+    report: &mut Report<'_>,
+    raw: &PipelineFile,
+    base_dir: &Path,
+    env: &EnvironmentSection,
+) -> (Option<u32>, Vec<ShownValue>) {
+    let values_path = base_dir.join(&env.values_file.value);
+    let text = match std::fs::read_to_string(&values_path) {
+        Ok(text) => text,
+        Err(e) => {
+            report.at(
+                &env.values_file.referenced,
+                format!(
+                    "values file `{}` cannot be read ({e})",
+                    values_path.display()
+                ),
+                missing_values_hint(base_dir, &env.values_file.value),
+            );
+            return (None, Vec::new());
+        }
+    };
+    let values = match FlatValues::parse(&text) {
+        Ok(values) => values,
+        Err(e) => {
+            let inner = super::diagnostic_from_yaml(&values_path, &e);
+            report.at(
+                &env.values_file.referenced,
+                format!(
+                    "values file `{}` is not valid YAML: {}:{}:{}: {}",
+                    env.values_file.value,
+                    inner.file.display(),
+                    inner.line,
+                    inner.column,
+                    inner.message
+                ),
+                "Fix the YAML in the values file at the position given.",
+            );
+            return (None, Vec::new());
+        }
+    };
+    let key = &raw.chart.replicas_key.value;
+    let replicas = values.get(key).and_then(|v| match v.parse::<u32>() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            report.at(
+                &env.values_file.referenced,
+                format!(
+                    "`{key}` in `{}` is `{v}`, not a replica count",
+                    env.values_file.value
+                ),
+                format!("Set `{key}` to a whole number such as 3."),
+            );
+            None
+        }
+    });
+    let shown = raw
+        .chart
+        .show
+        .iter()
+        .map(|s| ShownValue {
+            label: s.label.clone(),
+            key: s.key.clone(),
+            value: values.get(&s.key).map(str::to_owned),
+        })
+        .collect();
+    (replicas, shown)
+}
+
+fn missing_values_hint(base_dir: &Path, written: &str) -> String {
+    let nearby: Vec<String> = std::fs::read_dir(base_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yaml") || n.ends_with(".yml"))
+        .collect();
+    let resolved: PathBuf = base_dir.join(written);
+    match nearest(written, nearby.iter().map(String::as_str)) {
+        Some(best) => {
+            format!("Did you mean `valuesFile: {best}`? Paths are relative to the pipeline file.")
+        }
+        None => format!(
+            "Create {} or point `valuesFile` at an existing file; paths are relative to the pipeline file.",
+            resolved.display()
+        ),
+    }
+}

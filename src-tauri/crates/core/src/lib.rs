@@ -1,0 +1,12 @@
+//! The single source of Sluice's domain types: the validated pipeline, the errors the UI shows,
+//! and the rules that turn a pipeline file into either a [`Pipeline`] or precise diagnostics.
+
+pub mod bindings;
+pub mod config;
+pub mod error;
+pub mod pipeline;
+pub mod values;
+
+pub use config::{Diagnostic, PipelineError, load_pipeline};
+pub use error::UiError;
+pub use pipeline::Pipeline;

@@ -1,0 +1,164 @@
+//! The validated pipeline: what the console and the UI work with once the file has passed
+//! [`crate::config::load_pipeline`]. Every invariant the validator checks holds here.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Pipeline {
+    /// The application's name, e.g. `tbyte`.
+    pub app: String,
+    /// The pipeline file this was read from, as given (for display and error messages).
+    pub source_file: String,
+    pub github: GithubRepository,
+    /// In promotion order: every environment is reached before the ones after it.
+    pub environments: Vec<Environment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct GithubRepository {
+    pub owner: String,
+    pub name: String,
+    /// REST API base for GitHub Enterprise Server or the simulated world; `None` means github.com.
+    pub api_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Environment {
+    pub name: String,
+    pub kube_context: String,
+    pub namespace: String,
+    /// The Helm release deployed into this environment.
+    pub release: String,
+    /// Path of the Helm values file, relative to the pipeline file.
+    pub values_file: String,
+    pub trigger: Trigger,
+    /// Replica target read from the values file at the chart's `replicasKey`.
+    pub replicas: Option<u32>,
+    /// The values the pipeline asks to show for every environment, in the order it lists them.
+    pub shown_values: Vec<ShownValue>,
+    /// The conditions a promotion into this environment must meet.
+    pub gate: Option<Gate>,
+}
+
+impl Environment {
+    /// The environment this one is promoted from, if it is reached by promotion.
+    pub fn promoted_from(&self) -> Option<&str> {
+        match &self.trigger {
+            Trigger::Promotion { from } => Some(from),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ShownValue {
+    pub label: String,
+    /// Dotted path into the values file, e.g. `resources.requests.cpu`.
+    pub key: String,
+    /// `None` when the values file does not set this key.
+    pub value: Option<String>,
+}
+
+/// How a new version reaches an environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Trigger {
+    /// Every pull request deploys its head here.
+    PullRequest,
+    /// A merge to `branch` deploys here.
+    Merge { branch: String },
+    /// A person promotes the version running in `from`.
+    Promotion { from: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Gate {
+    pub method: PromotionMethod,
+    /// The deploy workflow file (for `github-approval` and `workflow-dispatch`).
+    pub workflow: Option<String>,
+    /// `None` when no human approval is required.
+    pub approval: Option<Approval>,
+    /// Minimum time the version must have run in the source environment, as written (`24h`).
+    pub soak: Option<String>,
+    /// Check runs that must have passed on the promoted commit.
+    pub required_checks: Vec<String>,
+    /// When set, promotions happen only inside one of these windows.
+    pub change_windows: Vec<ChangeWindow>,
+    pub freezes: Vec<Freeze>,
+    /// Who may override a freeze or an unfinished soak (with a reason).
+    pub override_by: Principals,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum PromotionMethod {
+    /// Approve the deploy workflow's pending deployment on GitHub.
+    GithubApproval,
+    /// Dispatch the deploy workflow with the version as input.
+    WorkflowDispatch,
+    /// Sluice sets the images itself by server-side apply.
+    Kubernetes,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Approval {
+    /// Never empty: at least one user or team.
+    pub reviewers: Principals,
+    pub prevent_self_review: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Principals {
+    /// GitHub logins.
+    pub users: Vec<String>,
+    /// GitHub teams as `org/team-slug`.
+    pub teams: Vec<String>,
+}
+
+impl Principals {
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty() && self.teams.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeWindow {
+    pub days: Vec<Weekday>,
+    /// `HH:MM`, inclusive.
+    pub start: String,
+    /// `HH:MM`, exclusive.
+    pub end: String,
+    /// An IANA time zone name such as `Europe/Berlin`, or `UTC`.
+    pub timezone: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum Weekday {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Freeze {
+    /// RFC 3339 timestamp.
+    pub start: String,
+    /// RFC 3339 timestamp, after `start`.
+    pub end: String,
+    pub reason: String,
+}

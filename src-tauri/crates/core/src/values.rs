@@ -1,0 +1,91 @@
+//! Helm values files, flattened to dotted keys so that environments can be shown and compared
+//! key by key without knowing the chart.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+/// A values file as `dotted.key → scalar` pairs, e.g. `resources.requests.cpu → 50m`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlatValues(BTreeMap<String, String>);
+
+impl FlatValues {
+    /// Parses YAML text. The error is serde-saphyr's, which carries the line and column.
+    pub fn parse(text: &str) -> Result<Self, serde_saphyr::Error> {
+        // An empty values file is valid for Helm; serde reads it as null.
+        let root: Option<Value> = serde_saphyr::from_str(text)?;
+        let mut flat = BTreeMap::new();
+        if let Some(root) = root {
+            flatten("", &root, &mut flat);
+        }
+        Ok(Self(flat))
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+fn flatten(prefix: &str, value: &Value, out: &mut BTreeMap<String, String>) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            for (key, child) in map {
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                flatten(&path, child, out);
+            }
+        }
+        Value::Array(items) if !items.is_empty() => {
+            for (i, child) in items.iter().enumerate() {
+                flatten(&format!("{prefix}[{i}]"), child, out);
+            }
+        }
+        Value::String(s) => {
+            out.insert(prefix.to_owned(), s.clone());
+        }
+        // Numbers, booleans, null and empty collections print as YAML would show them.
+        other => {
+            out.insert(prefix.to_owned(), other.to_string());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flattens_nested_maps_and_lists() {
+        let v = FlatValues::parse(
+            "replicaCount: 2\nresources:\n  requests:\n    cpu: 100m\nhosts: [a, b]\nempty: {}\n",
+        )
+        .unwrap();
+        assert_eq!(v.get("replicaCount"), Some("2"));
+        assert_eq!(v.get("resources.requests.cpu"), Some("100m"));
+        assert_eq!(v.get("hosts[1]"), Some("b"));
+        assert_eq!(v.get("empty"), Some("{}"));
+        assert_eq!(v.get("resources"), None);
+    }
+
+    #[test]
+    fn empty_file_is_empty_values() {
+        assert_eq!(FlatValues::parse("").unwrap(), FlatValues::default());
+        assert_eq!(
+            FlatValues::parse("# only a comment\n").unwrap(),
+            FlatValues::default()
+        );
+    }
+
+    #[test]
+    fn broken_yaml_is_an_error_with_a_location() {
+        let err = FlatValues::parse("a: [1, 2\nb: 3\n").unwrap_err();
+        assert!(err.location().is_some());
+    }
+}

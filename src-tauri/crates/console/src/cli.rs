@@ -1,0 +1,86 @@
+//! The `sluice` command line. Without a subcommand it opens the desktop window.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::Console;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sluice",
+    version,
+    about = "A desktop release console: what runs where, and promotion with approval."
+)]
+pub struct Cli {
+    /// The pipeline file: environments in promotion order, their clusters, values files and gates.
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "SLUICE_PIPELINE",
+        default_value = "environments/pipeline.yaml",
+        global = true
+    )]
+    pub pipeline: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the pipeline file and its values files; print every problem with its line and a fix.
+    Validate,
+}
+
+/// What `sluice validate` prints, and whether it succeeded.
+pub fn validate(console: &Console) -> (String, bool) {
+    match console.pipeline() {
+        Ok(p) => {
+            let names: Vec<&str> = p.environments.iter().map(|e| e.name.as_str()).collect();
+            (
+                format!(
+                    "{}: pipeline `{}` is valid: {}",
+                    console.pipeline_path().display(),
+                    p.app,
+                    names.join(" → ")
+                ),
+                true,
+            )
+        }
+        Err(e) => (format!("{}\nhint: {}", e.message, e.hint), false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn pipeline_flag_picks_another_file() {
+        let cli = Cli::try_parse_from(["sluice", "--pipeline", "other.yaml"]).unwrap();
+        assert_eq!(cli.pipeline, PathBuf::from("other.yaml"));
+        assert!(cli.command.is_none());
+        let cli = Cli::try_parse_from(["sluice", "validate", "--pipeline", "x.yaml"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Validate)));
+    }
+
+    #[test]
+    fn validate_reports_success_and_failure() {
+        let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../environments/pipeline.yaml");
+        let (out, ok) = validate(&Console::new(shipped));
+        assert!(ok, "{out}");
+        assert!(out.contains("dev → staging → production"), "{out}");
+        let (out, ok) = validate(&Console::new("/nonexistent.yaml"));
+        assert!(!ok);
+        assert!(out.contains("hint:"), "{out}");
+    }
+}

@@ -1,0 +1,66 @@
+//! The console's use cases. Today: reading the pipeline; live state and promotions build on it.
+
+use std::path::{Path, PathBuf};
+
+use sluice_core::{Pipeline, UiError, load_pipeline};
+
+/// One console per pipeline file.
+#[derive(Debug, Clone)]
+pub struct Console {
+    pipeline_path: PathBuf,
+}
+
+impl Console {
+    pub fn new(pipeline_path: impl Into<PathBuf>) -> Self {
+        Self {
+            pipeline_path: pipeline_path.into(),
+        }
+    }
+
+    pub fn pipeline_path(&self) -> &Path {
+        &self.pipeline_path
+    }
+
+    /// Reads the pipeline afresh, so that an edited file shows without a restart.
+    pub fn pipeline(&self) -> Result<Pipeline, UiError> {
+        load_pipeline(&self.pipeline_path).map_err(|e| {
+            tracing::warn!(path = %self.pipeline_path.display(), error = %e, "pipeline rejected");
+            UiError::from(&e)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../environments/pipeline.yaml")
+    }
+
+    #[test]
+    fn reads_the_shipped_pipeline() {
+        let p = Console::new(shipped()).pipeline().unwrap();
+        let names: Vec<&str> = p.environments.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["dev", "staging", "production"]);
+    }
+
+    #[test]
+    fn an_invalid_pipeline_is_a_ui_error_with_file_line_and_hint() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.yaml");
+        std::fs::write(
+            &path,
+            "app: x\ngithub: {repository: a/b}\nenvironment: []\n",
+        )
+        .unwrap();
+        let err = Console::new(&path).pipeline().unwrap_err();
+        assert_eq!(err.code, "pipeline.invalid");
+        assert!(
+            err.message.starts_with(&format!("{}:3:", path.display())),
+            "{}",
+            err.message
+        );
+        assert!(err.hint.contains("`environments`"), "{}", err.hint);
+    }
+}

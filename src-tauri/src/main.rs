@@ -1,0 +1,32 @@
+// No console window on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+use clap::Parser;
+use sluice_console::Console;
+use sluice_console::cli::{Cli, Command};
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let _log_guard = sluice_console::logging::init();
+    let console = Console::new(&cli.pipeline);
+    match cli.command {
+        None => match sluice_app::run(console) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                tracing::error!(error = %e, "the window could not be opened");
+                eprintln!("sluice: the window could not be opened: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        },
+        Some(Command::Validate) => {
+            let (report, ok) = sluice_console::cli::validate(&console);
+            if ok {
+                println!("{report}");
+                std::process::ExitCode::SUCCESS
+            } else {
+                eprintln!("{report}");
+                std::process::ExitCode::FAILURE
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+// Smoke test of the built app through tauri-driver (WebDriver).
+//
+// The Makefile builds the app, starts tauri-driver and stops it afterwards;
+// this file only opens a session. Environment:
+//   SLUICE_APP        path to the built `sluice` binary (required)
+//   SLUICE_ARGS       extra arguments for the app, separated by spaces (optional)
+//   TAURI_DRIVER_URL  tauri-driver's address (default http://127.0.0.1:4444)
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Builder, By } from 'selenium-webdriver';
+
+const DRIVER_URL = process.env.TAURI_DRIVER_URL ?? 'http://127.0.0.1:4444';
+const APP = process.env.SLUICE_APP;
+const ARGS = (process.env.SLUICE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+const RENDER_TIMEOUT_MS = 30_000;
+
+/** What the seed's values files say about each environment, in pipeline order. */
+const EXPECTED = [
+  { name: 'dev', namespace: 'dev', replicas: 1, values: ['50m', '64Mi', 'dev.tbyte.local', 'db.t3.micro'] },
+  {
+    name: 'staging',
+    namespace: 'staging',
+    replicas: 2,
+    values: ['100m', '128Mi', 'staging.tbyte.local', 'db.t3.small'],
+  },
+  {
+    name: 'production',
+    namespace: 'production',
+    replicas: 3,
+    values: ['200m', '256Mi', 'tbyte.local', 'db.t3.medium'],
+  },
+];
+
+const CARD = By.css('[data-testid="environment-card"]');
+const GATE = By.css('[data-testid="gate"]');
+const ERROR = By.css('[data-testid="error"]');
+
+/** `label`, then `value` as a whole word in the next line(s) of the rendered text. */
+function row(label, value) {
+  const escaped = String(value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`${label}\\s+${escaped}(?![\\w.-])`, 'i');
+}
+
+describe('Sluice window', () => {
+  /** @type {import('selenium-webdriver').WebDriver | undefined} */
+  let driver;
+
+  before(async () => {
+    assert.ok(APP, 'set SLUICE_APP to the path of the built sluice binary');
+    const tauriOptions = { application: APP };
+    if (ARGS.length > 0) tauriOptions.args = ARGS;
+    driver = await new Builder()
+      .usingServer(DRIVER_URL)
+      .withCapabilities({ browserName: 'wry', 'tauri:options': tauriOptions })
+      .build();
+  });
+
+  after(async () => {
+    await driver?.quit();
+  });
+
+  it('is titled Sluice', async () => {
+    assert.equal(await driver.executeScript('return document.title'), 'Sluice');
+  });
+
+  it('shows the three environments in order, with their values and the production gate', async () => {
+    const cards = await driver.wait(
+      async () => {
+        // Fail at once, with the app's own words, if it shows an error.
+        const errors = await driver.findElements(ERROR);
+        if (errors.length > 0) {
+          throw new Error(`the app shows an error: ${await errors[0].getText()}`);
+        }
+        const found = await driver.findElements(CARD);
+        return found.length >= EXPECTED.length ? found : null;
+      },
+      RENDER_TIMEOUT_MS,
+      `no ${EXPECTED.length} environment cards within ${RENDER_TIMEOUT_MS / 1000} s`,
+    );
+
+    assert.equal(cards.length, EXPECTED.length);
+    const names = await Promise.all(cards.map((card) => card.getAttribute('data-environment')));
+    assert.deepEqual(
+      names,
+      EXPECTED.map((environment) => environment.name),
+    );
+
+    for (const [index, expected] of EXPECTED.entries()) {
+      const text = await cards[index].getText();
+      const where = `card ${expected.name}:\n${text}`;
+      assert.ok(text.includes(expected.name), `name missing in ${where}`);
+      assert.match(text, row('namespace', expected.namespace), `namespace in ${where}`);
+      assert.match(text, row('replicas', expected.replicas), `replicas in ${where}`);
+      for (const value of expected.values) {
+        assert.ok(text.includes(value), `${value} missing in ${where}`);
+      }
+    }
+
+    const gates = await driver.findElements(GATE);
+    const gateTexts = await Promise.all(gates.map((gate) => gate.getText()));
+    const production = gateTexts.find((text) => /production/i.test(text));
+    assert.ok(production, `no gate mentions production; gates: ${JSON.stringify(gateTexts)}`);
+    assert.match(production, /reviewers/i, `production gate lists no reviewers:\n${production}`);
+    assert.match(production, /@[\w.-]+/, `production gate names no reviewer:\n${production}`);
+  });
+});

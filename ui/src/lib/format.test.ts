@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import {
+  changeWindowText,
+  dayRanges,
+  methodLabel,
+  principalList,
+  replicasText,
+  timestampText,
+  triggerText,
+} from './format';
+
+describe('format', () => {
+  it('words each trigger', () => {
+    expect(triggerText({ kind: 'pull-request' })).toBe('from pull requests');
+    expect(triggerText({ kind: 'merge', branch: 'release/1.x' })).toBe('on merge to release/1.x');
+    expect(triggerText({ kind: 'promotion', from: 'staging' })).toBe('promoted from staging');
+  });
+
+  it('names each promotion method', () => {
+    expect(methodLabel('github-approval')).toBe('GitHub approval');
+    expect(methodLabel('workflow-dispatch')).toBe('Workflow dispatch');
+    expect(methodLabel('kubernetes')).toBe('Direct to Kubernetes');
+  });
+
+  it('mentions users and teams', () => {
+    expect(principalList({ users: ['alice', '@bob'], teams: ['acme/sre'] })).toEqual([
+      '@alice',
+      '@bob',
+      '@acme/sre',
+    ]);
+    expect(principalList({ users: [], teams: [] })).toEqual([]);
+  });
+
+  it('collapses runs of days', () => {
+    expect(dayRanges(['fri', 'mon', 'wed', 'tue', 'thu'])).toBe('mon–fri');
+    expect(dayRanges(['mon', 'tue', 'wed', 'fri'])).toBe('mon–wed, fri');
+    expect(dayRanges(['sat', 'sun'])).toBe('sat, sun');
+    expect(dayRanges([])).toBe('');
+  });
+
+  it('words a change window', () => {
+    expect(
+      changeWindowText({ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '16:00', timezone: 'UTC' }),
+    ).toBe('mon–fri 09:00–16:00 UTC');
+  });
+
+  it('shows timestamps in the offset they were written in', () => {
+    expect(timestampText('2026-12-20T00:00:00Z')).toBe('2026-12-20 00:00 UTC');
+    expect(timestampText('2026-12-20T08:30:00.5+01:00')).toBe('2026-12-20 08:30 +01:00');
+    expect(timestampText('next tuesday')).toBe('next tuesday');
+  });
+
+  it('shows a missing replica target as a dash', () => {
+    expect(replicasText(3)).toBe('3');
+    expect(replicasText(null)).toBe('—');
+  });
+});

@@ -1,0 +1,80 @@
+// Human wording for the pipeline's data. Pure functions, no locale or clock:
+// what is shown is exactly what the configuration says.
+import type { ChangeWindow, Principals, PromotionMethod, Trigger, Weekday } from './bindings';
+
+export const MISSING = '—';
+
+export function triggerText(trigger: Trigger): string {
+  switch (trigger.kind) {
+    case 'pull-request':
+      return 'from pull requests';
+    case 'merge':
+      return `on merge to ${trigger.branch}`;
+    case 'promotion':
+      return `promoted from ${trigger.from}`;
+  }
+}
+
+const METHOD_LABELS: Record<PromotionMethod, string> = {
+  'github-approval': 'GitHub approval',
+  'workflow-dispatch': 'Workflow dispatch',
+  kubernetes: 'Direct to Kubernetes',
+};
+
+export function methodLabel(method: PromotionMethod): string {
+  return METHOD_LABELS[method];
+}
+
+function mention(name: string): string {
+  return name.startsWith('@') ? name : `@${name}`;
+}
+
+/** Users as `@login`, teams as `@org/team`, users first. */
+export function principalList(principals: Principals): string[] {
+  return [...principals.users.map(mention), ...principals.teams.map(mention)];
+}
+
+const WEEK: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+/** `mon–fri`, `mon–wed, fri`, `sat, sun`: runs of three or more days collapse to a range. */
+export function dayRanges(days: readonly Weekday[]): string {
+  const present = WEEK.filter((day) => days.includes(day));
+  const parts: string[] = [];
+  let i = 0;
+  while (i < present.length) {
+    let j = i;
+    while (j + 1 < present.length && WEEK.indexOf(present[j + 1]!) === WEEK.indexOf(present[j]!) + 1) {
+      j += 1;
+    }
+    if (j - i >= 2) {
+      parts.push(`${present[i]}–${present[j]}`);
+    } else {
+      parts.push(...present.slice(i, j + 1));
+    }
+    i = j + 1;
+  }
+  return parts.join(', ');
+}
+
+/** `mon–fri 09:00–16:00 UTC` */
+export function changeWindowText(window: ChangeWindow): string {
+  return `${dayRanges(window.days)} ${window.start}–${window.end} ${window.timezone}`;
+}
+
+const RFC3339 = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * `2026-12-20T00:00:00Z` → `2026-12-20 00:00 UTC`, keeping the offset the
+ * configuration was written in (no conversion to the viewer's time zone).
+ */
+export function timestampText(value: string): string {
+  const match = RFC3339.exec(value);
+  if (!match) return value;
+  const [, date, time, offset] = match;
+  const zone = offset === 'Z' || offset === 'z' ? 'UTC' : offset;
+  return `${date} ${time} ${zone}`;
+}
+
+export function replicasText(replicas: number | null): string {
+  return replicas === null ? MISSING : String(replicas);
+}

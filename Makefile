@@ -1,0 +1,90 @@
+# Sluice — the README's two commands are `make run` and `make test`. Both install what is missing.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+ROOT     := $(abspath .)
+TOOLS    := $(ROOT)/.tools
+APP      := $(ROOT)/target/debug/sluice
+PIPELINE ?= $(ROOT)/environments/pipeline.yaml
+ARGS     ?=
+
+# Debian/Ubuntu packages: to build the Tauri app, and to test it headless (Xvfb, WebDriver, keyring).
+BUILD_PKGS := libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev \
+              libsoup-3.0-dev build-essential pkg-config libssl-dev libxdo-dev file
+TEST_PKGS  := dbus xvfb xauth webkit2gtk-driver gnome-keyring dbus-x11 libsecret-tools imagemagick \
+              x11-utils xdotool
+
+export PATH := $(TOOLS)/bin:$(HOME)/.cargo/bin:$(PATH)
+# GTK otherwise starts accessibility-bus helpers that outlive the app.
+export NO_AT_BRIDGE := 1
+export GTK_A11Y := none
+
+.PHONY: run build ui deps deps-build deps-test toolchain check fmt lint bindings test test-rust \
+        test-ui e2e screenshot clean
+
+## run: install what is missing, build, open the window
+run: deps-build build
+	$(APP) --pipeline $(PIPELINE) $(ARGS)
+
+build: ui
+	cargo build -p sluice-app
+
+ui: node_modules
+	npm run build
+
+## test: every check CI runs
+test: deps-build deps-test check test-rust test-ui e2e
+
+check: ui
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo test -p sluice-core --test bindings_fresh
+	npm run check
+	npm run lint
+
+test-rust: ui
+	cargo test --workspace
+
+test-ui: node_modules
+	npm run test:unit
+
+## e2e: the built app under Xvfb, driven over WebDriver
+e2e: build
+	dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" bash tests/scripts/e2e.sh "$(APP)" "$(PIPELINE)"
+
+## bindings: regenerate ui/src/lib/bindings.ts from the Rust types
+bindings:
+	SLUICE_UPDATE_BINDINGS=1 cargo test -p sluice-core --test bindings_fresh
+
+## screenshot: the real window under Xvfb, for the README
+screenshot: build
+	xvfb-run -a -s "-screen 0 1280x800x24" bash tests/scripts/screenshot.sh "$(APP)" "$(PIPELINE)" docs/screenshot.png
+
+fmt:
+	cargo fmt --all
+
+clean:
+	cargo clean
+	rm -rf ui/dist node_modules
+
+# --- installing what is missing -------------------------------------------------------------
+
+deps: deps-build deps-test
+
+deps-build: toolchain node_modules
+	@bash tests/scripts/apt-install.sh $(BUILD_PKGS)
+
+deps-test: $(TOOLS)/bin/tauri-driver
+	@bash tests/scripts/apt-install.sh $(TEST_PKGS)
+
+toolchain:
+	@command -v cargo >/dev/null || { echo "Rust is missing: install it with rustup (https://rustup.rs), then re-run make." >&2; exit 1; }
+	@command -v node >/dev/null && node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' \
+	  || { echo "Node.js 20.19 or newer is missing: install it (e.g. from NodeSource or nvm), then re-run make." >&2; exit 1; }
+
+node_modules: package-lock.json package.json
+	npm ci --no-audit --no-fund
+	@touch node_modules
+
+$(TOOLS)/bin/tauri-driver:
+	cargo install tauri-driver --locked --root $(TOOLS)

@@ -18,6 +18,13 @@ fn main() -> std::process::ExitCode {
                 std::process::ExitCode::FAILURE
             }
         },
+        Some(Command::Sim(args)) => match sluice_console::sim::run(&console, &args) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("sluice sim: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        },
         Some(Command::Validate) => {
             let (report, ok) = sluice_console::cli::validate(&console);
             if ok {

@@ -31,6 +31,22 @@ pub struct Cli {
 pub enum Command {
     /// Check the pipeline file and its values files; print every problem with its line and a fix.
     Validate,
+    /// Run the simulated world (Kubernetes and GitHub on loopback) until interrupted.
+    Sim(SimArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SimArgs {
+    /// Where to write a kubeconfig for the simulated cluster: the pipeline's contexts, plus
+    /// `<context>@<login>` for each simulated person.
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: PathBuf,
+    /// Where to write the simulated people's GitHub tokens, as JSON {"<login>": "<token>"}.
+    #[arg(long, value_name = "PATH")]
+    pub github_tokens: Option<PathBuf>,
+    /// Simulated seconds per real second.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
 }
 
 /// What `sluice validate` prints, and whether it succeeded.

@@ -4,5 +4,6 @@
 pub mod cli;
 pub mod console;
 pub mod logging;
+pub mod sim;
 
 pub use console::Console;

@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod controllers;
 pub mod fields;
+pub mod helm;
 pub mod openapi;
 pub mod patch;
 pub mod proto;

@@ -1,0 +1,449 @@
+//! A simulated `helm upgrade --install` of the tbyte chart (environments/apps/tbyte-microservices):
+//! it renders what the chart's templates render, applies it, and records the release in a
+//! Secret exactly as Helm 3 stores it, marking the previous revision superseded.
+
+use std::io::Write;
+
+use base64::Engine;
+use serde_json::{Map, Value, json};
+
+use super::resources::{Kind, ResourceType};
+use super::status::ApiError;
+use super::world::KubeWorld;
+
+pub const CHART_NAME: &str = "tbyte-microservices";
+pub const CHART_VERSION: &str = "0.1.0";
+
+/// The chart's values.yaml.
+pub fn chart_defaults() -> Value {
+    json!({
+        "replicaCount": 1,
+        "image": {"registry": "ghcr.io/tbyte-org", "tag": ""},
+        "services": [{"name": "api", "port": 8080}, {"name": "web", "port": 3000}],
+        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}},
+        "ingress": {"enabled": true, "host": "tbyte.local"},
+        "database": {"instance": "db.t3.micro"},
+    })
+}
+
+/// Helm's value coalescing: maps merge key by key, anything else is replaced.
+pub fn merge_values(base: &mut Value, over: &Value) {
+    match (base.as_object_mut(), over.as_object()) {
+        (Some(b), Some(o)) => {
+            for (k, v) in o {
+                merge_values(b.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+        _ => *base = over.clone(),
+    }
+}
+
+pub struct Upgrade<'a> {
+    pub release: &'a str,
+    pub namespace: &'a str,
+    /// The values the user supplied (`-f values-<env>.yaml --set image.tag=…`).
+    pub values: Value,
+    /// The git SHA being deployed: the image tag and the release's appVersion.
+    pub version: &'a str,
+    /// Helm's description of the revision, e.g. "Upgrade complete".
+    pub description: Option<&'a str>,
+}
+
+fn render(up: &Upgrade<'_>, values: &Value) -> Vec<(&'static str, Kind, Value)> {
+    let release = up.release;
+    let tag = values["image"]["tag"]
+        .as_str()
+        .filter(|t| !t.is_empty())
+        .unwrap_or(up.version)
+        .to_owned();
+    let labels = json!({
+        "helm.sh/chart": format!("{CHART_NAME}-{CHART_VERSION}"),
+        "app.kubernetes.io/instance": release,
+        "app.kubernetes.io/managed-by": "Helm",
+        "app.kubernetes.io/part-of": "tbyte",
+    });
+    let annotations = json!({"meta.helm.sh/release-name": release, "meta.helm.sh/release-namespace": up.namespace});
+    let mut out = vec![(
+        "templates/configmap.yaml",
+        Kind::ConfigMap,
+        json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": format!("{release}-config"), "labels": labels, "annotations": annotations},
+            "data": {"database.instance": values["database"]["instance"].as_str().unwrap_or_default()},
+        }),
+    )];
+    for svc in values["services"].as_array().into_iter().flatten() {
+        let name = svc["name"].as_str().unwrap_or("app");
+        let mut dl = labels.clone();
+        dl["app.kubernetes.io/name"] = json!(format!("tbyte-{name}"));
+        dl["app.kubernetes.io/version"] = json!(tag);
+        let selector = json!({"app.kubernetes.io/instance": release, "app.kubernetes.io/name": format!("tbyte-{name}")});
+        let mut pod_labels = selector.clone();
+        pod_labels["app.kubernetes.io/version"] = json!(tag);
+        out.push((
+            "templates/deployment.yaml",
+            Kind::Deployment,
+            json!({
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": format!("{release}-{name}"), "labels": dl, "annotations": annotations},
+                "spec": {
+                    "replicas": values["replicaCount"].as_i64().unwrap_or(1),
+                    "selector": {"matchLabels": selector},
+                    "template": {
+                        "metadata": {"labels": pod_labels},
+                        "spec": {"containers": [{
+                            "name": name,
+                            "image": format!("{}/tbyte-{name}:{tag}", values["image"]["registry"].as_str().unwrap_or_default()),
+                            "ports": [{"containerPort": svc["port"].as_i64().unwrap_or(8080)}],
+                            "env": [{"name": "DATABASE_INSTANCE", "valueFrom": {"configMapKeyRef": {"name": format!("{release}-config"), "key": "database.instance"}}}],
+                            "resources": {"requests": values["resources"]["requests"]},
+                        }]},
+                    },
+                },
+            }),
+        ));
+    }
+    out
+}
+
+/// Helm's manifest text: every rendered document under its `# Source:` line.
+fn manifest(docs: &[(&'static str, Kind, Value)]) -> String {
+    let mut out = String::new();
+    for (source, _, doc) in docs {
+        out.push_str(&format!("---\n# Source: {CHART_NAME}/{source}\n"));
+        yaml(doc, 0, &mut out);
+    }
+    out
+}
+
+/// A small YAML emitter for rendered manifests (block style, strings quoted when needed).
+fn yaml(v: &Value, indent: usize, out: &mut String) {
+    let pad = " ".repeat(indent);
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                match child {
+                    Value::Object(m) if !m.is_empty() => {
+                        out.push_str(&format!("{pad}{k}:\n"));
+                        yaml(child, indent + 2, out);
+                    }
+                    Value::Array(a) if !a.is_empty() => {
+                        out.push_str(&format!("{pad}{k}:\n"));
+                        yaml(child, indent, out);
+                    }
+                    _ => out.push_str(&format!("{pad}{k}: {}\n", scalar(child))),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                let mut inner = String::new();
+                yaml(item, indent + 2, &mut inner);
+                let trimmed = inner.trim_start_matches(' ');
+                out.push_str(&format!("{pad}- {trimmed}"));
+                if !trimmed.ends_with('\n') {
+                    out.push('\n');
+                }
+            }
+        }
+        other => out.push_str(&format!("{pad}{}\n", scalar(other))),
+    }
+}
+
+/// Whether a string must be quoted to stay a string for YAML 1.1 and 1.2 readers alike.
+fn needs_quotes(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    s.is_empty()
+        || s.parse::<f64>().is_ok()
+        || s.contains([':', '#', '"', '\'', '\n'])
+        || s.starts_with([
+            '*', '&', '!', '{', '[', '-', '@', '`', '|', '>', '%', '?', ' ', ',',
+        ])
+        || s.ends_with(' ')
+        || matches!(
+            lower.as_str(),
+            "true" | "false" | "null" | "~" | "y" | "n" | "yes" | "no" | "on" | "off"
+        )
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) if needs_quotes(s) => Value::String(s.clone()).to_string(),
+        Value::String(s) => s.clone(),
+        Value::Object(_) => "{}".to_owned(),
+        Value::Array(_) => "[]".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// `data.release` as Helm writes it, plus the outer base64 the Kubernetes API adds to `data`.
+pub fn encode_release(document: &Value) -> Result<String, std::io::Error> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(document.to_string().as_bytes())?;
+    let inner = base64::engine::general_purpose::STANDARD.encode(gz.finish()?);
+    Ok(base64::engine::general_purpose::STANDARD.encode(inner))
+}
+
+fn decode_release(secret: &Value) -> Option<Value> {
+    use std::io::Read;
+    let outer = secret["data"]["release"].as_str()?;
+    let inner = base64::engine::general_purpose::STANDARD
+        .decode(outer)
+        .ok()?;
+    let gz = base64::engine::general_purpose::STANDARD
+        .decode(inner)
+        .ok()?;
+    let mut json = String::new();
+    flate2::read::GzDecoder::new(gz.as_slice())
+        .read_to_string(&mut json)
+        .ok()?;
+    serde_json::from_str(&json).ok()
+}
+
+fn revision_of(secret: &Value) -> u32 {
+    secret["metadata"]["labels"]["version"]
+        .as_str()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Runs the upgrade (or install) and returns the new revision.
+pub fn upgrade(world: &KubeWorld, up: Upgrade<'_>) -> Result<u32, ApiError> {
+    let secrets_rt = ResourceType::of(Kind::Secret);
+    let history: Vec<_> = world
+        .list(Kind::Secret, Some(up.namespace))
+        .into_iter()
+        .filter(|s| {
+            s["metadata"]["labels"]["owner"] == "helm"
+                && s["metadata"]["labels"]["name"] == up.release
+        })
+        .collect();
+    let previous = history.iter().max_by_key(|s| revision_of(s));
+    let revision = previous.map_or(1, |s| revision_of(s) + 1);
+    let now = world.now_rfc3339();
+    let first_deployed = previous
+        .and_then(|s| decode_release(s))
+        .and_then(|d| d["info"]["first_deployed"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| now.clone());
+
+    let mut values = chart_defaults();
+    merge_values(&mut values, &up.values);
+    let docs = render(&up, &values);
+    for (_, kind, doc) in &docs {
+        apply(world, *kind, up.namespace, doc.clone())?;
+    }
+
+    if let Some(prev) = previous {
+        let mut superseded = (**prev).clone();
+        superseded["metadata"]["labels"]["status"] = json!("superseded");
+        if let Some(mut doc) = decode_release(prev) {
+            doc["info"]["status"] = json!("superseded");
+            superseded["data"]["release"] =
+                json!(encode_release(&doc).map_err(|e| ApiError::bad_request(e.to_string()))?);
+        }
+        let name = prev["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        world
+            .lock()
+            .store
+            .update(secrets_rt, up.namespace, &name, superseded)?;
+    }
+
+    let description = up.description.unwrap_or(if revision == 1 {
+        "Install complete"
+    } else {
+        "Upgrade complete"
+    });
+    let document = json!({
+        "name": up.release,
+        "namespace": up.namespace,
+        "version": revision,
+        "info": {
+            "first_deployed": first_deployed,
+            "last_deployed": now,
+            "deleted": "",
+            "description": description,
+            "status": "deployed",
+            "notes": format!("tbyte {} is running in {}.", up.version, up.namespace),
+        },
+        "chart": {
+            "metadata": {"name": CHART_NAME, "version": CHART_VERSION, "appVersion": up.version, "apiVersion": "v2",
+                         "description": "The tbyte microservices (api and web), one release per environment.", "type": "application"},
+            "templates": [],
+            "values": chart_defaults(),
+        },
+        "config": up.values,
+        "manifest": manifest(&docs),
+    });
+    let release = encode_release(&document).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let modified = world.clock.now().as_second().to_string();
+    world.create(
+        Kind::Secret,
+        up.namespace,
+        json!({
+            "metadata": {
+                "name": format!("sh.helm.release.v1.{}.v{revision}", up.release),
+                "labels": {"name": up.release, "owner": "helm", "status": "deployed", "version": revision.to_string(), "modifiedAt": modified},
+            },
+            "type": "helm.sh/release.v1",
+            "data": {"release": release},
+        }),
+    )?;
+    Ok(revision)
+}
+
+/// Creates or replaces one rendered object, as `helm upgrade` does (three-way merge reduced to
+/// replacing what the chart owns: labels, annotations, spec or data).
+fn apply(world: &KubeWorld, kind: Kind, namespace: &str, doc: Value) -> Result<(), ApiError> {
+    let rt = ResourceType::of(kind);
+    let name = doc["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    match world.get(kind, namespace, &name) {
+        None => {
+            world.create(kind, namespace, doc)?;
+        }
+        Some(current) => {
+            let mut next = (*current).clone();
+            for key in ["spec", "data"] {
+                if let Some(v) = doc.get(key) {
+                    next[key] = v.clone();
+                }
+            }
+            for key in ["labels", "annotations"] {
+                let merged: Map<String, Value> = next["metadata"][key]
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .chain(
+                        doc["metadata"][key]
+                            .as_object()
+                            .cloned()
+                            .unwrap_or_default(),
+                    )
+                    .collect();
+                next["metadata"][key] = Value::Object(merged);
+            }
+            world.lock().store.update(rt, namespace, &name, next)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ScenarioClock;
+    use crate::people::cast;
+
+    fn world() -> KubeWorld {
+        KubeWorld::new(
+            ScenarioClock::manual("2026-11-26T09:00:00Z".parse().unwrap()),
+            cast(),
+            &["staging"],
+        )
+    }
+
+    fn staging_values() -> Value {
+        json!({"replicaCount": 2, "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}, "ingress": {"host": "staging.tbyte.local"}, "database": {"instance": "db.t3.small"}})
+    }
+
+    #[test]
+    fn install_then_upgrade_keeps_history_like_helm() {
+        let w = world();
+        let up = |version: &'static str| Upgrade {
+            release: "tbyte-staging",
+            namespace: "staging",
+            values: staging_values(),
+            version,
+            description: None,
+        };
+        assert_eq!(upgrade(&w, up("a1b2c3d")).unwrap(), 1);
+        assert_eq!(upgrade(&w, up("e4f5a6b")).unwrap(), 2);
+
+        let api = w
+            .get(Kind::Deployment, "staging", "tbyte-staging-api")
+            .unwrap();
+        assert_eq!(api["spec"]["replicas"], 2);
+        assert_eq!(
+            api["spec"]["template"]["spec"]["containers"][0]["image"],
+            "ghcr.io/tbyte-org/tbyte-api:e4f5a6b"
+        );
+        assert_eq!(
+            api["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"],
+            "100m"
+        );
+        assert!(
+            w.get(Kind::Deployment, "staging", "tbyte-staging-web")
+                .is_some()
+        );
+        assert_eq!(
+            w.get(Kind::ConfigMap, "staging", "tbyte-staging-config")
+                .unwrap()["data"]["database.instance"],
+            "db.t3.small"
+        );
+
+        let v1 = w
+            .get(
+                Kind::Secret,
+                "staging",
+                "sh.helm.release.v1.tbyte-staging.v1",
+            )
+            .unwrap();
+        let v2 = w
+            .get(
+                Kind::Secret,
+                "staging",
+                "sh.helm.release.v1.tbyte-staging.v2",
+            )
+            .unwrap();
+        assert_eq!(
+            (
+                v1["metadata"]["labels"]["status"].as_str(),
+                v2["metadata"]["labels"]["status"].as_str()
+            ),
+            (Some("superseded"), Some("deployed"))
+        );
+        assert_eq!(v2["type"], "helm.sh/release.v1");
+        let doc = decode_release(&v2).unwrap();
+        assert_eq!(
+            (doc["version"].as_u64(), doc["info"]["status"].as_str()),
+            (Some(2), Some("deployed"))
+        );
+        assert_eq!(doc["chart"]["metadata"]["appVersion"], "e4f5a6b");
+        assert_eq!(doc["config"]["replicaCount"], 2);
+        assert!(
+            doc["manifest"]
+                .as_str()
+                .unwrap()
+                .contains("# Source: tbyte-microservices/templates/deployment.yaml")
+        );
+        assert_eq!(decode_release(&v1).unwrap()["info"]["status"], "superseded");
+    }
+
+    #[test]
+    fn manifest_is_yaml_that_parses_back() {
+        let up = Upgrade {
+            release: "r",
+            namespace: "n",
+            values: json!({}),
+            version: "abc1234",
+            description: None,
+        };
+        let mut values = chart_defaults();
+        merge_values(&mut values, &up.values);
+        let docs = render(&up, &values);
+        let text = manifest(&docs);
+        let parsed: Vec<Value> = text
+            .split("---\n")
+            .filter(|d| !d.trim().is_empty())
+            .map(|d| serde_saphyr::from_str(d).unwrap())
+            .collect();
+        assert_eq!(parsed.len(), docs.len());
+        assert_eq!(parsed[1], docs[1].2);
+    }
+}

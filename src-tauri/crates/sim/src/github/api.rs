@@ -1566,7 +1566,6 @@ async fn access_token(State(app): State<App>, headers: HeaderMap, body: Bytes) -
 
 #[cfg(test)]
 mod tests {
-    use super::super::world::RunStatus;
     use super::*;
 
     #[test]
@@ -1594,10 +1593,5 @@ mod tests {
             "{link}"
         );
         assert!(link.contains("page=1>; rel=\"first\""), "{link}");
-    }
-
-    #[test]
-    fn run_status_names_match_github() {
-        assert_eq!(RunStatus::Waiting.as_str(), "waiting");
     }
 }

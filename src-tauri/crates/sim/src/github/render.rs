@@ -266,8 +266,7 @@ pub fn minimal_repository(ctx: &Ctx, s: &State) -> Value {
     repo_urls(ctx, s)
 }
 
-fn git_user(ctx: &Ctx, s: &State, login: &str, at: Timestamp) -> Value {
-    let _ = ctx;
+fn git_user(s: &State, login: &str, at: Timestamp) -> Value {
     let name = s.user(login).map_or(login, |u| u.name.as_str());
     json!({"name": name, "email": format!("{login}@users.noreply.github.com"), "date": ts(at)})
 }
@@ -283,8 +282,8 @@ pub fn commit(ctx: &Ctx, s: &State, c: &Commit) -> Value {
         "comments_url": format!("{api}/commits/{}/comments", c.sha),
         "commit": {
             "url": format!("{api}/git/commits/{}", c.sha),
-            "author": git_user(ctx, s, &c.author, c.at),
-            "committer": git_user(ctx, s, &c.author, c.at),
+            "author": git_user(s, &c.author, c.at),
+            "committer": git_user(s, &c.author, c.at),
             "message": c.message,
             "comment_count": 0,
             "tree": {"sha": c.tree, "url": format!("{api}/git/trees/{}", c.tree)},
@@ -458,13 +457,12 @@ pub fn check_run(ctx: &Ctx, s: &State, c: &CheckRun) -> Value {
         },
         "name": c.name,
         "check_suite": {"id": c.suite_id},
-        "app": github_actions_app(ctx, s, bot),
+        "app": github_actions_app(ctx, bot),
         "pull_requests": pulls,
     })
 }
 
-fn github_actions_app(ctx: &Ctx, s: &State, bot: Option<&User>) -> Value {
-    let _ = s;
+fn github_actions_app(ctx: &Ctx, bot: Option<&User>) -> Value {
     let Some(bot) = bot else { return Value::Null };
     json!({
         "id": 15368,
@@ -526,7 +524,7 @@ pub fn run(ctx: &Ctx, s: &State, r: &Run) -> Value {
         .map(|w| (w.name.clone(), w.path.clone()))
         .unwrap_or_default();
     let head_commit = s.commits.get(&r.head_sha).map_or(Value::Null, |c| {
-        let who = git_user(ctx, s, &c.author, c.at);
+        let who = git_user(s, &c.author, c.at);
         json!({
             "id": c.sha,
             "tree_id": c.tree,

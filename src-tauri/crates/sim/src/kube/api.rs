@@ -846,7 +846,8 @@ mod tests {
         );
         let t = parse_target("", "v1", "pods").unwrap();
         assert_eq!((t.rt.kind, t.namespace, t.name), (Kind::Pod, None, None));
-        assert!(parse_target("apps", "v1", "namespaces/dev/deployments/web/scale").is_err());
+        assert!(parse_target("apps", "v1", "namespaces/dev/deployments/web/scale").is_ok());
+        assert!(parse_target("apps", "v1", "namespaces/dev/deployments/web/log").is_err());
         assert!(parse_target("apps", "v1", "widgets").is_err());
         assert!(parse_target("", "v1", "namespaces/dev/configmaps/a/status").is_err());
     }

@@ -89,6 +89,16 @@ pub fn unknown_fields(sent: &Value, decoded: &Value) -> Vec<String> {
     out
 }
 
+/// Null, or containers holding nothing but blanks: what a decoder may drop without loss.
+fn blank(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Object(m) => m.values().all(blank),
+        Value::Array(a) => a.iter().all(blank),
+        _ => false,
+    }
+}
+
 fn walk(sent: &Value, decoded: Option<&Value>, path: &str, out: &mut Vec<String>) {
     match sent {
         Value::Object(map) => {
@@ -102,10 +112,8 @@ fn walk(sent: &Value, decoded: Option<&Value>, path: &str, out: &mut Vec<String>
                 } else {
                     format!("{path}.{k}")
                 };
-                let empty = matches!(v, Value::Object(m) if m.is_empty())
-                    || matches!(v, Value::Array(a) if a.is_empty());
                 match child {
-                    None if !empty => out.push(p),
+                    None if !blank(v) => out.push(p),
                     None => {}
                     Some(c) => walk(v, Some(c), &p, out),
                 }

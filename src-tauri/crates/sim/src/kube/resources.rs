@@ -351,8 +351,10 @@ mod tests {
             names,
             [
                 "deployments",
+                "deployments/scale",
                 "deployments/status",
                 "replicasets",
+                "replicasets/scale",
                 "replicasets/status"
             ]
         );

@@ -1,0 +1,361 @@
+use std::sync::Arc;
+
+use octocrab::Octocrab;
+use octocrab::params::repos::Commitish;
+use octocrab::service::middleware::cache::mem::InMemoryCache;
+use octocrab::service::middleware::retry::{NoOpRateLimitMetrics, RetryConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::{GithubError, GithubToken};
+
+/// Where the repository lives and how patient to be with rate limits.
+#[derive(Debug, Clone)]
+pub struct GithubConfig {
+    /// `https://api.github.com`, `https://HOST/api/v3` for Enterprise Server, or the simulator.
+    pub api_base: String,
+    pub owner: String,
+    pub repo: String,
+    /// Retries of rate-limited (403/429 with limit headers) and 5xx answers. Each waits as long
+    /// as GitHub says (`retry-after`, else until `x-ratelimit-reset`).
+    pub max_retries: usize,
+}
+
+impl GithubConfig {
+    pub fn github_com(owner: &str, repo: &str) -> Self {
+        Self {
+            api_base: "https://api.github.com".into(),
+            owner: owner.into(),
+            repo: repo.into(),
+            max_retries: 3,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub login: String,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullSummary {
+    pub number: u64,
+    pub title: String,
+    pub author: Option<String>,
+    pub head_ref: String,
+    pub head_sha: String,
+}
+
+/// The combined state of a commit's check runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckState {
+    /// No checks ran on the commit.
+    None,
+    Pending,
+    Passing,
+    Failing,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitSummary {
+    pub sha: String,
+    /// First line of the message.
+    pub title: String,
+    pub author: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comparison {
+    /// `ahead`, `behind`, `identical` or `diverged`, as GitHub reports it.
+    pub status: String,
+    pub ahead_by: u64,
+    pub behind_by: u64,
+    /// Oldest first.
+    pub commits: Vec<CommitSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitingRun {
+    pub id: u64,
+    pub workflow: String,
+    pub head_branch: String,
+    pub head_sha: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PendingDeployment {
+    pub environment_id: u64,
+    pub environment: String,
+    pub wait_timer: u64,
+    pub current_user_can_approve: bool,
+    /// Logins of user reviewers and `org/slug` of team reviewers.
+    pub reviewers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Review {
+    Approve,
+    Reject,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct DeploymentRef {
+    pub id: u64,
+    pub environment: String,
+    pub sha: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct RateBudget {
+    pub limit: u64,
+    pub remaining: u64,
+    pub used: u64,
+    /// Unix seconds.
+    pub reset: u64,
+}
+
+/// A GitHub client for one repository. Every GET goes through octocrab's ETag cache: GitHub
+/// answers an unchanged resource with `304 Not Modified`, which costs no rate limit.
+pub struct GithubClient {
+    octo: Octocrab,
+    owner: String,
+    repo: String,
+}
+
+impl std::fmt::Debug for GithubClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GithubClient")
+            .field("repo", &format_args!("{}/{}", self.owner, self.repo))
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize)]
+struct WireUser {
+    login: String,
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireEnvironmentRef {
+    id: u64,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct WireReviewer {
+    #[serde(rename = "type")]
+    kind: String,
+    reviewer: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct WirePending {
+    environment: WireEnvironmentRef,
+    wait_timer: u64,
+    current_user_can_approve: bool,
+    reviewers: Vec<WireReviewer>,
+}
+
+#[derive(Deserialize)]
+struct WireRateLimit {
+    rate: RateBudget,
+}
+
+impl GithubClient {
+    /// A client for `config`'s repository; without a token it reads anonymously (a much lower
+    /// rate limit on github.com).
+    pub fn new(config: &GithubConfig, token: Option<&GithubToken>) -> Result<Self, GithubError> {
+        let mut builder = Octocrab::builder()
+            .base_uri(config.api_base.as_str())
+            .map_err(|source| GithubError::BaseUrl {
+                url: config.api_base.clone(),
+                source,
+            })?
+            .cache(InMemoryCache::new())
+            .add_retry_config(RetryConfig::HandleRateLimits {
+                metrics: Arc::new(NoOpRateLimitMetrics),
+                max_retries: config.max_retries,
+                min_wait_seconds: 60,
+                // A bare 403 is a refusal (e.g. a reviewer rule), not a limit.
+                retry_on_forbidden: false,
+            });
+        if let Some(token) = token {
+            builder = builder.personal_token(token.expose().to_owned());
+        }
+        Ok(Self {
+            octo: builder.build()?,
+            owner: config.owner.clone(),
+            repo: config.repo.clone(),
+        })
+    }
+
+    fn route(&self, suffix: &str) -> String {
+        format!("/repos/{}/{}{suffix}", self.owner, self.repo)
+    }
+
+    /// Who the token belongs to.
+    pub async fn identity(&self) -> Result<Identity, GithubError> {
+        let user: WireUser = self.octo.get("/user", None::<&()>).await?;
+        Ok(Identity {
+            login: user.login,
+            name: user.name,
+        })
+    }
+
+    /// Open pull requests, newest first.
+    pub async fn open_pulls(&self) -> Result<Vec<PullSummary>, GithubError> {
+        let page = self
+            .octo
+            .pulls(&self.owner, &self.repo)
+            .list()
+            .state(octocrab::params::State::Open)
+            .per_page(100)
+            .send()
+            .await?;
+        Ok(page
+            .items
+            .into_iter()
+            .map(|p| PullSummary {
+                number: p.number,
+                title: p.title.unwrap_or_default(),
+                author: p.user.map(|u| u.login),
+                head_ref: p.head.ref_field,
+                head_sha: p.head.sha,
+            })
+            .collect())
+    }
+
+    /// The combined state of the check runs on `sha`.
+    pub async fn check_state(&self, sha: &str) -> Result<CheckState, GithubError> {
+        let runs = self
+            .octo
+            .checks(&self.owner, &self.repo)
+            .list_check_runs_for_git_ref(Commitish(sha.to_owned()))
+            .per_page(100)
+            .send()
+            .await?;
+        let conclusions: Vec<Option<String>> =
+            runs.check_runs.into_iter().map(|r| r.conclusion).collect();
+        Ok(if conclusions.is_empty() {
+            CheckState::None
+        } else if conclusions
+            .iter()
+            .flatten()
+            .any(|c| !matches!(c.as_str(), "success" | "neutral" | "skipped"))
+        {
+            CheckState::Failing
+        } else if conclusions.iter().any(Option::is_none) {
+            CheckState::Pending
+        } else {
+            CheckState::Passing
+        })
+    }
+
+    /// What `head` has that `base` has not (e.g. staging's version against production's).
+    pub async fn compare(&self, base: &str, head: &str) -> Result<Comparison, GithubError> {
+        let cmp = self
+            .octo
+            .commits(&self.owner, &self.repo)
+            .compare(base, head)
+            .send()
+            .await?;
+        Ok(Comparison {
+            status: serde_json::to_value(&cmp.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            ahead_by: u64::try_from(cmp.ahead_by).unwrap_or(0),
+            behind_by: u64::try_from(cmp.behind_by).unwrap_or(0),
+            commits: cmp
+                .commits
+                .into_iter()
+                .map(|c| CommitSummary {
+                    sha: c.sha,
+                    title: c
+                        .commit
+                        .message
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    author: c.author.map(|a| a.login),
+                })
+                .collect(),
+        })
+    }
+
+    /// Workflow runs waiting on an environment's protection rules.
+    pub async fn waiting_runs(&self) -> Result<Vec<WaitingRun>, GithubError> {
+        let page = self
+            .octo
+            .workflows(&self.owner, &self.repo)
+            .list_all_runs()
+            .status("waiting")
+            .per_page(100)
+            .send()
+            .await?;
+        Ok(page
+            .items
+            .into_iter()
+            .map(|r| WaitingRun {
+                id: r.id.into_inner(),
+                workflow: r.name,
+                head_branch: r.head_branch,
+                head_sha: r.head_sha,
+            })
+            .collect())
+    }
+
+    /// The environments a run waits on, and whether this token's user may approve each.
+    pub async fn pending_deployments(
+        &self,
+        run_id: u64,
+    ) -> Result<Vec<PendingDeployment>, GithubError> {
+        let route = self.route(&format!("/actions/runs/{run_id}/pending_deployments"));
+        let wire: Vec<WirePending> = self.octo.get(route, None::<&()>).await?;
+        Ok(wire
+            .into_iter()
+            .map(|p| PendingDeployment {
+                environment_id: p.environment.id,
+                environment: p.environment.name,
+                wait_timer: p.wait_timer,
+                current_user_can_approve: p.current_user_can_approve,
+                reviewers: p
+                    .reviewers
+                    .into_iter()
+                    .filter_map(|r| match r.kind.as_str() {
+                        "Team" => r.reviewer["slug"]
+                            .as_str()
+                            .map(|s| format!("{}/{s}", self.owner)),
+                        _ => r.reviewer["login"].as_str().map(str::to_owned),
+                    })
+                    .collect(),
+            })
+            .collect())
+    }
+
+    /// Approves or rejects a run's pending deployments. GitHub refuses (4xx) callers who are
+    /// not required reviewers or who triggered the run when self-review is prevented.
+    pub async fn review_pending(
+        &self,
+        run_id: u64,
+        environment_ids: &[u64],
+        review: Review,
+        comment: &str,
+    ) -> Result<Vec<DeploymentRef>, GithubError> {
+        let route = self.route(&format!("/actions/runs/{run_id}/pending_deployments"));
+        let state = match review {
+            Review::Approve => "approved",
+            Review::Reject => "rejected",
+        };
+        let body = serde_json::json!({"environment_ids": environment_ids, "state": state, "comment": comment});
+        Ok(self.octo.post(route, Some(&body)).await?)
+    }
+
+    /// The remaining primary rate limit (asking costs nothing).
+    pub async fn rate_budget(&self) -> Result<RateBudget, GithubError> {
+        let wire: WireRateLimit = self.octo.get("/rate_limit", None::<&()>).await?;
+        Ok(wire.rate)
+    }
+}

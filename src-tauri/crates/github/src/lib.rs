@@ -1,0 +1,16 @@
+//! Sluice's GitHub source: an octocrab client pointed at github.com, GitHub Enterprise Server or
+//! the simulated GitHub, with conditional requests (a quiet repository costs no rate limit),
+//! rate-limit retries that honour `retry-after`, and the reads and reviews the console needs.
+
+mod client;
+mod device;
+mod error;
+mod token;
+
+pub use client::{
+    CheckState, CommitSummary, Comparison, DeploymentRef, GithubClient, GithubConfig, Identity,
+    PendingDeployment, PullSummary, RateBudget, Review, WaitingRun,
+};
+pub use device::{DeviceLogin, start_device_login};
+pub use error::GithubError;
+pub use token::GithubToken;

@@ -47,6 +47,10 @@ pub struct SimArgs {
     /// Simulated seconds per real second.
     #[arg(long, default_value_t = 1.0)]
     pub speed: f64,
+    /// Approve waiting production deployments as the simulated release manager after this
+    /// many simulated minutes (by default they wait for a real approval).
+    #[arg(long, value_name = "MINUTES")]
+    pub auto_approve_after: Option<u64>,
 }
 
 /// What `sluice validate` prints, and whether it succeeded.

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use sluice_sim::story::{StoryEnvironment, StoryOptions};
 use sluice_sim::{SimWorld, WorldOptions};
 
 use crate::Console;
@@ -19,17 +20,19 @@ pub fn run(console: &Console, args: &SimArgs) -> Result<(), String> {
             contexts.push(env.kube_context.clone());
         }
     }
-    let namespaces: Vec<String> = pipeline
-        .environments
-        .iter()
-        .map(|e| e.namespace.clone())
-        .collect();
+    let environments = story_environments(console, &pipeline)?;
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     runtime.block_on(async {
         let world = SimWorld::start(WorldOptions {
             speed: args.speed,
-            namespaces,
+            environments,
+            story: Some(StoryOptions {
+                auto_approve_after: args
+                    .auto_approve_after
+                    .map(|m| std::time::Duration::from_secs(m * 60)),
+                ..StoryOptions::default()
+            }),
             ..WorldOptions::default()
         })
         .await
@@ -49,6 +52,7 @@ pub fn run(console: &Console, args: &SimArgs) -> Result<(), String> {
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         }
         println!("kubernetes: {}", world.kube_server.url());
+        println!("github: {}", world.github_server.url());
         println!("kubeconfig: {}", args.kubeconfig.display());
         tracing::info!(url = %world.kube_server.url(), "simulated world running");
         tokio::signal::ctrl_c()
@@ -56,4 +60,27 @@ pub fn run(console: &Console, args: &SimArgs) -> Result<(), String> {
             .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
         Ok(())
     })
+}
+
+/// The pipeline's environments with their values files, for the story to deploy.
+pub fn story_environments(
+    console: &Console,
+    pipeline: &sluice_core::Pipeline,
+) -> Result<Vec<StoryEnvironment>, String> {
+    let base = console
+        .pipeline_path()
+        .parent()
+        .unwrap_or(std::path::Path::new("."));
+    pipeline
+        .environments
+        .iter()
+        .map(|e| {
+            Ok(StoryEnvironment {
+                name: e.name.clone(),
+                namespace: e.namespace.clone(),
+                release: e.release.clone(),
+                values: sluice_core::values::read_tree(&base.join(&e.values_file))?,
+            })
+        })
+        .collect()
 }

@@ -30,6 +30,15 @@ impl FlatValues {
     }
 }
 
+/// Reads a values file as a JSON tree (an empty file is an empty map), for handing to Helm.
+pub fn read_tree(path: &std::path::Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let tree: Option<Value> = serde_saphyr::from_str(&text)
+        .map_err(|e| format!("{} is not valid YAML: {e}", path.display()))?;
+    Ok(tree.unwrap_or_else(|| Value::Object(Default::default())))
+}
+
 fn flatten(prefix: &str, value: &Value, out: &mut BTreeMap<String, String>) {
     match value {
         Value::Object(map) if !map.is_empty() => {

@@ -9,6 +9,7 @@ pub mod kube;
 pub mod kubeconfig;
 pub mod people;
 pub mod server;
+pub mod story;
 pub mod tls;
 pub mod world;
 

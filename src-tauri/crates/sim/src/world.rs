@@ -7,15 +7,23 @@ use jiff::Timestamp;
 
 use crate::clock::ScenarioClock;
 use crate::faults::Faults;
+use crate::github::{self, GithubWorld, Seeded};
 use crate::kube::{self, KubeWorld};
 use crate::people::{self, Person, Role};
 use crate::server::SimServer;
+use crate::story::{Story, StoryEnvironment, StoryOptions};
 
 pub struct WorldOptions {
+    /// Where the clock starts. With a story, the seeded history ends here; without, the world
+    /// starts empty here.
     pub start: Timestamp,
     /// Simulated seconds per real second; 0 for a clock that only tests move.
     pub speed: f64,
-    pub namespaces: Vec<String>,
+    /// The pipeline's environments; their namespaces are created, and the story deploys them.
+    pub environments: Vec<StoryEnvironment>,
+    /// Play the tbyte story (seeded history, then a release every cadence). `None`: an empty
+    /// cluster and a seeded but quiet GitHub.
+    pub story: Option<StoryOptions>,
 }
 
 impl Default for WorldOptions {
@@ -23,7 +31,8 @@ impl Default for WorldOptions {
         Self {
             start: Timestamp::now(),
             speed: 1.0,
-            namespaces: vec!["dev".into(), "staging".into(), "production".into()],
+            environments: crate::story::tbyte_environments(),
+            story: None,
         }
     }
 }
@@ -35,29 +44,68 @@ pub struct SimWorld {
     pub kube_server: SimServer,
     /// PEM of the CA the simulated apiserver's certificate chains to.
     pub kube_ca_pem: String,
-    controllers: tokio::task::JoinHandle<()>,
+    pub github: GithubWorld,
+    pub github_server: SimServer,
+    /// What the seeded GitHub history contains.
+    pub seeded: Seeded,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl SimWorld {
     pub async fn start(options: WorldOptions) -> std::io::Result<Self> {
-        let clock = if options.speed > 0.0 {
-            ScenarioClock::running(options.start, options.speed)
-        } else {
-            ScenarioClock::manual(options.start)
-        };
+        // The seed writes about two hours of history on a stopped clock; it starts early enough
+        // to end at `start`, then the clock jumps there and runs.
+        let clock =
+            ScenarioClock::manual(options.start.checked_sub(HISTORY).unwrap_or(options.start));
         let people = people::cast();
-        let namespaces: Vec<&str> = options.namespaces.iter().map(String::as_str).collect();
+        let namespaces: Vec<&str> = options
+            .environments
+            .iter()
+            .map(|e| e.namespace.as_str())
+            .collect();
         let kube = KubeWorld::new(clock.clone(), people.clone(), &namespaces);
-        let controllers = tokio::spawn(kube::controllers::run(kube.clone()));
+        let github = GithubWorld::new(clock.clone(), &people);
+        let seeded = github::seed_tbyte(&github).map_err(std::io::Error::other)?;
+        let mut tasks = vec![tokio::spawn(kube::controllers::run(kube.clone()))];
+        let story = options.story.map(|o| {
+            Story::new(
+                kube.clone(),
+                github.clone(),
+                options.environments.clone(),
+                o,
+            )
+        });
+        if let Some(story) = &story {
+            story
+                .prologue(&seeded)
+                .await
+                .map_err(std::io::Error::other)?;
+        }
+        let now = clock.now();
+        if now < options.start {
+            clock.advance(options.start.duration_since(now).unsigned_abs());
+        }
+        clock.set_speed(options.speed);
+        if let Some(story) = story {
+            tasks.push(tokio::spawn(async move {
+                if let Err(e) = story.run().await {
+                    tracing::error!(error = %e, "the story stopped");
+                }
+            }));
+        }
         let identity = crate::tls::mint().map_err(std::io::Error::other)?;
         let kube_server = kube::serve(kube.clone(), Faults::default(), identity.config).await?;
+        let github_server = github::start(github.clone(), Faults::default()).await?;
         Ok(Self {
             clock,
             people,
             kube,
             kube_server,
             kube_ca_pem: identity.ca_pem,
-            controllers,
+            github,
+            github_server,
+            seeded,
+            tasks,
         })
     }
 
@@ -83,8 +131,13 @@ impl SimWorld {
     }
 }
 
+/// Longer than the seeded GitHub history, so that it ends before the world's start.
+const HISTORY: jiff::SignedDuration = jiff::SignedDuration::from_hours(3);
+
 impl Drop for SimWorld {
     fn drop(&mut self) {
-        self.controllers.abort();
+        for task in &self.tasks {
+            task.abort();
+        }
     }
 }

@@ -1110,13 +1110,17 @@ fn update_deployment_status(
     let deadline =
         Duration::from_secs(d["spec"]["progressDeadlineSeconds"].as_u64().unwrap_or(600));
     let deadline_at = after(last_progress, deadline);
+    let stalled_before = old_progressing
+        .as_ref()
+        .is_some_and(|c| c["reason"] == "ProgressDeadlineExceeded");
     let (p_status, p_reason, p_message) = if complete {
         (
             "True",
             "NewReplicaSetAvailable",
             format!("ReplicaSet \"{rs_name}\" has successfully progressed."),
         )
-    } else if now >= deadline_at {
+    } else if now >= deadline_at || (stalled_before && !progressed) {
+        // A stalled rollout stays stalled until something actually moves.
         (
             "False",
             "ProgressDeadlineExceeded",

@@ -1,0 +1,398 @@
+//! The tbyte story: a deterministic sequence of releases on the scenario clock. A developer opens
+//! a pull request, checks run, the head deploys to dev; the pull request merges, the merge
+//! deploys to staging, and the deploy run's production job waits on the `production`
+//! environment until a required reviewer approves it through the API; then production rolls
+//! out. Every third release ships an image that crashes and stalls in staging.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::github::{
+    ACTIONS_BOT, APPROVER, CheckStatus, Conclusion, DEVELOPER, DeploymentSpec, DeploymentState,
+    GithubEvent, GithubWorld, ReviewState, StatusSpec,
+};
+use crate::kube::helm::{self, Upgrade};
+use crate::kube::resources::Kind;
+use crate::kube::{Breakage, KubeWorld};
+
+/// One environment of the pipeline, as the story deploys it.
+#[derive(Debug, Clone)]
+pub struct StoryEnvironment {
+    pub name: String,
+    pub namespace: String,
+    pub release: String,
+    /// The environment's Helm values file, parsed.
+    pub values: Value,
+}
+
+/// The seed's pipeline: dev (1 replica), staging (2), production (3).
+pub fn tbyte_environments() -> Vec<StoryEnvironment> {
+    let env = |name: &str,
+               namespace: &str,
+               release: &str,
+               replicas: u32,
+               cpu: &str,
+               memory: &str,
+               host: &str,
+               db: &str| StoryEnvironment {
+        name: name.into(),
+        namespace: namespace.into(),
+        release: release.into(),
+        values: json!({"replicaCount": replicas, "resources": {"requests": {"cpu": cpu, "memory": memory}}, "ingress": {"host": host}, "database": {"instance": db}}),
+    };
+    vec![
+        env(
+            "dev",
+            "dev",
+            "tbyte-dev",
+            1,
+            "50m",
+            "64Mi",
+            "dev.tbyte.local",
+            "db.t3.micro",
+        ),
+        env(
+            "staging",
+            "staging",
+            "tbyte-staging",
+            2,
+            "100m",
+            "128Mi",
+            "staging.tbyte.local",
+            "db.t3.small",
+        ),
+        env(
+            "production",
+            "production",
+            "tbyte-prod",
+            3,
+            "200m",
+            "256Mi",
+            "tbyte.local",
+            "db.t3.medium",
+        ),
+    ]
+}
+
+#[derive(Debug, Clone)]
+pub struct StoryOptions {
+    /// Time between the starts of two releases.
+    pub cadence: Duration,
+    /// In demos nobody may be at the keyboard: approve production after this long.
+    pub auto_approve_after: Option<Duration>,
+}
+
+impl Default for StoryOptions {
+    fn default() -> Self {
+        Self {
+            cadence: Duration::from_secs(15 * 60),
+            auto_approve_after: None,
+        }
+    }
+}
+
+const CHANGES: &[(&str, &str)] = &[
+    ("Cache rate cards", "Cache rate cards for 60 seconds"),
+    (
+        "Paginate the quotes list",
+        "Paginate /quotes with cursor tokens",
+    ),
+    (
+        "Switch to the new database driver",
+        "Use the async Postgres driver",
+    ),
+    (
+        "Retry failed payment webhooks",
+        "Retry payment webhooks with back-off",
+    ),
+    ("Add request tracing", "Propagate trace ids through the API"),
+    ("Move sessions to Redis", "Store sessions in Redis"),
+];
+
+pub fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(7)]
+}
+
+pub struct Story {
+    kube: KubeWorld,
+    github: GithubWorld,
+    environments: Vec<StoryEnvironment>,
+    options: StoryOptions,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoryError {
+    #[error("the simulated GitHub refused a step: {0}")]
+    Github(#[from] crate::github::WorldError),
+    #[error("the simulated cluster refused a step: {0}")]
+    Kube(String),
+    #[error("the pipeline has no environment `{0}`")]
+    MissingEnvironment(&'static str),
+}
+
+impl Story {
+    pub fn new(
+        kube: KubeWorld,
+        github: GithubWorld,
+        environments: Vec<StoryEnvironment>,
+        options: StoryOptions,
+    ) -> Self {
+        Self {
+            kube,
+            github,
+            environments,
+            options,
+        }
+    }
+
+    fn env(&self, name: &'static str) -> Result<&StoryEnvironment, StoryError> {
+        self.environments
+            .iter()
+            .find(|e| e.name == name)
+            .ok_or(StoryError::MissingEnvironment(name))
+    }
+
+    /// Deploys `sha` to `env` with Helm and returns once the rollout is over (or stalled).
+    pub async fn helm_deploy(&self, env: &StoryEnvironment, sha: &str) -> Result<bool, StoryError> {
+        let mut values = env.values.clone();
+        values["image"] = json!({"tag": short(sha)});
+        helm::upgrade(
+            &self.kube,
+            Upgrade {
+                release: &env.release,
+                namespace: &env.namespace,
+                values,
+                version: short(sha),
+                description: None,
+            },
+        )
+        .map_err(|e| StoryError::Kube(e.message))?;
+        Ok(self.wait_for_rollout(env).await)
+    }
+
+    /// True when every Deployment of the release has rolled out; false when one exceeded its
+    /// progress deadline.
+    async fn wait_for_rollout(&self, env: &StoryEnvironment) -> bool {
+        loop {
+            self.kube.clock.sleep(Duration::from_secs(5)).await;
+            let deployments: Vec<_> = self
+                .kube
+                .list(Kind::Deployment, Some(&env.namespace))
+                .into_iter()
+                .filter(|d| {
+                    d["metadata"]["labels"]["app.kubernetes.io/instance"] == env.release.as_str()
+                })
+                .collect();
+            let reason = |d: &Value| -> Option<String> {
+                d["status"]["conditions"]
+                    .as_array()?
+                    .iter()
+                    .find(|c| c["type"] == "Progressing")
+                    .and_then(|c| c["reason"].as_str().map(str::to_owned))
+            };
+            if deployments
+                .iter()
+                .any(|d| reason(d).as_deref() == Some("ProgressDeadlineExceeded"))
+            {
+                return false;
+            }
+            let done = deployments.iter().all(|d| {
+                d["status"]["observedGeneration"] == d["metadata"]["generation"]
+                    && reason(d).as_deref() == Some("NewReplicaSetAvailable")
+            });
+            if done && !deployments.is_empty() {
+                return true;
+            }
+        }
+    }
+
+    /// Records a deployment of `sha` to `environment` on GitHub and its outcome.
+    fn record_deployment(&self, sha: &str, environment: &str, ok: bool) -> Result<(), StoryError> {
+        let mut spec = DeploymentSpec::new(sha, environment, ACTIONS_BOT);
+        spec.description = Some(format!("Deploy {} to {environment}", short(sha)));
+        let id = self.github.create_deployment(spec)?;
+        self.finish_deployment(id, ok)
+    }
+
+    fn finish_deployment(&self, id: u64, ok: bool) -> Result<(), StoryError> {
+        let state = if ok {
+            DeploymentState::Success
+        } else {
+            DeploymentState::Failure
+        };
+        self.github
+            .add_deployment_status(id, StatusSpec::new(state, ACTIONS_BOT))?;
+        Ok(())
+    }
+
+    /// Brings the cluster to what the seeded GitHub history says each environment runs.
+    pub async fn prologue(&self, seeded: &crate::github::Seeded) -> Result<(), StoryError> {
+        let (chart, merge) = (&seeded.main[1], &seeded.main[2]);
+        for (name, sha) in [("production", chart), ("staging", merge), ("dev", merge)] {
+            let env = self.env(name)?;
+            let mut values = env.values.clone();
+            values["image"] = json!({"tag": short(sha)});
+            helm::upgrade(
+                &self.kube,
+                Upgrade {
+                    release: &env.release,
+                    namespace: &env.namespace,
+                    values,
+                    version: short(sha),
+                    description: None,
+                },
+            )
+            .map_err(|e| StoryError::Kube(e.message))?;
+        }
+        Ok(())
+    }
+
+    /// Plays releases forever, one every `cadence`.
+    pub async fn run(self) -> Result<(), StoryError> {
+        let story = std::sync::Arc::new(self);
+        for release in 1u64.. {
+            let started = story.kube.clock.now();
+            story.clone().release(release).await?;
+            let next = started
+                .checked_add(story.options.cadence)
+                .unwrap_or(started);
+            story.kube.clock.sleep_until(next).await;
+        }
+        Ok(())
+    }
+
+    async fn release(self: std::sync::Arc<Self>, number: u64) -> Result<(), StoryError> {
+        let clock = self.kube.clock.clone();
+        let (title, message) = CHANGES[(number as usize - 1) % CHANGES.len()];
+        let broken = number.is_multiple_of(3);
+        let branch = format!("feature/release-{number}");
+        self.github.create_branch(&branch, "main")?;
+        let head = self.github.commit(&branch, DEVELOPER, message)?;
+        let pull = self.github.open_pull(title, &branch, "main", DEVELOPER)?;
+        tracing::info!(pull, title, broken, "story: pull request opened");
+        if broken {
+            for svc in ["api", "web"] {
+                self.kube.break_image(
+                    &format!("ghcr.io/tbyte-org/tbyte-{svc}:{}", short(&head)),
+                    Breakage::CrashLoop,
+                );
+            }
+        }
+        self.checks(&head).await?;
+
+        // Pull requests deploy their head to dev.
+        let dev = self.env("dev")?;
+        let run = self.github.start_deploy_run("dev", &branch, DEVELOPER)?;
+        let ok = self.helm_deploy(dev, &head).await?;
+        self.record_deployment(&head, "dev", ok)?;
+        self.github.complete_run(
+            run,
+            if ok {
+                Conclusion::Success
+            } else {
+                Conclusion::Failure
+            },
+        )?;
+
+        clock.sleep(Duration::from_secs(120)).await;
+        let merge = self.github.merge_pull(pull, DEVELOPER)?;
+        if broken {
+            for svc in ["api", "web"] {
+                self.kube.break_image(
+                    &format!("ghcr.io/tbyte-org/tbyte-{svc}:{}", short(&merge)),
+                    Breakage::CrashLoop,
+                );
+            }
+        }
+        self.checks(&merge).await?;
+
+        // The merge's deploy run: staging runs at once, production waits for a reviewer.
+        let run = self.github.start_run(
+            "deploy.yml",
+            "main",
+            "push",
+            DEVELOPER,
+            &["staging", "production"],
+        )?;
+        let staging = self.env("staging")?;
+        let ok = self.helm_deploy(staging, &merge).await?;
+        self.record_deployment(&merge, "staging", ok)?;
+        if !ok {
+            tracing::info!(sha = short(&merge), "story: release stalled in staging");
+            self.github.complete_run(run, Conclusion::Failure)?;
+            return Ok(());
+        }
+        tokio::spawn(self.clone().production_gate(run, merge));
+        Ok(())
+    }
+
+    async fn checks(&self, sha: &str) -> Result<(), StoryError> {
+        for name in ["build", "test"] {
+            self.github
+                .set_check_run(sha, name, CheckStatus::InProgress, None)?;
+        }
+        self.kube.clock.sleep(Duration::from_secs(90)).await;
+        for name in ["build", "test"] {
+            self.github.set_check_run(
+                sha,
+                name,
+                CheckStatus::Completed,
+                Some(Conclusion::Success),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the production review of `run`; on approval, rolls production out.
+    async fn production_gate(self: std::sync::Arc<Self>, run: u64, sha: String) {
+        let mut events = self.github.subscribe();
+        let auto = self.options.auto_approve_after;
+        let clock = self.kube.clock.clone();
+        let mut deadline = auto.and_then(|d| clock.now().checked_add(d).ok());
+        loop {
+            let timer = {
+                let clock = clock.clone();
+                async move {
+                    match deadline {
+                        Some(t) => clock.sleep_until(t).await,
+                        None => std::future::pending().await,
+                    }
+                }
+            };
+            tokio::select! {
+                event = events.recv() => match event {
+                    Ok(GithubEvent::DeploymentCreated { deployment_id, environment, sha: deployed, .. }) if environment == "production" && deployed == sha => {
+                        let _ = self.github.add_deployment_status(deployment_id, StatusSpec::new(DeploymentState::InProgress, ACTIONS_BOT));
+                        let ok = match self.env("production") {
+                            Ok(env) => self.helm_deploy(env, &sha).await.unwrap_or(false),
+                            Err(_) => false,
+                        };
+                        let _ = self.finish_deployment(deployment_id, ok);
+                        let _ = self.github.complete_run(run, if ok { Conclusion::Success } else { Conclusion::Failure });
+                        tracing::info!(sha = short(&sha), ok, "story: production rolled out");
+                        return;
+                    }
+                    Ok(GithubEvent::DeploymentReviewed { run_id, state: ReviewState::Rejected, .. }) if run_id == run => return,
+                    Ok(_) | Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => return,
+                },
+                _ = timer => {
+                    deadline = None;
+                    let ids: Vec<u64> = self.github.environment_id("production").into_iter().collect();
+                    if self.github.review_pending(run, &ids, ReviewState::Approved, "Approved by the demo's release manager", APPROVER).is_err() {
+                        return;
+                    }
+                }
+            }
+            if self
+                .github
+                .run_status(run)
+                .is_some_and(|(status, _)| status == "completed")
+            {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,250 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The tbyte story on a clock the test steps by hand: deterministic, and fast.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use sluice_sim::kube::resources::Kind;
+use sluice_sim::people::Role;
+use sluice_sim::story::StoryOptions;
+use sluice_sim::{SimWorld, WorldOptions};
+
+async fn world() -> SimWorld {
+    SimWorld::start(WorldOptions {
+        start: "2026-11-26T09:00:00Z".parse().unwrap(),
+        speed: 0.0,
+        story: Some(StoryOptions::default()),
+        ..WorldOptions::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// Moves simulated time forward in small steps, giving the world's tasks time to react.
+async fn pass(world: &SimWorld, total: Duration) {
+    let step = Duration::from_secs(5);
+    let mut elapsed = Duration::ZERO;
+    while elapsed < total {
+        world.clock.advance(step);
+        elapsed += step;
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
+}
+
+/// Steps the clock until `ok` holds, failing after `limit` of simulated time.
+async fn until(world: &SimWorld, limit: Duration, what: &str, ok: impl Fn(&SimWorld) -> bool) {
+    let mut waited = Duration::ZERO;
+    while !ok(world) {
+        assert!(
+            waited < limit,
+            "{what} did not happen within {limit:?} of simulated time"
+        );
+        pass(world, Duration::from_secs(10)).await;
+        waited += Duration::from_secs(10);
+    }
+}
+
+fn images(world: &SimWorld, ns: &str) -> Vec<String> {
+    world
+        .kube
+        .list(Kind::Deployment, Some(ns))
+        .iter()
+        .map(|d| {
+            d["spec"]["template"]["spec"]["containers"][0]["image"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+fn tag(image: &str) -> &str {
+    image.rsplit(':').next().unwrap()
+}
+
+fn ready(world: &SimWorld, ns: &str) -> Vec<i64> {
+    world
+        .kube
+        .list(Kind::Deployment, Some(ns))
+        .iter()
+        .map(|d| d["status"]["readyReplicas"].as_i64().unwrap_or(0))
+        .collect()
+}
+
+async fn github(
+    world: &SimWorld,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let client = reqwest::Client::new();
+    let mut req = client
+        .request(method, format!("{}{path}", world.github_server.url()))
+        .header("authorization", format!("Bearer {token}"))
+        .header("accept", "application/vnd.github+json")
+        .header("user-agent", "sluice-test");
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_release_flows_to_production_after_an_api_approval() {
+    let w = world().await;
+    // The prologue matches the seeded GitHub history: production one change behind staging.
+    until(
+        &w,
+        Duration::from_secs(120),
+        "the seeded releases to be ready",
+        |w| ready(w, "production") == [3, 3] && ready(w, "staging") == [2, 2],
+    )
+    .await;
+    let production_before = images(&w, "production");
+    let staging_before = images(&w, "staging");
+    assert_ne!(tag(&production_before[0]), tag(&staging_before[0]));
+    assert_eq!(tag(&staging_before[0]), &w.seeded.main[2][..7]);
+
+    // Release 1 merges and reaches staging; production waits on its reviewer.
+    until(
+        &w,
+        Duration::from_secs(900),
+        "staging to run the merged release",
+        |w| images(w, "staging") != staging_before && ready(w, "staging") == [2, 2],
+    )
+    .await;
+    let release = tag(&images(&w, "staging")[0]).to_owned();
+    assert_eq!(images(&w, "production"), production_before);
+
+    let approver = w.person(Role::Approver).github_token.clone();
+    let (status, runs) = github(
+        &w,
+        &approver,
+        reqwest::Method::GET,
+        "/repos/tbyte-org/tbyte/actions/runs?status=waiting",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let run = runs["workflow_runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["head_sha"].as_str().unwrap().starts_with(&release))
+        .expect("a waiting run for the release")
+        .clone();
+    let run_id = run["id"].as_u64().unwrap();
+    let (_, pending) = github(
+        &w,
+        &approver,
+        reqwest::Method::GET,
+        &format!("/repos/tbyte-org/tbyte/actions/runs/{run_id}/pending_deployments"),
+        None,
+    )
+    .await;
+    assert_eq!(pending[0]["environment"]["name"], "production");
+    assert_eq!(pending[0]["current_user_can_approve"], true);
+
+    // The developer who merged may not approve their own release.
+    let developer = w.person(Role::Developer).github_token.clone();
+    let env_id = pending[0]["environment"]["id"].as_u64().unwrap();
+    let review =
+        serde_json::json!({"environment_ids": [env_id], "state": "approved", "comment": "ship it"});
+    let (refused, _) = github(
+        &w,
+        &developer,
+        reqwest::Method::POST,
+        &format!("/repos/tbyte-org/tbyte/actions/runs/{run_id}/pending_deployments"),
+        Some(review.clone()),
+    )
+    .await;
+    assert!(refused >= 400, "{refused}");
+    pass(&w, Duration::from_secs(60)).await;
+    assert_eq!(
+        images(&w, "production"),
+        production_before,
+        "nothing moves without an approval"
+    );
+
+    let (approved, _) = github(
+        &w,
+        &approver,
+        reqwest::Method::POST,
+        &format!("/repos/tbyte-org/tbyte/actions/runs/{run_id}/pending_deployments"),
+        Some(review),
+    )
+    .await;
+    assert_eq!(approved, 200);
+    until(
+        &w,
+        Duration::from_secs(300),
+        "production to roll out the release",
+        |w| {
+            images(w, "production").iter().all(|i| tag(i) == release)
+                && ready(w, "production") == [3, 3]
+        },
+    )
+    .await;
+    let (_, deployments) = github(
+        &w,
+        &approver,
+        reqwest::Method::GET,
+        "/repos/tbyte-org/tbyte/deployments?environment=production",
+        None,
+    )
+    .await;
+    assert!(
+        deployments[0]["sha"]
+            .as_str()
+            .unwrap()
+            .starts_with(&release),
+        "GitHub records what production runs"
+    );
+}
+
+#[tokio::test]
+async fn the_third_release_stalls_in_staging() {
+    let w = world().await;
+    // Releases start every 15 simulated minutes; the third crashes.
+    until(
+        &w,
+        Duration::from_secs(90 * 60),
+        "a crash-looping pod in staging",
+        |w| {
+            w.kube.list(Kind::Pod, Some("staging")).iter().any(|p| {
+                p["status"]["containerStatuses"][0]["state"]["waiting"]["reason"]
+                    == "CrashLoopBackOff"
+            })
+        },
+    )
+    .await;
+    // The old ReplicaSet keeps serving while the new one crashes.
+    assert_eq!(ready(&w, "staging"), [2, 2]);
+    until(
+        &w,
+        Duration::from_secs(20 * 60),
+        "the rollout to exceed its deadline",
+        |w| {
+            w.kube
+                .list(Kind::Deployment, Some("staging"))
+                .iter()
+                .all(|d| {
+                    d["status"]["conditions"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|c| c["reason"] == "ProgressDeadlineExceeded")
+                })
+        },
+    )
+    .await;
+    let warnings = w.kube.list(Kind::Event, Some("staging"));
+    assert!(
+        warnings
+            .iter()
+            .any(|e| e["reason"] == "BackOff" && e["type"] == "Warning")
+    );
+}

@@ -112,3 +112,174 @@ start: string,
  */
 end: string, reason: string, };
 export type UiError = { code: string, message: string, hint: string, };
+export type Snapshot = { 
+/**
+ * Increases with every published snapshot.
+ */
+sequence: number, 
+/**
+ * RFC 3339.
+ */
+generatedAt: string, 
+/**
+ * Environments in pipeline order.
+ */
+environments: Array<EnvironmentState>, 
+/**
+ * One per environment reached by promotion, in pipeline order.
+ */
+gates: Array<GateState>, sources: Array<SourceState>, 
+/**
+ * Open pull requests, newest first.
+ */
+pullRequests: Array<PullRequestState>, };
+export type Health = "healthy" | "progressing" | "degraded" | "unknown";
+export type EnvironmentState = { name: string, namespace: string, version: Version | null, health: Health, 
+/**
+ * Why the environment is not healthy, in words; empty when it is.
+ */
+healthReason: string, workloads: Array<Workload>, rollout: Rollout | null, 
+/**
+ * Newest first.
+ */
+helmHistory: Array<HelmRevision>, lastDeployed: LastDeployed | null, drift: Drift | null, 
+/**
+ * Recent warning events, newest first.
+ */
+warnings: Array<WarningEvent>, 
+/**
+ * The cluster source is disconnected; what is shown is the last known state.
+ */
+stale: boolean, 
+/**
+ * Problems reading this environment that did not stop the rest (a corrupt Helm secret…).
+ */
+problems: Array<string>, };
+export type Version = { 
+/**
+ * The git commit, from the image tag (or Helm appVersion) when it looks like one.
+ */
+sha: string | null, 
+/**
+ * A human label: the short SHA, or the tag when it is not a SHA.
+ */
+label: string, images: Array<ImageRef>, appVersion: string | null, pullRequest: PullRequestRef | null, 
+/**
+ * The first line of the commit message, when GitHub knows the commit.
+ */
+title: string | null, };
+export type ImageRef = { workload: string, container: string, image: string, tag: string | null, 
+/**
+ * `sha256:…` when a running pod reports it.
+ */
+digest: string | null, };
+export type PullRequestRef = { number: number, title: string, url: string, };
+export type Workload = { name: string, desired: number, updated: number, ready: number, available: number, restarts: number, images: Array<string>, 
+/**
+ * The Deployment's revision annotation.
+ */
+revision: string | null, conditions: Array<Condition>, replicaSets: Array<ReplicaSetState>, pods: Array<PodState>, };
+export type Condition = { type: string, status: string, reason: string, message: string, };
+export type ReplicaSetState = { name: string, revision: string | null, desired: number, ready: number, images: Array<string>, };
+export type PodState = { name: string, replicaSet: string | null, 
+/**
+ * `Running`, `Pending`, … or `Terminating`.
+ */
+phase: string, ready: boolean, restarts: number, 
+/**
+ * A waiting or terminated container's reason: `CrashLoopBackOff`, `ImagePullBackOff`…
+ */
+reason: string | null, message: string | null, 
+/**
+ * RFC 3339.
+ */
+createdAt: string | null, };
+export type Rollout = { 
+/**
+ * 0 to 1: the share of desired replicas updated and available.
+ */
+progress: number, from: string | null, to: string | null, 
+/**
+ * The rollout exceeded its progress deadline.
+ */
+stalled: boolean, };
+export type HelmRevision = { revision: number, status: string, chart: string, appVersion: string | null, description: string, 
+/**
+ * RFC 3339.
+ */
+deployedAt: string | null, };
+export type LastDeployed = { 
+/**
+ * RFC 3339.
+ */
+at: string, 
+/**
+ * A GitHub login, when GitHub recorded the deployment.
+ */
+by: string | null, };
+export type Drift = { 
+/**
+ * What GitHub's latest successful deployment to the environment says runs.
+ */
+githubSha: string, 
+/**
+ * What the cluster runs.
+ */
+clusterSha: string | null, message: string, };
+export type WarningEvent = { object: string, reason: string, message: string, count: number, 
+/**
+ * RFC 3339.
+ */
+lastSeen: string | null, };
+export type GateState = { 
+/**
+ * The environment this gate guards.
+ */
+environment: string, from: string, 
+/**
+ * Whether every condition is met.
+ */
+open: boolean, pending: Pending, conditions: Array<GateCondition>, 
+/**
+ * The deploy run waiting on this environment, if GitHub has one.
+ */
+waitingRun: WaitingRun | null, };
+export type Pending = { 
+/**
+ * From → to version labels; `None` when either side is unknown.
+ */
+fromVersion: string | null, toVersion: string | null, commits: Array<CommitSummary>, pullRequests: Array<PullRequestRef>, imageChanges: Array<ImageChange>, valuesDiff: Array<ValueChange>, };
+export type CommitSummary = { sha: string, title: string, author: string, };
+export type ImageChange = { workload: string, from: string | null, to: string | null, };
+export type ValueChange = { key: string, from: string | null, to: string | null, };
+export type GateConditionKind = "source-healthy" | "checks" | "soak" | "reviewers" | "window" | "freeze";
+export type GateCondition = { kind: GateConditionKind, met: boolean, 
+/**
+ * Why it is met or not, in words a release manager reads.
+ */
+reason: string, };
+export type WaitingRun = { runId: number, sha: string, actor: string, 
+/**
+ * GitHub's own answer for the signed-in person.
+ */
+currentUserCanApprove: boolean, };
+export type SourceKind = "kubernetes" | "github";
+export type SourceState = { 
+/**
+ * e.g. `kubernetes (tbyte)` or `github (tbyte-org/tbyte)`.
+ */
+name: string, kind: SourceKind, connected: boolean, 
+/**
+ * RFC 3339 of the last event or answer received.
+ */
+lastEventAt: string | null, lastError: UiError | null, 
+/**
+ * GitHub's remaining rate-limit budget.
+ */
+rateRemaining: number | null, };
+export type CheckState = "pending" | "success" | "failure" | "none";
+export type PullRequestState = { number: number, title: string, author: string, headSha: string, url: string, checks: CheckState, 
+/**
+ * The environment running this pull request's head, if any (dev, usually).
+ */
+deployedTo: string | null, };

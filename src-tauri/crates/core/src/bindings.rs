@@ -8,6 +8,12 @@ use crate::pipeline::{
     Approval, ChangeWindow, Environment, Freeze, Gate, GithubRepository, Pipeline, Principals,
     PromotionMethod, ShownValue, Trigger, Weekday,
 };
+use crate::snapshot::{
+    CheckState, CommitSummary, Condition, Drift, EnvironmentState, GateCondition,
+    GateConditionKind, GateState, Health, HelmRevision, ImageChange, ImageRef, LastDeployed,
+    Pending, PodState, PullRequestRef, PullRequestState, ReplicaSetState, Rollout, Snapshot,
+    SourceKind, SourceState, ValueChange, Version, WaitingRun, WarningEvent, Workload,
+};
 
 pub const HEADER: &str = "// This file is generated from Rust by `make bindings`. Do not edit.\n";
 
@@ -29,6 +35,33 @@ pub fn typescript() -> String {
         Weekday::decl(&cfg),
         Freeze::decl(&cfg),
         UiError::decl(&cfg),
+        Snapshot::decl(&cfg),
+        Health::decl(&cfg),
+        EnvironmentState::decl(&cfg),
+        Version::decl(&cfg),
+        ImageRef::decl(&cfg),
+        PullRequestRef::decl(&cfg),
+        Workload::decl(&cfg),
+        Condition::decl(&cfg),
+        ReplicaSetState::decl(&cfg),
+        PodState::decl(&cfg),
+        Rollout::decl(&cfg),
+        HelmRevision::decl(&cfg),
+        LastDeployed::decl(&cfg),
+        Drift::decl(&cfg),
+        WarningEvent::decl(&cfg),
+        GateState::decl(&cfg),
+        Pending::decl(&cfg),
+        CommitSummary::decl(&cfg),
+        ImageChange::decl(&cfg),
+        ValueChange::decl(&cfg),
+        GateConditionKind::decl(&cfg),
+        GateCondition::decl(&cfg),
+        WaitingRun::decl(&cfg),
+        SourceKind::decl(&cfg),
+        SourceState::decl(&cfg),
+        CheckState::decl(&cfg),
+        PullRequestState::decl(&cfg),
     ];
     let mut out = String::from(HEADER);
     for decl in decls {

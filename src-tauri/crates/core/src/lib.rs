@@ -4,7 +4,9 @@
 pub mod bindings;
 pub mod config;
 pub mod error;
+pub mod inputs;
 pub mod pipeline;
+pub mod snapshot;
 pub mod values;
 
 pub use config::{Diagnostic, PipelineError, load_pipeline};

@@ -1,6 +1,7 @@
 //! The single source of Sluice's domain types: the validated pipeline, the errors the UI shows,
 //! and the rules that turn a pipeline file into either a [`Pipeline`] or precise diagnostics.
 
+pub mod assemble;
 pub mod bindings;
 pub mod config;
 pub mod error;

@@ -20,7 +20,7 @@ export NO_AT_BRIDGE := 1
 export GTK_A11Y := none
 
 .PHONY: run build ui deps deps-build deps-test toolchain check fmt lint bindings test test-rust \
-        test-ui e2e screenshot clean
+        test-ui e2e screenshot clean bench
 
 ## run: install what is missing, build, open the window
 run: deps-build build
@@ -51,6 +51,10 @@ test-ui: node_modules
 ## e2e: the built app under Xvfb, driven over WebDriver
 e2e: build
 	dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" bash tests/scripts/e2e.sh "$(APP)" "$(PIPELINE)"
+
+## bench: benchmarks (release build); each prints its figures against a reference from the same run
+bench: ui
+	cargo bench -p sluice-sim --bench world_hour
 
 ## bindings: regenerate ui/src/lib/bindings.ts from the Rust types
 bindings:

@@ -145,9 +145,14 @@ impl ApiError {
     }
 
     pub fn unavailable(code: u16) -> Self {
+        let reason = match code {
+            503 => "ServiceUnavailable",
+            504 => "Timeout",
+            _ => "InternalError",
+        };
         Self::new(
             code,
-            "ServiceUnavailable",
+            reason,
             "the simulated server is failing on purpose (fault injection)",
         )
     }

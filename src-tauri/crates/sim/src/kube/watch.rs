@@ -170,7 +170,8 @@ pub fn serve(
         }
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
-        let mut ticker = tokio::time::interval(world.bookmark_interval);
+        let interval = world.lock().bookmark_interval;
+        let mut ticker = tokio::time::interval(interval);
         ticker.tick().await;
         loop {
             tokio::select! {

@@ -47,6 +47,8 @@ pub struct ClusterState {
     pub timings: PodTimings,
     /// Requests served, by verb (`list`, `watch`, `get`, …), for the steady-state benchmarks.
     pub requests: HashMap<String, u64>,
+    /// How often open watches that asked for bookmarks receive one (real time).
+    pub bookmark_interval: Duration,
 }
 
 /// The simulated cluster. Cheap to clone; all clones share one state.
@@ -55,8 +57,6 @@ pub struct KubeWorld {
     state: Arc<Mutex<ClusterState>>,
     pub clock: ScenarioClock,
     people: Arc<Vec<Person>>,
-    /// How often open watches that asked for bookmarks receive one (real time).
-    pub bookmark_interval: Duration,
 }
 
 impl KubeWorld {
@@ -68,10 +68,10 @@ impl KubeWorld {
                 broken_images: HashMap::new(),
                 timings: PodTimings::default(),
                 requests: HashMap::new(),
+                bookmark_interval: Duration::from_secs(15),
             })),
             clock,
             people: Arc::new(people),
-            bookmark_interval: Duration::from_secs(15),
         };
         for ns in ["default", "kube-system"].iter().chain(namespaces) {
             let _ = world.create(Kind::Namespace, "", json!({"metadata": {"name": ns}, "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}));
@@ -124,6 +124,10 @@ impl KubeWorld {
 
     pub fn set_pod_timings(&self, timings: PodTimings) {
         self.lock().timings = timings;
+    }
+
+    pub fn set_bookmark_interval(&self, interval: Duration) {
+        self.lock().bookmark_interval = interval.max(Duration::from_millis(10));
     }
 
     pub fn count_request(&self, verb: &str) {

@@ -1,0 +1,503 @@
+//! The cluster source of one pipeline environment: kube-runtime watchers and reflector stores on
+//! its namespace, reduced to a [`ClusterView`] that is republished on every change.
+//!
+//! Watch, never poll: each store lists once, then follows a watch; a dropped watch resumes from
+//! its last resourceVersion (no list), and only a `410 Gone` makes the watcher list again.
+//! Failed feeds retry with kube-runtime's default backoff, and one refused feed (a viewer may
+//! not read Secrets) leaves the others running.
+
+mod answers;
+mod helm_history;
+mod workloads;
+
+use std::fmt::Debug;
+use std::hash::Hash;
+use std::time::{Duration, Instant};
+
+use futures::stream::{BoxStream, SelectAll};
+use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::{Event, Pod, Secret};
+use kube::runtime::reflector::{self, Store, store::Writer};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Resource, ResourceExt};
+use serde::de::DeserializeOwned;
+use sluice_core::inputs::ClusterInputs;
+use tokio::sync::{mpsc, watch};
+
+use self::helm_history::HelmHistory;
+
+/// Bursts (a rollout touches pods, sets and the deployment within milliseconds) become one
+/// view: after a publish, the next waits at least this long. A lone change publishes at once.
+const COALESCE: Duration = Duration::from_millis(50);
+
+/// One environment's cluster, as the console needs it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClusterView {
+    pub inputs: ClusterInputs,
+    /// Whether the API server is answering: false from the first failed request of a watch
+    /// until the server answers again (an event, or a watch re-established).
+    pub connected: bool,
+    /// RFC 3339, real time, of the last watch event received.
+    pub last_event_at: Option<String>,
+    /// What broke the connection, in words; `None` while connected. Never holds credentials.
+    pub last_error: Option<String>,
+    /// Every store has had its initial list (or was refused, which is reported in `problems`).
+    pub synced: bool,
+}
+
+/// A running cluster source. Dropping it stops every watch.
+pub struct ClusterSource {
+    task: tokio::task::JoinHandle<()>,
+    view: watch::Receiver<ClusterView>,
+}
+
+impl ClusterSource {
+    /// Starts watching `namespace` for the Helm release `release`. Must be called inside a
+    /// Tokio runtime. The receiver holds the latest view; it starts as the default view
+    /// (not connected, not synced).
+    pub fn start(
+        client: kube::Client,
+        namespace: &str,
+        release: &str,
+    ) -> (Self, watch::Receiver<ClusterView>) {
+        let (answers_tx, answers_rx) = mpsc::unbounded_channel();
+        let client = answers::observed(client, answers_tx);
+        let (sender, view) = watch::channel(ClusterView::default());
+        let (stores, feeds) = Stores::start(&client, namespace, release);
+        let task = tokio::spawn(run(feeds, answers_rx, stores, release.to_owned(), sender));
+        let receiver = view.clone();
+        (Self { task, view }, receiver)
+    }
+
+    /// Another receiver of the same views.
+    pub fn subscribe(&self) -> watch::Receiver<ClusterView> {
+        self.view.clone()
+    }
+}
+
+impl Drop for ClusterSource {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The five feeds, in the order their problems are listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Feed {
+    Deployments,
+    ReplicaSets,
+    Pods,
+    Warnings,
+    HelmHistory,
+}
+
+impl Feed {
+    const ALL: [Feed; 5] = [
+        Feed::Deployments,
+        Feed::ReplicaSets,
+        Feed::Pods,
+        Feed::Warnings,
+        Feed::HelmHistory,
+    ];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    /// What a person is missing when this feed is refused.
+    fn what(self) -> &'static str {
+        match self {
+            Feed::Deployments => "deployments",
+            Feed::ReplicaSets => "replica sets",
+            Feed::Pods => "pods",
+            Feed::Warnings => "warning events",
+            Feed::HelmHistory => "Helm history",
+        }
+    }
+}
+
+struct Stores {
+    deployments: Store<Deployment>,
+    replica_sets: Store<ReplicaSet>,
+    pods: Store<Pod>,
+    warnings: Store<Event>,
+    secrets: Store<Secret>,
+}
+
+impl Stores {
+    fn start(
+        client: &kube::Client,
+        namespace: &str,
+        release: &str,
+    ) -> (Self, SelectAll<BoxStream<'static, Signal>>) {
+        let all = watcher::Config::default();
+        let (deployments, d) = follow(client, namespace, all.clone(), Feed::Deployments);
+        let (replica_sets, r) = follow(client, namespace, all.clone(), Feed::ReplicaSets);
+        let (pods, p) = follow(client, namespace, all, Feed::Pods);
+        let (warnings, w) = follow(
+            client,
+            namespace,
+            watcher::Config::default().fields("type=Warning"),
+            Feed::Warnings,
+        );
+        let (secrets, s) = follow(
+            client,
+            namespace,
+            watcher::Config::default().labels(&format!("owner=helm,name={release}")),
+            Feed::HelmHistory,
+        );
+        let feeds = futures::stream::select_all([d, r, p, w, s]);
+        (
+            Self {
+                deployments,
+                replica_sets,
+                pods,
+                warnings,
+                secrets,
+            },
+            feeds,
+        )
+    }
+}
+
+/// What the feeds tell the loop. Each is stamped when it happened, so that signals merged
+/// from different streams still tell which came last (a late "answered" must not undo a newer
+/// failure).
+enum Signal {
+    Event {
+        feed: Feed,
+        at: Instant,
+        /// The store changed (an object applied or deleted, or a list completed); the events
+        /// of a list in progress do not touch the store until it completes.
+        changed: bool,
+        listed: bool,
+    },
+    Failed {
+        feed: Feed,
+        at: Instant,
+        error: watcher::Error,
+    },
+}
+
+/// A watcher on `namespace` feeding a reflector store, retried with kube-runtime's default
+/// backoff; its outcomes become [`Signal`]s.
+fn follow<K>(
+    client: &kube::Client,
+    namespace: &str,
+    config: watcher::Config,
+    feed: Feed,
+) -> (Store<K>, BoxStream<'static, Signal>)
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + Debug
+        + Send
+        + Sync
+        + 'static,
+    K::DynamicType: Default + Eq + Hash + Clone + Send + Sync,
+{
+    let (store, writer): (Store<K>, Writer<K>) = reflector::store();
+    let api: Api<K> = Api::namespaced(client.clone(), namespace);
+    let stream = watcher(api, config)
+        // Field ownership is large and never shown; dropping it keeps the stores small.
+        .map_ok(|event| event.modify(|object| object.managed_fields_mut().clear()))
+        .default_backoff()
+        .reflect(writer)
+        .map(move |outcome| {
+            let at = Instant::now();
+            match outcome {
+                Ok(event) => Signal::Event {
+                    feed,
+                    at,
+                    changed: matches!(
+                        event,
+                        watcher::Event::Apply(_)
+                            | watcher::Event::Delete(_)
+                            | watcher::Event::InitDone
+                    ),
+                    listed: matches!(event, watcher::Event::InitDone),
+                },
+                Err(error) => Signal::Failed { feed, at, error },
+            }
+        })
+        .boxed();
+    (store, stream)
+}
+
+/// How each feed stands.
+#[derive(Default, Clone)]
+struct FeedState {
+    listed: bool,
+    /// The server refused this feed (403): why, for `problems`.
+    refused: Option<String>,
+}
+
+/// The connection as the loop sees it.
+struct Link {
+    connected: bool,
+    /// When `connected` last flipped, to order stamped signals.
+    since: Option<Instant>,
+    last_error: Option<String>,
+    last_event_at: Option<String>,
+}
+
+impl Link {
+    fn answered(&mut self, at: Instant) -> bool {
+        if self.since.is_some_and(|since| at < since) || self.connected {
+            return false;
+        }
+        self.connected = true;
+        self.since = Some(at);
+        self.last_error = None;
+        true
+    }
+
+    fn failed(&mut self, at: Instant, error: String) -> bool {
+        if self.since.is_some_and(|since| at < since) {
+            return false;
+        }
+        let changed = self.connected || self.last_error.as_deref() != Some(&error);
+        self.connected = false;
+        self.since = Some(at);
+        self.last_error = Some(error);
+        changed
+    }
+}
+
+async fn run(
+    mut feeds: SelectAll<BoxStream<'static, Signal>>,
+    mut answers: mpsc::UnboundedReceiver<Instant>,
+    stores: Stores,
+    release: String,
+    sender: watch::Sender<ClusterView>,
+) {
+    let mut feed_states = vec![FeedState::default(); Feed::ALL.len()];
+    let mut link = Link {
+        connected: false,
+        since: None,
+        last_error: None,
+        last_event_at: None,
+    };
+    let mut history = HelmHistory::default();
+    let mut last_publish: Option<tokio::time::Instant> = None;
+    let mut pending = false;
+    loop {
+        let publish_at = last_publish.map_or_else(tokio::time::Instant::now, |t| t + COALESCE);
+        tokio::select! {
+            signal = feeds.next() => {
+                let Some(signal) = signal else {
+                    // Watchers never end; if they all did, there is nothing left to report.
+                    return;
+                };
+                pending |= apply(signal, &mut feed_states, &mut link);
+            }
+            Some(at) = answers.recv() => {
+                pending |= link.answered(at);
+            }
+            () = tokio::time::sleep_until(publish_at), if pending => {
+                let view = build(&stores, &release, &mut history, &feed_states, &link);
+                sender.send_if_modified(|current| {
+                    let modified = *current != view;
+                    if modified {
+                        *current = view;
+                    }
+                    modified
+                });
+                last_publish = Some(tokio::time::Instant::now());
+                pending = false;
+            }
+        }
+    }
+}
+
+/// Folds one signal into the feed and link state; true when the view may have changed.
+fn apply(signal: Signal, feed_states: &mut [FeedState], link: &mut Link) -> bool {
+    match signal {
+        Signal::Event {
+            feed,
+            at,
+            changed,
+            listed,
+        } => {
+            let state = &mut feed_states[feed.index()];
+            let was_refused = state.refused.take().is_some();
+            let newly_listed = listed && !state.listed;
+            state.listed |= listed;
+            link.last_event_at = Some(now_rfc3339());
+            let reconnected = link.answered(at);
+            changed || was_refused || newly_listed || reconnected
+        }
+        Signal::Failed { feed, at, error } => match classify(&error) {
+            Failure::Refused(why) => {
+                let state = &mut feed_states[feed.index()];
+                let problem = format!("cannot read {}: forbidden ({why})", feed.what());
+                let changed = state.refused.as_deref() != Some(&problem);
+                state.refused = Some(problem);
+                // A refusal is an answer: the server is there.
+                changed | link.answered(at)
+            }
+            Failure::Gone => {
+                // History compacted: the watcher lists again by itself, and the server answered.
+                tracing::debug!(feed = feed.what(), "watch expired (410), re-listing");
+                link.answered(at)
+            }
+            Failure::Unreachable(why) => {
+                tracing::warn!(feed = feed.what(), error = %why, "cluster watch failed");
+                link.failed(at, format!("watching {}: {why}", feed.what()))
+            }
+        },
+    }
+}
+
+enum Failure {
+    /// 403: this feed is not allowed; the others may be.
+    Refused(String),
+    /// 410: the watch's resourceVersion is too old.
+    Gone,
+    /// Anything else: the server is unreachable or misbehaving.
+    Unreachable(String),
+}
+
+fn classify(error: &watcher::Error) -> Failure {
+    let status = match error {
+        watcher::Error::WatchError(status) => Some(status.as_ref()),
+        watcher::Error::InitialListFailed(kube::Error::Api(status))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(status))
+        | watcher::Error::WatchFailed(kube::Error::Api(status)) => Some(status.as_ref()),
+        _ => None,
+    };
+    match status {
+        Some(s) if s.code == 403 || s.is_forbidden() => Failure::Refused(s.message.clone()),
+        Some(s) if s.code == 410 => Failure::Gone,
+        Some(s) => Failure::Unreachable(format!(
+            "the API server answered {} {}: {}",
+            s.code, s.reason, s.message
+        )),
+        None => Failure::Unreachable(describe(error)),
+    }
+}
+
+/// An error and its causes on one line, skipping causes their parent already quotes (kube's
+/// errors often repeat their source in their own message).
+fn describe(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let line = cause.to_string();
+        if !text.contains(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+fn build(
+    stores: &Stores,
+    release: &str,
+    history: &mut HelmHistory,
+    feed_states: &[FeedState],
+    link: &Link,
+) -> ClusterView {
+    let found = workloads::workload_inputs(
+        &stores.deployments.state(),
+        &stores.replica_sets.state(),
+        &stores.pods.state(),
+        release,
+    );
+    let (helm_history, decode_problems) = history.read(&stores.secrets.state());
+    let mut problems: Vec<String> = feed_states
+        .iter()
+        .filter_map(|s| s.refused.clone())
+        .collect();
+    problems.extend(decode_problems);
+    ClusterView {
+        inputs: ClusterInputs {
+            workloads: found.workloads,
+            images: found.images,
+            stalled: found.stalled,
+            helm_history,
+            warnings: workloads::warnings(&stores.warnings.state()),
+            problems,
+        },
+        connected: link.connected,
+        last_event_at: link.last_event_at.clone(),
+        last_error: link.last_error.clone(),
+        synced: feed_states.iter().all(|s| s.listed || s.refused.is_some()),
+    }
+}
+
+fn now_rfc3339() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_late_answer_does_not_undo_a_newer_failure() {
+        let mut link = Link {
+            connected: true,
+            since: None,
+            last_error: None,
+            last_event_at: None,
+        };
+        let before = Instant::now();
+        let after = before + Duration::from_millis(5);
+        assert!(link.failed(after, "connection refused".to_owned()));
+        assert!(!link.answered(before));
+        assert!(!link.connected);
+        assert!(link.answered(after + Duration::from_millis(1)));
+        assert_eq!(link.last_error, None);
+    }
+
+    #[test]
+    fn forbidden_and_gone_are_not_disconnections() {
+        let status = |code: u16, reason: &str| {
+            watcher::Error::InitialListFailed(kube::Error::Api(Box::new(kube::core::Status {
+                code,
+                reason: reason.to_owned(),
+                message: "secrets is forbidden: User \"vera\" cannot list".to_owned(),
+                ..kube::core::Status::default()
+            })))
+        };
+        assert!(matches!(
+            classify(&status(403, "Forbidden")),
+            Failure::Refused(m) if m.contains("cannot list")
+        ));
+        assert!(matches!(classify(&status(410, "Expired")), Failure::Gone));
+        assert!(matches!(
+            classify(&status(500, "InternalError")),
+            Failure::Unreachable(m) if m.contains("500")
+        ));
+        let mut states = vec![FeedState::default(); Feed::ALL.len()];
+        let mut link = Link {
+            connected: false,
+            since: None,
+            last_error: None,
+            last_event_at: None,
+        };
+        apply(
+            Signal::Failed {
+                feed: Feed::HelmHistory,
+                at: Instant::now(),
+                error: status(403, "Forbidden"),
+            },
+            &mut states,
+            &mut link,
+        );
+        assert!(link.connected);
+        assert_eq!(
+            states[Feed::HelmHistory.index()].refused.as_deref(),
+            Some(
+                "cannot read Helm history: forbidden (secrets is forbidden: User \"vera\" cannot list)"
+            )
+        );
+    }
+}

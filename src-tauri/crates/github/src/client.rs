@@ -1,11 +1,13 @@
 use std::sync::Arc;
+use std::time::Duration;
 
 use octocrab::Octocrab;
 use octocrab::params::repos::Commitish;
-use octocrab::service::middleware::cache::mem::InMemoryCache;
 use octocrab::service::middleware::retry::{NoOpRateLimitMetrics, RetryConfig};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::cache::EtagCache;
 use crate::{GithubError, GithubToken};
 
 /// Where the repository lives and how patient to be with rate limits.
@@ -114,12 +116,22 @@ pub struct RateBudget {
     pub reset: u64,
 }
 
-/// A GitHub client for one repository. Every GET goes through octocrab's ETag cache: GitHub
+/// A GitHub client for one repository. Every GET goes through an ETag cache: GitHub
 /// answers an unchanged resource with `304 Not Modified`, which costs no rate limit.
 pub struct GithubClient {
     octo: Octocrab,
+    cache: EtagCache,
     owner: String,
     repo: String,
+    // Kept to build the polling twin (see `without_retries`); never printed.
+    config: GithubConfig,
+    token: Option<GithubToken>,
+}
+
+/// A decoded answer and the primary rate limit left after it (`x-ratelimit-remaining`).
+pub(crate) struct Fetched<T> {
+    pub value: T,
+    pub rate_remaining: Option<u64>,
 }
 
 impl std::fmt::Debug for GithubClient {
@@ -166,31 +178,83 @@ impl GithubClient {
     /// A client for `config`'s repository; without a token it reads anonymously (a much lower
     /// rate limit on github.com).
     pub fn new(config: &GithubConfig, token: Option<&GithubToken>) -> Result<Self, GithubError> {
+        let cache = EtagCache::default();
         let mut builder = Octocrab::builder()
             .base_uri(config.api_base.as_str())
             .map_err(|source| GithubError::BaseUrl {
                 url: config.api_base.clone(),
                 source,
             })?
-            .cache(InMemoryCache::new())
+            .cache(cache.clone())
             .add_retry_config(RetryConfig::HandleRateLimits {
                 metrics: Arc::new(NoOpRateLimitMetrics),
                 max_retries: config.max_retries,
                 min_wait_seconds: 60,
                 // A bare 403 is a refusal (e.g. a reviewer rule), not a limit.
                 retry_on_forbidden: false,
-            });
+            })
+            // A server that accepts and then never answers must not stall a poll forever.
+            .set_connect_timeout(Some(Duration::from_secs(10)))
+            .set_read_timeout(Some(Duration::from_secs(30)));
         if let Some(token) = token {
             builder = builder.personal_token(token.expose().to_owned());
         }
         Ok(Self {
             octo: builder.build()?,
+            cache,
             owner: config.owner.clone(),
             repo: config.repo.clone(),
+            config: config.clone(),
+            token: token.cloned(),
         })
     }
 
-    fn route(&self, suffix: &str) -> String {
+    /// Whether requests carry a token (anonymous reads work for public repositories only).
+    pub fn is_authenticated(&self) -> bool {
+        self.token.is_some()
+    }
+
+    /// The same repository and credentials, with a fresh ETag cache and without octocrab's
+    /// retries: a poller that handles limits itself must see every 429/403 and 5xx instead of
+    /// waiting invisibly inside a request (up to an hour for an exhausted primary limit).
+    pub(crate) fn without_retries(&self) -> Result<Self, GithubError> {
+        let config = GithubConfig {
+            max_retries: 0,
+            ..self.config.clone()
+        };
+        Self::new(&config, self.token.as_ref())
+    }
+
+    /// A conditional GET of `route` (path and query, relative to the API base), decoded as `T`.
+    /// Goes through the ETag cache like every typed call, and keeps the rate-limit header the
+    /// typed calls drop.
+    pub(crate) async fn get_json<T: DeserializeOwned>(
+        &self,
+        route: &str,
+    ) -> Result<Fetched<T>, GithubError> {
+        let response = self.octo._get(route).await?;
+        let response = octocrab::map_github_error(response).await?;
+        let rate_remaining = response
+            .headers()
+            .get("x-ratelimit-remaining")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
+        let body = self.octo.body_to_string(response).await?;
+        let value = serde_json::from_str(&body).map_err(|source| {
+            // Whatever the cause, a stored copy must not be replayed on the next 304.
+            self.cache.forget(route);
+            GithubError::Decode {
+                route: route.to_owned(),
+                source,
+            }
+        })?;
+        Ok(Fetched {
+            value,
+            rate_remaining,
+        })
+    }
+
+    pub(crate) fn route(&self, suffix: &str) -> String {
         format!("/repos/{}/{}{suffix}", self.owner, self.repo)
     }
 

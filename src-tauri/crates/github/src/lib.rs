@@ -1,10 +1,14 @@
 //! Sluice's GitHub source: an octocrab client pointed at github.com, GitHub Enterprise Server or
 //! the simulated GitHub, with conditional requests (a quiet repository costs no rate limit),
-//! rate-limit retries that honour `retry-after`, and the reads and reviews the console needs.
+//! rate-limit retries that honour `retry-after`, and the reads and reviews the console needs;
+//! [`GithubSource`] polls those reads into the console's inputs.
 
+mod cache;
 mod client;
 mod device;
 mod error;
+mod reads;
+mod source;
 mod token;
 
 pub use client::{
@@ -13,4 +17,5 @@ pub use client::{
 };
 pub use device::{DeviceLogin, start_device_login};
 pub use error::GithubError;
+pub use source::{GithubSource, GithubView};
 pub use token::GithubToken;

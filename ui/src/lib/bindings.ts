@@ -258,7 +258,11 @@ export type GateCondition = { kind: GateConditionKind, met: boolean,
  * Why it is met or not, in words a release manager reads.
  */
 reason: string, };
-export type WaitingRun = { runId: number, sha: string, actor: string, 
+export type WaitingRun = { 
+/**
+ * GitHub's run ids exceed 32 bits; JSON numbers hold them exactly up to 2^53.
+ */
+runId: number, sha: string, actor: string, 
 /**
  * GitHub's own answer for the signed-in person.
  */

@@ -78,7 +78,7 @@ pub struct DeploymentInfo {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WaitingRunInfo {
-    pub run_id: u32,
+    pub run_id: u64,
     pub head_sha: String,
     pub actor: String,
     /// Environments the run waits on, with GitHub's `current_user_can_approve` for each.

@@ -271,7 +271,9 @@ pub struct GateCondition {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct WaitingRun {
-    pub run_id: u32,
+    /// GitHub's run ids exceed 32 bits; JSON numbers hold them exactly up to 2^53.
+    #[ts(type = "number")]
+    pub run_id: u64,
     pub sha: String,
     pub actor: String,
     /// GitHub's own answer for the signed-in person.

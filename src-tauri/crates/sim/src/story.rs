@@ -94,7 +94,7 @@ impl Default for StoryOptions {
 }
 
 const CHANGES: &[(&str, &str)] = &[
-    ("Cache rate cards", "Cache rate cards for 60 seconds"),
+    ("Compress API responses", "Gzip JSON responses over 1 KiB"),
     (
         "Paginate the quotes list",
         "Paginate /quotes with cursor tokens",

@@ -80,6 +80,8 @@ impl SimWorld {
                 .prologue(&seeded)
                 .await
                 .map_err(std::io::Error::other)?;
+            // Let the seeded releases roll out in the past, so the world opens settled.
+            settle(&kube, &clock).await;
         }
         let now = clock.now();
         if now < options.start {
@@ -128,6 +130,26 @@ impl SimWorld {
             self.person(Role::Approver),
         );
         crate::kubeconfig::write_private(path, &text)
+    }
+}
+
+/// Steps the stopped clock until every Deployment has all its replicas ready (at most ten
+/// simulated minutes).
+async fn settle(kube: &KubeWorld, clock: &ScenarioClock) {
+    for _ in 0..120 {
+        let done = kube
+            .list(kube::resources::Kind::Deployment, None)
+            .iter()
+            .all(|d| {
+                d["status"]["readyReplicas"].as_i64().unwrap_or(0)
+                    == d["spec"]["replicas"].as_i64().unwrap_or(1)
+                    && d["status"]["updatedReplicas"] == d["spec"]["replicas"]
+            });
+        if done {
+            return;
+        }
+        clock.advance(std::time::Duration::from_secs(5));
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
 }
 

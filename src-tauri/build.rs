@@ -2,7 +2,7 @@
 // when a capability in capabilities/ grants `allow-<command>`.
 fn main() {
     let attributes = tauri_build::Attributes::new()
-        .app_manifest(tauri_build::AppManifest::new().commands(&["load_pipeline"]));
+        .app_manifest(tauri_build::AppManifest::new().commands(&["load_pipeline", "get_snapshot"]));
     if let Err(e) = tauri_build::try_build(attributes) {
         eprintln!("tauri build script failed: {e:#}");
         std::process::exit(1);

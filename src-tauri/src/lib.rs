@@ -2,7 +2,29 @@
 
 mod commands;
 
+use std::sync::{Arc, Mutex};
+
 use sluice_console::Console;
+use sluice_console::cli::Cli;
+use sluice_core::snapshot::Snapshot;
+use tauri::{Emitter, Manager};
+
+/// The event that carries every new Snapshot to the webview.
+pub const SNAPSHOT_EVENT: &str = "snapshot";
+
+/// The live session, once started; `latest` answers `get_snapshot`.
+#[derive(Default)]
+pub struct LiveState(Mutex<Option<Arc<Snapshot>>>);
+
+impl LiveState {
+    pub fn latest(&self) -> Option<Arc<Snapshot>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn set(&self, snapshot: Option<Arc<Snapshot>>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = snapshot;
+    }
+}
 
 /// The app's wiring, shared by the real runtime and the mock runtime used in tests.
 pub fn builder<R: tauri::Runtime>(
@@ -11,13 +33,75 @@ pub fn builder<R: tauri::Runtime>(
 ) -> tauri::Builder<R> {
     builder
         .manage(console)
-        .invoke_handler(tauri::generate_handler![commands::load_pipeline])
+        .manage(LiveState::default())
+        .invoke_handler(tauri::generate_handler![
+            commands::load_pipeline,
+            commands::get_snapshot
+        ])
 }
 
-/// Opens the window and runs until it is closed.
-pub fn run(console: Console) -> tauri::Result<()> {
+/// Opens the window and runs until it is closed. Without `--demo`, when none of the pipeline's
+/// kube contexts exists in the kubeconfig, the demo world opens instead of an empty console.
+pub fn run(console: Console, cli: &Cli) -> tauri::Result<()> {
     tracing::info!(pipeline = %console.pipeline_path().display(), "starting Sluice");
-    builder(tauri::Builder::default(), console).run(tauri::generate_context!())
+    let mut options = SessionOptions {
+        demo: cli.demo,
+        kubeconfig: cli.kubeconfig.clone(),
+        github_api_url: cli.github_api_url.clone(),
+    };
+    if !options.demo
+        && let Ok(pipeline) = console.pipeline()
+        && !sluice_console::demo::pipeline_contexts_exist(cli.kubeconfig.as_deref(), &pipeline)
+    {
+        tracing::info!("no kube context of the pipeline is configured: opening the demo world");
+        options.demo = true;
+    }
+    builder(tauri::Builder::default(), console)
+        .setup(move |app| {
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move { publish(handle, options).await });
+            Ok(())
+        })
+        .run(tauri::generate_context!())
+}
+
+struct SessionOptions {
+    demo: bool,
+    kubeconfig: Option<std::path::PathBuf>,
+    github_api_url: Option<String>,
+}
+
+/// Starts the live session and forwards every Snapshot to the webview until the app exits.
+async fn publish<R: tauri::Runtime>(app: tauri::AppHandle<R>, options: SessionOptions) {
+    let console = app.state::<Console>().inner().clone();
+    let cli = Cli {
+        pipeline: console.pipeline_path().to_owned(),
+        demo: options.demo,
+        kubeconfig: options.kubeconfig,
+        github_api_url: options.github_api_url,
+        command: None,
+    };
+    let session = match sluice_console::status::start_session(&console, &cli).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "the live session did not start");
+            return;
+        }
+    };
+    let mut rx = session.live.subscribe();
+    loop {
+        let snapshot = rx.borrow_and_update().clone();
+        app.state::<LiveState>().set(snapshot.clone());
+        if let Some(s) = snapshot
+            && let Err(e) = app.emit(SNAPSHOT_EVENT, &*s)
+        {
+            tracing::warn!(error = %e, "cannot push the snapshot to the window");
+        }
+        if rx.changed().await.is_err() {
+            break;
+        }
+    }
+    drop(session);
 }
 
 #[cfg(test)]
@@ -30,7 +114,7 @@ mod tests {
 
     use super::*;
 
-    fn invoke_load_pipeline(pipeline: &Path) -> Result<serde_json::Value, serde_json::Value> {
+    fn invoke(pipeline: &Path, cmd: &str) -> Result<serde_json::Value, serde_json::Value> {
         let app = builder(mock_builder(), Console::new(pipeline))
             .build(mock_context(noop_assets()))
             .unwrap();
@@ -40,7 +124,7 @@ mod tests {
         get_ipc_response(
             &webview,
             InvokeRequest {
-                cmd: "load_pipeline".into(),
+                cmd: cmd.into(),
                 callback: CallbackFn(0),
                 error: CallbackFn(1),
                 url: "tauri://localhost".parse().unwrap(),
@@ -52,10 +136,13 @@ mod tests {
         .map(|body| body.deserialize::<serde_json::Value>().unwrap())
     }
 
+    fn shipped() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../environments/pipeline.yaml")
+    }
+
     #[test]
     fn load_pipeline_command_returns_the_pipeline_as_json() {
-        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../environments/pipeline.yaml");
-        let json = invoke_load_pipeline(&shipped).unwrap();
+        let json = invoke(&shipped(), "load_pipeline").unwrap();
         let names: Vec<&str> = json["environments"]
             .as_array()
             .unwrap()
@@ -69,7 +156,7 @@ mod tests {
 
     #[test]
     fn load_pipeline_command_rejects_with_code_message_hint() {
-        let err = invoke_load_pipeline(Path::new("/nonexistent/pipeline.yaml")).unwrap_err();
+        let err = invoke(Path::new("/nonexistent/pipeline.yaml"), "load_pipeline").unwrap_err();
         assert_eq!(err["code"], "pipeline.unreadable");
         assert!(
             err["message"]
@@ -78,5 +165,13 @@ mod tests {
                 .contains("/nonexistent/pipeline.yaml")
         );
         assert!(!err["hint"].as_str().unwrap().is_empty());
+    }
+
+    #[test]
+    fn get_snapshot_is_null_until_the_first_snapshot() {
+        assert_eq!(
+            invoke(&shipped(), "get_snapshot").unwrap(),
+            serde_json::Value::Null
+        );
     }
 }

@@ -9,8 +9,8 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let _log_guard = sluice_console::logging::init();
     let console = Console::new(&cli.pipeline);
-    match cli.command {
-        None => match sluice_app::run(console) {
+    match &cli.command {
+        None => match sluice_app::run(console, &cli) {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(e) => {
                 tracing::error!(error = %e, "the window could not be opened");
@@ -18,10 +18,17 @@ fn main() -> std::process::ExitCode {
                 std::process::ExitCode::FAILURE
             }
         },
-        Some(Command::Sim(args)) => match sluice_console::sim::run(&console, &args) {
+        Some(Command::Sim(args)) => match sluice_console::sim::run(&console, args) {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("sluice sim: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        },
+        Some(Command::Status(args)) => match sluice_console::status::run(&console, &cli, args) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("sluice status: {e}");
                 std::process::ExitCode::FAILURE
             }
         },

@@ -23,6 +23,18 @@ pub struct Cli {
     )]
     pub pipeline: PathBuf,
 
+    /// Run against the built-in simulated world (no cluster or GitHub account needed).
+    #[arg(long, global = true)]
+    pub demo: bool,
+
+    /// The kubeconfig to read contexts from (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, value_name = "PATH", global = true)]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// GitHub's REST API base URL, for GitHub Enterprise Server (overrides the pipeline file).
+    #[arg(long, value_name = "URL", env = "SLUICE_GITHUB_API_URL", global = true)]
+    pub github_api_url: Option<String>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -33,6 +45,18 @@ pub enum Command {
     Validate,
     /// Run the simulated world (Kubernetes and GitHub on loopback) until interrupted.
     Sim(SimArgs),
+    /// Print what runs where, its health, rollouts, drift and the gates.
+    Status(StatusArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// Print the Snapshot as JSON (the same document the window renders).
+    #[arg(long)]
+    pub json: bool,
+    /// Print again on every change until interrupted.
+    #[arg(long)]
+    pub watch: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -3,7 +3,10 @@
 
 pub mod cli;
 pub mod console;
+pub mod demo;
+pub mod live;
 pub mod logging;
 pub mod sim;
+pub mod status;
 
 pub use console::Console;

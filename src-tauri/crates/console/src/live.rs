@@ -1,0 +1,288 @@
+//! The live console: starts a cluster source per environment and the GitHub source, rebuilds
+//! the Snapshot whenever any of them changes (coalescing bursts), and publishes it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sluice_core::assemble::{EnvironmentInputs, Sources, assemble};
+use sluice_core::snapshot::{Snapshot, SourceKind, SourceState};
+use sluice_core::values::FlatValues;
+use sluice_core::{Pipeline, UiError};
+use sluice_github::{GithubSource, GithubView};
+use sluice_kube::source::{ClusterSource, ClusterView};
+use tokio::sync::watch;
+
+/// Where the live state comes from.
+#[derive(Debug, Clone, Default)]
+pub struct LiveConfig {
+    /// `None`: `$KUBECONFIG` or ~/.kube/config, as kubectl.
+    pub kubeconfig: Option<PathBuf>,
+    /// Overrides the pipeline's GitHub API URL.
+    pub github_api: Option<String>,
+    /// `None` reads GitHub anonymously.
+    pub github_token: Option<sluice_github::GithubToken>,
+    pub github_poll: Option<Duration>,
+}
+
+/// Bursts of changes within this window make one snapshot.
+const COALESCE: Duration = Duration::from_millis(25);
+/// Time-based conditions (soak, change windows, freezes) move without any event.
+const CLOCK_TICK: Duration = Duration::from_secs(30);
+
+pub struct Live {
+    snapshots: watch::Receiver<Option<Arc<Snapshot>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+struct EnvFeed {
+    view: Option<watch::Receiver<ClusterView>>,
+    /// Why the source could not start (unknown context, unreadable kubeconfig).
+    error: Option<String>,
+    values: FlatValues,
+    _source: Option<ClusterSource>,
+}
+
+impl Live {
+    /// Starts the sources for `pipeline` (whose values files are read relative to
+    /// `pipeline_dir`) and the loop that publishes snapshots.
+    pub async fn start(pipeline: Pipeline, pipeline_dir: PathBuf, config: LiveConfig) -> Self {
+        let mut envs = Vec::new();
+        for env in &pipeline.environments {
+            let values = std::fs::read_to_string(pipeline_dir.join(&env.values_file))
+                .ok()
+                .and_then(|t| FlatValues::parse(&t).ok())
+                .unwrap_or_default();
+            let feed = match sluice_kube::connect(config.kubeconfig.as_deref(), &env.kube_context)
+                .await
+            {
+                Ok(client) => {
+                    let (source, view) = ClusterSource::start(client, &env.namespace, &env.release);
+                    EnvFeed {
+                        view: Some(view),
+                        error: None,
+                        values,
+                        _source: Some(source),
+                    }
+                }
+                Err(e) => EnvFeed {
+                    view: None,
+                    error: Some(e.to_string()),
+                    values,
+                    _source: None,
+                },
+            };
+            envs.push(feed);
+        }
+        let mut github_config =
+            sluice_github::GithubConfig::github_com(&pipeline.github.owner, &pipeline.github.name);
+        if let Some(api) = config
+            .github_api
+            .clone()
+            .or_else(|| pipeline.github.api_url.clone())
+        {
+            github_config.api_base = api;
+        }
+        let poll = config.github_poll.unwrap_or(GithubSource::DEFAULT_INTERVAL);
+        let github = sluice_github::GithubClient::new(&github_config, config.github_token.as_ref())
+            .and_then(|client| GithubSource::start(&client, poll))
+            .map(|source| {
+                let view = source.subscribe();
+                (source, view)
+            })
+            .map_err(|e| tracing::warn!(error = %e, "GitHub source not started"))
+            .ok();
+        let (tx, rx) = watch::channel(None);
+        let task = tokio::spawn(run(pipeline, envs, github, tx));
+        Self {
+            snapshots: rx,
+            task,
+        }
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<Option<Arc<Snapshot>>> {
+        self.snapshots.clone()
+    }
+
+    pub fn latest(&self) -> Option<Arc<Snapshot>> {
+        self.snapshots.borrow().clone()
+    }
+}
+
+fn kube_source_states(pipeline: &Pipeline, envs: &[EnvFeed]) -> Vec<SourceState> {
+    let mut states: Vec<SourceState> = Vec::new();
+    for (env, feed) in pipeline.environments.iter().zip(envs) {
+        let name = format!("kubernetes ({})", env.kube_context);
+        let (connected, last_event_at, error) = match &feed.view {
+            Some(v) => {
+                let v = v.borrow();
+                (v.connected, v.last_event_at.clone(), v.last_error.clone())
+            }
+            None => (false, None, feed.error.clone()),
+        };
+        let last_error = error.map(|message| {
+            UiError::new(
+                "kubernetes.unreachable",
+                message,
+                format!("Check that kube context `{}` exists and its cluster is reachable (`kubectl --context {} get ns`).", env.kube_context, env.kube_context),
+            )
+        });
+        match states.iter_mut().find(|s| s.name == name) {
+            // Several environments on one context: the context is as healthy as its worst watch.
+            Some(s) => {
+                s.connected &= connected;
+                if s.last_error.is_none() {
+                    s.last_error = last_error;
+                }
+                if last_event_at > s.last_event_at {
+                    s.last_event_at = last_event_at;
+                }
+            }
+            None => states.push(SourceState {
+                name,
+                kind: SourceKind::Kubernetes,
+                connected,
+                last_event_at,
+                last_error,
+                rate_remaining: None,
+            }),
+        }
+    }
+    states
+}
+
+fn github_source_state(pipeline: &Pipeline, view: Option<&GithubView>) -> SourceState {
+    let name = format!(
+        "github ({}/{})",
+        pipeline.github.owner, pipeline.github.name
+    );
+    match view {
+        Some(v) => SourceState {
+            name,
+            kind: SourceKind::Github,
+            connected: v.connected,
+            last_event_at: v.last_event_at.clone(),
+            last_error: v.last_error.clone().map(|m| {
+                UiError::new("github.unreachable", m, "Check the network and the GitHub token; Sluice retries by itself and honours GitHub's rate limits.")
+            }),
+            rate_remaining: v.inputs.rate_remaining,
+        },
+        None => SourceState {
+            name,
+            kind: SourceKind::Github,
+            connected: false,
+            last_event_at: None,
+            last_error: Some(UiError::new("github.unconfigured", "GitHub is not configured", "Check `github.repository` and `github.apiUrl` in the pipeline file.")),
+            rate_remaining: None,
+        },
+    }
+}
+
+async fn run(
+    pipeline: Pipeline,
+    mut envs: Vec<EnvFeed>,
+    mut github: Option<(GithubSource, watch::Receiver<GithubView>)>,
+    tx: watch::Sender<Option<Arc<Snapshot>>>,
+) {
+    let mut sequence = 0u32;
+    let mut previous: Option<Snapshot> = None;
+    let mut tick = tokio::time::interval(CLOCK_TICK);
+    loop {
+        let inputs: Vec<EnvironmentInputs> = envs
+            .iter()
+            .map(|f| {
+                let (cluster, stale) = match &f.view {
+                    Some(v) => {
+                        let v = v.borrow();
+                        (v.synced.then(|| v.inputs.clone()), !v.connected)
+                    }
+                    None => (None, true),
+                };
+                EnvironmentInputs {
+                    cluster,
+                    stale,
+                    values: f.values.clone(),
+                }
+            })
+            .collect();
+        let github_view = github.as_ref().map(|(_, v)| v.borrow().clone());
+        let mut source_states = kube_source_states(&pipeline, &envs);
+        source_states.push(github_source_state(&pipeline, github_view.as_ref()));
+        let github_inputs = github_view.as_ref().filter(|v| v.synced).map(|v| &v.inputs);
+        let mut snapshot = assemble(&Sources {
+            pipeline: &pipeline,
+            environments: &inputs,
+            github: github_inputs,
+            source_states,
+            now: jiff::Timestamp::now(),
+            sequence: sequence + 1,
+        });
+        // Ask GitHub for what the gates need: the commits between adjacent versions, and the
+        // checks of every version that may be promoted.
+        if let Some((source, _)) = &github {
+            let mut comparisons = Vec::new();
+            let mut shas = Vec::new();
+            for gate in &snapshot.gates {
+                let sha_of = |name: &str| {
+                    snapshot
+                        .environments
+                        .iter()
+                        .find(|e| e.name == name)
+                        .and_then(|e| e.version.as_ref())
+                        .and_then(|v| v.sha.clone())
+                };
+                if let (Some(base), Some(head)) = (sha_of(&gate.environment), sha_of(&gate.from)) {
+                    if base != head {
+                        comparisons.push((base, head.clone()));
+                    }
+                    shas.push(head);
+                }
+            }
+            source.want(comparisons, shas);
+        }
+        let changed = previous.as_ref().is_none_or(|p| {
+            let mut p = p.clone();
+            p.sequence = snapshot.sequence;
+            p.generated_at = snapshot.generated_at.clone();
+            p != snapshot
+        });
+        if changed {
+            sequence += 1;
+            snapshot.sequence = sequence;
+            previous = Some(snapshot.clone());
+            if tx.send(Some(Arc::new(snapshot))).is_err() {
+                return;
+            }
+        }
+        // Wait for any source to change, or for the clock tick.
+        type Change<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
+        let mut waits: Vec<Change<'_>> = Vec::new();
+        for v in envs.iter_mut().filter_map(|f| f.view.as_mut()) {
+            waits.push(Box::pin(async move {
+                // A closed channel means the source ended; never wake for it again.
+                if v.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }));
+        }
+        if let Some((_, v)) = github.as_mut() {
+            waits.push(Box::pin(async move {
+                if v.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }));
+        }
+        // select_all needs at least one future.
+        waits.push(Box::pin(async {
+            tick.tick().await;
+        }));
+        futures::future::select_all(waits).await;
+        tokio::time::sleep(COALESCE).await;
+    }
+}

@@ -34,6 +34,7 @@ const EXPECTED = [
 const CARD = By.css('[data-testid="environment-card"]');
 const GATE = By.css('[data-testid="gate"]');
 const ERROR = By.css('[data-testid="error"]');
+const RULES_TOGGLE = By.css('[data-testid="gate-rules-toggle"]');
 
 /** `label`, then `value` as a whole word in the next line(s) of the rendered text. */
 function row(label, value) {
@@ -97,6 +98,13 @@ describe('Sluice window', () => {
     }
 
     const gates = await driver.findElements(GATE);
+    // With live state the configured rules fold away behind a toggle: open them to read them.
+    for (const gate of gates) {
+      const toggles = await gate.findElements(RULES_TOGGLE);
+      if (toggles.length > 0 && (await toggles[0].getAttribute('aria-expanded')) === 'false') {
+        await toggles[0].click();
+      }
+    }
     const gateTexts = await Promise.all(gates.map((gate) => gate.getText()));
     const production = gateTexts.find((text) => /production/i.test(text));
     assert.ok(production, `no gate mentions production; gates: ${JSON.stringify(gateTexts)}`);

@@ -3,7 +3,10 @@ import {
   changeWindowText,
   dayRanges,
   methodLabel,
+  percentText,
+  plural,
   principalList,
+  relativeTime,
   replicasText,
   timestampText,
   triggerText,
@@ -53,5 +56,31 @@ describe('format', () => {
   it('shows a missing replica target as a dash', () => {
     expect(replicasText(3)).toBe('3');
     expect(replicasText(null)).toBe('—');
+  });
+
+  it('says how long ago something happened', () => {
+    const now = Date.parse('2026-03-10T12:00:00Z');
+    expect(relativeTime('2026-03-10T11:59:30Z', now)).toBe('just now');
+    expect(relativeTime('2026-03-10T12:00:20Z', now)).toBe('just now');
+    expect(relativeTime('2026-03-10T11:57:00Z', now)).toBe('3 min ago');
+    expect(relativeTime('2026-03-10T09:59:00Z', now)).toBe('2 h ago');
+    expect(relativeTime('2026-03-06T12:00:00+01:00', now)).toBe('4 d ago');
+    expect(relativeTime('not a time', now)).toBe('not a time');
+  });
+
+  it('rounds progress down, within 0–100%', () => {
+    expect(percentText(0.5)).toBe('50%');
+    expect(percentText(0.29)).toBe('29%');
+    expect(percentText(0.999)).toBe('99%');
+    expect(percentText(1)).toBe('100%');
+    expect(percentText(1.5)).toBe('100%');
+    expect(percentText(-1)).toBe('0%');
+    expect(percentText(Number.NaN)).toBe('0%');
+  });
+
+  it('counts in words', () => {
+    expect(plural(1, 'commit')).toBe('1 commit');
+    expect(plural(0, 'PR')).toBe('0 PRs');
+    expect(plural(3, 'commit')).toBe('3 commits');
   });
 });

@@ -78,3 +78,39 @@ export function timestampText(value: string): string {
 export function replicasText(replicas: number | null): string {
   return replicas === null ? MISSING : String(replicas);
 }
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/**
+ * How long ago `at` (RFC 3339) was, seen from `now` (ms since the epoch):
+ * `just now`, `3 min ago`, `2 h ago`, `4 d ago`. Coarse on purpose: the view
+ * refreshes it about every 30 s. A time slightly ahead of the local clock
+ * (skew between machines) reads as `just now`.
+ */
+export function relativeTime(at: string, now: number): string {
+  const then = Date.parse(at);
+  if (Number.isNaN(then)) return at;
+  const elapsed = now - then;
+  if (elapsed < MINUTE) return 'just now';
+  if (elapsed < HOUR) return `${Math.floor(elapsed / MINUTE)} min ago`;
+  if (elapsed < DAY) return `${Math.floor(elapsed / HOUR)} h ago`;
+  return `${Math.floor(elapsed / DAY)} d ago`;
+}
+
+/** 0.5 → `50%`, clamped to 0–100 and rounded down so an unfinished rollout never reads 100%. */
+export function percentText(fraction: number): string {
+  return `${percent(fraction)}%`;
+}
+
+export function percent(fraction: number): number {
+  if (!Number.isFinite(fraction)) return 0;
+  // The epsilon keeps 0.29 from reading 28% through floating-point error.
+  return Math.floor(Math.min(1, Math.max(0, fraction)) * 100 + 1e-9);
+}
+
+/** `1 commit`, `3 commits`. */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}

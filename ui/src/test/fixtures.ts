@@ -1,5 +1,15 @@
 import type { Backend } from '../lib/backend/backend';
-import type { Environment, Pipeline, UiError } from '../lib/bindings';
+import type {
+  Environment,
+  EnvironmentState,
+  GateState,
+  Pipeline,
+  PodState,
+  Snapshot,
+  SourceState,
+  UiError,
+  Workload,
+} from '../lib/bindings';
 
 function environment(
   name: string,
@@ -70,9 +80,222 @@ export function tbytePipeline(): Pipeline {
   };
 }
 
+/**
+ * The live side of a fake Backend: the test decides what `getSnapshot`
+ * answers and pushes Snapshots to whoever listens.
+ */
+export class FakeLive {
+  /** What `getSnapshot` resolves to. */
+  current: Snapshot | null;
+  /** When set, `getSnapshot` rejects with it. */
+  failure: unknown = null;
+  readonly listeners = new Set<(snapshot: Snapshot) => void>();
+  subscribeCalls = 0;
+  unsubscribeCalls = 0;
+
+  constructor(current: Snapshot | null = null) {
+    this.current = current;
+  }
+
+  /** Publishes a Snapshot, as the console does on every change. */
+  push(snapshot: Snapshot): void {
+    this.current = snapshot;
+    for (const listener of this.listeners) listener(snapshot);
+  }
+
+  getSnapshot = async (): Promise<Snapshot | null> => {
+    if (this.failure !== null) throw this.failure;
+    return this.current;
+  };
+
+  onSnapshot = async (listener: (snapshot: Snapshot) => void): Promise<() => void> => {
+    this.subscribeCalls += 1;
+    this.listeners.add(listener);
+    return () => {
+      this.unsubscribeCalls += 1;
+      this.listeners.delete(listener);
+    };
+  };
+}
+
 /** A Backend whose answers the test controls. */
-export function fakeBackend(loadPipeline: () => Promise<Pipeline>): Backend {
-  return { loadPipeline };
+export function fakeBackend(loadPipeline: () => Promise<Pipeline>, live: FakeLive = new FakeLive()): Backend {
+  return { loadPipeline, getSnapshot: live.getSnapshot, onSnapshot: live.onSnapshot };
+}
+
+const MINUTE = 60_000;
+
+/** An RFC 3339 time `minutes` before now. */
+export function minutesAgo(minutes: number): string {
+  return new Date(Date.now() - minutes * MINUTE).toISOString();
+}
+
+export function pod(name: string, rest: Partial<PodState> = {}): PodState {
+  return {
+    name,
+    replicaSet: null,
+    phase: 'Running',
+    ready: true,
+    restarts: 0,
+    reason: null,
+    message: null,
+    createdAt: null,
+    ...rest,
+  };
+}
+
+export function workload(ready: number, desired: number, rest: Partial<Workload> = {}): Workload {
+  return {
+    name: 'api',
+    desired,
+    updated: desired,
+    ready,
+    available: ready,
+    restarts: 0,
+    images: [],
+    revision: '1',
+    conditions: [],
+    replicaSets: [],
+    pods: [],
+    ...rest,
+  };
+}
+
+/** A healthy environment running `label`, with its replicas ready. */
+export function environmentState(
+  name: string,
+  label: string,
+  replicas: number,
+  rest: Partial<EnvironmentState> = {},
+): EnvironmentState {
+  return {
+    name,
+    namespace: name,
+    version: {
+      sha: `${label}0000000000000000000000000000000`,
+      label,
+      images: [],
+      appVersion: null,
+      pullRequest: null,
+      title: `Release ${label}`,
+    },
+    health: 'healthy',
+    healthReason: '',
+    workloads: [workload(replicas, replicas)],
+    rollout: null,
+    helmHistory: [
+      {
+        revision: 4,
+        status: 'deployed',
+        chart: 'tbyte-0.1.0',
+        appVersion: label,
+        description: 'Upgrade complete',
+        deployedAt: minutesAgo(20),
+      },
+    ],
+    lastDeployed: { at: minutesAgo(20), by: 'alice' },
+    drift: null,
+    warnings: [],
+    stale: false,
+    problems: [],
+    ...rest,
+  };
+}
+
+export function productionGate(rest: Partial<GateState> = {}): GateState {
+  return {
+    environment: 'production',
+    from: 'staging',
+    open: false,
+    pending: {
+      fromVersion: 'aaa1111',
+      toVersion: 'bbb2222',
+      commits: [
+        { sha: 'bbb2222', title: 'Add retries', author: 'bob' },
+        { sha: 'bbb2221', title: 'Fix typo', author: 'carol' },
+        { sha: 'bbb2220', title: 'Bump deps', author: 'bob' },
+      ],
+      pullRequests: [{ number: 42, title: 'Add retries', url: 'https://github.com/acme/app/pull/42' }],
+      imageChanges: [],
+      valuesDiff: [],
+    },
+    conditions: [
+      { kind: 'checks', met: true, reason: 'ci / test and smoke passed on bbb2222' },
+      { kind: 'soak', met: false, reason: 'bbb2222 has run 3h in staging; 24h required' },
+    ],
+    waitingRun: null,
+    ...rest,
+  };
+}
+
+export function kubernetesSource(context: string, rest: Partial<SourceState> = {}): SourceState {
+  return {
+    name: `kubernetes (${context})`,
+    kind: 'kubernetes',
+    connected: true,
+    lastEventAt: minutesAgo(1),
+    lastError: null,
+    rateRemaining: null,
+    ...rest,
+  };
+}
+
+/** The tbyte pipeline live: production on aaa1111, staging and dev on bbb2222, all healthy. */
+export function tbyteSnapshot(sequence = 1): Snapshot {
+  return {
+    sequence,
+    generatedAt: new Date().toISOString(),
+    environments: [
+      environmentState('dev', 'bbb2222', 1),
+      environmentState('staging', 'bbb2222', 2),
+      environmentState('production', 'aaa1111', 3),
+    ],
+    gates: [productionGate()],
+    sources: [
+      kubernetesSource('kind-tbyte'),
+      kubernetesSource('prod-eks'),
+      {
+        name: 'github (tbyte-org/tbyte-microservices)',
+        kind: 'github',
+        connected: true,
+        lastEventAt: minutesAgo(2),
+        lastError: null,
+        rateRemaining: 4990,
+      },
+    ],
+    pullRequests: [
+      {
+        number: 43,
+        title: 'Faster startup',
+        author: 'dave',
+        headSha: 'ccc3333',
+        url: 'https://github.com/acme/app/pull/43',
+        checks: 'pending',
+        deployedTo: 'dev',
+      },
+      {
+        number: 41,
+        title: 'Dark mode',
+        author: 'erin',
+        headSha: 'ddd4444',
+        url: 'https://github.com/acme/app/pull/41',
+        checks: 'failure',
+        deployedTo: null,
+      },
+    ],
+  };
+}
+
+/** `snapshot` with the environment `name` replaced by `change(old)`. */
+export function withEnvironment(
+  snapshot: Snapshot,
+  name: string,
+  change: (state: EnvironmentState) => EnvironmentState,
+): Snapshot {
+  return {
+    ...snapshot,
+    environments: snapshot.environments.map((state) => (state.name === name ? change(state) : state)),
+  };
 }
 
 export const validationError: UiError = {

@@ -1,11 +1,18 @@
 // The one seam between the UI and whatever serves it data. Components never
 // talk to Tauri directly: they get a Backend from context (see context.ts),
 // so tests can hand them a fake one.
-import type { Pipeline, UiError } from '../bindings';
+import type { Pipeline, Snapshot, UiError } from '../bindings';
 
 export interface Backend {
   /** The validated pipeline configuration. Rejects with a UiError. */
   loadPipeline(): Promise<Pipeline>;
+  /** The latest live state, or `null` until the console has built its first one. Rejects with a UiError. */
+  getSnapshot(): Promise<Snapshot | null>;
+  /**
+   * Calls `listener` with every Snapshot the console pushes from now on.
+   * Resolves to the function that stops listening.
+   */
+  onSnapshot(listener: (snapshot: Snapshot) => void): Promise<() => void>;
 }
 
 export function isUiError(value: unknown): value is UiError {

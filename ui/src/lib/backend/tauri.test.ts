@@ -1,7 +1,9 @@
+import { emit } from '@tauri-apps/api/event';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tbytePipeline, validationError } from '../../test/fixtures';
-import { createTauriBackend } from './tauri';
+import type { Snapshot } from '../bindings';
+import { tbytePipeline, tbyteSnapshot, validationError } from '../../test/fixtures';
+import { createTauriBackend, SNAPSHOT_EVENT } from './tauri';
 
 afterEach(() => clearMocks());
 
@@ -37,5 +39,38 @@ describe('tauri backend', () => {
       message: 'command load_pipeline not found',
       hint: expect.stringContaining('Restart Sluice'),
     });
+  });
+
+  it('asks for the current snapshot with the get_snapshot command', async () => {
+    const commands: string[] = [];
+    mockIPC((command) => {
+      commands.push(command);
+      return command === 'get_snapshot' ? tbyteSnapshot(7) : undefined;
+    });
+
+    const snapshot = await createTauriBackend().getSnapshot();
+
+    expect(commands).toEqual(['get_snapshot']);
+    expect(snapshot?.sequence).toBe(7);
+  });
+
+  it('passes on null before the first snapshot exists', async () => {
+    mockIPC(() => null);
+
+    expect(await createTauriBackend().getSnapshot()).toBeNull();
+  });
+
+  it('delivers every pushed snapshot event until unsubscribed', async () => {
+    mockIPC(() => undefined, { shouldMockEvents: true });
+    const received: number[] = [];
+
+    const unsubscribe = await createTauriBackend().onSnapshot((snapshot: Snapshot) => received.push(snapshot.sequence));
+    await emit(SNAPSHOT_EVENT, tbyteSnapshot(1));
+    await emit(SNAPSHOT_EVENT, tbyteSnapshot(2));
+    await emit('something-else', tbyteSnapshot(3));
+    unsubscribe();
+    await emit(SNAPSHOT_EVENT, tbyteSnapshot(4));
+
+    expect(received).toEqual([1, 2]);
   });
 });

@@ -287,3 +287,88 @@ export type PullRequestState = { number: number, title: string, author: string, 
  * The environment running this pull request's head, if any (dev, usually).
  */
 deployedTo: string | null, };
+export type ApprovalDecision = { 
+/**
+ * Approve may be offered and carried out.
+ */
+allowed: boolean, 
+/**
+ * Every reason it may not, each a sentence for the person.
+ */
+refusals: Array<string>, 
+/**
+ * Conditions set aside by an override (recorded in the audit journal).
+ */
+overridden: Array<string>, };
+export type AuditEntry = { 
+/**
+ * Unique per entry.
+ */
+id: string, 
+/**
+ * RFC 3339.
+ */
+at: string, 
+/**
+ * Shared by a `started` entry and its outcome; equal to the `started` entry's id. An entry
+ * that is its own whole attempt (a refusal before anything started) uses its own id.
+ */
+correlation: string, 
+/**
+ * The GitHub login of the person, or `unknown` when nobody is signed in.
+ */
+actor: string, 
+/**
+ * The target environment.
+ */
+environment: string, 
+/**
+ * The version label running before (none when the environment was empty or unknown).
+ */
+fromVersion: string | null, 
+/**
+ * The version label asked for.
+ */
+toVersion: string | null, method: AuditMethod, action: AuditAction, 
+/**
+ * What the attempt would change, as shown to the person before they confirmed.
+ */
+plan: AuditPlan | null, 
+/**
+ * Every gate condition as it stood at the time of the entry.
+ */
+gates: Array<AuditGate>, 
+/**
+ * The person's comment, as typed.
+ */
+comment: string | null, 
+/**
+ * Why a freeze or an unfinished soak was overridden; set only for overrides.
+ */
+overrideReason: string | null, result: AuditResult, 
+/**
+ * Why it failed or was refused.
+ */
+error: UiError | null, };
+export type AuditMethod = "github-approval" | "workflow-dispatch" | "kubernetes" | "rollback";
+export type AuditAction = "approve" | "reject" | "promote" | "rollback" | "override";
+export type AuditResult = "started" | "succeeded" | "failed" | "refused" | "interrupted";
+export type AuditPlan = { 
+/**
+ * Commits between the from and to versions.
+ */
+commits: number, pullRequests: Array<number>, images: Array<ImageChange>, };
+export type AuditGate = { kind: string, met: boolean, reason: string, };
+export type AuditProblem = { 
+/**
+ * 1-based line number in the journal file.
+ */
+line: number, 
+/**
+ * What is wrong with it, e.g. "checksum mismatch" or "unfinished line (the writer died)".
+ */
+reason: string, 
+/**
+ * Where the bytes were copied before they were removed from the journal, if they were.
+ */
+setAside: string | null, };

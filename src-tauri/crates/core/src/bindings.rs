@@ -3,6 +3,10 @@
 
 use ts_rs::{Config, TS};
 
+use crate::approval::ApprovalDecision;
+use crate::audit::{
+    AuditAction, AuditEntry, AuditGate, AuditMethod, AuditPlan, AuditProblem, AuditResult,
+};
 use crate::error::UiError;
 use crate::pipeline::{
     Approval, ChangeWindow, Environment, Freeze, Gate, GithubRepository, Pipeline, Principals,
@@ -62,6 +66,14 @@ pub fn typescript() -> String {
         SourceState::decl(&cfg),
         CheckState::decl(&cfg),
         PullRequestState::decl(&cfg),
+        ApprovalDecision::decl(&cfg),
+        AuditEntry::decl(&cfg),
+        AuditMethod::decl(&cfg),
+        AuditAction::decl(&cfg),
+        AuditResult::decl(&cfg),
+        AuditPlan::decl(&cfg),
+        AuditGate::decl(&cfg),
+        AuditProblem::decl(&cfg),
     ];
     let mut out = String::from(HEADER);
     for decl in decls {

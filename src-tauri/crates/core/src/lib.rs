@@ -1,7 +1,9 @@
 //! The single source of Sluice's domain types: the validated pipeline, the errors the UI shows,
 //! and the rules that turn a pipeline file into either a [`Pipeline`] or precise diagnostics.
 
+pub mod approval;
 pub mod assemble;
+pub mod audit;
 pub mod bindings;
 pub mod config;
 pub mod error;

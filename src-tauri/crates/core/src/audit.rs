@@ -1,0 +1,255 @@
+//! The audit entry: one line of the local journal, recording one step of an attempt to promote,
+//! approve, reject or roll back. An attempt writes a `started` entry and then exactly one outcome
+//! sharing its `correlation`; a `started` entry with no outcome is an interrupted attempt.
+//!
+//! There are deliberately no credential fields: nothing here can carry a token.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::error::UiError;
+use crate::snapshot::ImageChange;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntry {
+    /// Unique per entry.
+    pub id: String,
+    /// RFC 3339.
+    pub at: String,
+    /// Shared by a `started` entry and its outcome; equal to the `started` entry's id. An entry
+    /// that is its own whole attempt (a refusal before anything started) uses its own id.
+    pub correlation: String,
+    /// The GitHub login of the person, or `unknown` when nobody is signed in.
+    pub actor: String,
+    /// The target environment.
+    pub environment: String,
+    /// The version label running before (none when the environment was empty or unknown).
+    pub from_version: Option<String>,
+    /// The version label asked for.
+    pub to_version: Option<String>,
+    pub method: AuditMethod,
+    pub action: AuditAction,
+    /// What the attempt would change, as shown to the person before they confirmed.
+    pub plan: Option<AuditPlan>,
+    /// Every gate condition as it stood at the time of the entry.
+    pub gates: Vec<AuditGate>,
+    /// The person's comment, as typed.
+    pub comment: Option<String>,
+    /// Why a freeze or an unfinished soak was overridden; set only for overrides.
+    pub override_reason: Option<String>,
+    pub result: AuditResult,
+    /// Why it failed or was refused.
+    pub error: Option<UiError>,
+}
+
+impl AuditEntry {
+    /// The outcome of this (`started`) entry: the same attempt, with a new id, time and result.
+    pub fn outcome(
+        &self,
+        id: impl Into<String>,
+        at: impl Into<String>,
+        result: AuditResult,
+        error: Option<UiError>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            at: at.into(),
+            correlation: self.correlation.clone(),
+            result,
+            error,
+            ..self.clone()
+        }
+    }
+}
+
+/// How the change reaches the environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuditMethod {
+    GithubApproval,
+    WorkflowDispatch,
+    Kubernetes,
+    Rollback,
+}
+
+impl AuditMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::GithubApproval => "github-approval",
+            Self::WorkflowDispatch => "workflow-dispatch",
+            Self::Kubernetes => "kubernetes",
+            Self::Rollback => "rollback",
+        }
+    }
+}
+
+impl From<crate::pipeline::PromotionMethod> for AuditMethod {
+    fn from(m: crate::pipeline::PromotionMethod) -> Self {
+        use crate::pipeline::PromotionMethod as P;
+        match m {
+            P::GithubApproval => Self::GithubApproval,
+            P::WorkflowDispatch => Self::WorkflowDispatch,
+            P::Kubernetes => Self::Kubernetes,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuditAction {
+    Approve,
+    Reject,
+    Promote,
+    Rollback,
+    /// A promotion past a freeze or an unfinished soak, with a reason.
+    Override,
+}
+
+impl AuditAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Approve => "approve",
+            Self::Reject => "reject",
+            Self::Promote => "promote",
+            Self::Rollback => "rollback",
+            Self::Override => "override",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuditResult {
+    /// The attempt was sent to the authority; an outcome entry follows.
+    Started,
+    Succeeded,
+    Failed,
+    /// A gate or the authority (GitHub, Kubernetes) said no; nothing was changed.
+    Refused,
+    /// Found at start-up: a `started` entry whose console died before the outcome.
+    Interrupted,
+}
+
+impl AuditResult {
+    pub const ALL: [Self; 5] = [
+        Self::Started,
+        Self::Succeeded,
+        Self::Failed,
+        Self::Refused,
+        Self::Interrupted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Started => "started",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Refused => "refused",
+            Self::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl fmt::Display for AuditResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An unknown result word, with the words that exist.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown result `{0}`: expected started, succeeded, failed, refused or interrupted")]
+pub struct UnknownAuditResult(pub String);
+
+impl FromStr for AuditResult {
+    type Err = UnknownAuditResult;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| UnknownAuditResult(s.to_owned()))
+    }
+}
+
+/// The plan in brief: enough to answer "what did this change?" without the full diff.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditPlan {
+    /// Commits between the from and to versions.
+    pub commits: u32,
+    pub pull_requests: Vec<u32>,
+    pub images: Vec<ImageChange>,
+}
+
+/// One gate condition as it stood. `kind` is a word (`checks`, `soak`, `freeze`, `reviewers`,
+/// `self-review`, `authority`…) rather than an enum so that old journals stay readable when
+/// conditions are added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditGate {
+    pub kind: String,
+    pub met: bool,
+    pub reason: String,
+}
+
+/// A journal line that could not be trusted, found when the journal was opened or read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditProblem {
+    /// 1-based line number in the journal file.
+    pub line: u32,
+    /// What is wrong with it, e.g. "checksum mismatch" or "unfinished line (the writer died)".
+    pub reason: String,
+    /// Where the bytes were copied before they were removed from the journal, if they were.
+    pub set_aside: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_round_trip_through_serde_and_from_str() {
+        for r in AuditResult::ALL {
+            let json = serde_json::to_value(r).unwrap();
+            assert_eq!(json, serde_json::json!(r.as_str()));
+            assert_eq!(r.as_str().parse::<AuditResult>().unwrap(), r);
+        }
+        assert!("nope".parse::<AuditResult>().is_err());
+        assert_eq!(
+            serde_json::to_value(AuditMethod::GithubApproval).unwrap(),
+            serde_json::json!("github-approval")
+        );
+    }
+
+    #[test]
+    fn outcome_keeps_the_attempt_and_its_correlation() {
+        let started = AuditEntry {
+            id: "a".into(),
+            at: "2025-01-01T00:00:00Z".into(),
+            correlation: "a".into(),
+            actor: "octo".into(),
+            environment: "production".into(),
+            from_version: Some("v1".into()),
+            to_version: Some("v2".into()),
+            method: AuditMethod::Kubernetes,
+            action: AuditAction::Promote,
+            plan: None,
+            gates: vec![],
+            comment: Some("ship".into()),
+            override_reason: None,
+            result: AuditResult::Started,
+            error: None,
+        };
+        let done = started.outcome("b", "2025-01-01T00:01:00Z", AuditResult::Succeeded, None);
+        assert_eq!(done.correlation, "a");
+        assert_eq!(done.id, "b");
+        assert_eq!(done.comment.as_deref(), Some("ship"));
+        assert_eq!(done.result, AuditResult::Succeeded);
+    }
+}

@@ -20,7 +20,7 @@ export NO_AT_BRIDGE := 1
 export GTK_A11Y := none
 
 .PHONY: run build ui deps deps-build deps-test toolchain check fmt lint bindings test test-rust \
-        test-ui e2e screenshot clean bench
+        test-ui e2e screenshot clean bench keyring-test
 
 ## run: install what is missing, build, open the window
 run: deps-build build
@@ -33,7 +33,7 @@ ui: node_modules
 	npm run build
 
 ## test: every check CI runs
-test: deps-build deps-test check test-rust test-ui e2e
+test: deps-build deps-test check test-rust test-ui e2e keyring-test
 
 check: ui
 	cargo fmt --all --check
@@ -52,9 +52,14 @@ test-ui: node_modules
 e2e: build
 	dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" bash tests/scripts/e2e.sh "$(APP)" "$(PIPELINE)"
 
+## keyring-test: the keychain against a real Secret Service (a private, unlocked GNOME Keyring)
+keyring-test: deps-test
+	bash tests/scripts/with-keyring.sh cargo test -p sluice-console --test credentials_secret_service -- --ignored
+
 ## bench: benchmarks (release build); each prints its figures against a reference from the same run
 bench: ui
 	cargo bench -p sluice-sim --bench world_hour
+	cargo bench -p sluice-console --bench live
 
 ## bindings: regenerate ui/src/lib/bindings.ts from the Rust types
 bindings:

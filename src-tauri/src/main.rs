@@ -32,6 +32,36 @@ fn main() -> std::process::ExitCode {
                 std::process::ExitCode::FAILURE
             }
         },
+        Some(Command::Audit(args)) => match sluice_console::journal::run(args) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("sluice audit: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        },
+        Some(Command::Login(args)) => {
+            sluice_console::credentials::command::login(&console, &cli, args)
+        }
+        Some(Command::Promote(args)) => {
+            match sluice_console::promote::command::promote(&console, &cli, args) {
+                Ok(()) => std::process::ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("sluice promote: {e}");
+                    std::process::ExitCode::FAILURE
+                }
+            }
+        }
+        Some(Command::Rollback(args)) => {
+            match sluice_console::promote::command::rollback(&console, &cli, args) {
+                Ok(()) => std::process::ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("sluice rollback: {e}");
+                    std::process::ExitCode::FAILURE
+                }
+            }
+        }
+        Some(Command::Logout) => sluice_console::credentials::command::logout(&console, &cli),
+        Some(Command::Whoami) => sluice_console::credentials::command::whoami(&console, &cli),
         Some(Command::Validate) => {
             let (report, ok) = sluice_console::cli::validate(&console);
             if ok {

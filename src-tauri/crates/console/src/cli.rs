@@ -47,6 +47,19 @@ pub enum Command {
     Sim(SimArgs),
     /// Print what runs where, its health, rollouts, drift and the gates.
     Status(StatusArgs),
+    /// Print the audit journal: every promotion, approval, rejection and rollback attempt,
+    /// newest first.
+    Audit(AuditArgs),
+    /// Sign in to GitHub (device flow by default) and keep the token in the OS keychain.
+    Login(LoginArgs),
+    /// Sign out of GitHub: delete the token kept for the GitHub host.
+    Logout,
+    /// Print who is signed in to GitHub, and where the token is kept.
+    Whoami,
+    /// Review a promotion (what it would ship and whether you may), then approve or reject it.
+    Promote(crate::promote::command::PromoteArgs),
+    /// Roll an environment back to its previous revision.
+    Rollback(crate::promote::command::RollbackArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -57,6 +70,48 @@ pub struct StatusArgs {
     /// Print again on every change until interrupted.
     #[arg(long)]
     pub watch: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// Print the entries as a JSON array.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print the entries as CSV (RFC 4180), for spreadsheets.
+    #[arg(long)]
+    pub csv: bool,
+    /// Only entries for this environment.
+    #[arg(long, value_name = "E")]
+    pub environment: Option<String>,
+    /// Only entries by this GitHub login.
+    #[arg(long, value_name = "P")]
+    pub person: Option<String>,
+    /// Only entries with this result: started, succeeded, failed, refused or interrupted.
+    #[arg(long, value_name = "R")]
+    pub result: Option<sluice_core::audit::AuditResult>,
+    /// The journal file (default: the app's data directory, audit/journal.jsonl).
+    #[arg(long, value_name = "PATH", env = "SLUICE_AUDIT_JOURNAL")]
+    pub journal: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("method").args(["token_stdin", "from_env", "device"])))]
+pub struct LoginArgs {
+    /// Read a token (one line) from standard input, check it with GitHub and keep it.
+    #[arg(long)]
+    pub token_stdin: bool,
+    /// Import the token in GH_TOKEN (or GITHUB_TOKEN), check it with GitHub and keep it.
+    #[arg(long)]
+    pub from_env: bool,
+    /// Sign in in the browser with GitHub's device flow (the default).
+    #[arg(long)]
+    pub device: bool,
+    /// Client id of the GitHub OAuth app used for the device flow.
+    #[arg(long, value_name = "ID", env = "SLUICE_GITHUB_CLIENT_ID")]
+    pub client_id: Option<String>,
+    /// Keep the token in memory for this run only; nothing is written to the keychain.
+    #[arg(long)]
+    pub session_only: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -3,9 +3,12 @@
 
 pub mod cli;
 pub mod console;
+pub mod credentials;
 pub mod demo;
+pub mod journal;
 pub mod live;
 pub mod logging;
+pub mod promote;
 pub mod sim;
 pub mod status;
 

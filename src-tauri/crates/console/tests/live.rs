@@ -249,6 +249,16 @@ async fn an_apiserver_restart_marks_the_cluster_stale_then_recovers() {
 #[tokio::test]
 async fn a_quiet_github_costs_nothing_and_a_429_is_honoured() {
     let h = start().await;
+    // Everything the gates ask GitHub for (the comparison, the checks) has been fetched once.
+    until(&h, "the gate's GitHub facts", |s| {
+        !s.gates[0].pending.commits.is_empty()
+            && s.gates[0]
+                .conditions
+                .iter()
+                .any(|c| c.kind == GateConditionKind::Checks && c.met)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let before = h.world.github.points_spent(Some(&h.viewer_token));
     let requests_before = h.world.github.requests_seen(Some(&h.viewer_token));
     tokio::time::sleep(Duration::from_secs(2)).await;

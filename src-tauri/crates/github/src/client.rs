@@ -417,6 +417,53 @@ impl GithubClient {
         Ok(self.octo.post(route, Some(&body)).await?)
     }
 
+    /// Starts the deploy workflow (`workflow` is its file name or id) on `git_ref` with `inputs`.
+    /// GitHub answers 204 with no body.
+    pub async fn dispatch_workflow(
+        &self,
+        workflow: &str,
+        git_ref: &str,
+        inputs: &serde_json::Value,
+    ) -> Result<(), GithubError> {
+        let route = self.route(&format!("/actions/workflows/{workflow}/dispatches"));
+        let body = serde_json::json!({"ref": git_ref, "inputs": inputs});
+        let response = self.octo._post(route, Some(&body)).await?;
+        octocrab::map_github_error(response).await?;
+        Ok(())
+    }
+
+    /// Records a deployment of `sha` to `environment` with one status, for traceability of
+    /// promotions GitHub did not run itself.
+    pub async fn record_deployment(
+        &self,
+        sha: &str,
+        environment: &str,
+        state: &str,
+        description: &str,
+    ) -> Result<u64, GithubError> {
+        #[derive(serde::Deserialize)]
+        struct Created {
+            id: u64,
+        }
+        let body = serde_json::json!({
+            "ref": sha, "environment": environment, "description": description,
+            "auto_merge": false, "required_contexts": [], "production_environment": environment == "production",
+        });
+        let created: Created = self
+            .octo
+            .post(self.route("/deployments"), Some(&body))
+            .await?;
+        let status = serde_json::json!({"state": state, "description": description.chars().take(140).collect::<String>()});
+        let _: serde_json::Value = self
+            .octo
+            .post(
+                self.route(&format!("/deployments/{}/statuses", created.id)),
+                Some(&status),
+            )
+            .await?;
+        Ok(created.id)
+    }
+
     /// The remaining primary rate limit (asking costs nothing).
     pub async fn rate_budget(&self) -> Result<RateBudget, GithubError> {
         let wire: WireRateLimit = self.octo.get("/rate_limit", None::<&()>).await?;

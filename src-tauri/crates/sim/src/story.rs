@@ -345,8 +345,9 @@ impl Story {
         Ok(())
     }
 
-    /// Waits for the production review of `run`; on approval, rolls production out.
-    async fn production_gate(self: std::sync::Arc<Self>, run: u64, sha: String) {
+    /// Waits for the production review of `run` (approving it after a while in demos); the
+    /// deploy workflow's runner rolls production out once approved.
+    async fn production_gate(self: std::sync::Arc<Self>, run: u64, _sha: String) {
         let mut events = self.github.subscribe();
         let auto = self.options.auto_approve_after;
         let clock = self.kube.clock.clone();
@@ -363,17 +364,6 @@ impl Story {
             };
             tokio::select! {
                 event = events.recv() => match event {
-                    Ok(GithubEvent::DeploymentCreated { deployment_id, environment, sha: deployed, .. }) if environment == "production" && deployed == sha => {
-                        let _ = self.github.add_deployment_status(deployment_id, StatusSpec::new(DeploymentState::InProgress, ACTIONS_BOT));
-                        let ok = match self.env("production") {
-                            Ok(env) => self.helm_deploy(env, &sha).await.unwrap_or(false),
-                            Err(_) => false,
-                        };
-                        let _ = self.finish_deployment(deployment_id, ok);
-                        let _ = self.github.complete_run(run, if ok { Conclusion::Success } else { Conclusion::Failure });
-                        tracing::info!(sha = short(&sha), ok, "story: production rolled out");
-                        return;
-                    }
                     Ok(GithubEvent::DeploymentReviewed { run_id, state: ReviewState::Rejected, .. }) if run_id == run => return,
                     Ok(_) | Err(RecvError::Lagged(_)) => {}
                     Err(RecvError::Closed) => return,
@@ -393,6 +383,123 @@ impl Story {
             {
                 return;
             }
+        }
+    }
+}
+
+/// The deploy workflow's runner, as the managed app's GitHub Actions workflow behaves:
+/// - a `workflow_dispatch` with inputs `environment` and `version` deploys that version there;
+/// - a job waiting on a protected environment deploys the run's commit once a reviewer approved
+///   it (GitHub creates the deployment at approval).
+///
+/// Each deploy is a Helm upgrade followed to its end, recorded on GitHub, and completes the run.
+pub async fn run_deploy_workflow(
+    kube: KubeWorld,
+    github: GithubWorld,
+    environments: Vec<StoryEnvironment>,
+) {
+    let story = std::sync::Arc::new(Story::new(
+        kube,
+        github.clone(),
+        environments,
+        StoryOptions::default(),
+    ));
+    let mut events = github.subscribe();
+    let mut approved: Vec<(u64, String)> = Vec::new();
+    loop {
+        match events.recv().await {
+            Ok(GithubEvent::WorkflowDispatched {
+                inputs,
+                run_id,
+                actor,
+                ..
+            }) => {
+                let env_name = inputs
+                    .get("environment")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                let version = inputs
+                    .get("version")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                let Some(env) = story
+                    .environments
+                    .iter()
+                    .find(|e| e.name == env_name)
+                    .cloned()
+                else {
+                    let _ = github.complete_run(run_id, Conclusion::Failure);
+                    continue;
+                };
+                // Full SHAs and short ones both name the commit; the image tag is the short one.
+                let sha = github.resolve_commit(&version).unwrap_or(version);
+                let story = story.clone();
+                tokio::spawn(async move {
+                    let ok = story.helm_deploy(&env, &sha).await.unwrap_or(false);
+                    let mut spec = DeploymentSpec::new(&sha, &env.name, &actor);
+                    spec.description = Some(format!("Deploy {} to {}", short(&sha), env.name));
+                    if let Ok(id) = story.github.create_deployment(spec) {
+                        let _ = story.finish_deployment(id, ok);
+                    }
+                    let _ = story.github.complete_run(
+                        run_id,
+                        if ok {
+                            Conclusion::Success
+                        } else {
+                            Conclusion::Failure
+                        },
+                    );
+                });
+            }
+            Ok(GithubEvent::DeploymentReviewed {
+                run_id,
+                environment,
+                state: ReviewState::Approved,
+                ..
+            }) => {
+                approved.push((run_id, environment));
+            }
+            Ok(GithubEvent::DeploymentCreated {
+                deployment_id,
+                environment,
+                sha,
+                ..
+            }) => {
+                let Some(i) = approved.iter().position(|(_, e)| *e == environment) else {
+                    continue;
+                };
+                let (run_id, _) = approved.remove(i);
+                let Some(env) = story
+                    .environments
+                    .iter()
+                    .find(|e| e.name == environment)
+                    .cloned()
+                else {
+                    continue;
+                };
+                let story = story.clone();
+                tokio::spawn(async move {
+                    let _ = story.github.add_deployment_status(
+                        deployment_id,
+                        StatusSpec::new(DeploymentState::InProgress, ACTIONS_BOT),
+                    );
+                    let ok = story.helm_deploy(&env, &sha).await.unwrap_or(false);
+                    let _ = story.finish_deployment(deployment_id, ok);
+                    let _ = story.github.complete_run(
+                        run_id,
+                        if ok {
+                            Conclusion::Success
+                        } else {
+                            Conclusion::Failure
+                        },
+                    );
+                    tracing::info!(sha = short(&sha), environment = %env.name, ok, "deploy workflow: approved job done");
+                });
+            }
+            Ok(_) | Err(RecvError::Lagged(_)) => {}
+            Err(RecvError::Closed) => return,
         }
     }
 }

@@ -66,7 +66,14 @@ impl SimWorld {
         let kube = KubeWorld::new(clock.clone(), people.clone(), &namespaces);
         let github = GithubWorld::new(clock.clone(), &people);
         let seeded = github::seed_tbyte(&github).map_err(std::io::Error::other)?;
-        let mut tasks = vec![tokio::spawn(kube::controllers::run(kube.clone()))];
+        let mut tasks = vec![
+            tokio::spawn(kube::controllers::run(kube.clone())),
+            tokio::spawn(crate::story::run_deploy_workflow(
+                kube.clone(),
+                github.clone(),
+                options.environments.clone(),
+            )),
+        ];
         let story = options.story.map(|o| {
             Story::new(
                 kube.clone(),

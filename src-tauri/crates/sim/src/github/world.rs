@@ -875,6 +875,11 @@ impl GithubWorld {
         Ok(())
     }
 
+    /// A branch, a full SHA or an unambiguous SHA prefix, as the full SHA.
+    pub fn resolve_commit(&self, reference: &str) -> Option<String> {
+        self.state().resolve(reference)
+    }
+
     pub fn branch_head(&self, branch: &str) -> Option<String> {
         self.lock().branches.get(branch).cloned()
     }

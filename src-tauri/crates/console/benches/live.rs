@@ -1,0 +1,1161 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The live console's cost, against the simulated world started in this process (the console
+//! code is the real one):
+//! 1. a change in the cluster → the Snapshot published, next to `kubectl get -w` on the same
+//!    server in the same run (target ≤ 1.2× kubectl);
+//! 2. Snapshot rebuild time (`assemble` on synthetic inputs) and backend RSS (Live against a
+//!    world of that size, each size in its own process) at 3 × 50 × 5 and 30 × 500 × 10
+//!    (environments × deployments × pods); targets: growth at most linear, ≤ 60 MiB small;
+//! 3. steady state: apiserver requests by verb (target 0 lists) and GitHub rate-limit points
+//!    (target 0) during a quiet minute.
+//!
+//! Run with `make bench`.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::mpsc as std_mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use sluice_console::live::{Live, LiveConfig};
+use sluice_core::assemble::{EnvironmentInputs, Sources, assemble};
+use sluice_core::inputs::{ClusterInputs, GithubInputs};
+use sluice_core::snapshot::{
+    Condition, HelmRevision, ImageRef, PodState, ReplicaSetState, Snapshot, SourceKind,
+    SourceState, WarningEvent, Workload,
+};
+use sluice_core::{Pipeline, load_pipeline};
+use sluice_kube::{ClusterSource, ClusterView};
+use sluice_sim::github::GithubWorld;
+use sluice_sim::kube::KubeWorld;
+use sluice_sim::kube::resources::{Kind, ResourceType};
+use sluice_sim::{Faults, Role, SimServer, SimWorld, WorldOptions};
+use tokio::sync::watch;
+
+/// Set (to a size such as `3x50x5`) in the child processes that measure RSS, one per size.
+const CHILD: &str = "SLUICE_LIVE_BENCH_CHILD";
+const CHANGES: usize = 50;
+const GAP: Duration = Duration::from_millis(300);
+const QUIET: Duration = Duration::from_secs(60);
+const SIZES: [Size; 3] = [
+    Size {
+        environments: 3,
+        deployments: 50,
+        pods: 5,
+    },
+    Size {
+        environments: 30,
+        deployments: 100,
+        pods: 10,
+    },
+    Size {
+        environments: 30,
+        deployments: 500,
+        pods: 10,
+    },
+];
+/// How long a size's child may take to build its world and get Live synced.
+const CHILD_BUDGET: Duration = Duration::from_secs(150);
+
+#[derive(Debug, Clone, Copy)]
+struct Size {
+    environments: usize,
+    deployments: usize,
+    pods: usize,
+}
+
+impl Size {
+    fn parse(text: &str) -> Self {
+        let n: Vec<usize> = text.split('x').map(|p| p.parse().unwrap()).collect();
+        Self {
+            environments: n[0],
+            deployments: n[1],
+            pods: n[2],
+        }
+    }
+
+    fn label(self) -> String {
+        format!("{}x{}x{}", self.environments, self.deployments, self.pods)
+    }
+
+    fn total_pods(self) -> usize {
+        self.environments * self.deployments * self.pods
+    }
+}
+
+fn proc_status_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn rss_kib() -> u64 {
+    proc_status_kib("VmRSS:")
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Nearest-rank percentile of `values` (sorted here).
+fn percentile(values: &[f64], p: f64) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;
+    v[rank.clamp(1, v.len()) - 1]
+}
+
+fn met(ok: bool) -> &'static str {
+    if ok { "met" } else { "NOT met" }
+}
+
+fn environments_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../environments")
+}
+
+fn kubectl() -> String {
+    let pinned = "/usr/lib/google-cloud-sdk/bin/kubectl.1.33";
+    if Path::new(pinned).exists() {
+        return pinned.to_owned();
+    }
+    std::env::var("SLUICE_KUBECTL").unwrap_or_else(|_| "kubectl".to_owned())
+}
+
+fn env_name(i: usize) -> String {
+    format!("env-{i:02}")
+}
+
+/// A pipeline of `n` environments on one kube context (`bench`), each promoted from the one
+/// before through a GitHub approval gate, all reading one values file.
+fn write_pipeline(dir: &Path, n: usize) -> PathBuf {
+    std::fs::copy(
+        environments_dir().join("values-staging.yaml"),
+        dir.join("values.yaml"),
+    )
+    .unwrap();
+    let mut y = String::from(
+        "app: tbyte\ngithub:\n  repository: tbyte-org/tbyte\nchart:\n  replicasKey: replicaCount\n  show:\n    - { label: CPU request, key: resources.requests.cpu }\n    - { label: Host, key: ingress.host }\nenvironments:\n",
+    );
+    for i in 0..n {
+        let name = env_name(i);
+        y.push_str(&format!(
+            "  - name: {name}\n    kubeContext: bench\n    namespace: {name}\n    release: rel-{name}\n    valuesFile: values.yaml\n"
+        ));
+        if i == 0 {
+            y.push_str("    deploy: { on: merge, branch: main }\n");
+        } else {
+            y.push_str(&format!(
+                "    deploy: {{ on: promotion, from: {} }}\n    gate:\n      method: github-approval\n      workflow: deploy.yml\n      approval:\n        reviewers:\n          users: [alice-approver]\n      soak: 1h\n      requiredChecks: [build, test]\n",
+                env_name(i - 1)
+            ));
+        }
+    }
+    let path = dir.join("pipeline.yaml");
+    std::fs::write(&path, y).unwrap();
+    path
+}
+
+fn load(path: &Path) -> Pipeline {
+    load_pipeline(path).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+// ---- 1. change → published -----------------------------------------------------------------
+
+struct Latency {
+    kubectl: Vec<f64>,
+    view: Vec<f64>,
+    snapshot: Vec<f64>,
+    missed: usize,
+}
+
+struct Steady {
+    requests: Vec<(String, u64)>,
+    points: u64,
+    github_requests: u64,
+    snapshots: u32,
+    poll: Duration,
+}
+
+fn workload_images<'a>(snapshot: &'a Snapshot, env: &str, name: &str) -> Option<&'a [String]> {
+    snapshot
+        .environments
+        .iter()
+        .find(|e| e.name == env)?
+        .workloads
+        .iter()
+        .find(|w| w.name == name)
+        .map(|w| w.images.as_slice())
+}
+
+fn snapshot_shows(s: &Option<Arc<Snapshot>>, env: &str, name: &str, image: &str) -> bool {
+    s.as_ref()
+        .and_then(|s| workload_images(s, env, name))
+        .is_some_and(|i| i.iter().any(|x| x == image))
+}
+
+fn view_shows(v: &ClusterView, name: &str, image: &str) -> bool {
+    v.inputs
+        .workloads
+        .iter()
+        .any(|w| w.name == name && w.images.iter().any(|x| x == image))
+}
+
+/// Waits until `rx` holds a value for which `ok` holds; when it first did, or `None`.
+async fn seen<T>(
+    rx: &mut watch::Receiver<T>,
+    deadline: Duration,
+    ok: impl Fn(&T) -> bool,
+) -> Option<Instant> {
+    tokio::time::timeout(deadline, async {
+        loop {
+            if ok(&rx.borrow_and_update()) {
+                return Instant::now();
+            }
+            if rx.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    })
+    .await
+    .ok()
+}
+
+fn deployment(name: &str, release: &str, replicas: u32, image: &str) -> Value {
+    json!({
+        "metadata": {"name": name, "labels": {"app": name, "app.kubernetes.io/instance": release}},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name, "app.kubernetes.io/instance": release}},
+                "spec": {"containers": [{"name": "app", "image": image}]},
+            },
+        },
+    })
+}
+
+/// Steps the clock until every Deployment has its replicas ready.
+async fn settle(world: &SimWorld) {
+    for _ in 0..200 {
+        let done = world.kube.list(Kind::Deployment, None).iter().all(|d| {
+            d["status"]["readyReplicas"].as_i64().unwrap_or(0)
+                == d["spec"]["replicas"].as_i64().unwrap_or(1)
+        });
+        if done {
+            return;
+        }
+        world.clock.advance(Duration::from_secs(2));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn latency_and_steady_state() -> (Latency, Steady, GithubInputs) {
+    let world = SimWorld::start(WorldOptions {
+        speed: 1.0,
+        story: None,
+        ..WorldOptions::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    world
+        .write_kubeconfig(&kubeconfig, &["tbyte".to_owned()])
+        .unwrap();
+    let sha = world.seeded.main.last().cloned().unwrap();
+    for (ns, release) in [
+        ("dev", "tbyte-dev"),
+        ("staging", "tbyte-staging"),
+        ("production", "tbyte-prod"),
+    ] {
+        for name in ["api", "web", "worker"] {
+            let image = format!("ghcr.io/tbyte-org/{name}:{sha}");
+            world
+                .kube
+                .create(Kind::Deployment, ns, deployment(name, release, 2, &image))
+                .unwrap();
+        }
+    }
+    // The probe runs no pods, so a change to it is one burst of a few watch events.
+    world
+        .kube
+        .create(
+            Kind::Deployment,
+            "staging",
+            deployment("probe", "tbyte-staging", 0, "ghcr.io/tbyte-org/probe:start"),
+        )
+        .unwrap();
+    settle(&world).await;
+
+    let pipeline = load(&environments_dir().join("pipeline.yaml"));
+    let viewer = world.person(Role::Viewer).github_token.clone();
+    let poll = Duration::from_secs(1);
+    let live = Live::start(
+        pipeline,
+        environments_dir(),
+        LiveConfig {
+            kubeconfig: Some(kubeconfig.clone()),
+            github_api: Some(world.github_server.url()),
+            github_token: Some(sluice_github::GithubToken::new(viewer.clone())),
+            github_poll: Some(poll),
+        },
+    )
+    .await;
+    let mut snapshots = live.subscribe();
+    // The cluster source alone, for where the time goes (watch → view, before the console).
+    let client = sluice_kube::connect(Some(&kubeconfig), "tbyte")
+        .await
+        .unwrap();
+    let (source, mut view) = ClusterSource::start(client, "staging", "tbyte-staging");
+
+    let mut kubectl_process = Command::new(kubectl())
+        .args([
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+            "--context",
+            "tbyte",
+            "get",
+            "deploy",
+            "-n",
+            "staging",
+            "-w",
+            "-o",
+            r#"jsonpath={.metadata.name} {.spec.template.spec.containers[0].image}{"\n"}"#,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", kubectl()));
+    let stdout = kubectl_process.stdout.take().unwrap();
+    let (lines_tx, lines) = std_mpsc::channel::<(Instant, String)>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if lines_tx.send((Instant::now(), line)).is_err() {
+                break;
+            }
+        }
+    });
+    let start_image = "ghcr.io/tbyte-org/probe:start";
+    let wait = Duration::from_secs(30);
+    assert!(
+        seen(&mut snapshots, wait, |s| snapshot_shows(
+            s,
+            "staging",
+            "probe",
+            start_image
+        ))
+        .await
+        .is_some(),
+        "Live never showed the probe"
+    );
+    assert!(
+        seen(&mut view, wait, |v| view_shows(v, "probe", start_image))
+            .await
+            .is_some()
+    );
+    let kubectl_line = |image: &str, deadline: Instant| -> Option<Instant> {
+        while let Ok((at, line)) =
+            lines.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            if line.starts_with("probe ") && line.ends_with(image) {
+                return Some(at);
+            }
+        }
+        None
+    };
+    assert!(
+        kubectl_line(start_image, Instant::now() + wait).is_some(),
+        "kubectl never printed the probe"
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    let mut figures = Latency {
+        kubectl: Vec::new(),
+        view: Vec::new(),
+        snapshot: Vec::new(),
+        missed: 0,
+    };
+    for i in 1..=CHANGES {
+        let image = format!("ghcr.io/tbyte-org/probe:change-{i:03}");
+        let mut object = (*world
+            .kube
+            .get(Kind::Deployment, "staging", "probe")
+            .unwrap())
+        .clone();
+        object["spec"]["template"]["spec"]["containers"][0]["image"] = json!(image);
+        object["metadata"]["resourceVersion"] = json!("");
+        let changed_at = Instant::now();
+        world
+            .kube
+            .lock()
+            .store
+            .update(
+                ResourceType::of(Kind::Deployment),
+                "staging",
+                "probe",
+                object,
+            )
+            .unwrap();
+        let limit = Duration::from_secs(5);
+        let (snapshot_at, view_at) = tokio::join!(
+            seen(&mut snapshots, limit, |s| snapshot_shows(
+                s, "staging", "probe", &image
+            )),
+            seen(&mut view, limit, |v| view_shows(v, "probe", &image)),
+        );
+        let kubectl_at = kubectl_line(&image, Instant::now() + limit);
+        match (kubectl_at, view_at, snapshot_at) {
+            (Some(k), Some(v), Some(s)) => {
+                figures.kubectl.push(ms(k - changed_at));
+                figures.view.push(ms(v - changed_at));
+                figures.snapshot.push(ms(s - changed_at));
+            }
+            _ => figures.missed += 1,
+        }
+        tokio::time::sleep(GAP).await;
+    }
+
+    // 3. The quiet minute: kubectl and the extra source are gone; only Live reads.
+    let _ = kubectl_process.kill();
+    let _ = kubectl_process.wait();
+    drop(source);
+    drop(view);
+    let github_inputs = github_inputs(&world, &viewer).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let requests_before = world.kube.request_counts();
+    let points_before = world.github.points_spent(Some(&viewer));
+    let seen_before = world.github.requests_seen(Some(&viewer));
+    let sequence_before = live.latest().map_or(0, |s| s.sequence);
+    tokio::time::sleep(QUIET).await;
+    let requests_after = world.kube.request_counts();
+    let mut requests: Vec<(String, u64)> = requests_after
+        .iter()
+        .map(|(verb, n)| {
+            (
+                verb.clone(),
+                n - requests_before.get(verb).copied().unwrap_or(0),
+            )
+        })
+        .collect();
+    for verb in ["list", "watch", "get"] {
+        if !requests.iter().any(|(v, _)| v == verb) {
+            requests.push((verb.to_owned(), 0));
+        }
+    }
+    requests.sort();
+    let steady = Steady {
+        requests,
+        points: world.github.points_spent(Some(&viewer)) - points_before,
+        github_requests: world.github.requests_seen(Some(&viewer)) - seen_before,
+        snapshots: live.latest().map_or(0, |s| s.sequence) - sequence_before,
+        poll,
+    };
+    drop(live);
+    (figures, steady, github_inputs)
+}
+
+/// What the GitHub source reads of the seeded repository, for the rebuild benchmark. Read
+/// with the approver's token so that the console's token's figures stay the console's.
+async fn github_inputs(world: &SimWorld, viewer: &str) -> GithubInputs {
+    let token = world
+        .people
+        .iter()
+        .map(|p| p.github_token.as_str())
+        .find(|t| *t != viewer)
+        .unwrap();
+    let mut config = sluice_github::GithubConfig::github_com("tbyte-org", "tbyte");
+    config.api_base = world.github_server.url();
+    let client =
+        sluice_github::GithubClient::new(&config, Some(&sluice_github::GithubToken::new(token)))
+            .unwrap();
+    let source = sluice_github::GithubSource::start(&client, Duration::from_secs(60)).unwrap();
+    let mut view = source.subscribe();
+    seen(&mut view, Duration::from_secs(30), |v| v.synced)
+        .await
+        .expect("the GitHub source never synced");
+    source.view().inputs
+}
+
+// ---- 2. rebuild time -------------------------------------------------------------------------
+
+fn synthetic_cluster(size: Size, sha: &str, old_sha: &str) -> ClusterInputs {
+    let mut inputs = ClusterInputs::default();
+    for d in 0..size.deployments {
+        let name = format!("svc-{d:03}");
+        let image = format!("ghcr.io/tbyte-org/{name}:{sha}");
+        let new_set = format!("{name}-7d9f{d:04x}");
+        let pods = (0..size.pods)
+            .map(|p| PodState {
+                name: format!("{new_set}-{p:05}"),
+                replica_set: Some(new_set.clone()),
+                phase: "Running".to_owned(),
+                ready: true,
+                restarts: 0,
+                reason: None,
+                message: None,
+                created_at: Some("2026-11-26T08:00:00Z".to_owned()),
+            })
+            .collect();
+        let condition = |kind: &str, reason: &str, message: &str| Condition {
+            kind: kind.to_owned(),
+            status: "True".to_owned(),
+            reason: reason.to_owned(),
+            message: message.to_owned(),
+        };
+        let replicas = size.pods as u32;
+        inputs.workloads.push(Workload {
+            name: name.clone(),
+            desired: replicas,
+            updated: replicas,
+            ready: replicas,
+            available: replicas,
+            restarts: 0,
+            images: vec![image.clone()],
+            revision: Some("2".to_owned()),
+            conditions: vec![
+                condition(
+                    "Available",
+                    "MinimumReplicasAvailable",
+                    "Deployment has minimum availability.",
+                ),
+                condition(
+                    "Progressing",
+                    "NewReplicaSetAvailable",
+                    &format!("ReplicaSet \"{new_set}\" has successfully progressed."),
+                ),
+            ],
+            replica_sets: vec![
+                ReplicaSetState {
+                    name: new_set,
+                    revision: Some("2".to_owned()),
+                    desired: replicas,
+                    ready: replicas,
+                    images: vec![image.clone()],
+                },
+                ReplicaSetState {
+                    name: format!("{name}-5c8b{d:04x}"),
+                    revision: Some("1".to_owned()),
+                    desired: 0,
+                    ready: 0,
+                    images: vec![format!("ghcr.io/tbyte-org/{name}:{old_sha}")],
+                },
+            ],
+            pods,
+        });
+        inputs.images.push(ImageRef {
+            workload: name,
+            container: "app".to_owned(),
+            image,
+            tag: Some(sha.to_owned()),
+            digest: Some(format!("sha256:{d:064x}")),
+        });
+    }
+    inputs.helm_history = (1..=10)
+        .rev()
+        .map(|revision| HelmRevision {
+            revision,
+            status: if revision == 10 {
+                "deployed"
+            } else {
+                "superseded"
+            }
+            .to_owned(),
+            chart: "tbyte-microservices-0.1.0".to_owned(),
+            app_version: Some(sha.to_owned()),
+            description: "Upgrade complete".to_owned(),
+            deployed_at: Some("2026-11-26T08:00:00Z".to_owned()),
+        })
+        .collect();
+    inputs.warnings = (0..20)
+        .map(|i| WarningEvent {
+            object: format!("Pod/svc-{i:03}-7d9f0000-00000"),
+            reason: "BackOff".to_owned(),
+            message: "Back-off restarting failed container".to_owned(),
+            count: 3,
+            last_seen: Some("2026-11-26T08:00:00Z".to_owned()),
+        })
+        .collect();
+    inputs
+}
+
+struct Rebuild {
+    assemble: Duration,
+    /// What Live's loop does per change: clone every environment's inputs, assemble, and
+    /// compare with the previous snapshot (cloned).
+    step: Duration,
+    runs: usize,
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn rebuild(size: Size, github: &GithubInputs) -> Rebuild {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = load(&write_pipeline(dir.path(), size.environments));
+    let main: Vec<String> = github.commits.iter().map(|c| c.sha.clone()).collect();
+    let sha_at = |i: usize| main.get(i % main.len().max(1)).cloned();
+    let environments: Vec<EnvironmentInputs> = (0..size.environments)
+        .map(|i| EnvironmentInputs {
+            // Later environments run older commits, so every gate has something pending.
+            cluster: Some(synthetic_cluster(
+                size,
+                &sha_at(i).unwrap_or_else(|| "0123456789abcdef".to_owned()),
+                &sha_at(i + 1).unwrap_or_else(|| "fedcba9876543210".to_owned()),
+            )),
+            stale: false,
+            values: sluice_core::values::FlatValues::default(),
+        })
+        .collect();
+    let source_states = vec![
+        SourceState {
+            name: "kubernetes (bench)".to_owned(),
+            kind: SourceKind::Kubernetes,
+            connected: true,
+            last_event_at: Some("2026-11-26T08:00:00Z".to_owned()),
+            last_error: None,
+            rate_remaining: None,
+        },
+        SourceState {
+            name: "github (tbyte-org/tbyte)".to_owned(),
+            kind: SourceKind::Github,
+            connected: true,
+            last_event_at: Some("2026-11-26T08:00:00Z".to_owned()),
+            last_error: None,
+            rate_remaining: Some(4999),
+        },
+    ];
+    let now: jiff::Timestamp = "2026-11-26T10:00:00Z".parse().unwrap();
+    let build = |environments: &[EnvironmentInputs], sequence: u32| {
+        assemble(&Sources {
+            pipeline: &pipeline,
+            environments,
+            github: Some(github),
+            source_states: source_states.clone(),
+            now,
+            sequence,
+        })
+    };
+    let mut assemble_times = Vec::new();
+    let mut step_times = Vec::new();
+    let mut previous = build(&environments, 0);
+    let started = Instant::now();
+    while assemble_times.len() < 5
+        || (assemble_times.len() < 200 && started.elapsed() < Duration::from_secs(4))
+    {
+        let t = Instant::now();
+        std::hint::black_box(build(&environments, 1));
+        assemble_times.push(t.elapsed());
+
+        let t = Instant::now();
+        let inputs = environments.to_vec();
+        let snapshot = build(&inputs, 2);
+        let mut p = previous.clone();
+        p.sequence = snapshot.sequence;
+        std::hint::black_box(p != snapshot);
+        previous = snapshot;
+        step_times.push(t.elapsed());
+    }
+    Rebuild {
+        runs: assemble_times.len(),
+        assemble: median(assemble_times),
+        step: median(step_times),
+    }
+}
+
+// ---- 2. RSS, one process per size --------------------------------------------------------------
+
+/// A simulated world of `size`, settled: its objects are written as a settled cluster would
+/// hold them, with no controllers running (at 30 × 500 × 10 the simulated controllers'
+/// event bookkeeping is quadratic per namespace and would not settle in minutes).
+struct StaticWorld {
+    kube: KubeWorld,
+    kube_server: SimServer,
+    _github: GithubWorld,
+    github_server: SimServer,
+    viewer_token: String,
+    main: Vec<String>,
+}
+
+async fn static_world(size: Size, kubeconfig: &Path) -> StaticWorld {
+    let clock = sluice_sim::ScenarioClock::manual("2026-11-26T09:00:00Z".parse().unwrap());
+    let people = sluice_sim::people::cast();
+    let names: Vec<String> = (0..size.environments).map(env_name).collect();
+    let namespaces: Vec<&str> = names.iter().map(String::as_str).collect();
+    let kube = KubeWorld::new(clock.clone(), people.clone(), &namespaces);
+    let github = GithubWorld::new(clock.clone(), &people);
+    let seeded = sluice_sim::github::seed_tbyte(&github).unwrap();
+    let identity = sluice_sim::tls::mint().unwrap();
+    let kube_server = sluice_sim::kube::serve(kube.clone(), Faults::default(), identity.config)
+        .await
+        .unwrap();
+    let github_server = sluice_sim::github::start(github.clone(), Faults::default())
+        .await
+        .unwrap();
+    let approver = people.iter().find(|p| p.role == Role::Approver).unwrap();
+    let text = sluice_sim::kubeconfig::render(
+        &kube_server.url(),
+        &identity.ca_pem,
+        &["bench".to_owned()],
+        &people,
+        approver,
+    );
+    sluice_sim::kubeconfig::write_private(kubeconfig, &text).unwrap();
+    let viewer_token = people
+        .iter()
+        .find(|p| p.role == Role::Viewer)
+        .unwrap()
+        .github_token
+        .clone();
+    let mut main = seeded.main.clone();
+    main.reverse();
+    StaticWorld {
+        kube,
+        kube_server,
+        _github: github,
+        github_server,
+        viewer_token,
+        main,
+    }
+}
+
+fn populate(kube: &KubeWorld, env: usize, size: Size, sha: &str) {
+    let ns = env_name(env);
+    let release = format!("rel-{ns}");
+    let replicas = size.pods;
+    for d in 0..size.deployments {
+        let name = format!("svc-{d:03}");
+        let image = format!("ghcr.io/tbyte-org/{name}:{sha}");
+        let hash = format!("7d9f{:06x}", env * 1000 + d);
+        let labels = json!({"app": name, "app.kubernetes.io/instance": release});
+        let pod_labels =
+            json!({"app": name, "app.kubernetes.io/instance": release, "pod-template-hash": hash});
+        let container = json!({
+            "name": "app",
+            "image": image,
+            "ports": [{"containerPort": 8080, "protocol": "TCP"}],
+            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}},
+        });
+        let created = "2026-11-26T08:00:00Z";
+        let condition = |ty: &str, reason: &str, message: String| json!({"type": ty, "status": "True", "reason": reason, "message": message, "lastUpdateTime": created, "lastTransitionTime": created});
+        let rs_name = format!("{name}-{hash}");
+        let deployment = kube
+            .create(
+                Kind::Deployment,
+                &ns,
+                json!({
+                    "metadata": {"name": name, "labels": labels, "annotations": {"deployment.kubernetes.io/revision": "1"}},
+                    "spec": {
+                        "replicas": replicas,
+                        "selector": {"matchLabels": {"app": name}},
+                        "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}},
+                        "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
+                        "revisionHistoryLimit": 10,
+                        "progressDeadlineSeconds": 600,
+                    },
+                    "status": {
+                        "observedGeneration": 1,
+                        "replicas": replicas,
+                        "updatedReplicas": replicas,
+                        "readyReplicas": replicas,
+                        "availableReplicas": replicas,
+                        "conditions": [
+                            condition("Available", "MinimumReplicasAvailable", "Deployment has minimum availability.".to_owned()),
+                            condition("Progressing", "NewReplicaSetAvailable", format!("ReplicaSet \"{rs_name}\" has successfully progressed.")),
+                        ],
+                    },
+                }),
+            )
+            .unwrap();
+        let replica_set = kube
+            .create(
+                Kind::ReplicaSet,
+                &ns,
+                json!({
+                    "metadata": {
+                        "name": rs_name,
+                        "labels": pod_labels,
+                        "annotations": {"deployment.kubernetes.io/revision": "1"},
+                        "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": name, "uid": deployment["metadata"]["uid"], "controller": true, "blockOwnerDeletion": true}],
+                    },
+                    "spec": {
+                        "replicas": replicas,
+                        "selector": {"matchLabels": {"app": name, "pod-template-hash": hash}},
+                        "template": {"metadata": {"labels": pod_labels}, "spec": {"containers": [container]}},
+                    },
+                    "status": {"replicas": replicas, "fullyLabeledReplicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas, "observedGeneration": 1},
+                }),
+            )
+            .unwrap();
+        for p in 0..size.pods {
+            let pod_name = format!("{rs_name}-{p:05}");
+            let ok = |ty: &str| json!({"type": ty, "status": "True", "lastProbeTime": null, "lastTransitionTime": created});
+            kube.create(
+                Kind::Pod,
+                &ns,
+                json!({
+                    "metadata": {
+                        "name": pod_name,
+                        "labels": pod_labels,
+                        "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs_name, "uid": replica_set["metadata"]["uid"], "controller": true, "blockOwnerDeletion": true}],
+                    },
+                    "spec": {"containers": [container], "nodeName": "sim-node-1"},
+                    "status": {
+                        "phase": "Running",
+                        "qosClass": "Burstable",
+                        "startTime": created,
+                        "hostIP": "10.0.0.11",
+                        "podIP": format!("10.244.{}.{}", d % 250, p + 2),
+                        "conditions": [ok("PodReadyToStartContainers"), ok("Initialized"), ok("Ready"), ok("ContainersReady"), ok("PodScheduled")],
+                        "containerStatuses": [{
+                            "name": "app",
+                            "image": image,
+                            "imageID": format!("docker-pullable://{image}"),
+                            "ready": true,
+                            "restartCount": 0,
+                            "started": true,
+                            "state": {"running": {"startedAt": created}},
+                            "containerID": format!("containerd://{:064x}", env * 10_000_000 + d * 1000 + p),
+                        }],
+                    },
+                }),
+            )
+            .unwrap();
+        }
+    }
+}
+
+fn pods_in(snapshot: &Snapshot) -> usize {
+    snapshot
+        .environments
+        .iter()
+        .flat_map(|e| &e.workloads)
+        .map(|w| w.pods.len())
+        .sum()
+}
+
+/// Runs in a child process: the world of `size`, then Live against it; prints one `RESULT` line.
+async fn child(size: Size) {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    let world = static_world(size, &kubeconfig).await;
+    let pipeline = load(&write_pipeline(dir.path(), size.environments));
+    let t = Instant::now();
+    for env in 0..size.environments {
+        let sha = &world.main[env % world.main.len()];
+        populate(&world.kube, env, size, sha);
+    }
+    let populated = t.elapsed();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let world_kib = rss_kib();
+
+    let started = Instant::now();
+    let live = Live::start(
+        pipeline,
+        dir.path().to_owned(),
+        LiveConfig {
+            kubeconfig: Some(kubeconfig),
+            github_api: Some(world.github_server.url()),
+            github_token: Some(sluice_github::GithubToken::new(world.viewer_token.clone())),
+            github_poll: Some(Duration::from_secs(15)),
+        },
+    )
+    .await;
+    let mut snapshots = live.subscribe();
+    let want = size.total_pods();
+    let synced = seen(&mut snapshots, CHILD_BUDGET, |s| {
+        s.as_ref().is_some_and(|s| pods_in(s) == want)
+    })
+    .await;
+    let Some(synced) = synced else {
+        println!("RESULT unsynced {populated:?}");
+        return;
+    };
+    let sync = synced - started;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let total_kib = rss_kib();
+
+    // A few changes at this size: one Deployment's image in the first environment.
+    let mut latencies = Vec::new();
+    let ns = env_name(0);
+    for i in 1..=10 {
+        let image = format!("ghcr.io/tbyte-org/svc-000:change-{i:03}");
+        let mut object = (*world.kube.get(Kind::Deployment, &ns, "svc-000").unwrap()).clone();
+        object["spec"]["template"]["spec"]["containers"][0]["image"] = json!(image);
+        object["metadata"]["resourceVersion"] = json!("");
+        let changed_at = Instant::now();
+        world
+            .kube
+            .lock()
+            .store
+            .update(ResourceType::of(Kind::Deployment), &ns, "svc-000", object)
+            .unwrap();
+        if let Some(at) = seen(&mut snapshots, Duration::from_secs(30), |s| {
+            snapshot_shows(s, &ns, "svc-000", &image)
+        })
+        .await
+        {
+            latencies.push(ms(at - changed_at));
+        }
+        tokio::time::sleep(GAP).await;
+    }
+    let hwm_kib = proc_status_kib("VmHWM:");
+    let _ = &world.kube_server;
+    println!(
+        "RESULT ok {world_kib} {total_kib} {hwm_kib} {:.0} {:.0} {:.1}",
+        ms(populated),
+        ms(sync),
+        percentile(&latencies, 50.0),
+    );
+    drop(live);
+}
+
+struct Footprint {
+    world_mib: f64,
+    live_mib: f64,
+    peak_mib: f64,
+    populate_s: f64,
+    sync_s: f64,
+    change_p50_ms: f64,
+}
+
+/// Runs `size` in a child process; `Err` says why there is no figure.
+fn footprint(size: Size) -> Result<Footprint, String> {
+    let mut process = Command::new(std::env::current_exe().unwrap())
+        .env(CHILD, size.label())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let deadline = Instant::now() + CHILD_BUDGET + Duration::from_secs(60);
+    loop {
+        if process.try_wait().map_err(|e| e.to_string())?.is_some() {
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = process.kill();
+            let _ = process.wait();
+            return Err(format!(
+                "not measured: not done within {}s",
+                CHILD_BUDGET.as_secs() + 60
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut process.stdout.take().unwrap(), &mut out)
+        .map_err(|e| e.to_string())?;
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("RESULT "))
+        .ok_or_else(|| "the child printed no result (crashed?)".to_owned())?;
+    let f: Vec<&str> = line.split_whitespace().collect();
+    if f[1] != "ok" {
+        return Err(format!(
+            "Live did not sync within {}s",
+            CHILD_BUDGET.as_secs()
+        ));
+    }
+    let n = |i: usize| f[i].parse::<f64>().unwrap();
+    Ok(Footprint {
+        world_mib: n(2) / 1024.0,
+        live_mib: (n(3) - n(2)) / 1024.0,
+        peak_mib: n(4) / 1024.0,
+        populate_s: n(5) / 1000.0,
+        sync_s: n(6) / 1000.0,
+        change_p50_ms: n(7),
+    })
+}
+
+// ---- the report ------------------------------------------------------------------------------
+
+fn main() {
+    if let Ok(size) = std::env::var(CHILD) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(child(Size::parse(&size)));
+        return;
+    }
+    let started = Instant::now();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (latency, steady, github) = runtime.block_on(latency_and_steady_state());
+    drop(runtime);
+
+    println!("Sluice live console against the simulated world (release build)");
+    println!();
+    println!(
+        "1. change in the cluster -> seen: {} image changes to one Deployment in staging, {} ms apart ({} missed)",
+        latency.kubectl.len(),
+        GAP.as_millis(),
+        latency.missed
+    );
+    let console_share: Vec<f64> = latency
+        .snapshot
+        .iter()
+        .zip(&latency.view)
+        .map(|(s, v)| s - v)
+        .collect();
+    println!("{:<40} {:>9} {:>9}", "", "p50 ms", "p99 ms");
+    for (name, v) in [
+        ("kubectl get -w (reference)", &latency.kubectl),
+        ("cluster source view (sluice-kube)", &latency.view),
+        ("Live Snapshot published", &latency.snapshot),
+        ("  of which view -> Snapshot (console)", &console_share),
+    ] {
+        println!(
+            "{name:<40} {:>9.1} {:>9.1}",
+            percentile(v, 50.0),
+            percentile(v, 99.0)
+        );
+    }
+    let p50_ratio = percentile(&latency.snapshot, 50.0) / percentile(&latency.kubectl, 50.0);
+    let p99_ratio = percentile(&latency.snapshot, 99.0) / percentile(&latency.kubectl, 99.0);
+    println!(
+        "Sluice/kubectl: p50 {p50_ratio:.1}x, p99 {p99_ratio:.1}x; target <= 1.2x: {}",
+        met(p50_ratio <= 1.2 && p99_ratio <= 1.2)
+    );
+    println!(
+        "  (by design the console waits 25 ms after a source changes to coalesce bursts, and the cluster"
+    );
+    println!("   source publishes a lone change at once but then holds further ones for 50 ms)");
+    println!();
+
+    println!(
+        "2. snapshot rebuild (assemble on synthetic inputs, median) and backend RSS (Live in its own process)"
+    );
+    println!(
+        "{:<12} {:>7} {:>12} {:>12} {:>10} {:>10} {:>10} {:>9} {:>12}",
+        "size e*d*p",
+        "pods",
+        "assemble ms",
+        "live step ms",
+        "world MiB",
+        "Live MiB",
+        "peak MiB",
+        "sync s",
+        "change p50 ms"
+    );
+    let mut rows = Vec::new();
+    for size in SIZES {
+        let r = rebuild(size, &github);
+        let f = footprint(size);
+        match &f {
+            Ok(f) => println!(
+                "{:<12} {:>7} {:>12.2} {:>12.2} {:>10.1} {:>10.1} {:>10.1} {:>9.1} {:>12.1}   (world populated in {:.1}s; {} rebuilds)",
+                size.label(),
+                size.total_pods(),
+                ms(r.assemble),
+                ms(r.step),
+                f.world_mib,
+                f.live_mib,
+                f.peak_mib,
+                f.sync_s,
+                f.change_p50_ms,
+                f.populate_s,
+                r.runs
+            ),
+            Err(why) => println!(
+                "{:<12} {:>7} {:>12.2} {:>12.2}   RSS {why}   ({} rebuilds)",
+                size.label(),
+                size.total_pods(),
+                ms(r.assemble),
+                ms(r.step),
+                r.runs
+            ),
+        }
+        rows.push((size, r, f.ok()));
+    }
+    if let Some((_, _, Some(small))) = rows.first() {
+        println!(
+            "Live RSS at {}: {:.1} MiB; target <= 60 MiB: {}",
+            SIZES[0].label(),
+            small.live_mib,
+            met(small.live_mib <= 60.0)
+        );
+    }
+    // Growth as the exponent k of cost ~ pods^k between two sizes: 1 is linear.
+    let exponent = |cost: f64, pods: f64| cost.ln() / pods.ln();
+    for (i, j) in [(0, 1), (1, 2), (0, 2)] {
+        let ((a, ra, fa), (b, rb, fb)) = (&rows[i], &rows[j]);
+        let pods = b.total_pods() as f64 / a.total_pods() as f64;
+        let step = exponent(ms(rb.step) / ms(ra.step), pods);
+        let assemble = exponent(ms(rb.assemble) / ms(ra.assemble), pods);
+        let mut line = format!(
+            "growth {} -> {} (pods x{pods:.0}): exponent assemble {assemble:.2}, live step {step:.2}",
+            a.label(),
+            b.label()
+        );
+        let mut worst = step.max(assemble);
+        if let (Some(fa), Some(fb)) = (fa, fb) {
+            let rss = exponent(fb.live_mib / fa.live_mib, pods);
+            line.push_str(&format!(", Live RSS {rss:.2}"));
+            worst = worst.max(rss);
+        }
+        line.push_str(&format!(
+            "; at most linear (<= 1.10): {}",
+            met(worst <= 1.10)
+        ));
+        println!("{line}");
+    }
+    println!(
+        "  (live step = what Live does per change: clone every environment's inputs, assemble, compare with the previous snapshot;"
+    );
+    println!(
+        "   RSS worlds are written settled with no controllers running; world MiB is RSS before Live starts,"
+    );
+    println!(
+        "   Live MiB the growth once Live synced, which includes the allocator's retention of the server's list buffers)"
+    );
+    println!();
+
+    println!(
+        "3. steady state: Live synced, world quiet for {}s, GitHub polled every {}s with the viewer's token",
+        QUIET.as_secs(),
+        steady.poll.as_secs()
+    );
+    let requests: Vec<String> = steady
+        .requests
+        .iter()
+        .map(|(verb, n)| format!("{verb} {n}"))
+        .collect();
+    let lists = steady
+        .requests
+        .iter()
+        .find(|(v, _)| v == "list")
+        .map_or(0, |(_, n)| *n);
+    println!(
+        "apiserver requests/min by verb: {}; lists target 0: {}",
+        requests.join(", "),
+        met(lists == 0)
+    );
+    println!(
+        "GitHub: ~{} polls, {} requests, {} rate-limit points spent; target 0 points: {}",
+        QUIET.as_secs() / steady.poll.as_secs().max(1),
+        steady.github_requests,
+        steady.points,
+        met(steady.points == 0)
+    );
+    println!(
+        "snapshots published during the quiet minute: {}",
+        steady.snapshots
+    );
+    println!();
+    println!("total {:.0}s", started.elapsed().as_secs_f64());
+}

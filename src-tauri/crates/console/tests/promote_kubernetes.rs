@@ -1,0 +1,278 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The kubernetes promotion method against the simulated cluster: the real kube client, RBAC,
+//! server-side apply, the Lease, and rollback.
+
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::coordination::v1::Lease;
+use kube::api::{Api, ListParams};
+use serde_json::json;
+use sluice_console::promote::kubernetes::{self, KubePromotionError, Record};
+use sluice_console::promote::lease::{self, LeaseError};
+use sluice_sim::kube::Breakage;
+use sluice_sim::kube::helm::{self, Upgrade};
+use sluice_sim::{SimWorld, WorldOptions};
+
+struct Cluster {
+    world: SimWorld,
+    dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    async fn start() -> Self {
+        let world = SimWorld::start(WorldOptions {
+            speed: 30.0,
+            ..WorldOptions::default()
+        })
+        .await
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        world
+            .write_kubeconfig(&dir.path().join("kubeconfig"), &["tbyte".to_owned()])
+            .unwrap();
+        let c = Self { world, dir };
+        c.deploy("tbyte-prod", "production", 3, "aaaaaaa");
+        c.deploy("tbyte-staging", "staging", 2, "bbbbbbb");
+        let api: Api<Deployment> = Api::namespaced(c.client("tbyte").await, "production");
+        kubernetes::follow(
+            &api,
+            &["tbyte-prod-api".into(), "tbyte-prod-web".into()],
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+        c
+    }
+
+    fn deploy(&self, release: &str, ns: &str, replicas: u32, tag: &str) {
+        helm::upgrade(
+            &self.world.kube,
+            Upgrade {
+                release,
+                namespace: ns,
+                values: json!({"replicaCount": replicas, "image": {"tag": tag}}),
+                version: tag,
+                description: None,
+            },
+        )
+        .unwrap();
+    }
+
+    async fn client(&self, context: &str) -> kube::Client {
+        sluice_kube::connect(Some(&self.dir.path().join("kubeconfig")), context)
+            .await
+            .unwrap()
+    }
+
+    async fn images(&self, ns: &str) -> Vec<String> {
+        let api: Api<Deployment> = Api::namespaced(self.client("tbyte").await, ns);
+        let mut images: Vec<String> = api
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .flat_map(|d| {
+                d.spec
+                    .as_ref()
+                    .unwrap()
+                    .template
+                    .spec
+                    .as_ref()
+                    .unwrap()
+                    .containers
+                    .iter()
+                    .map(|c| c.image.clone().unwrap())
+            })
+            .collect();
+        images.sort();
+        images
+    }
+}
+
+fn staging_images(tag: &str) -> Vec<(String, String)> {
+    ["api", "web"]
+        .iter()
+        .map(|s| {
+            (
+                (*s).to_owned(),
+                format!("ghcr.io/tbyte-org/tbyte-{s}:{tag}"),
+            )
+        })
+        .collect()
+}
+
+fn record() -> Record<'static> {
+    Record {
+        actor: "alice-approver",
+        from_environment: "staging",
+        version: "bbbbbbb",
+        reason: "release 42",
+    }
+}
+
+#[tokio::test]
+async fn promotion_moves_production_to_the_staging_images_and_records_who() {
+    let c = Cluster::start().await;
+    let client = c.client("tbyte").await;
+    kubernetes::promote(
+        &client,
+        "production",
+        "tbyte-prod",
+        &staging_images("bbbbbbb"),
+        &record(),
+        "alice-approver@test/1",
+        Duration::from_secs(60),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        c.images("production").await,
+        [
+            "ghcr.io/tbyte-org/tbyte-api:bbbbbbb",
+            "ghcr.io/tbyte-org/tbyte-web:bbbbbbb"
+        ]
+    );
+    let api: Api<Deployment> = Api::namespaced(client.clone(), "production");
+    let d = api.get("tbyte-prod-api").await.unwrap();
+    let annotations = d.metadata.annotations.clone().unwrap();
+    assert_eq!(annotations["sluice.dev/promoted-by"], "alice-approver");
+    assert!(annotations["kubernetes.io/change-cause"].contains("release 42"));
+    assert!(
+        d.metadata
+            .managed_fields
+            .unwrap()
+            .iter()
+            .any(|m| m.manager.as_deref() == Some("sluice")
+                && m.operation.as_deref() == Some("Apply"))
+    );
+    let leases: Api<Lease> = Api::namespaced(client, "production");
+    assert!(
+        leases.get_opt(lease::LEASE_NAME).await.unwrap().is_none(),
+        "the lock is released"
+    );
+}
+
+#[tokio::test]
+async fn kubernetes_refuses_a_developer_and_nothing_changes() {
+    let c = Cluster::start().await;
+    let before = c.images("production").await;
+    let dev = c.client("tbyte@dave-developer").await;
+    let err = kubernetes::promote(
+        &dev,
+        "production",
+        "tbyte-prod",
+        &staging_images("bbbbbbb"),
+        &record(),
+        "dave-developer@test/1",
+        Duration::from_secs(30),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, KubePromotionError::Forbidden(ref m) if m.contains("patch deployments")),
+        "{err}"
+    );
+    assert_eq!(c.images("production").await, before);
+}
+
+#[tokio::test]
+async fn twenty_concurrent_promotions_one_proceeds() {
+    let c = Cluster::start().await;
+    let consoles = [c.client("tbyte").await, c.client("tbyte").await];
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let client = consoles[i % 2].clone();
+        tasks.push(tokio::spawn(async move {
+            kubernetes::promote(
+                &client,
+                "production",
+                "tbyte-prod",
+                &staging_images("bbbbbbb"),
+                &record(),
+                &format!("alice-approver@console{}/{i}", i % 2),
+                Duration::from_secs(60),
+            )
+            .await
+        }));
+    }
+    let mut ok = 0;
+    let mut in_progress = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(()) => ok += 1,
+            Err(KubePromotionError::Lease(LeaseError::Held { holder })) => {
+                assert!(
+                    holder.contains("alice-approver") || holder.contains("another console"),
+                    "{holder}"
+                );
+                in_progress += 1;
+            }
+            Err(other) => panic!("unexpected: {other}"),
+        }
+    }
+    assert_eq!((ok, in_progress), (1, 19));
+}
+
+#[tokio::test]
+async fn a_crashed_holder_blocks_until_its_lease_expires() {
+    let c = Cluster::start().await;
+    let api: Api<Lease> = Api::namespaced(c.client("tbyte").await, "production");
+    let held = lease::acquire_for(api.clone(), "alice-approver@crashed/1", 2)
+        .await
+        .unwrap();
+    drop(held); // the console died: no release, no renewal
+    match lease::acquire_for(api.clone(), "alice-approver@next/2", 2).await {
+        Err(LeaseError::Held { holder }) => assert_eq!(holder, "alice-approver"),
+        other => panic!("expected the lock to be held, got {:?}", other.map(|_| ())),
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    lease::acquire_for(api, "alice-approver@next/2", 2)
+        .await
+        .unwrap()
+        .release()
+        .await;
+}
+
+#[tokio::test]
+async fn rollback_after_a_failed_rollout_restores_the_previous_revision() {
+    let c = Cluster::start().await;
+    for s in ["api", "web"] {
+        c.world.kube.break_image(
+            &format!("ghcr.io/tbyte-org/tbyte-{s}:ccccccc"),
+            Breakage::CrashLoop,
+        );
+    }
+    // Deadlines are ten simulated minutes: about 20 seconds at speed 30.
+    let client = c.client("tbyte").await;
+    let err = kubernetes::promote(
+        &client,
+        "production",
+        "tbyte-prod",
+        &staging_images("ccccccc"),
+        &record(),
+        "alice-approver@test/1",
+        Duration::from_secs(90),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, KubePromotionError::RolloutFailed(_)), "{err}");
+    let rolled = kubernetes::rollback(
+        &client,
+        "production",
+        "tbyte-prod",
+        "alice-approver@test/1",
+        Duration::from_secs(60),
+    )
+    .await
+    .unwrap();
+    assert_eq!(rolled.len(), 2);
+    assert_eq!(
+        c.images("production").await,
+        [
+            "ghcr.io/tbyte-org/tbyte-api:aaaaaaa",
+            "ghcr.io/tbyte-org/tbyte-web:aaaaaaa"
+        ]
+    );
+}

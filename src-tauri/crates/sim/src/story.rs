@@ -154,8 +154,8 @@ impl Story {
             .ok_or(StoryError::MissingEnvironment(name))
     }
 
-    /// Deploys `sha` to `env` with Helm and returns once the rollout is over (or stalled).
-    pub async fn helm_deploy(&self, env: &StoryEnvironment, sha: &str) -> Result<bool, StoryError> {
+    /// `helm upgrade --install` of `sha` into `env`, as CI runs it; returns at once.
+    fn helm_upgrade(&self, env: &StoryEnvironment, sha: &str) -> Result<(), StoryError> {
         let mut values = env.values.clone();
         values["image"] = json!({"tag": short(sha)});
         helm::upgrade(
@@ -168,7 +168,13 @@ impl Story {
                 description: None,
             },
         )
-        .map_err(|e| StoryError::Kube(e.message))?;
+        .map(|_| ())
+        .map_err(|e| StoryError::Kube(e.message))
+    }
+
+    /// Deploys `sha` to `env` with Helm and returns once the rollout is over (or stalled).
+    pub async fn helm_deploy(&self, env: &StoryEnvironment, sha: &str) -> Result<bool, StoryError> {
+        self.helm_upgrade(env, sha)?;
         Ok(self.wait_for_rollout(env).await)
     }
 
@@ -231,20 +237,7 @@ impl Story {
     pub async fn prologue(&self, seeded: &crate::github::Seeded) -> Result<(), StoryError> {
         let (chart, merge) = (&seeded.main[1], &seeded.main[2]);
         for (name, sha) in [("production", chart), ("staging", merge), ("dev", merge)] {
-            let env = self.env(name)?;
-            let mut values = env.values.clone();
-            values["image"] = json!({"tag": short(sha)});
-            helm::upgrade(
-                &self.kube,
-                Upgrade {
-                    release: &env.release,
-                    namespace: &env.namespace,
-                    values,
-                    version: short(sha),
-                    description: None,
-                },
-            )
-            .map_err(|e| StoryError::Kube(e.message))?;
+            self.helm_upgrade(self.env(name)?, sha)?;
         }
         Ok(())
     }

@@ -103,6 +103,31 @@ async fn identity(
     Ok((Some(client), Some(login)))
 }
 
+/// The promotion context of a command-line session.
+fn context<'a>(
+    pipeline: &'a sluice_core::Pipeline,
+    cli: &Cli,
+    session: &crate::status::Session,
+    github: Option<GithubClient>,
+    login: Option<String>,
+    journal: &'a Journal,
+) -> Context<'a> {
+    Context {
+        pipeline,
+        snapshots: session.live.subscribe(),
+        kubeconfig: session
+            .demo
+            .as_ref()
+            .map(|d| d.kubeconfig.clone())
+            .or(cli.kubeconfig.clone()),
+        holder: holder(login.as_deref().unwrap_or("unknown")),
+        github,
+        login,
+        journal,
+        follow_timeout: Duration::from_secs(15 * 60),
+    }
+}
+
 /// Waits for a snapshot in which every source answered, then a short quiet moment.
 async fn settled(session: &crate::status::Session) -> Option<std::sync::Arc<Snapshot>> {
     let mut rx = session.live.subscribe();
@@ -149,20 +174,7 @@ pub fn promote(console: &Console, cli: &Cli, args: &PromoteArgs) -> Result<(), S
         settled(&session).await;
         let pipeline = console.pipeline().map_err(|e| e.message)?;
         let journal = Journal::open_default().map_err(|e| e.to_ui().message)?;
-        let ctx = Context {
-            pipeline: &pipeline,
-            snapshots: session.live.subscribe(),
-            kubeconfig: session
-                .demo
-                .as_ref()
-                .map(|d| d.kubeconfig.clone())
-                .or(cli.kubeconfig.clone()),
-            holder: holder(login.as_deref().unwrap_or("unknown")),
-            github,
-            login,
-            journal: &journal,
-            follow_timeout: Duration::from_secs(15 * 60),
-        };
+        let ctx = context(&pipeline, cli, &session, github, login, &journal);
         let (_, gate, decision) = super::plan(&ctx, &args.environment)
             .map_err(|e| format!("{}\nhint: {}", e.message, e.hint))?;
         println!(
@@ -243,20 +255,7 @@ pub fn rollback(console: &Console, cli: &Cli, args: &RollbackArgs) -> Result<(),
         {
             return Err("not confirmed; nothing was done".into());
         }
-        let ctx = Context {
-            pipeline: &pipeline,
-            snapshots: session.live.subscribe(),
-            kubeconfig: session
-                .demo
-                .as_ref()
-                .map(|d| d.kubeconfig.clone())
-                .or(cli.kubeconfig.clone()),
-            holder: holder(login.as_deref().unwrap_or("unknown")),
-            github,
-            login,
-            journal: &journal,
-            follow_timeout: Duration::from_secs(15 * 60),
-        };
+        let ctx = context(&pipeline, cli, &session, github, login, &journal);
         let outcome = super::rollback(&ctx, &args.environment)
             .await
             .map_err(|e| format!("{}\nhint: {}", e.message, e.hint))?;

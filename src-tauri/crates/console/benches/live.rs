@@ -34,8 +34,14 @@ use sluice_sim::kube::resources::{Kind, ResourceType};
 use sluice_sim::{Faults, Role, SimServer, SimWorld, WorldOptions};
 use tokio::sync::watch;
 
-/// Set (to a size such as `3x50x5`) in the child processes that measure RSS, one per size.
+/// Set (to a size such as `3x50x5`) in the Sluice process that measures RSS, one per size.
 const CHILD: &str = "SLUICE_LIVE_BENCH_CHILD";
+/// Set (to a size) in the process that serves the world Sluice's RSS is measured against.
+const WORLD: &str = "SLUICE_LIVE_BENCH_WORLD";
+/// The directory with the kubeconfig and the pipeline, shared by the two processes.
+const DIR: &str = "SLUICE_LIVE_BENCH_DIR";
+const GITHUB_URL: &str = "SLUICE_LIVE_BENCH_GITHUB";
+const TOKEN: &str = "SLUICE_LIVE_BENCH_TOKEN";
 const CHANGES: usize = 50;
 const GAP: Duration = Duration::from_millis(300);
 const QUIET: Duration = Duration::from_secs(60);
@@ -846,12 +852,11 @@ fn pods_in(snapshot: &Snapshot) -> usize {
         .sum()
 }
 
-/// Runs in a child process: the world of `size`, then Live against it; prints one `RESULT` line.
-async fn child(size: Size) {
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    let world = static_world(size, &kubeconfig).await;
-    let pipeline = load(&write_pipeline(dir.path(), size.environments));
+/// The world process: builds and populates the world of `size` in `dir`, prints `READY` with
+/// what Live needs, and serves until its stdin closes.
+async fn world_process(size: Size, dir: &Path) {
+    let world = static_world(size, &dir.join("kubeconfig")).await;
+    write_pipeline(dir, size.environments);
     let t = Instant::now();
     for env in 0..size.environments {
         let sha = &world.main[env % world.main.len()];
@@ -859,48 +864,76 @@ async fn child(size: Size) {
     }
     let populated = t.elapsed();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let world_kib = rss_kib();
+    println!(
+        "READY {} {} {} {:.0}",
+        world.github_server.url(),
+        world.viewer_token,
+        rss_kib(),
+        ms(populated)
+    );
+    let _ = tokio::task::spawn_blocking(|| {
+        let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new());
+    })
+    .await;
+    let _ = &world.kube_server;
+}
 
+/// The Sluice process: Live against the world process; prints one `RESULT` line.
+async fn live_process(size: Size, dir: &Path, github_url: String, token: String) {
+    let kubeconfig = dir.join("kubeconfig");
+    let pipeline = load(&dir.join("pipeline.yaml"));
+    let base_kib = rss_kib();
     let started = Instant::now();
     let live = Live::start(
         pipeline,
-        dir.path().to_owned(),
+        dir.to_owned(),
         LiveConfig {
-            kubeconfig: Some(kubeconfig),
-            github_api: Some(world.github_server.url()),
-            github_token: Some(sluice_github::GithubToken::new(world.viewer_token.clone())),
+            kubeconfig: Some(kubeconfig.clone()),
+            github_api: Some(github_url),
+            github_token: Some(sluice_github::GithubToken::new(token)),
             github_poll: Some(Duration::from_secs(15)),
         },
     )
     .await;
     let mut snapshots = live.subscribe();
     let want = size.total_pods();
-    let synced = seen(&mut snapshots, CHILD_BUDGET, |s| {
+    let Some(synced) = seen(&mut snapshots, CHILD_BUDGET, |s| {
         s.as_ref().is_some_and(|s| pods_in(s) == want)
     })
-    .await;
-    let Some(synced) = synced else {
-        println!("RESULT unsynced {populated:?}");
+    .await
+    else {
+        println!("RESULT unsynced");
         return;
     };
     let sync = synced - started;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let total_kib = rss_kib();
 
-    // A few changes at this size: one Deployment's image in the first environment.
-    let mut latencies = Vec::new();
+    // A few changes at this size, through the API server: one Deployment's image in the first
+    // environment, as `kubectl set image` would.
     let ns = env_name(0);
+    let client = sluice_kube::connect(Some(&kubeconfig), "bench")
+        .await
+        .unwrap();
+    let resource = kube::discovery::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(
+        "apps",
+        "v1",
+        "Deployment",
+    ));
+    let deployments: kube::Api<kube::api::DynamicObject> =
+        kube::Api::namespaced_with(client, &ns, &resource);
+    let mut latencies = Vec::new();
     for i in 1..=10 {
         let image = format!("ghcr.io/tbyte-org/svc-000:change-{i:03}");
-        let mut object = (*world.kube.get(Kind::Deployment, &ns, "svc-000").unwrap()).clone();
-        object["spec"]["template"]["spec"]["containers"][0]["image"] = json!(image);
-        object["metadata"]["resourceVersion"] = json!("");
+        let patch = json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": image}]}}}});
         let changed_at = Instant::now();
-        world
-            .kube
-            .lock()
-            .store
-            .update(ResourceType::of(Kind::Deployment), &ns, "svc-000", object)
+        deployments
+            .patch(
+                "svc-000",
+                &kube::api::PatchParams::default(),
+                &kube::api::Patch::Strategic(patch),
+            )
+            .await
             .unwrap();
         if let Some(at) = seen(&mut snapshots, Duration::from_secs(30), |s| {
             snapshot_shows(s, &ns, "svc-000", &image)
@@ -911,11 +944,9 @@ async fn child(size: Size) {
         }
         tokio::time::sleep(GAP).await;
     }
-    let hwm_kib = proc_status_kib("VmHWM:");
-    let _ = &world.kube_server;
     println!(
-        "RESULT ok {world_kib} {total_kib} {hwm_kib} {:.0} {:.0} {:.1}",
-        ms(populated),
+        "RESULT ok {base_kib} {total_kib} {} {:.0} {:.1}",
+        proc_status_kib("VmHWM:"),
         ms(sync),
         percentile(&latencies, 50.0),
     );
@@ -923,7 +954,11 @@ async fn child(size: Size) {
 }
 
 struct Footprint {
+    /// The world process before Live connected, and after (with its list buffers).
     world_mib: f64,
+    world_after_mib: f64,
+    /// The Sluice process: before Live started, synced, and its peak.
+    base_mib: f64,
     live_mib: f64,
     peak_mib: f64,
     populate_s: f64,
@@ -931,63 +966,117 @@ struct Footprint {
     change_p50_ms: f64,
 }
 
-/// Runs `size` in a child process; `Err` says why there is no figure.
+fn pid_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Runs `size` as two processes, the world and Sluice; `Err` says why there is no figure.
 fn footprint(size: Size) -> Result<Footprint, String> {
-    let mut process = Command::new(std::env::current_exe().unwrap())
-        .env(CHILD, size.label())
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut world = Command::new(&exe)
+        .env(WORLD, size.label())
+        .env(DIR, dir.path())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .map_err(|e| e.to_string())?;
-    let deadline = Instant::now() + CHILD_BUDGET + Duration::from_secs(60);
-    loop {
-        if process.try_wait().map_err(|e| e.to_string())?.is_some() {
-            break;
+    let result = (|| {
+        let mut ready = String::new();
+        BufReader::new(world.stdout.take().unwrap())
+            .read_line(&mut ready)
+            .map_err(|e| e.to_string())?;
+        let r: Vec<&str> = ready.split_whitespace().collect();
+        if r.first() != Some(&"READY") {
+            return Err("the world process did not start".to_owned());
         }
-        if Instant::now() > deadline {
-            let _ = process.kill();
-            let _ = process.wait();
+        let mut live = Command::new(&exe)
+            .env(CHILD, size.label())
+            .env(DIR, dir.path())
+            .env(GITHUB_URL, r[1])
+            .env(TOKEN, r[2])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let deadline = Instant::now() + CHILD_BUDGET + Duration::from_secs(60);
+        let mut world_after_kib = 0;
+        loop {
+            if live.try_wait().map_err(|e| e.to_string())?.is_some() {
+                break;
+            }
+            if Instant::now() > deadline {
+                let _ = live.kill();
+                let _ = live.wait();
+                return Err(format!(
+                    "not measured: not done within {}s",
+                    CHILD_BUDGET.as_secs() + 60
+                ));
+            }
+            world_after_kib = pid_rss_kib(world.id());
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut live.stdout.take().unwrap(), &mut out)
+            .map_err(|e| e.to_string())?;
+        let line = out
+            .lines()
+            .find(|l| l.starts_with("RESULT "))
+            .ok_or_else(|| "the Sluice process printed no result (crashed?)".to_owned())?;
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f[1] != "ok" {
             return Err(format!(
-                "not measured: not done within {}s",
-                CHILD_BUDGET.as_secs() + 60
+                "Live did not sync within {}s",
+                CHILD_BUDGET.as_secs()
             ));
         }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let mut out = String::new();
-    std::io::Read::read_to_string(&mut process.stdout.take().unwrap(), &mut out)
-        .map_err(|e| e.to_string())?;
-    let line = out
-        .lines()
-        .find(|l| l.starts_with("RESULT "))
-        .ok_or_else(|| "the child printed no result (crashed?)".to_owned())?;
-    let f: Vec<&str> = line.split_whitespace().collect();
-    if f[1] != "ok" {
-        return Err(format!(
-            "Live did not sync within {}s",
-            CHILD_BUDGET.as_secs()
-        ));
-    }
-    let n = |i: usize| f[i].parse::<f64>().unwrap();
-    Ok(Footprint {
-        world_mib: n(2) / 1024.0,
-        live_mib: (n(3) - n(2)) / 1024.0,
-        peak_mib: n(4) / 1024.0,
-        populate_s: n(5) / 1000.0,
-        sync_s: n(6) / 1000.0,
-        change_p50_ms: n(7),
-    })
+        let n = |i: usize| f[i].parse::<f64>().unwrap();
+        Ok(Footprint {
+            world_mib: r[3].parse::<f64>().unwrap() / 1024.0,
+            world_after_mib: world_after_kib as f64 / 1024.0,
+            base_mib: n(2) / 1024.0,
+            live_mib: n(3) / 1024.0,
+            peak_mib: n(4) / 1024.0,
+            populate_s: r[4].parse::<f64>().unwrap() / 1000.0,
+            sync_s: n(5) / 1000.0,
+            change_p50_ms: n(6),
+        })
+    })();
+    drop(world.stdin.take());
+    let _ = world.kill();
+    let _ = world.wait();
+    result
 }
 
 // ---- the report ------------------------------------------------------------------------------
 
 fn main() {
-    if let Ok(size) = std::env::var(CHILD) {
+    let child = std::env::var(CHILD).ok();
+    let world = std::env::var(WORLD).ok();
+    if child.is_some() || world.is_some() {
+        let dir = PathBuf::from(std::env::var(DIR).unwrap());
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .unwrap();
-        runtime.block_on(child(Size::parse(&size)));
+        match (world, child) {
+            (Some(size), _) => runtime.block_on(world_process(Size::parse(&size), &dir)),
+            (_, Some(size)) => runtime.block_on(live_process(
+                Size::parse(&size),
+                &dir,
+                std::env::var(GITHUB_URL).unwrap(),
+                std::env::var(TOKEN).unwrap(),
+            )),
+            _ => {}
+        }
         return;
     }
     let started = Instant::now();
@@ -1038,19 +1127,19 @@ fn main() {
     println!();
 
     println!(
-        "2. snapshot rebuild (assemble on synthetic inputs, median) and backend RSS (Live in its own process)"
+        "2. snapshot rebuild (assemble on synthetic inputs, median) and backend RSS (Sluice and the world in separate processes)"
     );
     println!(
-        "{:<12} {:>7} {:>12} {:>12} {:>10} {:>10} {:>10} {:>9} {:>12}",
+        "{:<10} {:>6} {:>9} {:>9} {:>12} {:>11} {:>11} {:>7} {:>10}",
         "size e*d*p",
         "pods",
-        "assemble ms",
-        "live step ms",
+        "assem ms",
+        "step ms",
         "world MiB",
-        "Live MiB",
-        "peak MiB",
+        "Sluice MiB",
+        "Sluice pk",
         "sync s",
-        "change p50 ms"
+        "chg p50 ms"
     );
     let mut rows = Vec::new();
     for size in SIZES {
@@ -1058,12 +1147,14 @@ fn main() {
         let f = footprint(size);
         match &f {
             Ok(f) => println!(
-                "{:<12} {:>7} {:>12.2} {:>12.2} {:>10.1} {:>10.1} {:>10.1} {:>9.1} {:>12.1}   (world populated in {:.1}s; {} rebuilds)",
+                "{:<10} {:>6} {:>9.2} {:>9.2} {:>5.0} -> {:>4.0} {:>4.0} -> {:>4.0} {:>11.0} {:>7.1} {:>10.1}   (world populated in {:.1}s; {} rebuilds)",
                 size.label(),
                 size.total_pods(),
                 ms(r.assemble),
                 ms(r.step),
                 f.world_mib,
+                f.world_after_mib,
+                f.base_mib,
                 f.live_mib,
                 f.peak_mib,
                 f.sync_s,
@@ -1072,7 +1163,7 @@ fn main() {
                 r.runs
             ),
             Err(why) => println!(
-                "{:<12} {:>7} {:>12.2} {:>12.2}   RSS {why}   ({} rebuilds)",
+                "{:<10} {:>6} {:>9.2} {:>9.2}   RSS {why}   ({} rebuilds)",
                 size.label(),
                 size.total_pods(),
                 ms(r.assemble),
@@ -1084,9 +1175,10 @@ fn main() {
     }
     if let Some((_, _, Some(small))) = rows.first() {
         println!(
-            "Live RSS at {}: {:.1} MiB; target <= 60 MiB: {}",
+            "Sluice process RSS with Live synced at {}: {:.1} MiB (peak {:.1}); target <= 60 MiB: {}",
             SIZES[0].label(),
             small.live_mib,
+            small.peak_mib,
             met(small.live_mib <= 60.0)
         );
     }
@@ -1104,8 +1196,11 @@ fn main() {
         );
         let mut worst = step.max(assemble);
         if let (Some(fa), Some(fb)) = (fa, fb) {
-            let rss = exponent(fb.live_mib / fa.live_mib, pods);
-            line.push_str(&format!(", Live RSS {rss:.2}"));
+            let rss = exponent(
+                (fb.live_mib - fb.base_mib) / (fa.live_mib - fa.base_mib),
+                pods,
+            );
+            line.push_str(&format!(", Sluice RSS growth {rss:.2}"));
             worst = worst.max(rss);
         }
         line.push_str(&format!(
@@ -1118,10 +1213,13 @@ fn main() {
         "  (live step = what Live does per change: clone every environment's inputs, assemble, compare with the previous snapshot;"
     );
     println!(
-        "   RSS worlds are written settled with no controllers running; world MiB is RSS before Live starts,"
+        "   the world process is written settled, with no controllers running; world MiB: before -> after Live listed it;"
     );
     println!(
-        "   Live MiB the growth once Live synced, which includes the allocator's retention of the server's list buffers)"
+        "   Sluice MiB: the Sluice process before Live starts -> with Live synced; pk: its peak (VmHWM); sync: start -> first"
+    );
+    println!(
+        "   complete Snapshot; chg p50: an image patched through the API server -> Snapshot published, at this size)"
     );
     println!();
 

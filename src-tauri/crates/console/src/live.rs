@@ -25,7 +25,8 @@ pub struct LiveConfig {
     pub github_poll: Option<Duration>,
 }
 
-/// Bursts of changes within this window make one snapshot.
+/// Changes arriving within this window of the last rebuild wait for its end and make one
+/// snapshot; a lone change is rebuilt at once.
 const COALESCE: Duration = Duration::from_millis(25);
 /// Time-based conditions (soak, change windows, freezes) move without any event.
 const CLOCK_TICK: Duration = Duration::from_secs(30);
@@ -194,6 +195,7 @@ async fn run(
     let mut previous: Option<Snapshot> = None;
     let mut tick = tokio::time::interval(CLOCK_TICK);
     loop {
+        let built_at = tokio::time::Instant::now();
         let inputs: Vec<EnvironmentInputs> = envs
             .iter()
             .map(|f| {
@@ -283,6 +285,8 @@ async fn run(
             tick.tick().await;
         }));
         futures::future::select_all(waits).await;
-        tokio::time::sleep(COALESCE).await;
+        // Leading edge: a change after a quiet spell is rebuilt now; one hard on the heels of
+        // the last rebuild waits out the window so that a burst makes one snapshot.
+        tokio::time::sleep_until(built_at + COALESCE).await;
     }
 }

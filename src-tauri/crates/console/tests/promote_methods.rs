@@ -325,3 +325,52 @@ async fn a_failed_check_is_refused_audited_and_nothing_changes() {
     assert_eq!(h.production_tag(), before);
     assert_eq!(h.results(), [AuditResult::Refused]);
 }
+
+#[tokio::test]
+async fn twenty_concurrent_promotions_one_proceeds_and_all_are_journaled() {
+    let h = start("kubernetes").await;
+    let contexts: Vec<Context<'_>> = (0..20)
+        .map(|i| {
+            let mut ctx = h.context(Role::Approver);
+            // Two consoles, double clicks: distinct holders on the Lease.
+            ctx.holder = format!("alice-approver@console{}/{i}", i % 2);
+            ctx
+        })
+        .collect();
+    let requests: Vec<Request> = (0..20).map(|i| approve(&format!("click {i}"))).collect();
+    let outcomes = futures::future::join_all(
+        contexts
+            .iter()
+            .zip(&requests)
+            .map(|(ctx, req)| promote::promote(ctx, req)),
+    )
+    .await;
+    let succeeded = outcomes.iter().filter(|o| o.is_ok()).count();
+    let in_progress = outcomes
+        .iter()
+        .filter(|o| {
+            o.as_ref()
+                .is_err_and(|e| e.message.contains("promotion in progress by"))
+        })
+        .count();
+    assert_eq!((succeeded, in_progress), (1, 19), "{outcomes:?}");
+    let entries = h.journal.read().unwrap().entries;
+    let mut attempts: Vec<&str> = entries.iter().map(|e| e.correlation.as_str()).collect();
+    attempts.sort_unstable();
+    attempts.dedup();
+    assert_eq!(attempts.len(), 20, "one journaled attempt per click");
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e.result == AuditResult::Refused)
+            .count(),
+        19
+    );
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e.result == AuditResult::Succeeded)
+            .count(),
+        1
+    );
+}

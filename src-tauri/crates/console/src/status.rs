@@ -208,6 +208,36 @@ pub async fn start_session(
     Ok(Session { live, demo })
 }
 
+/// Promotions whose start is journaled but whose outcome is not: a console died mid-way (its
+/// Lease then expires), or one is still running elsewhere. Shown so nobody assumes they finished.
+fn interrupted_promotions() -> Vec<String> {
+    let Ok(path) = crate::journal::default_path() else {
+        return Vec::new();
+    };
+    if !path.exists() {
+        return Vec::new();
+    }
+    let Ok(entries) = crate::journal::Journal::open(&path).and_then(|j| j.interrupted()) else {
+        return Vec::new();
+    };
+    let mut lines = Vec::new();
+    if !entries.is_empty() {
+        lines.push("INTERRUPTED PROMOTIONS (started, no outcome recorded — a console stopped mid-way, or one is still running)".to_owned());
+    }
+    for e in entries {
+        lines.push(format!(
+            "  {} @{} {} {} → {} ({})",
+            e.at,
+            e.actor,
+            e.environment,
+            e.from_version.as_deref().unwrap_or("?"),
+            e.to_version.as_deref().unwrap_or("?"),
+            e.method.as_str()
+        ));
+    }
+    lines
+}
+
 /// Whether every source has answered at least once (or failed to start): a first snapshot
 /// worth printing.
 fn settled(s: &Snapshot) -> bool {
@@ -260,6 +290,11 @@ pub fn run(
         };
         if let Some(s) = first {
             print(&s)?;
+        }
+        if !args.json {
+            for line in interrupted_promotions() {
+                println!("{line}");
+            }
         }
         if !args.watch {
             return Ok(());

@@ -495,6 +495,12 @@ fn params(p: PathParams) -> Result<Vec<(String, String)>, ApiError> {
     p.map(|Path(v)| v).map_err(|_| ApiError::not_found())
 }
 
+/// A page of `items` as a 200 answer with GitHub's `Link` header for the others.
+fn paged(items: Vec<Value>, q: &Query, ctx: &Ctx, route: &str) -> Response {
+    let (page, link) = paginate(items, q, ctx, route);
+    with_link(json_response(StatusCode::OK, &Value::Array(page)), link)
+}
+
 /// One page of `items` and the `Link` header GitHub would send (30 per page, at most 100).
 fn paginate(items: Vec<Value>, q: &Query, ctx: &Ctx, path: &str) -> (Vec<Value>, Option<String>) {
     let per_page = q
@@ -665,15 +671,11 @@ async fn list_pulls(
         .into_iter()
         .map(|p| render::pull_simple(&ctx, &s, p))
         .collect();
-    let (page, link) = paginate(
+    Ok(paged(
         items,
         &q,
         &ctx,
         &format!("/repos/{}/{}/pulls", s.owner, s.repo),
-    );
-    Ok(with_link(
-        json_response(StatusCode::OK, &Value::Array(page)),
-        link,
     ))
 }
 
@@ -707,15 +709,11 @@ async fn list_commits(
         .filter(|c| q.get("author").is_none_or(|a| c.author == a))
         .map(|c| render::commit(&ctx, &s, c))
         .collect();
-    let (page, link) = paginate(
+    Ok(paged(
         items,
         &q,
         &ctx,
         &format!("/repos/{}/{}/commits", s.owner, s.repo),
-    );
-    Ok(with_link(
-        json_response(StatusCode::OK, &Value::Array(page)),
-        link,
     ))
 }
 
@@ -1118,15 +1116,11 @@ async fn list_deployments(
         .into_iter()
         .map(|d| render::deployment(&ctx, &s, d))
         .collect();
-    let (page, link) = paginate(
+    Ok(paged(
         items,
         &q,
         &ctx,
         &format!("/repos/{}/{}/deployments", s.owner, s.repo),
-    );
-    Ok(with_link(
-        json_response(StatusCode::OK, &Value::Array(page)),
-        link,
     ))
 }
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 use sluice_core::approval::{self, ApprovalDecision};
 use sluice_core::audit::{AuditAction, AuditEntry, AuditGate, AuditMethod, AuditPlan, AuditResult};
 use sluice_core::pipeline::{Environment, PromotionMethod};
-use sluice_core::snapshot::{GateConditionKind, GateState, Health, Snapshot};
+use sluice_core::snapshot::{GateState, Health, Snapshot};
 use sluice_core::{Pipeline, UiError};
 use sluice_github::{GithubClient, Review};
 use tokio::sync::watch;
@@ -559,11 +559,4 @@ pub async fn rollback(ctx: &Context<'_>, environment: &str) -> Result<Outcome, U
         result: AuditResult::Succeeded,
         message: format!("rolled back {}", names.join(", ")),
     })
-}
-
-/// Whether the gate has conditions only an override could set aside.
-pub fn needs_override(gate: &GateState) -> bool {
-    gate.conditions
-        .iter()
-        .any(|c| !c.met && matches!(c.kind, GateConditionKind::Soak | GateConditionKind::Freeze))
 }

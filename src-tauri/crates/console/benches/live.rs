@@ -1121,9 +1121,11 @@ fn main() {
         met(p50_ratio <= 1.2 && p99_ratio <= 1.2)
     );
     println!(
-        "  (by design the console waits 25 ms after a source changes to coalesce bursts, and the cluster"
+        "  (both the console and the cluster source publish a lone change at once; a change that follows"
     );
-    println!("   source publishes a lone change at once but then holds further ones for 50 ms)");
+    println!(
+        "   a publish within 25 ms (console) or 50 ms (cluster source) waits for that window, to coalesce bursts)"
+    );
     println!();
 
     println!(

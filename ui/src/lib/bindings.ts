@@ -372,3 +372,95 @@ reason: string,
  * Where the bytes were copied before they were removed from the journal, if they were.
  */
 setAside: string | null, };
+export type SessionInfo = { 
+/**
+ * The built-in simulated world is shown instead of the configured clusters and GitHub.
+ */
+demo: boolean, 
+/**
+ * The demo world's clock speed (1 = real time); `None` outside the demo.
+ */
+demoSpeed: number | null, 
+/**
+ * The simulated people one may act as in the demo; empty outside it.
+ */
+demoPeople: Array<DemoPerson>, account: Account | null, keychain: KeychainInfo, 
+/**
+ * The environment variable a token could be imported from (`GH_TOKEN`…), if one is set.
+ */
+environmentToken: string | null, 
+/**
+ * The device flow is possible (an OAuth client id is configured, or the demo).
+ */
+deviceFlow: boolean, 
+/**
+ * The GitHub API host tokens are kept for, e.g. `api.github.com`.
+ */
+githubHost: string, pipelineFile: string, 
+/**
+ * `None`: `$KUBECONFIG` or `~/.kube/config`.
+ */
+kubeconfig: string | null, contexts: Array<EnvironmentContext>, 
+/**
+ * Promotions started and never finished (a console stopped mid-way), oldest first.
+ */
+interrupted: Array<AuditEntry>, 
+/**
+ * Damaged journal lines found and set aside when the journal was opened.
+ */
+journalProblems: Array<AuditProblem>, };
+export type DemoPerson = { login: string, 
+/**
+ * `approver`, `developer` or `viewer`.
+ */
+role: string, };
+export type Account = { login: string, name: string | null, 
+/**
+ * Where the token is kept, in words: "the Secret Service keyring", "memory, for this
+ * session only".
+ */
+tokenHome: string, 
+/**
+ * The token is not persisted: it is gone when Sluice closes.
+ */
+sessionOnly: boolean, };
+export type KeychainInfo = { 
+/**
+ * e.g. "the Secret Service keyring".
+ */
+name: string, available: boolean, 
+/**
+ * Why it is not available, with what to do.
+ */
+problem: string | null, };
+export type EnvironmentContext = { environment: string, kubeContext: string, namespace: string, };
+export type DeviceCode = { userCode: string, verificationUri: string, 
+/**
+ * The browser was opened at `verification_uri`.
+ */
+browserOpened: boolean, };
+export type Review = { environment: string, from: string, method: PromotionMethod, gate: GateState, 
+/**
+ * For the signed-in person, now.
+ */
+decision: ApprovalDecision, 
+/**
+ * Rejecting is possible (a waiting GitHub run the person may review).
+ */
+mayReject: boolean, reviewers: Principals, overrideBy: Principals, 
+/**
+ * The person may override a freeze or an unfinished soak, with a reason.
+ */
+mayOverride: boolean, 
+/**
+ * Commits and pull requests as Markdown, for pasting into a release announcement.
+ */
+releaseNotes: string, };
+export type ReviewAction = "approve" | "reject";
+export type Outcome = { result: AuditResult, message: string, };
+export type ExportFormat = "csv" | "json";
+export type AuditExport = { 
+/**
+ * Where the file was written.
+ */
+path: string, entries: number, };

@@ -1,10 +1,16 @@
 import type { Backend } from '../lib/backend/backend';
 import type {
+  Account,
+  AuditEntry,
+  DeviceCode,
   Environment,
   EnvironmentState,
   GateState,
+  Outcome,
   Pipeline,
   PodState,
+  Review,
+  SessionInfo,
   Snapshot,
   SourceState,
   UiError,
@@ -118,9 +124,146 @@ export class FakeLive {
   };
 }
 
+/** A signed-in account as the console describes it. */
+export function account(login = 'alice-approver', rest: Partial<Account> = {}): Account {
+  return { login, name: null, tokenHome: 'the Secret Service keyring', sessionOnly: false, ...rest };
+}
+
+/** The session of a console on real clusters, nobody signed in. */
+export function sessionInfo(rest: Partial<SessionInfo> = {}): SessionInfo {
+  return {
+    demo: false,
+    demoSpeed: null,
+    demoPeople: [],
+    account: null,
+    keychain: { name: 'the Secret Service keyring', available: true, problem: null },
+    environmentToken: null,
+    deviceFlow: true,
+    githubHost: 'api.github.com',
+    pipelineFile: 'environments/pipeline.yaml',
+    kubeconfig: null,
+    contexts: [
+      { environment: 'dev', kubeContext: 'kind-tbyte', namespace: 'dev' },
+      { environment: 'staging', kubeContext: 'kind-tbyte', namespace: 'staging' },
+      { environment: 'production', kubeContext: 'prod-eks', namespace: 'production' },
+    ],
+    interrupted: [],
+    journalProblems: [],
+    ...rest,
+  };
+}
+
+/**
+ * The session side of a fake Backend: every call is recorded in `calls`
+ * (name and arguments); answers come from the fields, which tests change.
+ * Set `failure` to make the next call reject with it.
+ */
+export class FakeDesk {
+  session: SessionInfo = sessionInfo();
+  reviews = new Map<string, Review>();
+  outcome: Outcome = { result: 'succeeded', message: 'production runs e4f5a6b' };
+  entries: AuditEntry[] = [];
+  deviceCode: DeviceCode = {
+    userCode: 'WDJB-MJHT',
+    verificationUri: 'https://github.com/login/device',
+    browserOpened: true,
+  };
+  /** Rejects the next call with this, then clears. */
+  failure: unknown = null;
+  readonly calls: { name: string; args: unknown[] }[] = [];
+
+  private record<T>(name: string, args: unknown[], answer: () => T): Promise<T> {
+    this.calls.push({ name, args });
+    if (this.failure !== null) {
+      const failure = this.failure;
+      this.failure = null;
+      return Promise.reject(failure);
+    }
+    return Promise.resolve(answer());
+  }
+
+  callsTo(name: string): unknown[][] {
+    return this.calls.filter((c) => c.name === name).map((c) => c.args);
+  }
+
+  backend(): Omit<Backend, 'loadPipeline' | 'getSnapshot' | 'onSnapshot'> {
+    const session = () => this.session;
+    return {
+      getSession: () => this.record('getSession', [], session),
+      signInWithToken: (token, sessionOnly) =>
+        this.record('signInWithToken', [token, sessionOnly], () => {
+          this.session = { ...this.session, account: account('alice-approver', { sessionOnly }) };
+          return this.session;
+        }),
+      signInFromEnvironment: (sessionOnly) =>
+        this.record('signInFromEnvironment', [sessionOnly], () => {
+          this.session = { ...this.session, account: account('alice-approver', { sessionOnly }) };
+          return this.session;
+        }),
+      startDeviceSignIn: () => this.record('startDeviceSignIn', [], () => this.deviceCode),
+      finishDeviceSignIn: (sessionOnly) =>
+        this.record('finishDeviceSignIn', [sessionOnly], () => {
+          this.session = { ...this.session, account: account('alice-approver', { sessionOnly }) };
+          return this.session;
+        }),
+      signInAsDemoPerson: (login) =>
+        this.record('signInAsDemoPerson', [login], () => {
+          this.session = {
+            ...this.session,
+            account: account(login, { tokenHome: 'the demo world', sessionOnly: true }),
+          };
+          return this.session;
+        }),
+      signOut: () =>
+        this.record('signOut', [], () => {
+          this.session = { ...this.session, account: null };
+          return this.session;
+        }),
+      setDemo: (on) =>
+        this.record('setDemo', [on], () => {
+          this.session = { ...this.session, demo: on, demoSpeed: on ? 1 : null };
+          return this.session;
+        }),
+      setDemoSpeed: (speed) =>
+        this.record('setDemoSpeed', [speed], () => {
+          this.session = { ...this.session, demoSpeed: speed };
+          return this.session;
+        }),
+      review: (environment) =>
+        this.record('review', [environment], () => {
+          const review = this.reviews.get(environment);
+          if (!review) throw new Error(`no review for ${environment} in the fake`);
+          return review;
+        }),
+      act: (environment, action, comment, overrideReason) =>
+        this.record('act', [environment, action, comment, overrideReason], () => this.outcome),
+      rollback: (environment) => this.record('rollback', [environment], () => this.outcome),
+      audit: () => this.record('audit', [], () => this.entries),
+      exportAudit: (format) =>
+        this.record('exportAudit', [format], () => ({
+          path: `/home/alice/Downloads/sluice-audit.${format}`,
+          entries: this.entries.length,
+        })),
+      openUrl: (url) => this.record('openUrl', [url], () => undefined),
+      setAttention: (count) => this.record('setAttention', [count], () => undefined),
+      notify: (title, body) => this.record('notify', [title, body], () => undefined),
+      setFullscreen: (on) => this.record('setFullscreen', [on], () => undefined),
+    };
+  }
+}
+
 /** A Backend whose answers the test controls. */
-export function fakeBackend(loadPipeline: () => Promise<Pipeline>, live: FakeLive = new FakeLive()): Backend {
-  return { loadPipeline, getSnapshot: live.getSnapshot, onSnapshot: live.onSnapshot };
+export function fakeBackend(
+  loadPipeline: () => Promise<Pipeline>,
+  live: FakeLive = new FakeLive(),
+  desk: FakeDesk = new FakeDesk(),
+): Backend {
+  return {
+    loadPipeline,
+    getSnapshot: live.getSnapshot,
+    onSnapshot: live.onSnapshot,
+    ...desk.backend(),
+  };
 }
 
 const MINUTE = 60_000;

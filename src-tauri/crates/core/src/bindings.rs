@@ -7,6 +7,10 @@ use crate::approval::ApprovalDecision;
 use crate::audit::{
     AuditAction, AuditEntry, AuditGate, AuditMethod, AuditPlan, AuditProblem, AuditResult,
 };
+use crate::desk::{
+    Account, AuditExport, DemoPerson, DeviceCode, EnvironmentContext, ExportFormat, KeychainInfo,
+    Outcome, Review, ReviewAction, SessionInfo,
+};
 use crate::error::UiError;
 use crate::pipeline::{
     Approval, ChangeWindow, Environment, Freeze, Gate, GithubRepository, Pipeline, Principals,
@@ -74,6 +78,17 @@ pub fn typescript() -> String {
         AuditPlan::decl(&cfg),
         AuditGate::decl(&cfg),
         AuditProblem::decl(&cfg),
+        SessionInfo::decl(&cfg),
+        DemoPerson::decl(&cfg),
+        Account::decl(&cfg),
+        KeychainInfo::decl(&cfg),
+        EnvironmentContext::decl(&cfg),
+        DeviceCode::decl(&cfg),
+        Review::decl(&cfg),
+        ReviewAction::decl(&cfg),
+        Outcome::decl(&cfg),
+        ExportFormat::decl(&cfg),
+        AuditExport::decl(&cfg),
     ];
     let mut out = String::from(HEADER);
     for decl in decls {

@@ -6,6 +6,7 @@ pub mod assemble;
 pub mod audit;
 pub mod bindings;
 pub mod config;
+pub mod desk;
 pub mod error;
 pub mod inputs;
 pub mod pipeline;

@@ -1,7 +1,19 @@
 // The one seam between the UI and whatever serves it data. Components never
 // talk to Tauri directly: they get a Backend from context (see context.ts),
 // so tests can hand them a fake one.
-import type { Pipeline, Snapshot, UiError } from '../bindings';
+import type {
+  AuditEntry,
+  AuditExport,
+  DeviceCode,
+  ExportFormat,
+  Outcome,
+  Pipeline,
+  Review,
+  ReviewAction,
+  SessionInfo,
+  Snapshot,
+  UiError,
+} from '../bindings';
 
 export interface Backend {
   /** The validated pipeline configuration. Rejects with a UiError. */
@@ -13,6 +25,52 @@ export interface Backend {
    * Resolves to the function that stops listening.
    */
   onSnapshot(listener: (snapshot: Snapshot) => void): Promise<() => void>;
+
+  // Session and sign-in. Every call resolves to the session as it now is; none ever carries
+  // a token back to the window.
+  getSession(): Promise<SessionInfo>;
+  /** Checks the pasted token with GitHub, then keeps it in the keychain (or memory only). */
+  signInWithToken(token: string, sessionOnly: boolean): Promise<SessionInfo>;
+  /** Imports GH_TOKEN / GITHUB_TOKEN from Sluice's environment. */
+  signInFromEnvironment(sessionOnly: boolean): Promise<SessionInfo>;
+  /** Starts GitHub's device flow and opens the browser; then call finishDeviceSignIn. */
+  startDeviceSignIn(): Promise<DeviceCode>;
+  /** Waits until the person entered the code (or it expired / was denied). */
+  finishDeviceSignIn(sessionOnly: boolean): Promise<SessionInfo>;
+  /** Demo only: act as one of the simulated people. */
+  signInAsDemoPerson(login: string): Promise<SessionInfo>;
+  signOut(): Promise<SessionInfo>;
+  /** Switches between the built-in demo world and the configured clusters. */
+  setDemo(on: boolean): Promise<SessionInfo>;
+  /** Demo only: how fast the simulated world's clock runs (1 = real time). */
+  setDemoSpeed(speed: number): Promise<SessionInfo>;
+
+  // Promotions: the same use cases as `sluice promote` / `sluice rollback`.
+  /** What promoting into `environment` would ship, and whether the signed-in person may. */
+  review(environment: string): Promise<Review>;
+  /** Approves (or carries out) or rejects; resolves when the promotion finished or failed. */
+  act(
+    environment: string,
+    action: ReviewAction,
+    comment: string,
+    overrideReason: string | null,
+  ): Promise<Outcome>;
+  /** Rolls `environment` back to its previous revision; resolves when done or failed. */
+  rollback(environment: string): Promise<Outcome>;
+
+  // Audit journal.
+  audit(): Promise<AuditEntry[]>;
+  /** Writes the whole journal to a file in the downloads folder. */
+  exportAudit(format: ExportFormat): Promise<AuditExport>;
+
+  // The desktop around the window.
+  /** Opens an http(s) link in the person's browser. */
+  openUrl(url: string): Promise<void>;
+  /** Shows `count` things waiting on the person in the window title. */
+  setAttention(count: number): Promise<void>;
+  /** An OS notification. */
+  notify(title: string, body: string): Promise<void>;
+  setFullscreen(on: boolean): Promise<void>;
 }
 
 export function isUiError(value: unknown): value is UiError {

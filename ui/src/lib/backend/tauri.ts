@@ -1,7 +1,16 @@
 // The Backend as served by the Tauri shell (src-tauri/src/commands.rs).
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
-import type { Pipeline, Snapshot } from '../bindings';
+import type {
+  AuditEntry,
+  AuditExport,
+  DeviceCode,
+  Outcome,
+  Pipeline,
+  Review,
+  SessionInfo,
+  Snapshot,
+} from '../bindings';
 import { toUiError, type Backend } from './backend';
 
 /** The event the shell emits with every new Snapshot. */
@@ -19,6 +28,27 @@ export function createTauriBackend(): Backend {
   return {
     loadPipeline: () => call<Pipeline>('load_pipeline'),
     getSnapshot: () => call<Snapshot | null>('get_snapshot'),
+    getSession: () => call<SessionInfo>('get_session'),
+    signInWithToken: (token, sessionOnly) =>
+      call<SessionInfo>('sign_in_with_token', { token, sessionOnly }),
+    signInFromEnvironment: (sessionOnly) =>
+      call<SessionInfo>('sign_in_from_environment', { sessionOnly }),
+    startDeviceSignIn: () => call<DeviceCode>('start_device_sign_in'),
+    finishDeviceSignIn: (sessionOnly) => call<SessionInfo>('finish_device_sign_in', { sessionOnly }),
+    signInAsDemoPerson: (login) => call<SessionInfo>('sign_in_as_demo_person', { login }),
+    signOut: () => call<SessionInfo>('sign_out'),
+    setDemo: (on) => call<SessionInfo>('set_demo', { on }),
+    setDemoSpeed: (speed) => call<SessionInfo>('set_demo_speed', { speed }),
+    review: (environment) => call<Review>('review', { environment }),
+    act: (environment, action, comment, overrideReason) =>
+      call<Outcome>('act', { environment, action, comment, overrideReason }),
+    rollback: (environment) => call<Outcome>('rollback', { environment }),
+    audit: () => call<AuditEntry[]>('audit'),
+    exportAudit: (format) => call<AuditExport>('export_audit', { format }),
+    openUrl: (url) => call<void>('open_url', { url }),
+    setAttention: (count) => call<void>('set_attention', { count }),
+    notify: (title, body) => call<void>('notify', { title, body }),
+    setFullscreen: (on) => call<void>('set_fullscreen', { on }),
     onSnapshot: async (listener) => {
       try {
         return await listen<Snapshot>(SNAPSHOT_EVENT, (event) => listener(event.payload));

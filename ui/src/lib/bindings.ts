@@ -464,3 +464,8 @@ export type AuditExport = {
  * Where the file was written.
  */
 path: string, entries: number, };
+export type ValueEntry = { 
+/**
+ * e.g. `resources.requests.cpu`.
+ */
+key: string, value: string, };

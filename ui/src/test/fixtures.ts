@@ -12,6 +12,7 @@ import type {
   Review,
   SessionInfo,
   Snapshot,
+  ValueEntry,
   SourceState,
   UiError,
   Workload,
@@ -163,6 +164,8 @@ export class FakeDesk {
   reviews = new Map<string, Review>();
   outcome: Outcome = { result: 'succeeded', message: 'production runs e4f5a6b' };
   entries: AuditEntry[] = [];
+  /** Helm values per environment, flattened. */
+  values = new Map<string, ValueEntry[]>();
   deviceCode: DeviceCode = {
     userCode: 'WDJB-MJHT',
     verificationUri: 'https://github.com/login/device',
@@ -189,6 +192,8 @@ export class FakeDesk {
   backend(): Omit<Backend, 'loadPipeline' | 'getSnapshot' | 'onSnapshot'> {
     const session = () => this.session;
     return {
+      environmentValues: (environment) =>
+        this.record('environmentValues', [environment], () => this.values.get(environment) ?? []),
       getSession: () => this.record('getSession', [], session),
       signInWithToken: (token, sessionOnly) =>
         this.record('signInWithToken', [token, sessionOnly], () => {

@@ -9,7 +9,7 @@ use crate::audit::{
 };
 use crate::desk::{
     Account, AuditExport, DemoPerson, DeviceCode, EnvironmentContext, ExportFormat, KeychainInfo,
-    Outcome, Review, ReviewAction, SessionInfo,
+    Outcome, Review, ReviewAction, SessionInfo, ValueEntry,
 };
 use crate::error::UiError;
 use crate::pipeline::{
@@ -89,6 +89,7 @@ pub fn typescript() -> String {
         Outcome::decl(&cfg),
         ExportFormat::decl(&cfg),
         AuditExport::decl(&cfg),
+        ValueEntry::decl(&cfg),
     ];
     let mut out = String::from(HEADER);
     for decl in decls {

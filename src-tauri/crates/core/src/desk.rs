@@ -136,6 +136,15 @@ pub struct AuditExport {
     pub entries: u32,
 }
 
+/// One leaf of an environment's Helm values file, flattened to a dotted key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ValueEntry {
+    /// e.g. `resources.requests.cpu`.
+    pub key: String,
+    pub value: String,
+}
+
 /// The commits and pull requests a gate would ship, as Markdown.
 pub fn release_notes(app: &str, gate: &GateState) -> String {
     let p = &gate.pending;

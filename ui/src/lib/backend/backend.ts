@@ -13,6 +13,7 @@ import type {
   SessionInfo,
   Snapshot,
   UiError,
+  ValueEntry,
 } from '../bindings';
 
 export interface Backend {
@@ -25,6 +26,9 @@ export interface Backend {
    * Resolves to the function that stops listening.
    */
   onSnapshot(listener: (snapshot: Snapshot) => void): Promise<() => void>;
+
+  /** The environment's Helm values file, flattened to dotted keys, sorted. */
+  environmentValues(environment: string): Promise<ValueEntry[]>;
 
   // Session and sign-in. Every call resolves to the session as it now is; none ever carries
   // a token back to the window.

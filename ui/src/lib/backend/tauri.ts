@@ -10,6 +10,7 @@ import type {
   Review,
   SessionInfo,
   Snapshot,
+  ValueEntry,
 } from '../bindings';
 import { toUiError, type Backend } from './backend';
 
@@ -28,6 +29,8 @@ export function createTauriBackend(): Backend {
   return {
     loadPipeline: () => call<Pipeline>('load_pipeline'),
     getSnapshot: () => call<Snapshot | null>('get_snapshot'),
+    environmentValues: (environment) =>
+      call<ValueEntry[]>('environment_values', { environment }),
     getSession: () => call<SessionInfo>('get_session'),
     signInWithToken: (token, sessionOnly) =>
       call<SessionInfo>('sign_in_with_token', { token, sessionOnly }),

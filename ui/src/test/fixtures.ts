@@ -451,3 +451,82 @@ export const validationError: UiError = {
   message: 'environments/pipeline.yaml:12:5: unknown key `namspace`',
   hint: 'did you mean `namespace`?',
 };
+
+/** One audit journal entry: by default alice's approval of production, succeeded, its own attempt. */
+export function auditEntry(rest: Partial<AuditEntry> = {}): AuditEntry {
+  const id = rest.id ?? 'entry-1';
+  return {
+    id,
+    at: '2026-05-04T10:30:00Z',
+    correlation: id,
+    actor: 'alice',
+    environment: 'production',
+    fromVersion: 'aaa1111',
+    toVersion: 'bbb2222',
+    method: 'github-approval',
+    action: 'approve',
+    plan: null,
+    gates: [],
+    comment: null,
+    overrideReason: null,
+    result: 'succeeded',
+    error: null,
+    ...rest,
+  };
+}
+
+/**
+ * A small journal, in the order it was written: alice's production promotion
+ * (started, then succeeded), bob refused on production, carol's staging
+ * rollback that failed, and dave's production promotion that never finished.
+ */
+export function auditJournal(): AuditEntry[] {
+  return [
+    auditEntry({ id: 'a1', at: '2026-05-04T09:00:00Z', result: 'started', comment: 'Ship retries' }),
+    auditEntry({ id: 'a2', correlation: 'a1', at: '2026-05-04T09:04:00Z', comment: 'Ship retries' }),
+    auditEntry({
+      id: 'b1',
+      at: '2026-05-04T10:00:00Z',
+      actor: 'bob',
+      result: 'refused',
+      error: {
+        code: 'not_a_reviewer',
+        message: '@bob is not a required reviewer of production',
+        hint: 'Ask @alice or a member of tbyte-org/production-approvers.',
+      },
+    }),
+    auditEntry({
+      id: 'c1',
+      at: '2026-05-04T11:00:00Z',
+      actor: 'carol',
+      environment: 'staging',
+      method: 'rollback',
+      action: 'rollback',
+      fromVersion: 'bbb2222',
+      toVersion: 'aaa1111',
+      result: 'started',
+    }),
+    auditEntry({
+      id: 'c2',
+      correlation: 'c1',
+      at: '2026-05-04T11:02:00Z',
+      actor: 'carol',
+      environment: 'staging',
+      method: 'rollback',
+      action: 'rollback',
+      fromVersion: 'bbb2222',
+      toVersion: 'aaa1111',
+      result: 'failed',
+      error: { code: 'rollout_failed', message: 'api: 0/2 ready after 5m', hint: 'Look at the pods in staging.' },
+    }),
+    auditEntry({
+      id: 'd1',
+      at: '2026-05-04T12:00:00Z',
+      actor: 'dave',
+      method: 'kubernetes',
+      action: 'override',
+      overrideReason: 'Hotfix for the outage',
+      result: 'started',
+    }),
+  ];
+}

@@ -1,0 +1,200 @@
+import { fireEvent, render, screen, within } from '@testing-library/svelte';
+import type { Component } from 'svelte';
+import { describe, expect, it } from 'vitest';
+import type { AuditEntry } from '../bindings';
+import { auditEntry, auditJournal, FakeDesk, FakeLive, fakeBackend, tbytePipeline } from '../../test/fixtures';
+import AuditView from './AuditView.svelte';
+import TestHost from './audit/TestHost.svelte';
+
+const ENVIRONMENTS = ['dev', 'staging', 'production'];
+
+function renderAudit(desk: FakeDesk, backendOverride: Partial<ReturnType<typeof fakeBackend>> = {}) {
+  const backend = { ...fakeBackend(async () => tbytePipeline(), new FakeLive(), desk), ...backendOverride };
+  return render(TestHost, {
+    props: {
+      backend,
+      component: AuditView as unknown as Component<Record<string, unknown>>,
+      props: { environments: ENVIRONMENTS },
+    },
+  });
+}
+
+function deskWith(entries: AuditEntry[]): FakeDesk {
+  const desk = new FakeDesk();
+  desk.entries = entries;
+  return desk;
+}
+
+function rowIds(): string[] {
+  return screen.getAllByTestId('audit-row').map((row) => row.dataset.id ?? '');
+}
+
+describe('audit view', () => {
+  it('shows a loading state while the journal is read', async () => {
+    let answer: (entries: AuditEntry[]) => void = () => {};
+    renderAudit(new FakeDesk(), {
+      audit: () => new Promise<AuditEntry[]>((resolve) => (answer = resolve)),
+    });
+
+    expect(screen.getByTestId('audit-loading')).toHaveTextContent('Reading the audit journal…');
+    answer(auditJournal());
+    expect(await screen.findByTestId('audit-table')).toBeInTheDocument();
+    expect(screen.queryByTestId('audit-loading')).not.toBeInTheDocument();
+  });
+
+  it('shows the journal newest first, a start grouped under its outcome', async () => {
+    renderAudit(deskWith(auditJournal()));
+
+    await screen.findByTestId('audit-table');
+    expect(rowIds()).toEqual(['d1', 'c2', 'c1', 'b1', 'a2', 'a1']);
+    const groups = screen.getAllByTestId('audit-attempt');
+    expect(groups.map((g) => [g.dataset.correlation, g.dataset.result])).toEqual([
+      ['d1', 'started'],
+      ['c1', 'failed'],
+      ['b1', 'refused'],
+      ['a1', 'succeeded'],
+    ]);
+    expect(screen.getByTestId('audit-count')).toHaveTextContent('4 attempts, 6 entries');
+
+    const failed = within(groups[1]!).getAllByTestId('audit-row')[0]!;
+    expect(failed).toHaveTextContent('2026-05-04 11:02:00 UTC');
+    expect(failed).toHaveTextContent('@carol');
+    expect(failed).toHaveTextContent('staging');
+    expect(failed).toHaveTextContent('bbb2222 → aaa1111');
+    expect(failed).toHaveTextContent('roll back');
+    expect(within(failed).getByTestId('audit-result')).toHaveTextContent('failed');
+    expect(within(failed).getByTestId('audit-error-detail')).toHaveTextContent(
+      'api: 0/2 ready after 5m Look at the pods in staging.',
+    );
+
+    const refused = within(groups[2]!).getByTestId('audit-row');
+    expect(within(refused).getByTestId('audit-error-detail')).toHaveTextContent(
+      '@bob is not a required reviewer of production',
+    );
+    expect(within(refused).getByTestId('audit-error-detail')).toHaveTextContent('Ask @alice');
+
+    const succeeded = within(groups[3]!).getAllByTestId('audit-row')[0]!;
+    expect(within(succeeded).getByTestId('audit-comment')).toHaveTextContent('Ship retries');
+    expect(succeeded).toHaveTextContent('GitHub approval');
+  });
+
+  it('highlights an attempt with no outcome, and one the backend marked interrupted', async () => {
+    renderAudit(
+      deskWith([
+        ...auditJournal(),
+        auditEntry({ id: 'e1', at: '2026-05-04T13:00:00Z', result: 'started' }),
+        auditEntry({ id: 'e2', correlation: 'e1', at: '2026-05-04T13:10:00Z', result: 'interrupted' }),
+      ]),
+    );
+
+    const groups = await screen.findAllByTestId('audit-attempt');
+    const unfinished = groups.filter((g) => g.dataset.unfinished === 'true').map((g) => g.dataset.correlation);
+    expect(unfinished).toEqual(['e1', 'd1']);
+    const dave = groups.find((g) => g.dataset.correlation === 'd1')!;
+    expect(within(dave).getByTestId('audit-no-outcome')).toHaveTextContent('No outcome recorded');
+    expect(within(dave).getByTestId('audit-override')).toHaveTextContent('Override: Hotfix for the outage');
+    const interrupted = groups.find((g) => g.dataset.correlation === 'e1')!;
+    expect(within(interrupted).getAllByTestId('audit-result')[0]).toHaveTextContent('interrupted');
+  });
+
+  it('shows an error with its hint, and retries', async () => {
+    const desk = deskWith(auditJournal());
+    desk.failure = { code: 'journal_unreadable', message: 'cannot open audit.jsonl', hint: 'Check the disk.' };
+    renderAudit(desk);
+
+    const error = await screen.findByTestId('audit-error');
+    expect(error).toHaveTextContent('Sluice could not read the audit journal');
+    expect(error).toHaveTextContent('cannot open audit.jsonl');
+    expect(error).toHaveTextContent('Check the disk.');
+
+    await fireEvent.click(within(error).getByRole('button', { name: 'Try again' }));
+    expect(await screen.findByTestId('audit-table')).toBeInTheDocument();
+    expect(desk.callsTo('audit')).toHaveLength(2);
+  });
+
+  it('says so when nothing was recorded', async () => {
+    renderAudit(deskWith([]));
+
+    expect(await screen.findByTestId('audit-empty')).toHaveTextContent('No promotions recorded yet');
+    expect(screen.queryByTestId('audit-table')).not.toBeInTheDocument();
+  });
+
+  it('filters by environment, person, result and words', async () => {
+    renderAudit(deskWith(auditJournal()));
+    await screen.findByTestId('audit-table');
+
+    const environment = screen.getByTestId('audit-filter-environment') as HTMLSelectElement;
+    expect([...environment.options].map((o) => o.value)).toEqual(['', 'dev', 'staging', 'production']);
+    const person = screen.getByTestId('audit-filter-person') as HTMLSelectElement;
+    expect([...person.options].map((o) => o.textContent)).toEqual(['Everyone', '@alice', '@bob', '@carol', '@dave']);
+
+    await fireEvent.change(environment, { target: { value: 'staging' } });
+    expect(rowIds()).toEqual(['c2', 'c1']);
+    expect(screen.getByTestId('audit-count')).toHaveTextContent('Showing 1 of 4 attempts');
+
+    await fireEvent.change(environment, { target: { value: '' } });
+    await fireEvent.change(person, { target: { value: 'bob' } });
+    expect(rowIds()).toEqual(['b1']);
+
+    await fireEvent.change(person, { target: { value: '' } });
+    await fireEvent.change(screen.getByTestId('audit-filter-result'), { target: { value: 'succeeded' } });
+    expect(rowIds()).toEqual(['a2', 'a1']);
+
+    await fireEvent.change(screen.getByTestId('audit-filter-result'), { target: { value: '' } });
+    await fireEvent.input(screen.getByTestId('audit-search'), { target: { value: 'hotfix' } });
+    expect(rowIds()).toEqual(['d1']);
+  });
+
+  it('shows a filtered-empty state that clears the filters', async () => {
+    renderAudit(deskWith(auditJournal()));
+    await screen.findByTestId('audit-table');
+
+    await fireEvent.change(screen.getByTestId('audit-filter-environment'), { target: { value: 'dev' } });
+    const none = screen.getByTestId('audit-filtered-empty');
+    expect(none).toHaveTextContent('No entries match these filters');
+    expect(screen.queryByTestId('audit-table')).not.toBeInTheDocument();
+
+    await fireEvent.click(within(none).getByRole('button', { name: 'Clear filters' }));
+    expect(rowIds()).toHaveLength(6);
+    expect((screen.getByTestId('audit-filter-environment') as HTMLSelectElement).value).toBe('');
+  });
+
+  it('exports CSV and JSON and says where', async () => {
+    const desk = deskWith(auditJournal());
+    renderAudit(desk);
+    await screen.findByTestId('audit-table');
+
+    await fireEvent.click(screen.getByTestId('audit-export-csv'));
+    expect(await screen.findByTestId('audit-export-result')).toHaveTextContent(
+      'Saved 6 entries to /home/alice/Downloads/sluice-audit.csv',
+    );
+    await fireEvent.click(screen.getByRole('button', { name: 'Export JSON' }));
+    expect(await screen.findByText(/sluice-audit\.json/)).toBeInTheDocument();
+    expect(desk.callsTo('exportAudit')).toEqual([['csv'], ['json']]);
+  });
+
+  it('shows a failed export with its hint', async () => {
+    const desk = deskWith(auditJournal());
+    renderAudit(desk);
+    await screen.findByTestId('audit-table');
+
+    desk.failure = { code: 'export_failed', message: 'Downloads is read-only', hint: 'Free some space.' };
+    await fireEvent.click(screen.getByTestId('audit-export-json'));
+    const error = await screen.findByTestId('audit-export-error');
+    expect(error).toHaveTextContent('Export failed: Downloads is read-only');
+    expect(error).toHaveTextContent('Free some space.');
+  });
+
+  it('refreshes, keeping the table while it reads', async () => {
+    const desk = deskWith(auditJournal());
+    renderAudit(desk);
+    await screen.findByTestId('audit-table');
+
+    desk.entries = [...auditJournal(), auditEntry({ id: 'f1', at: '2026-05-05T08:00:00Z', actor: 'erin' })];
+    await fireEvent.click(screen.getByRole('button', { name: 'Refresh' }));
+    expect(screen.getByTestId('audit-table')).toBeInTheDocument();
+    await screen.findByText('@erin', { selector: 'td' });
+    expect(rowIds()[0]).toBe('f1');
+    expect(desk.callsTo('audit')).toHaveLength(2);
+  });
+});

@@ -1,54 +1,150 @@
 #!/usr/bin/env bash
-# Builds a Kubernetes control plane from upstream sources through the Go module proxy and caches
-# the binaries under ~/.cache/sluice/control-plane/<version>/ (a second run reuses them).
+# Builds a Kubernetes control plane and its companions from upstream sources through the Go
+# module proxy, and caches the binaries under ~/.cache/sluice/ (a second run reuses them):
+#   control-plane/<k8s>/kube-apiserver, kube-controller-manager, kube-scheduler  (k8s.io/kubernetes)
+#   etcd/<etcd>/etcd                                                            (go.etcd.io/etcd/server/v3)
+#   kwok/<kwok>/kwok                                                            (sigs.k8s.io/kwok)
+#   helm/<helm>/helm                                                            (helm.sh/helm/v3)
 # k8s.io/kubernetes is required as a module; its staging modules are replaced by their published
-# v0.X.Y versions, read from its own go.mod.
+# v0.X.Y versions, read from its own go.mod. Each component is built in a module of its own, so
+# each gets exactly the dependency versions its upstream go.mod asks for.
+#
+# Usage: build.sh [component…]   (components: kube-apiserver kube-controller-manager
+#                                  kube-scheduler etcd kwok helm; default: all)
+# Prints where each binary is, and how long each build took. Exits non-zero naming the
+# component that could not be built.
 set -euo pipefail
+# Pinned versions (override through the environment to try another).
 K8S_VERSION=${K8S_VERSION:-v1.33.1}
-STAGING_VERSION=v0.${K8S_VERSION#v1.}
-CACHE=${SLUICE_CACHE:-$HOME/.cache/sluice}/control-plane/$K8S_VERSION
-BINARIES=(kube-apiserver kube-controller-manager kube-scheduler)
+# etcd 3.6 is supported by Kubernetes 1.33 (its etcd client is 3.5, which speaks to 3.6 servers).
+ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
+KWOK_VERSION=${KWOK_VERSION:-v0.8.0}
+HELM_VERSION=${HELM_VERSION:-v3.22.0}
 
-if [ -n "${1:-}" ]; then BINARIES=("$@"); fi
+ROOT_CACHE=${SLUICE_CACHE:-$HOME/.cache/sluice}
+ALL=(kube-apiserver kube-controller-manager kube-scheduler etcd kwok helm)
+
+# Where a component's binary lives.
+binary_path() {
+  case "$1" in
+    kube-apiserver|kube-controller-manager|kube-scheduler) echo "$ROOT_CACHE/control-plane/$K8S_VERSION/$1" ;;
+    etcd) echo "$ROOT_CACHE/etcd/$ETCD_VERSION/etcd" ;;
+    kwok) echo "$ROOT_CACHE/kwok/$KWOK_VERSION/kwok" ;;
+    helm) echo "$ROOT_CACHE/helm/$HELM_VERSION/helm" ;;
+    *) echo "unknown component: $1 (known: ${ALL[*]})" >&2; return 1 ;;
+  esac
+}
+
+if [ "${1:-}" = "--path" ]; then binary_path "$2"; exit; fi
+WANTED=("${ALL[@]}")
+if [ $# -gt 0 ]; then WANTED=("$@"); fi
 missing=()
-for b in "${BINARIES[@]}"; do [ -x "$CACHE/$b" ] || missing+=("$b"); done
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "control plane $K8S_VERSION: cached in $CACHE"
-  exit 0
+for c in "${WANTED[@]}"; do
+  p=$(binary_path "$c")
+  if [ -x "$p" ] && { [ "$c" != kwok ] || [ -s "${p%/*}/stages.yaml" ]; }; then echo "$c: cached $p"; else missing+=("$c"); fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if ! command -v go >/dev/null; then
+  echo "FAILED: cannot build ${missing[*]}: Go is missing. Install Go 1.26 or newer (go.dev, or your distribution's golang package if recent enough) and re-run." >&2
+  exit 1
 fi
-command -v go >/dev/null || { echo "Go is missing: install it (golang from your distribution or go.dev)" >&2; exit 1; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cd "$work"
-go mod init sluice.local/control-plane >/dev/null 2>&1
-gomod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
-{
-  echo "require k8s.io/kubernetes $K8S_VERSION"
-  echo "replace ("
-  sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging/src/k8s.io/.*#\t\1 => \1 '"$STAGING_VERSION"'#p' "$gomod"
-  echo ")"
-} >> go.mod
-cat > tools.go <<'GO'
-//go:build tools
+failed=()
 
-package tools
+# Builds the listed packages of one module, in a fresh module that requires it.
+# $1 module, $2 version, $3 out dir, $4 ldflags, then pairs of (binary name, package).
+build_in_module() {
+  local module=$1 version=$2 out=$3 ldflags=$4
+  shift 4
+  local dir
+  dir=$(mktemp -d "$work/mod.XXXX")
+  (
+    cd "$dir"
+    go mod init sluice.local/build >/dev/null 2>&1
+    go mod edit -require="$module@$version"
+    if [ -n "${REPLACES:-}" ]; then printf '%s\n' "$REPLACES" >> go.mod; fi
+    {
+      echo '//go:build tools'
+      echo
+      echo 'package tools'
+      echo
+      echo 'import ('
+      local i
+      for ((i = 2; i <= $#; i += 2)); do echo "	_ \"${!i}\""; done
+      echo ')'
+    } > tools.go
+    go mod tidy >/dev/null
+    mkdir -p "$out"
+    while [ $# -gt 0 ]; do
+      local name=$1 pkg=$2
+      shift 2
+      local start=$SECONDS
+      echo "building $name ($module $version) …"
+      if CGO_ENABLED=0 go build -trimpath -ldflags="-s -w $ldflags" -o "$out/$name.partial" "$pkg"; then
+        mv "$out/$name.partial" "$out/$name"
+        echo "built $name in $((SECONDS - start)) s → $out/$name"
+      else
+        echo "FAILED: $name ($module $version) did not build" >&2
+        return 1
+      fi
+    done
+  )
+}
 
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
-	_ "k8s.io/kubernetes/cmd/kube-scheduler"
-)
-GO
-go mod tidy >/dev/null 2>&1 || true
-mkdir -p "$CACHE"
-for b in "${missing[@]}"; do
-  start=$(date +%s)
-  echo "building $b $K8S_VERSION …"
-  # Stamp the version the way Kubernetes' own build does, so clients see a real server version.
-  minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
-  stamp="-X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
-  CGO_ENABLED=0 go build -trimpath -ldflags="-s -w $stamp" -o "$CACHE/$b" "k8s.io/kubernetes/cmd/$b"
-  echo "built $b in $(( $(date +%s) - start )) s"
+want() { local c; for c in "${missing[@]}"; do [ "$c" = "$1" ] && return 0; done; return 1; }
+
+# --- kube-apiserver, kube-controller-manager, kube-scheduler -------------------------------------
+kube=()
+for b in kube-apiserver kube-controller-manager kube-scheduler; do
+  if want "$b"; then kube+=("$b" "k8s.io/kubernetes/cmd/$b"); fi
 done
-echo "control plane $K8S_VERSION: built into $CACHE"
+if [ ${#kube[@]} -gt 0 ]; then
+  staging=v0.${K8S_VERSION#v1.}
+  gomod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  REPLACES=$(
+    echo "replace ("
+    sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging/src/k8s.io/.*#\t\1 => \1 '"$staging"'#p' "$gomod"
+    echo ")"
+  )
+  minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
+  # Stamp the version the way Kubernetes' own build does, so clients see a real server version.
+  stamp="-X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
+  REPLACES=$REPLACES build_in_module k8s.io/kubernetes "$K8S_VERSION" "$ROOT_CACHE/control-plane/$K8S_VERSION" "$stamp" "${kube[@]}" \
+    || failed+=("kubernetes $K8S_VERSION (${kube[*]})")
+fi
+
+# --- etcd: the server module's main package ------------------------------------------------------
+if want etcd; then
+  build_in_module go.etcd.io/etcd/server/v3 "$ETCD_VERSION" "$ROOT_CACHE/etcd/$ETCD_VERSION" "" \
+    etcd go.etcd.io/etcd/server/v3 || failed+=("etcd $ETCD_VERSION")
+fi
+
+# --- kwok: the controller that plays kubelet for fake nodes --------------------------------------
+if want kwok; then
+  # Its fast node and pod stages (from the same module version): nodes become Ready and keep
+  # a heartbeat; pods are scheduled, Running and Ready at once, and go away when deleted.
+  src=$(go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  mkdir -p "$ROOT_CACHE/kwok/$KWOK_VERSION"
+  for f in node/fast/node-initialize node/heartbeat/node-heartbeat pod/fast/pod-ready pod/fast/pod-complete pod/fast/pod-delete; do
+    echo "---"
+    cat "$src/kustomize/stage/$f.yaml"
+  done > "$ROOT_CACHE/kwok/$KWOK_VERSION/stages.yaml"
+  build_in_module sigs.k8s.io/kwok "$KWOK_VERSION" "$ROOT_CACHE/kwok/$KWOK_VERSION" \
+    "-X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v}" \
+    kwok sigs.k8s.io/kwok/cmd/kwok || failed+=("kwok $KWOK_VERSION")
+fi
+
+# --- helm ----------------------------------------------------------------------------------------
+if want helm; then
+  build_in_module helm.sh/helm/v3 "$HELM_VERSION" "$ROOT_CACHE/helm/$HELM_VERSION" \
+    "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
+    helm helm.sh/helm/v3/cmd/helm || failed+=("helm $HELM_VERSION")
+fi
+
+if [ ${#failed[@]} -gt 0 ]; then
+  for f in "${failed[@]}"; do echo "FAILED to build: $f" >&2; done
+  exit 1
+fi

@@ -1,97 +1,96 @@
 //! The desktop shell. Commands are registered here, in one place; their logic is the console's.
 
 mod commands;
+pub mod desktop;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use sluice_console::Console;
 use sluice_console::cli::Cli;
-use sluice_core::snapshot::Snapshot;
+use sluice_console::desk::{Desk, DeskOptions};
 use tauri::{Emitter, Manager};
 
 /// The event that carries every new Snapshot to the webview.
 pub const SNAPSHOT_EVENT: &str = "snapshot";
 
-/// The live session, once started; `latest` answers `get_snapshot`.
-#[derive(Default)]
-pub struct LiveState(Mutex<Option<Arc<Snapshot>>>);
-
-impl LiveState {
-    pub fn latest(&self) -> Option<Arc<Snapshot>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    fn set(&self, snapshot: Option<Arc<Snapshot>>) {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = snapshot;
-    }
+/// The commands the window may call; build.rs declares the same list to the ACL.
+macro_rules! app_commands {
+    () => {
+        tauri::generate_handler![
+            commands::load_pipeline,
+            commands::get_snapshot,
+            commands::environment_values,
+            commands::get_session,
+            commands::sign_in_with_token,
+            commands::sign_in_from_environment,
+            commands::start_device_sign_in,
+            commands::finish_device_sign_in,
+            commands::sign_in_as_demo_person,
+            commands::sign_out,
+            commands::set_demo,
+            commands::set_demo_speed,
+            commands::review,
+            commands::act,
+            commands::rollback,
+            commands::audit,
+            commands::export_audit,
+            commands::open_url,
+            commands::set_attention,
+            commands::notify,
+            commands::set_fullscreen
+        ]
+    };
 }
 
 /// The app's wiring, shared by the real runtime and the mock runtime used in tests.
 pub fn builder<R: tauri::Runtime>(
     builder: tauri::Builder<R>,
     console: Console,
+    desk: Arc<Desk>,
 ) -> tauri::Builder<R> {
     builder
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
         .manage(console)
-        .manage(LiveState::default())
-        .invoke_handler(tauri::generate_handler![
-            commands::load_pipeline,
-            commands::get_snapshot
-        ])
+        .manage(desk)
+        .invoke_handler(app_commands!())
 }
 
 /// Opens the window and runs until it is closed. Without `--demo`, when none of the pipeline's
 /// kube contexts exists in the kubeconfig, the demo world opens instead of an empty console.
 pub fn run(console: Console, cli: &Cli) -> tauri::Result<()> {
     tracing::info!(pipeline = %console.pipeline_path().display(), "starting Sluice");
-    let mut options = SessionOptions {
-        demo: cli.demo,
-        kubeconfig: cli.kubeconfig.clone(),
-        github_api_url: cli.github_api_url.clone(),
-    };
-    if !options.demo
+    let mut demo = cli.demo;
+    if !demo
         && let Ok(pipeline) = console.pipeline()
         && !sluice_console::demo::pipeline_contexts_exist(cli.kubeconfig.as_deref(), &pipeline)
     {
         tracing::info!("no kube context of the pipeline is configured: opening the demo world");
-        options.demo = true;
+        demo = true;
     }
-    builder(tauri::Builder::default(), console)
+    let options =
+        DeskOptions::from_process(demo, cli.kubeconfig.clone(), cli.github_api_url.clone())
+            .map_err(|e| std::io::Error::other(format!("{} ({})", e.message, e.hint)))?;
+    let desk = Arc::new(Desk::new(console.clone(), options));
+    builder(tauri::Builder::default(), console, desk)
         .setup(move |app| {
             let handle = app.handle().clone();
-            tauri::async_runtime::spawn(async move { publish(handle, options).await });
+            tauri::async_runtime::spawn(async move { publish(handle).await });
             Ok(())
         })
         .run(tauri::generate_context!())
 }
 
-struct SessionOptions {
-    demo: bool,
-    kubeconfig: Option<std::path::PathBuf>,
-    github_api_url: Option<String>,
-}
-
-/// Starts the live session and forwards every Snapshot to the webview until the app exits.
-async fn publish<R: tauri::Runtime>(app: tauri::AppHandle<R>, options: SessionOptions) {
-    let console = app.state::<Console>().inner().clone();
-    let cli = Cli {
-        pipeline: console.pipeline_path().to_owned(),
-        demo: options.demo,
-        kubeconfig: options.kubeconfig,
-        github_api_url: options.github_api_url,
-        command: None,
-    };
-    let session = match sluice_console::status::start_session(&console, &cli).await {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "the live session did not start");
-            return;
-        }
-    };
-    let mut rx = session.live.subscribe();
+/// Starts the desk's live view and forwards every Snapshot to the webview until the app exits.
+async fn publish<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
+    let desk = app.state::<Arc<Desk>>().inner().clone();
+    if let Err(e) = desk.start().await {
+        tracing::error!(error = %e.message, "the live session did not start");
+        return;
+    }
+    let mut rx = desk.subscribe();
     loop {
         let snapshot = rx.borrow_and_update().clone();
-        app.state::<LiveState>().set(snapshot.clone());
         if let Some(s) = snapshot
             && let Err(e) = app.emit(SNAPSHOT_EVENT, &*s)
         {
@@ -101,7 +100,6 @@ async fn publish<R: tauri::Runtime>(app: tauri::AppHandle<R>, options: SessionOp
             break;
         }
     }
-    drop(session);
 }
 
 #[cfg(test)]
@@ -115,7 +113,20 @@ mod tests {
     use super::*;
 
     fn invoke(pipeline: &Path, cmd: &str) -> Result<serde_json::Value, serde_json::Value> {
-        let app = builder(mock_builder(), Console::new(pipeline))
+        let journal = tempfile::tempdir().unwrap();
+        let desk = Desk::new(
+            Console::new(pipeline),
+            DeskOptions {
+                demo: false,
+                kubeconfig: None,
+                github_api_url: None,
+                device_client_id: None,
+                keychain: sluice_console::credentials::Keychain::disabled("no keychain in tests"),
+                journal: journal.path().join("audit.jsonl"),
+                environment: |_| None,
+            },
+        );
+        let app = builder(mock_builder(), Console::new(pipeline), Arc::new(desk))
             .build(mock_context(noop_assets()))
             .unwrap();
         let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod console;
 pub mod credentials;
 pub mod demo;
+pub mod desk;
 pub mod journal;
 pub mod live;
 pub mod logging;

@@ -47,7 +47,8 @@ pub struct RollbackArgs {
     pub as_login: Option<String>,
 }
 
-fn holder(login: &str) -> String {
+/// This console's name on a Lease: who, on which machine, which process.
+pub(crate) fn holder(login: &str) -> String {
     let host = std::env::var("HOSTNAME")
         .ok()
         .filter(|h| !h.is_empty())

@@ -96,6 +96,38 @@ pub fn plan(
     Ok((env, gate, decision))
 }
 
+/// Everything the review screen shows, decided by the same rules [`promote`] applies.
+pub fn review(ctx: &Context<'_>, environment: &str) -> Result<sluice_core::desk::Review, UiError> {
+    let (env, gate, decision) = plan(ctx, environment)?;
+    let method = method_of(&env);
+    // An override is possible when a reason would set the unmet soak or freeze aside.
+    let may_override = !decide_for(ctx, &env, &gate, Some("review"))
+        .overridden
+        .is_empty();
+    let may_reject = method == PromotionMethod::GithubApproval
+        && ctx.login.is_some()
+        && gate
+            .waiting_run
+            .as_ref()
+            .is_some_and(|r| r.current_user_can_approve);
+    let config = env.gate.as_ref();
+    Ok(sluice_core::desk::Review {
+        environment: env.name.clone(),
+        from: gate.from.clone(),
+        method,
+        release_notes: sluice_core::desk::release_notes(&ctx.pipeline.app, &gate),
+        reviewers: config
+            .and_then(|g| g.approval.as_ref())
+            .map(|a| a.reviewers.clone())
+            .unwrap_or_default(),
+        override_by: config.map(|g| g.override_by.clone()).unwrap_or_default(),
+        gate,
+        decision,
+        may_reject,
+        may_override,
+    })
+}
+
 fn method_of(env: &Environment) -> PromotionMethod {
     env.gate
         .as_ref()

@@ -1,0 +1,214 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The window's session against the demo world: who is signed in, the review the Approve
+//! button is built from, refusals journaled, values and exports — through the real clients.
+
+use std::path::Path;
+use std::time::Duration;
+
+use sluice_console::Console;
+use sluice_console::credentials::Keychain;
+use sluice_console::desk::{Desk, DeskOptions};
+use sluice_core::audit::AuditResult;
+use sluice_core::desk::{ExportFormat, ReviewAction};
+
+fn shipped() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../environments/pipeline.yaml")
+}
+
+fn demo_desk(journal: &Path) -> Desk {
+    Desk::new(
+        Console::new(shipped()),
+        DeskOptions {
+            demo: true,
+            kubeconfig: None,
+            github_api_url: None,
+            device_client_id: None,
+            keychain: Keychain::disabled("no keychain in this test"),
+            journal: journal.to_owned(),
+            environment: |_| None,
+        },
+    )
+}
+
+/// Waits until every source answered and the gate into production is known.
+async fn settled(desk: &Desk) {
+    let mut rx = desk.subscribe();
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        rx.wait_for(|s| {
+            s.as_deref().is_some_and(|s| {
+                s.sources.iter().all(|x| x.connected)
+                    && s.gates
+                        .iter()
+                        .any(|g| g.pending.to_version.is_some() && g.pending.from_version.is_some())
+            })
+        }),
+    )
+    .await
+    .expect("the demo world answered within 30 s")
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_session_signs_in_reviews_refuses_and_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = demo_desk(&dir.path().join("audit.jsonl"));
+    desk.start().await.unwrap();
+    settled(&desk).await;
+
+    let session = desk.session().await;
+    assert!(session.demo);
+    assert!(session.account.is_none());
+    let people: Vec<&str> = session
+        .demo_people
+        .iter()
+        .map(|p| p.login.as_str())
+        .collect();
+    assert_eq!(people, ["alice-approver", "dave-developer", "vera-viewer"]);
+    assert!(!session.keychain.available, "the demo never keeps tokens");
+
+    // Nobody signed in: the review says why Approve is not offered.
+    let review = desk.review("production").await.unwrap();
+    assert!(!review.decision.allowed);
+    assert!(
+        review
+            .decision
+            .refusals
+            .iter()
+            .any(|r| r.contains("Sign in")),
+        "{:?}",
+        review.decision.refusals
+    );
+    assert!(
+        review
+            .release_notes
+            .starts_with("## tbyte: staging → production")
+    );
+    assert_eq!(review.reviewers.users, ["alice-approver"]);
+
+    // The viewer: signed in, but not a reviewer; the refusal is journaled.
+    let session = desk.sign_in_as_demo_person("vera-viewer").await.unwrap();
+    assert_eq!(session.account.as_ref().unwrap().login, "vera-viewer");
+    settled(&desk).await;
+    let review = desk.review("production").await.unwrap();
+    assert!(!review.decision.allowed);
+    assert!(
+        review
+            .decision
+            .refusals
+            .iter()
+            .any(|r| r.contains("@vera-viewer is not a required reviewer")),
+        "{:?}",
+        review.decision.refusals
+    );
+    let err = desk
+        .act("production", ReviewAction::Approve, "ship it", None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "promotion.refused");
+    let audit = desk.audit().unwrap();
+    assert_eq!(audit[0].actor, "vera-viewer");
+    assert_eq!(audit[0].result, AuditResult::Refused);
+
+    // The snapshot stream keeps growing across the restart that signing in caused.
+    let before = desk.latest().unwrap().sequence;
+    desk.sign_in_as_demo_person("alice-approver").await.unwrap();
+    let mut rx = desk.subscribe();
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        rx.wait_for(|s| s.as_deref().is_some_and(|s| s.sequence > before)),
+    )
+    .await
+    .expect("the restarted live view publishes after the last one")
+    .unwrap();
+    settled(&desk).await;
+
+    // No token of any simulated person reaches what the window is told.
+    let session = desk.session().await;
+    let told = serde_json::to_string(&session).unwrap()
+        + &serde_json::to_string(&*desk.latest().unwrap()).unwrap()
+        + &serde_json::to_string(&desk.review("production").await.unwrap()).unwrap();
+    assert!(!told.contains("ghp_sim"), "a token reached the window");
+
+    let values = desk.environment_values("production").unwrap();
+    assert!(
+        values
+            .iter()
+            .any(|v| v.key == "replicaCount" && v.value == "3"),
+        "{values:?}"
+    );
+    assert_eq!(
+        desk.environment_values("nowhere").unwrap_err().code,
+        "pipeline.unknown-environment"
+    );
+
+    let export = desk
+        .export_audit(ExportFormat::Csv, &dir.path().join("downloads"))
+        .unwrap();
+    assert_eq!(export.entries, 1);
+    let csv = std::fs::read_to_string(&export.path).unwrap();
+    assert!(
+        csv.contains("vera-viewer") && csv.contains("refused"),
+        "{csv}"
+    );
+
+    let session = desk.set_demo_speed(60.0).await.unwrap();
+    assert_eq!(session.demo_speed, Some(60.0));
+    assert_eq!(
+        desk.set_demo_speed(f64::NAN).await.unwrap_err().code,
+        "demo.bad-speed"
+    );
+    let session = desk.sign_out().await.unwrap();
+    assert!(session.account.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_device_sign_in_is_completed_by_the_simulated_approver() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = demo_desk(&dir.path().join("audit.jsonl"));
+    desk.start().await.unwrap();
+    let code = desk.start_device_sign_in().await.unwrap();
+    assert!(!code.user_code.is_empty());
+    assert!(code.verification_uri.ends_with("/login/device"));
+    let session = desk.finish_device_sign_in(false).await.unwrap();
+    let account = session.account.unwrap();
+    assert_eq!(account.login, "alice-approver");
+    assert!(account.session_only, "demo sign-ins are never kept");
+    assert_eq!(
+        desk.finish_device_sign_in(false).await.unwrap_err().code,
+        "signin.no-device-flow"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outside_the_demo_the_simulated_people_are_not_offered() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = Desk::new(
+        Console::new(shipped()),
+        DeskOptions {
+            demo: false,
+            kubeconfig: Some(dir.path().join("no-kubeconfig")),
+            github_api_url: Some("http://127.0.0.1:9".into()),
+            device_client_id: None,
+            keychain: Keychain::disabled("no keychain in this test"),
+            journal: dir.path().join("audit.jsonl"),
+            environment: |_| None,
+        },
+    );
+    let session = desk.session().await;
+    assert!(!session.demo && session.demo_people.is_empty());
+    assert!(!session.device_flow, "no client id configured");
+    assert_eq!(
+        desk.sign_in_as_demo_person("alice-approver")
+            .await
+            .unwrap_err()
+            .code,
+        "demo.off"
+    );
+    assert_eq!(
+        desk.start_device_sign_in().await.unwrap_err().code,
+        "signin.no_client_id"
+    );
+    let err = desk.sign_in_from_environment(true).await.unwrap_err();
+    assert_eq!(err.code, "signin.no_environment_token");
+}

@@ -1,0 +1,119 @@
+//! The desktop around the window: the browser, the window title, notifications, full screen.
+
+use sluice_core::UiError;
+use tauri::{AppHandle, Manager, Runtime};
+use tauri_plugin_notification::NotificationExt;
+use tauri_plugin_opener::OpenerExt;
+
+/// The window's title when nothing waits on the person.
+pub const TITLE: &str = "Sluice";
+
+fn window<R: Runtime>(app: &AppHandle<R>) -> Result<tauri::WebviewWindow<R>, UiError> {
+    app.get_webview_window("main").ok_or_else(|| {
+        UiError::new(
+            "window.missing",
+            "The main window is gone.",
+            "Restart Sluice.",
+        )
+    })
+}
+
+fn window_error(what: &str, e: &tauri::Error) -> UiError {
+    UiError::new(
+        "window.failed",
+        format!("Could not {what}: {e}"),
+        "Your desktop refused the request; Sluice works without it.",
+    )
+}
+
+/// Only web links leave the app: a `file:` or custom-scheme URL from a PR title must not run
+/// anything.
+pub fn check_web_url(url: &str) -> Result<(), UiError> {
+    let lower = url.trim().to_ascii_lowercase();
+    if (lower.starts_with("https://") || lower.starts_with("http://"))
+        && !url.contains(char::is_whitespace)
+    {
+        Ok(())
+    } else {
+        Err(UiError::new(
+            "url.refused",
+            format!("Sluice opens only http and https links, not {url:?}."),
+            "Copy the link and open it yourself if you trust it.",
+        ))
+    }
+}
+
+pub fn open_url<R: Runtime>(app: &AppHandle<R>, url: &str) -> Result<(), UiError> {
+    check_web_url(url)?;
+    app.opener().open_url(url, None::<&str>).map_err(|e| {
+        UiError::new(
+            "url.open-failed",
+            format!("Could not open the browser: {e}"),
+            format!("Open {url} in your browser yourself."),
+        )
+    })
+}
+
+/// The window title carries the number of things waiting on the person, as mail clients do.
+pub fn title_for(count: u32) -> String {
+    match count {
+        0 => TITLE.to_owned(),
+        n => format!("({n}) {TITLE}"),
+    }
+}
+
+pub fn set_attention<R: Runtime>(app: &AppHandle<R>, count: u32) -> Result<(), UiError> {
+    window(app)?
+        .set_title(&title_for(count))
+        .map_err(|e| window_error("set the window title", &e))
+}
+
+pub fn notify<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) -> Result<(), UiError> {
+    app.notification()
+        .builder()
+        .title(title)
+        .body(body)
+        .show()
+        .map_err(|e| {
+            // Without a notification daemon (a bare X session) this is expected; the inbox
+            // count in the title still says it.
+            tracing::info!(error = %e, "no desktop notification shown");
+            UiError::new(
+                "notification.failed",
+                format!("The desktop did not show the notification: {e}"),
+                "The inbox and the window title still show what waits on you.",
+            )
+        })
+}
+
+pub fn set_fullscreen<R: Runtime>(app: &AppHandle<R>, on: bool) -> Result<(), UiError> {
+    window(app)?
+        .set_fullscreen(on)
+        .map_err(|e| window_error("change full screen", &e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_web_links_are_opened() {
+        assert!(check_web_url("https://github.com/o/r/pull/1").is_ok());
+        assert!(check_web_url("http://127.0.0.1:8080/login/device").is_ok());
+        for bad in [
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "ssh://host",
+            "https://a b",
+            "",
+        ] {
+            assert_eq!(check_web_url(bad).unwrap_err().code, "url.refused", "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_title_counts_what_waits() {
+        assert_eq!(title_for(0), "Sluice");
+        assert_eq!(title_for(2), "(2) Sluice");
+    }
+}

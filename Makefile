@@ -50,7 +50,8 @@ test-ui: node_modules
 
 ## e2e: the built app under Xvfb, driven over WebDriver
 e2e: build
-	dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" bash tests/scripts/e2e.sh "$(APP)" "$(PIPELINE)"
+	bash tests/scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1280x800x24" \
+	  bash tests/scripts/e2e.sh "$(APP)" "$(PIPELINE)" $(E2E)
 
 ## keyring-test: the keychain against a real Secret Service (a private, unlocked GNOME Keyring)
 keyring-test: deps-test

@@ -1,18 +1,9 @@
-// Smoke test of the built app through tauri-driver (WebDriver).
-//
-// The Makefile builds the app, starts tauri-driver and stops it afterwards;
-// this file only opens a session. Environment:
-//   SLUICE_APP        path to the built `sluice` binary (required)
-//   SLUICE_ARGS       extra arguments for the app, separated by spaces (optional)
-//   TAURI_DRIVER_URL  tauri-driver's address (default http://127.0.0.1:4444)
+// Smoke test of the built app through tauri-driver (WebDriver): the shipped pipeline, opened
+// on the demo world because no cluster of it is configured.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Builder, By } from 'selenium-webdriver';
-
-const DRIVER_URL = process.env.TAURI_DRIVER_URL ?? 'http://127.0.0.1:4444';
-const APP = process.env.SLUICE_APP;
-const ARGS = (process.env.SLUICE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
-const RENDER_TIMEOUT_MS = 30_000;
+import { By } from 'selenium-webdriver';
+import { PIPELINE, RENDER_TIMEOUT_MS, launchApp } from './harness.mjs';
 
 /** What the seed's values files say about each environment, in pipeline order. */
 const EXPECTED = [
@@ -45,19 +36,15 @@ function row(label, value) {
 describe('Sluice window', () => {
   /** @type {import('selenium-webdriver').WebDriver | undefined} */
   let driver;
+  let app;
 
   before(async () => {
-    assert.ok(APP, 'set SLUICE_APP to the path of the built sluice binary');
-    const tauriOptions = { application: APP };
-    if (ARGS.length > 0) tauriOptions.args = ARGS;
-    driver = await new Builder()
-      .usingServer(DRIVER_URL)
-      .withCapabilities({ browserName: 'wry', 'tauri:options': tauriOptions })
-      .build();
+    app = await launchApp({ args: ['--pipeline', PIPELINE] });
+    driver = app.driver;
   });
 
   after(async () => {
-    await driver?.quit();
+    await app?.quit();
   });
 
   it('is titled Sluice', async () => {

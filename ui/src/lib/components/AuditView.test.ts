@@ -14,7 +14,7 @@ function renderAudit(desk: FakeDesk, backendOverride: Partial<ReturnType<typeof 
     props: {
       backend,
       component: AuditView as unknown as Component<Record<string, unknown>>,
-      props: { environments: ENVIRONMENTS },
+      viewProps: { environments: ENVIRONMENTS },
     },
   });
 }

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { account, sessionInfo } from '../test/fixtures';
+import {
+  demoSpeeds,
+  environmentTokenName,
+  journalProblemText,
+  keychainProblemText,
+  kubeconfigText,
+  sessionOnlyForced,
+  signedIn,
+  signedInAs,
+  speedLabel,
+  tokenHomeText,
+} from './settings';
+
+describe('settings wording', () => {
+  it('says who is signed in and where the token is kept', () => {
+    expect(signedInAs(account('alice'))).toBe('Signed in as @alice');
+    expect(signedInAs(account('alice', { name: 'Alice Liddell' }))).toBe('Signed in as @alice (Alice Liddell)');
+    expect(tokenHomeText(account('alice'))).toBe('Your token is kept in the Secret Service keyring.');
+    expect(tokenHomeText(account('alice', { tokenHome: 'memory', sessionOnly: true }))).toBe(
+      'Your token is kept in memory, for this session only: it is gone when Sluice closes.',
+    );
+    expect(signedIn(sessionInfo())).toBe(false);
+    expect(signedIn(sessionInfo({ account: account() }))).toBe(true);
+  });
+
+  it('forces session-only sign-in without a keychain, and says why', () => {
+    const missing = { name: 'the Secret Service keyring', available: false, problem: 'No D-Bus session.' };
+    expect(sessionOnlyForced(missing)).toBe(true);
+    expect(sessionOnlyForced({ ...missing, available: true, problem: null })).toBe(false);
+    expect(keychainProblemText(missing)).toBe(
+      'the Secret Service keyring is not available. No D-Bus session. A sign-in lasts for this session only.',
+    );
+  });
+
+  it('words the kubeconfig, the environment variable, speeds and journal problems', () => {
+    expect(kubeconfigText(null)).toBe('$KUBECONFIG or ~/.kube/config');
+    expect(kubeconfigText('/etc/kube.yaml')).toBe('/etc/kube.yaml');
+    expect(environmentTokenName('GH_TOKEN')).toBe('$GH_TOKEN');
+    expect(demoSpeeds(null)).toEqual([1, 2, 5, 10, 30, 60]);
+    expect(demoSpeeds(20)).toEqual([1, 2, 5, 10, 20, 30, 60]);
+    expect(speedLabel(1)).toBe('1× (real time)');
+    expect(speedLabel(10)).toBe('10×');
+    expect(journalProblemText({ line: 12, reason: 'checksum mismatch', setAside: null })).toBe(
+      'line 12: checksum mismatch',
+    );
+  });
+});

@@ -9,6 +9,7 @@ import {
   sessionOnlyForced,
   signedIn,
   signedInAs,
+  signOutText,
   speedLabel,
   tokenHomeText,
 } from './settings';
@@ -18,9 +19,12 @@ describe('settings wording', () => {
     expect(signedInAs(account('alice'))).toBe('Signed in as @alice');
     expect(signedInAs(account('alice', { name: 'Alice Liddell' }))).toBe('Signed in as @alice (Alice Liddell)');
     expect(tokenHomeText(account('alice'))).toBe('Your token is kept in the Secret Service keyring.');
-    expect(tokenHomeText(account('alice', { tokenHome: 'memory', sessionOnly: true }))).toBe(
-      'Your token is kept in memory, for this session only: it is gone when Sluice closes.',
+    const sessionOnly = account('alice', { tokenHome: 'memory, for this session only', sessionOnly: true });
+    expect(tokenHomeText(sessionOnly)).toBe(
+      'Your token is kept in memory, for this session only. It is gone when Sluice closes.',
     );
+    expect(signOutText(sessionOnly)).toBe('Signing out forgets the token.');
+    expect(signOutText(account('alice'))).toBe('Signing out deletes the token from the Secret Service keyring.');
     expect(signedIn(sessionInfo())).toBe(false);
     expect(signedIn(sessionInfo({ account: account() }))).toBe(true);
   });
@@ -31,6 +35,10 @@ describe('settings wording', () => {
     expect(sessionOnlyForced({ ...missing, available: true, problem: null })).toBe(false);
     expect(keychainProblemText(missing)).toBe(
       'the Secret Service keyring is not available. No D-Bus session. A sign-in lasts for this session only.',
+    );
+    const demo = { ...missing, problem: "The demo world's tokens end with it, so they are never kept." };
+    expect(keychainProblemText(demo, true)).toBe(
+      "The demo world's tokens end with it, so they are never kept. A sign-in lasts for this session only.",
     );
   });
 

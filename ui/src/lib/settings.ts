@@ -9,7 +9,7 @@ export function signedInAs(account: Account): string {
 /** Where the token is kept, and whether it outlives this session. */
 export function tokenHomeText(account: Account): string {
   return account.sessionOnly
-    ? `Your token is kept in ${account.tokenHome}, for this session only: it is gone when Sluice closes.`
+    ? `Your token is kept in ${account.tokenHome}. It is gone when Sluice closes.`
     : `Your token is kept in ${account.tokenHome}.`;
 }
 
@@ -18,9 +18,20 @@ export function sessionOnlyForced(keychain: KeychainInfo): boolean {
   return !keychain.available;
 }
 
-export function keychainProblemText(keychain: KeychainInfo): string {
+/** Why sign-ins are not kept. In the demo world the keychain is set aside on purpose, not broken. */
+export function keychainProblemText(keychain: KeychainInfo, demo = false): string {
   const why = keychain.problem ? ` ${keychain.problem}` : '';
-  return `${keychain.name} is not available.${why} A sign-in lasts for this session only.`;
+  const head = demo
+    ? (keychain.problem ?? 'The demo world keeps no tokens.')
+    : `${keychain.name} is not available.${why}`;
+  return `${head} A sign-in lasts for this session only.`;
+}
+
+/** What signing out does with the token. */
+export function signOutText(account: Account): string {
+  return account.sessionOnly
+    ? 'Signing out forgets the token.'
+    : `Signing out deletes the token from ${account.tokenHome}.`;
 }
 
 export function kubeconfigText(kubeconfig: string | null): string {

@@ -33,7 +33,7 @@ ui: node_modules
 	npm run build
 
 ## test: every check CI runs
-test: deps-build deps-test check test-rust test-ui e2e keyring-test
+test: deps-build deps-test check test-rust test-ui e2e keyring-test conformance-control-plane
 
 check: ui
 	cargo fmt --all --check
@@ -56,6 +56,18 @@ e2e: build
 ## keyring-test: the keychain against a real Secret Service (a private, unlocked GNOME Keyring)
 keyring-test: deps-test
 	bash tests/scripts/with-keyring.sh cargo test -p sluice-console --test credentials_secret_service -- --ignored
+
+## conformance-control-plane: the cluster-facing suite against a real control plane built from
+## source (etcd, apiserver, controller-manager, scheduler, kwok; the seed's commands run by real
+## helm) and against the simulated world, with the same assertions. Binaries are cached under
+## ~/.cache/sluice; every process is stopped afterwards, also when the suite fails. `sluice status
+## --json` runs as the built app when there is one (in `make test`, e2e has just built it).
+conformance-control-plane:
+	@bash tests/scripts/apt-install.sh openssl curl ca-certificates
+	bash tests/control-plane/build.sh
+	trap 'bash tests/control-plane/cluster.sh reap "$(ROOT)/target/control-plane"' EXIT; \
+	  if [ -x "$(APP)" ]; then export SLUICE_BIN="$(APP)"; fi; \
+	  time cargo test -p sluice-conformance --test control_plane -- --include-ignored --nocapture
 
 ## bench: benchmarks (release build); each prints its figures against a reference from the same run
 bench: ui

@@ -45,10 +45,49 @@ for c in "${WANTED[@]}"; do
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
-if ! command -v go >/dev/null; then
-  echo "FAILED: cannot build ${missing[*]}: Go is missing. Install Go 1.26 or newer (go.dev, or your distribution's golang package if recent enough) and re-run." >&2
-  exit 1
-fi
+# kwok v0.8.0, etcd v3.6.16 and helm v3.22.0 declare `go 1.26.0`.
+GO_TOOLCHAIN=${GO_TOOLCHAIN_VERSION:-go1.26.8}
+go_recent() {
+  command -v go >/dev/null || return 1
+  local v
+  v=$(go env GOVERSION 2>/dev/null) || return 1
+  v=${v#go}
+  [ "$(printf '%s\n' 1.26 "${v%%[-+ ]*}" | sort -V | head -n1)" = 1.26 ]
+}
+# Go itself: the machine's, else Debian's golang-go (too old to build these, but enough to fetch
+# the pinned toolchain, which is a module on the Go module proxy: golang.org/toolchain).
+ensure_go() {
+  if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then PATH=/usr/local/go/bin:$PATH; fi
+  local cached="$ROOT_CACHE/go/$GO_TOOLCHAIN"
+  if [ -x "$cached/bin/go" ] && ! go_recent; then PATH=$cached/bin:$PATH; fi
+  if go_recent && [ -z "${SLUICE_FETCH_GO:-}" ]; then return 0; fi
+  if ! command -v go >/dev/null; then
+    echo "Go is missing: installing Debian's golang-go to fetch Go $GO_TOOLCHAIN"
+    bash "$(dirname "${BASH_SOURCE[0]}")/../scripts/apt-install.sh" golang-go ca-certificates \
+      || { echo "FAILED: cannot build ${missing[*]}: Go is missing and golang-go could not be installed" >&2; exit 1; }
+  fi
+  echo "Go $(go env GOVERSION) is older than 1.26: fetching $GO_TOOLCHAIN from the Go module proxy"
+  local tmp dir
+  tmp=$(mktemp -d)
+  dir=$(cd "$tmp" && go mod init sluice.local/toolchain >/dev/null 2>&1 \
+    && GOFLAGS=-mod=mod GOTOOLCHAIN=local go mod download -json "golang.org/toolchain@v0.0.1-$GO_TOOLCHAIN.linux-$(go env GOARCH)" \
+    | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  rm -rf "$tmp"
+  if [ -z "$dir" ] || [ ! -f "$dir/bin/go" ]; then
+    echo "FAILED: cannot build ${missing[*]}: Go $GO_TOOLCHAIN could not be fetched from the Go module proxy" >&2
+    exit 1
+  fi
+  # Module files are stored read-only and without exec bits: copy, then mark the programs.
+  rm -rf "$cached" && mkdir -p "${cached%/*}"
+  cp -r "$dir" "$cached.partial" && chmod -R u+w "$cached.partial"
+  chmod +x "$cached.partial"/bin/* "$cached.partial"/pkg/tool/*/*
+  mv "$cached.partial" "$cached"
+  PATH=$cached/bin:$PATH
+  go_recent || { echo "FAILED: cannot build ${missing[*]}: the fetched Go does not run" >&2; exit 1; }
+}
+ensure_go
+export GOTOOLCHAIN=local
+echo "using $(go version)"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

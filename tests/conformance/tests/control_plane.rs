@@ -1,0 +1,1016 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Sluice's cluster-facing behaviour, with the same assertions against two clusters: the
+//! simulated world, and a real control plane built from upstream sources
+//! (tests/control-plane/: etcd, kube-apiserver, controller-manager, scheduler, kwok), where the
+//! releases are made by the real `helm` running the seed's own commands.
+//!
+//! Versions, health, replica counts and rollouts, Helm history decoded from Helm's Secrets,
+//! SelfSubjectAccessReview per person, a kubernetes-method promotion under the Lease with a
+//! second console refused, rollback, watch recovery after an apiserver restart, and what
+//! `sluice status --json` reports. Where the two clusters disagree, the simulator is wrong.
+//!
+//! The real run needs the built control plane: `make conformance-control-plane` builds (or
+//! reuses) it and runs this file with `--include-ignored`. Set `SLUICE_BIN` to a built `sluice`
+//! to have `sluice status --json` run as a process; otherwise the library it wraps is used.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret};
+use kube::api::{Api, ListParams};
+use serde_json::{Value, json};
+use sluice_console::live::{Live, LiveConfig};
+use sluice_console::promote::kubernetes::{self, KubePromotionError, Record};
+use sluice_console::promote::lease::{self, LeaseError};
+use sluice_sim::{SimWorld, WorldOptions};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn environments_dir() -> PathBuf {
+    repo().join("environments")
+}
+
+/// One environment of the seed pipeline (environments/pipeline.yaml).
+struct Env {
+    name: &'static str,
+    namespace: &'static str,
+    release: &'static str,
+    values_file: &'static str,
+    replicas: i32,
+}
+
+const ENVS: [Env; 3] = [
+    Env {
+        name: "dev",
+        namespace: "dev",
+        release: "tbyte-dev",
+        values_file: "values-dev.yaml",
+        replicas: 1,
+    },
+    Env {
+        name: "staging",
+        namespace: "staging",
+        release: "tbyte-staging",
+        values_file: "values-staging.yaml",
+        replicas: 2,
+    },
+    Env {
+        name: "production",
+        namespace: "production",
+        release: "tbyte-prod",
+        values_file: "values-prod.yaml",
+        replicas: 3,
+    },
+];
+
+fn env(name: &str) -> &'static Env {
+    ENVS.iter().find(|e| e.name == name).unwrap()
+}
+
+fn yaml_file(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn values_of(e: &Env) -> Value {
+    yaml_file(&environments_dir().join(e.values_file))
+}
+
+/// The chart's appVersion: the image tag when none is set.
+fn chart_app_version() -> String {
+    yaml_file(&environments_dir().join("apps/tbyte-microservices/Chart.yaml"))["appVersion"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+const SERVICES: [&str; 2] = ["api", "web"];
+
+fn image(service: &str, tag: &str) -> String {
+    format!("ghcr.io/tbyte-org/tbyte-{service}:{tag}")
+}
+
+fn workload_names(e: &Env) -> Vec<String> {
+    SERVICES
+        .iter()
+        .map(|s| format!("{}-{s}", e.release))
+        .collect()
+}
+
+// --- the real control plane ------------------------------------------------------------------
+
+fn script(name: &str) -> PathBuf {
+    repo().join("tests/control-plane").join(name)
+}
+
+/// Runs a control-plane script, failing the test with its output if it fails.
+fn run_script(name: &str, args: &[&str]) -> String {
+    let out = Command::new("bash")
+        .arg(script(name))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {name}: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "tests/control-plane/{name} {args:?} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// A control plane on loopback, stopped (every process, ports freed) when dropped — also when
+/// an assertion fails and the test unwinds.
+struct RealCluster {
+    dir: PathBuf,
+}
+
+impl RealCluster {
+    fn start() -> Self {
+        // Builds what is missing (nothing, once cached); names the component that fails.
+        run_script("build.sh", &[]);
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map_or_else(|| repo().join("target"), PathBuf::from);
+        let dir = target
+            .join("control-plane")
+            .join(format!("run-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let cluster = Self { dir };
+        let up = run_script("cluster.sh", &["start", cluster.dir.to_str().unwrap()]);
+        eprintln!("{}", up.trim());
+        cluster
+    }
+
+    fn helm_binary() -> PathBuf {
+        PathBuf::from(run_script("build.sh", &["--path", "helm"]).trim())
+    }
+}
+
+impl Drop for RealCluster {
+    fn drop(&mut self) {
+        let out = Command::new("bash")
+            .arg(script("cluster.sh"))
+            .arg("stop")
+            .arg(&self.dir)
+            .output();
+        match out {
+            Ok(o) if o.status.success() => {
+                let _ = std::fs::remove_dir_all(&self.dir);
+            }
+            Ok(o) => eprintln!(
+                "stopping the control plane in {} failed: {}",
+                self.dir.display(),
+                String::from_utf8_lossy(&o.stderr)
+            ),
+            Err(e) => eprintln!("cannot run cluster.sh stop: {e}"),
+        }
+    }
+}
+
+// --- the two targets -------------------------------------------------------------------------
+
+enum Cluster {
+    Sim(Box<SimWorld>),
+    Real(RealCluster),
+}
+
+struct Target {
+    cluster: Cluster,
+    kubeconfig: PathBuf,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Target {
+    async fn simulated() -> Self {
+        let world = SimWorld::start(WorldOptions {
+            speed: 20.0,
+            ..WorldOptions::default()
+        })
+        .await
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = dir.path().join("kubeconfig");
+        world
+            .write_kubeconfig(&kubeconfig, &["tbyte".to_owned()])
+            .unwrap();
+        Self {
+            cluster: Cluster::Sim(Box::new(world)),
+            kubeconfig,
+            _dir: Some(dir),
+        }
+    }
+
+    fn real() -> Self {
+        let cluster = RealCluster::start();
+        let kubeconfig = cluster.dir.join("kubeconfig");
+        Self {
+            cluster: Cluster::Real(cluster),
+            kubeconfig,
+            _dir: None,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self.cluster {
+            Cluster::Sim(_) => "simulated world",
+            Cluster::Real(_) => "real control plane",
+        }
+    }
+
+    async fn client(&self, context: &str) -> kube::Client {
+        sluice_kube::connect(Some(&self.kubeconfig), context)
+            .await
+            .unwrap()
+    }
+
+    /// The seed's deployment commands:
+    /// `helm upgrade --install <release> ./apps/tbyte-microservices -f <values> -n <namespace>`.
+    fn seed(&self) {
+        match &self.cluster {
+            Cluster::Real(c) => {
+                let out = run_script("cluster.sh", &["seed", c.dir.to_str().unwrap()]);
+                for e in &ENVS {
+                    assert!(
+                        out.contains(&format!(
+                            "Release \"{}\" does not exist. Installing it now.",
+                            e.release
+                        )),
+                        "{out}"
+                    );
+                }
+            }
+            Cluster::Sim(_) => {
+                for e in &ENVS {
+                    self.helm_upgrade(e, None);
+                }
+            }
+        }
+    }
+
+    /// `helm upgrade --install` of `e`'s release with its values file (and `--set image.tag=`).
+    fn helm_upgrade(&self, e: &Env, tag: Option<&str>) {
+        match &self.cluster {
+            Cluster::Real(c) => {
+                let mut cmd = Command::new(RealCluster::helm_binary());
+                cmd.current_dir(environments_dir())
+                    .env("KUBECONFIG", &self.kubeconfig)
+                    .env("HELM_CACHE_HOME", c.dir.join("helm/cache"))
+                    .env("HELM_CONFIG_HOME", c.dir.join("helm/config"))
+                    .env("HELM_DATA_HOME", c.dir.join("helm/data"))
+                    .args([
+                        "upgrade",
+                        "--install",
+                        e.release,
+                        "./apps/tbyte-microservices",
+                    ])
+                    .args(["-f", e.values_file, "-n", e.namespace]);
+                if let Some(tag) = tag {
+                    cmd.args(["--set", &format!("image.tag={tag}")]);
+                }
+                let out = cmd.output().unwrap();
+                assert!(
+                    out.status.success(),
+                    "helm upgrade {} failed: {}",
+                    e.release,
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            Cluster::Sim(world) => {
+                let mut values = values_of(e);
+                if let Some(tag) = tag {
+                    values["image"] = json!({"tag": tag});
+                }
+                let app_version = chart_app_version();
+                sluice_sim::kube::helm::upgrade(
+                    &world.kube,
+                    sluice_sim::kube::helm::Upgrade {
+                        release: e.release,
+                        namespace: e.namespace,
+                        values,
+                        version: tag.unwrap_or(&app_version),
+                        description: None,
+                    },
+                )
+                .unwrap();
+            }
+        }
+    }
+
+    async fn restart_apiserver(&self) {
+        match &self.cluster {
+            Cluster::Real(c) => {
+                run_script(
+                    "cluster.sh",
+                    &["restart", c.dir.to_str().unwrap(), "kube-apiserver"],
+                );
+            }
+            Cluster::Sim(world) => world.kube_server.restart().await.unwrap(),
+        }
+    }
+
+    /// What `sluice status --json` prints for the seed pipeline against this cluster (GitHub
+    /// unreachable: the cluster side alone).
+    async fn status_json(&self) -> Value {
+        let pipeline = environments_dir().join("pipeline.yaml");
+        if let Some(bin) = std::env::var_os("SLUICE_BIN") {
+            let out = tokio::process::Command::new(bin)
+                .arg("status")
+                .arg("--json")
+                .arg("--pipeline")
+                .arg(&pipeline)
+                .arg("--kubeconfig")
+                .arg(&self.kubeconfig)
+                .args(["--github-api-url", UNREACHABLE_GITHUB])
+                .output()
+                .await
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "sluice status --json failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            return serde_json::from_slice(&out.stdout).unwrap();
+        }
+        let live = Live::start(
+            sluice_core::load_pipeline(&pipeline).unwrap(),
+            environments_dir(),
+            LiveConfig {
+                kubeconfig: Some(self.kubeconfig.clone()),
+                github_api: Some(UNREACHABLE_GITHUB.to_owned()),
+                github_token: None,
+                github_poll: Some(Duration::from_secs(60)),
+            },
+        )
+        .await;
+        // As `sluice status` does: the first snapshot once every environment has been read and
+        // the state has been quiet for a moment.
+        let mut rx = live.subscribe();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let current = rx.borrow_and_update().clone();
+            let read = current.as_deref().is_some_and(|s| {
+                s.environments
+                    .iter()
+                    .all(|e| e.health != sluice_core::snapshot::Health::Unknown)
+            });
+            let wait = if read {
+                tokio::time::Instant::now() + Duration::from_millis(700)
+            } else {
+                deadline
+            };
+            match tokio::time::timeout_at(wait.min(deadline), rx.changed()).await {
+                Ok(Ok(())) => {}
+                _ => break,
+            }
+        }
+        let s = rx.borrow().clone().expect("no snapshot within 15 s");
+        serde_json::to_value(&*s).unwrap()
+    }
+}
+
+/// Nothing listens there: `sluice status` reports the cluster side alone.
+const UNREACHABLE_GITHUB: &str = "http://127.0.0.1:9";
+
+// --- assertions shared by both targets -------------------------------------------------------
+
+async fn deployments(client: &kube::Client, e: &Env) -> Vec<Deployment> {
+    let api: Api<Deployment> = Api::namespaced(client.clone(), e.namespace);
+    let mut items = api
+        .list(&ListParams::default().labels(&format!("app.kubernetes.io/instance={}", e.release)))
+        .await
+        .unwrap()
+        .items;
+    items.sort_by_key(|d| d.metadata.name.clone());
+    items
+}
+
+fn images_of(d: &Deployment) -> Vec<String> {
+    d.spec
+        .as_ref()
+        .unwrap()
+        .template
+        .spec
+        .as_ref()
+        .unwrap()
+        .containers
+        .iter()
+        .map(|c| c.image.clone().unwrap())
+        .collect()
+}
+
+async fn images(client: &kube::Client, e: &Env) -> Vec<String> {
+    let mut all: Vec<String> = deployments(client, e)
+        .await
+        .iter()
+        .flat_map(images_of)
+        .collect();
+    all.sort();
+    all
+}
+
+fn expected_images(tag: &str) -> Vec<String> {
+    SERVICES.iter().map(|s| image(s, tag)).collect()
+}
+
+async fn rolled_out(client: &kube::Client, e: &Env) {
+    let api: Api<Deployment> = Api::namespaced(client.clone(), e.namespace);
+    kubernetes::follow(&api, &workload_names(e), Duration::from_secs(120))
+        .await
+        .unwrap_or_else(|err| panic!("{} did not roll out: {err}", e.release));
+}
+
+/// The Helm release Secrets of `e`, by revision.
+async fn helm_history(
+    client: &kube::Client,
+    e: &Env,
+) -> Vec<(Secret, sluice_kube::helm::HelmRelease)> {
+    let api: Api<Secret> = Api::namespaced(client.clone(), e.namespace);
+    let mut out: Vec<_> = api
+        .list(&ListParams::default().labels(&format!("owner=helm,name={}", e.release)))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|s| {
+            let payload = s.data.as_ref().unwrap()["release"].0.clone();
+            let decoded = sluice_kube::helm::decode_release(&payload)
+                .unwrap_or_else(|err| panic!("{}: {err}", s.metadata.name.clone().unwrap()));
+            (s, decoded)
+        })
+        .collect();
+    out.sort_by_key(|(_, r)| r.revision);
+    out
+}
+
+fn label<'a>(s: &'a Secret, key: &str) -> &'a str {
+    s.metadata.labels.as_ref().unwrap()[key].as_str()
+}
+
+async fn versions_and_health(t: &Target) {
+    let client = t.client("tbyte").await;
+    let v = client.apiserver_version().await.unwrap();
+    assert_eq!((v.major.as_str(), v.minor.as_str()), ("1", "33"), "{v:?}");
+    assert!(v.git_version.starts_with("v1.33."), "{v:?}");
+    for path in ["/readyz", "/livez", "/healthz"] {
+        let req = http::Request::get(path).body(Vec::new()).unwrap();
+        let body = client.request_text(req).await.unwrap();
+        assert_eq!(body, "ok", "{path} on the {}", t.name());
+    }
+}
+
+async fn seeded_releases(t: &Target) {
+    let client = t.client("tbyte").await;
+    let tag = chart_app_version();
+    for e in &ENVS {
+        rolled_out(&client, e).await;
+        let values = values_of(e);
+        let ds = deployments(&client, e).await;
+        let names: Vec<String> = ds
+            .iter()
+            .map(|d| d.metadata.name.clone().unwrap())
+            .collect();
+        assert_eq!(names, workload_names(e));
+        for d in &ds {
+            let spec = d.spec.as_ref().unwrap();
+            let status = d.status.as_ref().unwrap();
+            assert_eq!(spec.replicas, Some(e.replicas), "{names:?}");
+            assert_eq!(status.ready_replicas, Some(e.replicas));
+            assert_eq!(status.available_replicas, Some(e.replicas));
+            assert_eq!(status.updated_replicas, Some(e.replicas));
+            let container = &spec.template.spec.as_ref().unwrap().containers[0];
+            let requests = container
+                .resources
+                .as_ref()
+                .unwrap()
+                .requests
+                .as_ref()
+                .unwrap();
+            assert_eq!(
+                requests["cpu"].0,
+                values["resources"]["requests"]["cpu"].as_str().unwrap()
+            );
+            assert_eq!(
+                requests["memory"].0,
+                values["resources"]["requests"]["memory"].as_str().unwrap()
+            );
+            let labels = d.metadata.labels.as_ref().unwrap();
+            assert_eq!(labels["app.kubernetes.io/managed-by"], "Helm");
+            assert_eq!(labels["app.kubernetes.io/version"], tag);
+            let annotations = d.metadata.annotations.as_ref().unwrap();
+            assert_eq!(annotations["meta.helm.sh/release-name"], e.release);
+            assert_eq!(annotations["meta.helm.sh/release-namespace"], e.namespace);
+            assert_eq!(
+                annotations
+                    .get("deployment.kubernetes.io/revision")
+                    .map(String::as_str),
+                Some("1")
+            );
+            let available = status
+                .conditions
+                .iter()
+                .flatten()
+                .find(|c| c.type_ == "Available")
+                .unwrap();
+            assert_eq!(available.status, "True");
+            let progressing = status
+                .conditions
+                .iter()
+                .flatten()
+                .find(|c| c.type_ == "Progressing")
+                .unwrap();
+            assert_eq!(
+                progressing.reason.as_deref(),
+                Some("NewReplicaSetAvailable"),
+                "{progressing:?}"
+            );
+        }
+        assert_eq!(images(&client, e).await, expected_images(&tag));
+        let config: Api<ConfigMap> = Api::namespaced(client.clone(), e.namespace);
+        let cm = config.get(&format!("{}-config", e.release)).await.unwrap();
+        assert_eq!(
+            cm.data.unwrap()["database.instance"],
+            values["database"]["instance"].as_str().unwrap()
+        );
+        let pods: Api<Pod> = Api::namespaced(client.clone(), e.namespace);
+        let pods = pods
+            .list(
+                &ListParams::default().labels(&format!("app.kubernetes.io/instance={}", e.release)),
+            )
+            .await
+            .unwrap()
+            .items;
+        let running_ready = pods
+            .iter()
+            .filter(|p| {
+                let st = p.status.as_ref().unwrap();
+                st.phase.as_deref() == Some("Running")
+                    && st
+                        .conditions
+                        .iter()
+                        .flatten()
+                        .any(|c| c.type_ == "Ready" && c.status == "True")
+            })
+            .count();
+        assert_eq!(
+            running_ready,
+            2 * e.replicas as usize,
+            "{} pods",
+            e.namespace
+        );
+    }
+}
+
+/// Helm's own records: one Secret per revision, decoded as Sluice decodes them.
+async fn helm_history_after_install(t: &Target) {
+    let client = t.client("tbyte").await;
+    for e in &ENVS {
+        let history = helm_history(&client, e).await;
+        assert_eq!(history.len(), 1, "{}", e.release);
+        let (secret, release) = &history[0];
+        assert_eq!(
+            secret.metadata.name.as_deref(),
+            Some(format!("sh.helm.release.v1.{}.v1", e.release).as_str())
+        );
+        assert_eq!(secret.type_.as_deref(), Some("helm.sh/release.v1"));
+        assert_eq!(label(secret, "owner"), "helm");
+        assert_eq!(label(secret, "name"), e.release);
+        assert_eq!(label(secret, "status"), "deployed");
+        assert_eq!(label(secret, "version"), "1");
+        assert_eq!(release.name, e.release);
+        assert_eq!(release.namespace, e.namespace);
+        assert_eq!(release.revision, 1);
+        assert_eq!(release.status, "deployed");
+        assert_eq!(release.description, "Install complete");
+        assert_eq!(release.chart_name, "tbyte-microservices");
+        assert_eq!(release.chart_version, "0.1.0");
+        assert_eq!(
+            release.app_version.as_deref(),
+            Some(chart_app_version().as_str())
+        );
+        assert_eq!(release.values, values_of(e), "the user-supplied values");
+        assert!(release.first_deployed.is_some() && release.last_deployed.is_some());
+    }
+}
+
+async fn helm_history_after_upgrade(t: &Target, tag: &str) {
+    let client = t.client("tbyte").await;
+    let e = env("staging");
+    let history = helm_history(&client, e).await;
+    let revisions: Vec<(u32, &str, &str)> = history
+        .iter()
+        .map(|(s, r)| (r.revision, r.status.as_str(), label(s, "status")))
+        .collect();
+    assert_eq!(
+        revisions,
+        [(1, "superseded", "superseded"), (2, "deployed", "deployed")]
+    );
+    let latest = &history[1].1;
+    assert_eq!(latest.description, "Upgrade complete");
+    let mut expected = values_of(e);
+    expected["image"] = json!({"tag": tag});
+    assert_eq!(latest.values, expected);
+    assert_eq!(latest.first_deployed, history[0].1.first_deployed);
+}
+
+async fn access_reviews(t: &Target) {
+    let can = |ctx: &'static str,
+               ns: &'static str,
+               verb: &'static str,
+               group: &'static str,
+               resource: &'static str| async move {
+        kubernetes::can(&t.client(ctx).await, ns, verb, group, resource)
+            .await
+            .unwrap()
+    };
+    assert!(can("tbyte", "production", "patch", "apps", "deployments").await);
+    assert!(
+        can(
+            "tbyte@alice-approver",
+            "production",
+            "create",
+            "coordination.k8s.io",
+            "leases"
+        )
+        .await
+    );
+    assert!(
+        !can(
+            "tbyte@dave-developer",
+            "production",
+            "patch",
+            "apps",
+            "deployments"
+        )
+        .await
+    );
+    assert!(
+        can(
+            "tbyte@dave-developer",
+            "staging",
+            "patch",
+            "apps",
+            "deployments"
+        )
+        .await
+    );
+    assert!(can("tbyte@dave-developer", "production", "list", "", "secrets").await);
+    assert!(can("tbyte@vera-viewer", "production", "list", "", "pods").await);
+    assert!(
+        can(
+            "tbyte@vera-viewer",
+            "production",
+            "watch",
+            "apps",
+            "deployments"
+        )
+        .await
+    );
+    assert!(!can("tbyte@vera-viewer", "production", "get", "", "secrets").await);
+    assert!(
+        !can(
+            "tbyte@vera-viewer",
+            "production",
+            "patch",
+            "apps",
+            "deployments"
+        )
+        .await
+    );
+    assert!(
+        !can(
+            "tbyte@vera-viewer",
+            "production",
+            "create",
+            "coordination.k8s.io",
+            "leases"
+        )
+        .await
+    );
+    // The promotion's own check: the viewer is refused before anything is touched.
+    let viewer = t.client("tbyte@vera-viewer").await;
+    match kubernetes::authorize(&viewer, "production").await {
+        Err(KubePromotionError::Forbidden(m)) => {
+            assert_eq!(m, "you may not patch deployments in namespace `production`");
+        }
+        other => panic!("the viewer was not refused: {other:?}"),
+    }
+    kubernetes::authorize(&t.client("tbyte").await, "production")
+        .await
+        .unwrap();
+    // And the server enforces it: the viewer cannot read Helm's Secrets.
+    let secrets: Api<Secret> = Api::namespaced(viewer, "production");
+    match secrets.list(&ListParams::default()).await {
+        Err(kube::Error::Api(s)) => assert_eq!((s.code, s.reason.as_str()), (403, "Forbidden")),
+        other => panic!(
+            "the viewer listed Secrets: {:?}",
+            other.map(|l| l.items.len())
+        ),
+    }
+}
+
+fn record(version: &str) -> Record<'_> {
+    Record {
+        actor: "alice-approver",
+        from_environment: "staging",
+        version,
+        reason: "conformance",
+    }
+}
+
+/// staging → production by the kubernetes method, while a second console tries the same.
+async fn promotion_under_the_lease(t: &Target, tag: &str) {
+    let staging = env("staging");
+    let production = env("production");
+    let first = t.client("tbyte").await;
+    let second = t.client("tbyte").await;
+    assert_eq!(images(&first, staging).await, expected_images(tag));
+    let to_ship: Vec<(String, String)> = SERVICES
+        .iter()
+        .map(|s| ((*s).to_owned(), image(s, tag)))
+        .collect();
+    let promotion = {
+        let client = first.clone();
+        let to_ship = to_ship.clone();
+        let tag = tag.to_owned();
+        tokio::spawn(async move {
+            kubernetes::promote(
+                &client,
+                "production",
+                "tbyte-prod",
+                &to_ship,
+                &record(&tag),
+                "alice-approver@console-one/1",
+                Duration::from_secs(120),
+            )
+            .await
+        })
+    };
+    // The second console arrives while the first holds the Lease.
+    let leases: Api<Lease> = Api::namespaced(second.clone(), "production");
+    let started = Instant::now();
+    while leases.get_opt(lease::LEASE_NAME).await.unwrap().is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30) && !promotion.is_finished(),
+            "the first promotion never took the Lease"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let refused = kubernetes::promote(
+        &second,
+        "production",
+        "tbyte-prod",
+        &to_ship,
+        &record(tag),
+        "alice-approver@console-two/2",
+        Duration::from_secs(60),
+    )
+    .await;
+    match refused {
+        Err(KubePromotionError::Lease(err @ LeaseError::Held { .. })) => {
+            assert_eq!(err.to_string(), "promotion in progress by alice-approver");
+        }
+        other => panic!("the second console was not refused: {other:?}"),
+    }
+    promotion.await.unwrap().unwrap();
+    assert_eq!(images(&first, production).await, expected_images(tag));
+    for d in deployments(&first, production).await {
+        let annotations = d.metadata.annotations.clone().unwrap();
+        assert_eq!(annotations["sluice.dev/promoted-by"], "alice-approver");
+        assert_eq!(annotations["sluice.dev/promoted-from"], "staging");
+        assert_eq!(annotations["sluice.dev/version"], tag);
+        assert_eq!(
+            annotations["kubernetes.io/change-cause"],
+            format!("alice-approver promoted {tag} from staging: conformance")
+        );
+        assert_eq!(annotations["deployment.kubernetes.io/revision"], "2");
+        let managers: Vec<(String, String)> = d
+            .metadata
+            .managed_fields
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m.manager.clone().unwrap_or_default(),
+                    m.operation.clone().unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert!(
+            managers.contains(&("sluice".into(), "Apply".into())),
+            "{managers:?}"
+        );
+        let status = d.status.unwrap();
+        assert_eq!(status.updated_replicas, Some(production.replicas));
+        assert_eq!(status.available_replicas, Some(production.replicas));
+    }
+    assert!(
+        leases.get_opt(lease::LEASE_NAME).await.unwrap().is_none(),
+        "the Lease is released"
+    );
+    // A developer may not promote into production: Kubernetes says so, nothing changes.
+    let developer = t.client("tbyte@dave-developer").await;
+    let err = kubernetes::promote(
+        &developer,
+        "production",
+        "tbyte-prod",
+        &expected_images("zzzzzzz")
+            .into_iter()
+            .zip(SERVICES)
+            .map(|(i, s)| (s.to_owned(), i))
+            .collect::<Vec<_>>(),
+        &record("zzzzzzz"),
+        "dave-developer@console/3",
+        Duration::from_secs(30),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, KubePromotionError::Forbidden(_)), "{err}");
+    assert_eq!(images(&first, production).await, expected_images(tag));
+}
+
+async fn rollback(t: &Target, to_tag: &str) {
+    let client = t.client("tbyte").await;
+    let production = env("production");
+    let rolled = kubernetes::rollback(
+        &client,
+        "production",
+        "tbyte-prod",
+        "alice-approver@console-one/4",
+        Duration::from_secs(120),
+    )
+    .await
+    .unwrap();
+    assert_eq!(rolled, workload_names(production));
+    assert_eq!(images(&client, production).await, expected_images(to_tag));
+    for d in deployments(&client, production).await {
+        let annotations = d.metadata.annotations.clone().unwrap();
+        // Like `kubectl rollout undo`: the old ReplicaSet comes back as the newest revision.
+        assert_eq!(annotations["deployment.kubernetes.io/revision"], "3");
+        let status = d.status.unwrap();
+        assert_eq!(status.ready_replicas, Some(production.replicas));
+    }
+}
+
+async fn view_until(
+    view: &tokio::sync::watch::Receiver<sluice_kube::ClusterView>,
+    what: &str,
+    ok: impl Fn(&sluice_kube::ClusterView) -> bool,
+) {
+    let mut view = view.clone();
+    let waited = tokio::time::timeout(Duration::from_secs(90), async {
+        loop {
+            if ok(&view.borrow_and_update()) {
+                return;
+            }
+            view.changed().await.unwrap();
+        }
+    })
+    .await;
+    if waited.is_err() {
+        panic!("timed out waiting for {what}: {:#?}", *view.borrow());
+    }
+}
+
+/// A cluster source keeps following after the apiserver restarts: the next release shows.
+async fn watch_recovery(t: &Target, tag: &str) {
+    let staging = env("staging");
+    let client = t.client("tbyte").await;
+    let (_source, view) =
+        sluice_kube::ClusterSource::start(client.clone(), staging.namespace, staging.release);
+    view_until(&view, "the first view", |v| v.synced && v.connected).await;
+    t.restart_apiserver().await;
+    // After the restart the same client works, and the same watches deliver the next release.
+    t.helm_upgrade(staging, Some(tag));
+    let want: Vec<String> = expected_images(tag);
+    view_until(&view, "the release after the restart", |v| {
+        v.connected
+            && v.inputs
+                .helm_history
+                .first()
+                .is_some_and(|h| h.revision == 3)
+            && want
+                .iter()
+                .all(|i| v.inputs.images.iter().any(|r| &r.image == i))
+    })
+    .await;
+    rolled_out(&client, staging).await;
+}
+
+/// `sluice status --json`: versions, replica counts, Helm revisions, healthy rollouts.
+async fn status_reports(t: &Target, expected: &[(&str, &str, u32, u32)]) {
+    let s = t.status_json().await;
+    let envs = s["environments"].as_array().unwrap();
+    let names: Vec<&str> = envs.iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["dev", "staging", "production"], "{s:#}");
+    for (name, version, replicas, revision) in expected {
+        let e = envs.iter().find(|e| e["name"] == *name).unwrap();
+        assert_eq!(
+            e["version"]["label"],
+            *version,
+            "{name} on the {}: {e:#}",
+            t.name()
+        );
+        assert_eq!(e["health"], "healthy", "{name}: {e:#}");
+        assert_eq!(e["stale"], false, "{name}: {e:#}");
+        assert_eq!(e["problems"], json!([]), "{name}: {e:#}");
+        assert!(e["rollout"].is_null(), "{name} is still rolling out: {e:#}");
+        let workloads = e["workloads"].as_array().unwrap();
+        assert_eq!(workloads.len(), 2, "{name}: {e:#}");
+        for w in workloads {
+            for field in ["desired", "updated", "ready", "available"] {
+                assert_eq!(w[field], *replicas, "{name} {field}: {w:#}");
+            }
+        }
+        let helm = &e["helmHistory"];
+        assert_eq!(helm[0]["revision"], *revision, "{name}: {helm:#}");
+        assert_eq!(helm[0]["status"], "deployed", "{name}: {helm:#}");
+        assert_eq!(
+            helm[0]["chart"], "tbyte-microservices-0.1.0",
+            "{name}: {helm:#}"
+        );
+        assert_eq!(
+            helm.as_array().unwrap().len(),
+            *revision as usize,
+            "{name}: {helm:#}"
+        );
+    }
+    let kube = s["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|src| src["name"] == "kubernetes (tbyte)")
+        .unwrap_or_else(|| panic!("{s:#}"));
+    assert_eq!(kube["connected"], true, "{kube:#}");
+}
+
+/// The whole suite, in order, against one target.
+async fn suite(t: &Target) {
+    let started = Instant::now();
+    let step = |what: &str| {
+        eprintln!(
+            "[{} +{:>5.1}s] {what}",
+            t.name(),
+            started.elapsed().as_secs_f64()
+        )
+    };
+    let app_version = chart_app_version();
+    step("version and health endpoints");
+    versions_and_health(t).await;
+    step("the seed's helm commands");
+    t.seed();
+    step("replica counts, images, values, rollouts");
+    seeded_releases(t).await;
+    step("Helm history decoded from Helm's Secrets");
+    helm_history_after_install(t).await;
+    step("sluice status --json after the seed");
+    status_reports(
+        t,
+        &[
+            ("dev", &app_version, 1, 1),
+            ("staging", &app_version, 2, 1),
+            ("production", &app_version, 3, 1),
+        ],
+    )
+    .await;
+    step("access reviews per person");
+    access_reviews(t).await;
+    step("a new release in staging");
+    t.helm_upgrade(env("staging"), Some("bbbbbbb"));
+    rolled_out(&t.client("tbyte").await, env("staging")).await;
+    helm_history_after_upgrade(t, "bbbbbbb").await;
+    step("promotion staging → production under the Lease, a second console refused");
+    promotion_under_the_lease(t, "bbbbbbb").await;
+    step("rollback of production");
+    rollback(t, &app_version).await;
+    step("watch recovery after an apiserver restart");
+    watch_recovery(t, "ccccccc").await;
+    step("sluice status --json at the end");
+    status_reports(
+        t,
+        &[
+            ("dev", &app_version, 1, 1),
+            ("staging", "ccccccc", 2, 3),
+            ("production", &app_version, 3, 1),
+        ],
+    )
+    .await;
+    step("done");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulated_world() {
+    let t = Target::simulated().await;
+    suite(&t).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the control plane built from source: make conformance-control-plane"]
+async fn real_control_plane() {
+    let t = Target::real();
+    suite(&t).await;
+}

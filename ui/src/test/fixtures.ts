@@ -530,3 +530,56 @@ export function auditJournal(): AuditEntry[] {
     }),
   ];
 }
+
+/**
+ * What the console answers `review('production')` with for the tbyte snapshot:
+ * nobody may approve yet (soak unmet), rejecting not possible.
+ */
+export function reviewFixture(rest: Partial<Review> = {}): Review {
+  const gate = productionGate();
+  return {
+    environment: 'production',
+    from: 'staging',
+    method: 'github-approval',
+    gate,
+    decision: {
+      allowed: false,
+      refusals: ['bbb2222 has run 3h in staging; 24h required'],
+      overridden: [],
+    },
+    mayReject: false,
+    reviewers: { users: ['alice'], teams: ['tbyte-org/production-approvers'] },
+    overrideBy: { users: [], teams: ['tbyte-org/sre'] },
+    mayOverride: false,
+    releaseNotes: [
+      '## tbyte: staging → production (aaa1111 → bbb2222)',
+      '',
+      '### Pull requests',
+      '- Add retries ([#42](https://github.com/acme/app/pull/42))',
+      '',
+      '### Commits',
+      '- `bbb2222` Add retries (@bob)',
+      '- `bbb2221` Fix typo (@carol)',
+      '- `bbb2220` Bump deps (@bob)',
+      '',
+    ].join('\n'),
+    ...rest,
+  };
+}
+
+/** A review the signed-in person may approve (every condition met, a run waiting on them). */
+export function approvableReview(rest: Partial<Review> = {}): Review {
+  return reviewFixture({
+    gate: productionGate({
+      open: true,
+      conditions: [
+        { kind: 'checks', met: true, reason: 'ci / test and smoke passed on bbb2222' },
+        { kind: 'soak', met: true, reason: 'bbb2222 has run 26h in staging' },
+      ],
+      waitingRun: { runId: 77, sha: 'bbb2222', actor: 'bob', currentUserCanApprove: true },
+    }),
+    decision: { allowed: true, refusals: [], overridden: [] },
+    mayReject: true,
+    ...rest,
+  });
+}

@@ -1,0 +1,204 @@
+import { fireEvent, screen, within } from '@testing-library/svelte';
+import { describe, expect, it, vi } from 'vitest';
+import type { Snapshot } from '../bindings';
+import {
+  FakeDesk,
+  FakeLive,
+  kubernetesSource,
+  minutesAgo,
+  pod,
+  tbyteSnapshot,
+  withEnvironment,
+  workload,
+} from '../../test/fixtures';
+import { cellsOf, envCard, renderApp, renderAppLive, textOf } from '../../test/app';
+
+async function openDetail(name: string): Promise<HTMLElement> {
+  await fireEvent.click(within(envCard(name)).getByRole('button', { name }));
+  return screen.findByTestId('environment-detail');
+}
+
+function brokenStaging(): Snapshot {
+  return withEnvironment(tbyteSnapshot(), 'staging', (state) => ({
+    ...state,
+    health: 'degraded',
+    healthReason: 'api: 1 of 2 replicas ready',
+    workloads: [
+      workload(1, 2, {
+        revision: '5',
+        images: ['ghcr.io/tbyte/api:eee5555'],
+        replicaSets: [
+          { name: 'api-8f1', revision: '5', desired: 1, ready: 0, images: ['ghcr.io/tbyte/api:eee5555'] },
+          { name: 'api-7d9', revision: '4', desired: 1, ready: 1, images: ['ghcr.io/tbyte/api:bbb2222'] },
+        ],
+        pods: [
+          pod('api-7d9-abcde', { replicaSet: 'api-7d9', createdAt: minutesAgo(90) }),
+          pod('api-8f1-xyz12', {
+            replicaSet: 'api-8f1',
+            ready: false,
+            restarts: 5,
+            reason: 'CrashLoopBackOff',
+            message: 'back-off 5m0s restarting failed container',
+          }),
+        ],
+      }),
+    ],
+    rollout: { progress: 0, from: 'bbb2222', to: 'eee5555', stalled: true },
+    warnings: [
+      {
+        object: 'Pod/api-8f1-xyz12',
+        reason: 'BackOff',
+        message: 'Back-off restarting failed container',
+        count: 12,
+        lastSeen: minutesAgo(1),
+      },
+    ],
+    helmHistory: [
+      { revision: 5, status: 'failed', chart: 'tbyte-0.1.0', appVersion: 'eee5555', description: 'Upgrade failed', deployedAt: minutesAgo(5) },
+      { revision: 4, status: 'superseded', chart: 'tbyte-0.1.0', appVersion: 'bbb2222', description: 'Upgrade complete', deployedAt: minutesAgo(60) },
+    ],
+  }));
+}
+
+describe('environment detail', () => {
+  it('opens from the card name and shows workloads, pods, warnings and Helm history', async () => {
+    await renderAppLive(brokenStaging());
+    const detail = await openDetail('staging');
+    expect(detail).toHaveAttribute('data-environment', 'staging');
+    expect(within(detail).getByRole('heading', { level: 1, name: 'staging' })).toHaveFocus();
+
+    expect(textOf(within(detail).getByTestId('detail-health'))).toBe('degraded');
+    const workloadBlock = within(detail).getByTestId('workload');
+    expect(textOf(workloadBlock)).toContain('api revision 5');
+    expect(textOf(workloadBlock)).toContain('1/2 ready');
+    expect(within(detail).getAllByTestId('replicaset-row').map(cellsOf)).toEqual([
+      'api-8f1 5 0/1 ghcr.io/tbyte/api:eee5555',
+      'api-7d9 4 1/1 ghcr.io/tbyte/api:bbb2222',
+    ]);
+    expect(within(detail).getByRole('progressbar', { name: 'Rollout in staging' })).toHaveAttribute('aria-valuenow', '0');
+
+    const pods = within(detail).getAllByTestId('pod-row');
+    expect(pods.map((row) => row.dataset.pod)).toEqual(['api-7d9-abcde', 'api-8f1-xyz12']);
+    expect(cellsOf(pods[0]!)).toBe('api-7d9-abcde Running ready 0 — 1 h ago');
+    expect(cellsOf(pods[1]!)).toContain('not ready 5 CrashLoopBackOff back-off 5m0s restarting failed container');
+    expect(pods[1]).toHaveAttribute('data-ready', 'false');
+
+    expect(textOf(within(detail).getByTestId('warning-event'))).toContain('BackOff Pod/api-8f1-xyz12 ×12');
+    expect(within(detail).getAllByTestId('helm-row').map(cellsOf)).toEqual([
+      '5 tbyte-0.1.0 eee5555 failed 5 min ago Upgrade failed',
+      '4 tbyte-0.1.0 bbb2222 superseded 1 h ago Upgrade complete',
+    ]);
+  });
+
+  it('shows the values beside the previous environment\'s as a diff, and another on request', async () => {
+    const desk = new FakeDesk();
+    desk.values.set('dev', [{ key: 'replicaCount', value: '1' }]);
+    desk.values.set('staging', [
+      { key: 'ingress.host', value: 'staging.tbyte.local' },
+      { key: 'replicaCount', value: '2' },
+    ]);
+    desk.values.set('production', [
+      { key: 'database.instance', value: 'db.t3.medium' },
+      { key: 'ingress.host', value: 'tbyte.local' },
+      { key: 'replicaCount', value: '2' },
+    ]);
+    await renderAppLive(tbyteSnapshot(), desk);
+    const detail = await openDetail('production');
+
+    const values = within(detail).getByTestId('values');
+    await vi.waitFor(() => expect(within(values).getAllByTestId('values-row')).toHaveLength(3));
+    expect(desk.callsTo('environmentValues')).toEqual([['production'], ['staging']]);
+    const rows = within(values).getAllByTestId('values-row');
+    expect(rows.map((row) => [row.dataset.key, row.dataset.change])).toEqual([
+      ['database.instance', 'added'],
+      ['ingress.host', 'changed'],
+      ['replicaCount', 'same'],
+    ]);
+    expect(rows[1]).toHaveClass('diff-changed');
+    expect(cellsOf(rows[1]!)).toBe('~ changed ingress.host staging.tbyte.local tbyte.local');
+    expect(textOf(within(values).getByTestId('values-summary'))).toBe('2 of 3 keys differ');
+
+    await fireEvent.change(within(values).getByLabelText('Compare with'), { target: { value: 'dev' } });
+    await vi.waitFor(() => expect(desk.callsTo('environmentValues')).toContainEqual(['dev']));
+    await vi.waitFor(() =>
+      expect(within(values).getAllByTestId('values-row').map((row) => row.dataset.change)).toEqual([
+        'added',
+        'added',
+        'changed',
+      ]),
+    );
+
+    await fireEvent.click(within(values).getByLabelText('Only differences'));
+    expect(within(values).getAllByTestId('values-row')).toHaveLength(3);
+  });
+
+  it('says when the values cannot be read', async () => {
+    const desk = new FakeDesk();
+    await renderAppLive(tbyteSnapshot(), desk);
+    desk.failure = { code: 'values.unreadable', message: 'values-prod.yaml: no such file', hint: 'Check valuesFile.' };
+    const detail = await openDetail('production');
+    const error = await within(detail).findByTestId('values-error');
+    expect(textOf(error)).toBe('values-prod.yaml: no such file Check valuesFile.');
+  });
+
+  it('says when the values file sets nothing', async () => {
+    await renderAppLive(tbyteSnapshot());
+    const detail = await openDetail('dev');
+    expect(await within(detail).findByTestId('values-empty')).toHaveTextContent('sets no values');
+  });
+
+  it('greys a stale environment with "as of" and the source\'s hint', async () => {
+    const snapshot = withEnvironment(tbyteSnapshot(), 'production', (state) => ({ ...state, stale: true, health: 'unknown' }));
+    snapshot.sources[1] = kubernetesSource('prod-eks', {
+      connected: false,
+      lastEventAt: minutesAgo(3),
+      lastError: { code: 'kubernetes.unreachable', message: 'connection refused', hint: 'Check kube context `prod-eks`.' },
+    });
+    await renderAppLive(snapshot);
+    const detail = await openDetail('production');
+    expect(textOf(within(detail).getByTestId('stale'))).toBe(
+      'Cluster unreachable — last known state, as of 3 min ago Check kube context `prod-eks`.',
+    );
+    expect(within(detail).getByTestId('detail-live')).toHaveClass('frozen');
+    expect(within(detail).getAllByTestId('helm-row')).toHaveLength(1);
+  });
+
+  it('shows "connecting" before live state', async () => {
+    const live = new FakeLive(null);
+    renderApp({ live });
+    await screen.findAllByTestId('environment-card');
+    const detail = await openDetail('dev');
+    expect(within(detail).getByTestId('detail-connecting')).toHaveTextContent('Connecting to the cluster and GitHub…');
+    expect(within(detail).queryByTestId('pod-row')).not.toBeInTheDocument();
+  });
+
+  it('shows why live state is missing', async () => {
+    const live = new FakeLive(null);
+    live.failure = { code: 'internal', message: 'command get_snapshot not found', hint: 'Update Sluice.' };
+    renderApp({ live });
+    await screen.findByTestId('live-error');
+    const detail = await openDetail('dev');
+    expect(textOf(within(detail).getByTestId('live-error'))).toBe(
+      'Live state unavailable: command get_snapshot not found Update Sluice.',
+    );
+  });
+
+  it('says when an environment has no workloads or pods', async () => {
+    await renderAppLive(withEnvironment(tbyteSnapshot(), 'dev', (state) => ({ ...state, workloads: [], helmHistory: [] })));
+    const detail = await openDetail('dev');
+    expect(within(detail).getByText('No Deployments in namespace', { exact: false })).toBeInTheDocument();
+    expect(within(detail).getByText('No pods.')).toBeInTheDocument();
+    expect(within(detail).getByTestId('no-warnings')).toHaveTextContent('No warning events.');
+    expect(within(detail).getByText('No Helm revisions for tbyte-dev.')).toBeInTheDocument();
+  });
+
+  it('goes back to the pipeline with Back and with Escape', async () => {
+    await renderAppLive(tbyteSnapshot());
+    await openDetail('dev');
+    await fireEvent.click(screen.getByTestId('back'));
+    expect(await screen.findAllByTestId('environment-card')).toHaveLength(3);
+    await openDetail('dev');
+    await fireEvent.keyDown(window, { key: 'Escape' });
+    expect(await screen.findAllByTestId('environment-card')).toHaveLength(3);
+  });
+});

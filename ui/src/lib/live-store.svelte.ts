@@ -1,0 +1,124 @@
+// The window's one live store: the pipeline, the pushed Snapshot, the clock that
+// relative times are computed against, and the session. Every screen reads the
+// same instance from context, so switching screens never re-subscribes or loses
+// what the console already pushed.
+import { createContext } from 'svelte';
+import { toUiError, type Backend } from './backend/backend';
+import type { Pipeline, SessionInfo, Snapshot, UiError } from './bindings';
+
+export type PipelineLoad =
+  | { status: 'loading' }
+  | { status: 'ready'; pipeline: Pipeline }
+  | { status: 'failed'; error: UiError };
+
+/** How often relative times ("3 min ago") are recomputed. */
+export const CLOCK_TICK_MS = 30_000;
+
+export class LiveStore {
+  pipeline = $state.raw<PipelineLoad>({ status: 'loading' });
+  /** Whatever the console last pushed; `null` until the first Snapshot. */
+  snapshot = $state.raw<Snapshot | null>(null);
+  /** Live state could not be requested at all. */
+  liveError = $state.raw<UiError | null>(null);
+  now = $state(Date.now());
+  /** `null` until getSession answers. */
+  session = $state.raw<SessionInfo | null>(null);
+  sessionError = $state.raw<UiError | null>(null);
+
+  readonly #backend: Backend;
+  // Only the latest request may settle the pipeline (a retry can overtake a slow first load).
+  #latest = 0;
+
+  constructor(backend: Backend) {
+    this.#backend = backend;
+  }
+
+  /** No Snapshot yet, and no error asking for one. */
+  get connecting(): boolean {
+    return this.snapshot === null && this.liveError === null;
+  }
+
+  get readyPipeline(): Pipeline | null {
+    return this.pipeline.status === 'ready' ? this.pipeline.pipeline : null;
+  }
+
+  /** The signed-in person's GitHub login, if anyone is signed in. */
+  get login(): string | null {
+    return this.session?.account?.login ?? null;
+  }
+
+  load = async (): Promise<void> => {
+    const request = ++this.#latest;
+    this.pipeline = { status: 'loading' };
+    try {
+      const pipeline = await this.#backend.loadPipeline();
+      if (request === this.#latest) this.pipeline = { status: 'ready', pipeline };
+    } catch (reason) {
+      if (request === this.#latest) this.pipeline = { status: 'failed', error: toUiError(reason) };
+    }
+  };
+
+  loadSession = async (): Promise<void> => {
+    try {
+      this.setSession(await this.#backend.getSession());
+    } catch (reason) {
+      this.sessionError = toUiError(reason);
+    }
+  };
+
+  /** The session as a call (sign-in, demo switch, speed) answered it. */
+  setSession = (session: SessionInfo): void => {
+    const previous = this.session;
+    this.session = session;
+    this.sessionError = null;
+    // Switching between the demo world and the configured clusters changes the pipeline too.
+    if (previous !== null && previous.demo !== session.demo) void this.load();
+  };
+
+  /**
+   * Loads the pipeline and the session, listens to pushed Snapshots and ticks the
+   * clock. Returns the function that stops all of it (call from an $effect).
+   */
+  start(): () => void {
+    let closed = false;
+    let unsubscribe: (() => void) | null = null;
+    const backend = this.#backend;
+
+    void this.load();
+    void this.loadSession();
+
+    const receive = (next: Snapshot): void => {
+      if (closed) return;
+      this.snapshot = next;
+      this.liveError = null;
+      this.now = Date.now();
+    };
+
+    // Listen first, then ask for the current state, so no push can fall in between;
+    // a pushed Snapshot newer than the answer wins.
+    backend
+      .onSnapshot(receive)
+      .then(async (stop) => {
+        if (closed) {
+          stop();
+          return;
+        }
+        unsubscribe = stop;
+        const current = await backend.getSnapshot();
+        if (current && (this.snapshot === null || current.sequence > this.snapshot.sequence)) receive(current);
+      })
+      .catch((reason: unknown) => {
+        if (!closed) this.liveError = toUiError(reason);
+      });
+
+    const timer = setInterval(() => (this.now = Date.now()), CLOCK_TICK_MS);
+
+    return () => {
+      closed = true;
+      clearInterval(timer);
+      unsubscribe?.();
+    };
+  }
+}
+
+export const [getLive, setLive] = createContext<LiveStore>();

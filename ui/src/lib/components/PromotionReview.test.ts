@@ -302,6 +302,7 @@ describe('promotion review', () => {
     await fireEvent.click(screen.getByTestId('gate-review'));
     const panel = await screen.findByTestId('review');
     const error = await within(panel).findByTestId('error');
+    expect(within(error).getByRole('heading')).toHaveTextContent('Sluice could not work out this promotion');
     expect(error).toHaveTextContent('The live state is not known yet.');
     expect(error).toHaveTextContent('Wait a moment.');
 

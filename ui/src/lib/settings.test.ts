@@ -34,7 +34,7 @@ describe('settings wording', () => {
     expect(sessionOnlyForced(missing)).toBe(true);
     expect(sessionOnlyForced({ ...missing, available: true, problem: null })).toBe(false);
     expect(keychainProblemText(missing)).toBe(
-      'the Secret Service keyring is not available. No D-Bus session. A sign-in lasts for this session only.',
+      'The Secret Service keyring is not available. No D-Bus session. A sign-in lasts for this session only.',
     );
     const demo = { ...missing, problem: "The demo world's tokens end with it, so they are never kept." };
     expect(keychainProblemText(demo, true)).toBe(

@@ -18,12 +18,16 @@ export function sessionOnlyForced(keychain: KeychainInfo): boolean {
   return !keychain.available;
 }
 
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 /** Why sign-ins are not kept. In the demo world the keychain is set aside on purpose, not broken. */
 export function keychainProblemText(keychain: KeychainInfo, demo = false): string {
   const why = keychain.problem ? ` ${keychain.problem}` : '';
   const head = demo
     ? (keychain.problem ?? 'The demo world keeps no tokens.')
-    : `${keychain.name} is not available.${why}`;
+    : `${capitalized(keychain.name)} is not available.${why}`;
   return `${head} A sign-in lasts for this session only.`;
 }
 

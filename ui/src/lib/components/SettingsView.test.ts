@@ -209,7 +209,7 @@ describe('settings view', () => {
     expect(box).toBeDisabled();
     expect(box).toHaveAccessibleDescription(/No D-Bus session bus\. A sign-in lasts for this session only\./);
     expect(screen.getByTestId('settings-keychain-problem')).toHaveTextContent(
-      'the Secret Service keyring is not available.',
+      'The Secret Service keyring is not available.',
     );
 
     await fireEvent.click(screen.getByTestId('settings-signin-env'));

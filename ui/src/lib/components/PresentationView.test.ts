@@ -12,6 +12,8 @@ describe('presentation mode', () => {
     await vi.waitFor(() => expect(desk.callsTo('setFullscreen')).toEqual([[true]]));
     expect(screen.queryByTestId('top-bar')).not.toBeInTheDocument();
     expect(within(present).getAllByTestId('environment-card')).toHaveLength(3);
+    // Live state only: the configured facts stay on the pipeline screen.
+    expect(within(present).queryByText('Namespace')).not.toBeInTheDocument();
     expect(within(present).queryByTestId('gate-review')).not.toBeInTheDocument();
     expect(within(present).queryByTestId('demo-speed')).not.toBeInTheDocument();
 

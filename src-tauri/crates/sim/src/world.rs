@@ -150,7 +150,8 @@ async fn settle(kube: &KubeWorld, clock: &ScenarioClock) {
             .all(|d| {
                 d["status"]["readyReplicas"].as_i64().unwrap_or(0)
                     == d["spec"]["replicas"].as_i64().unwrap_or(1)
-                    && d["status"]["updatedReplicas"] == d["spec"]["replicas"]
+                    && d["status"]["updatedReplicas"].as_i64().unwrap_or(0)
+                        == d["spec"]["replicas"].as_i64().unwrap_or(1)
             });
         if done {
             return;

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod auth;
 pub mod controllers;
+pub mod defaults;
 pub mod fields;
 pub mod helm;
 pub mod openapi;

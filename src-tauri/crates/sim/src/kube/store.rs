@@ -178,6 +178,7 @@ impl Store {
             },
         };
         validate_name(rt, &name)?;
+        super::defaults::apply(rt.kind, &mut object);
         if rt.namespaced && self.get(Kind::Namespace, "", namespace).is_none() {
             return Err(ApiError::namespace_not_found(namespace));
         }
@@ -273,6 +274,7 @@ impl Store {
                 object["metadata"]["name"].as_str().unwrap_or_default()
             )));
         }
+        super::defaults::apply(rt.kind, &mut object);
         // Identity and bookkeeping are the server's, whatever the client sent.
         for key in [
             "uid",

@@ -288,7 +288,7 @@ async fn handle(
         "create" => create(&world, &person, &target, &request, &body),
         "update" => update(&world, &target, &request, &body),
         "patch" => patch(&world, &target, &request, &body),
-        "delete" => delete(&world, &target),
+        "delete" => delete(&world, &target, &body),
         _ => delete_collection(&world, target.rt, ns, &request),
     };
     match result {
@@ -765,9 +765,32 @@ fn server_side_apply(
     }
 }
 
-fn delete(world: &KubeWorld, target: &Target) -> Answer {
+fn delete(world: &KubeWorld, target: &Target, body: &Bytes) -> Answer {
     let name = target.name.as_deref().unwrap_or_default();
     let ns = target.namespace.as_deref().unwrap_or_default();
+    // DeleteOptions may carry preconditions: delete only the version (or instance) the caller
+    // read, as a Lease holder releasing only its own lock does.
+    let options = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Null
+    } else {
+        parse_body(body, false)?
+    };
+    let preconditions = &options["preconditions"];
+    if preconditions.is_object() {
+        let current = world
+            .get(target.rt.kind, ns, name)
+            .ok_or_else(|| ApiError::not_found(target.rt, name))?;
+        for (key, field) in [("resourceVersion", "ResourceVersion"), ("uid", "UID")] {
+            if let Some(wanted) = preconditions[key].as_str() {
+                let found = current["metadata"][key].as_str().unwrap_or_default();
+                if wanted != found {
+                    return Err(ApiError::precondition_failed(
+                        target.rt, name, field, wanted, found,
+                    ));
+                }
+            }
+        }
+    }
     if target.rt.kind == Kind::Pod {
         // Pods terminate gracefully: the simulated kubelet removes them after the grace period.
         let now = world.now_rfc3339();
@@ -780,8 +803,19 @@ fn delete(world: &KubeWorld, target: &Target) -> Answer {
     let removed = world.lock().store.delete(target.rt, ns, name)?;
     if target.rt.kind == Kind::Namespace {
         delete_namespace_contents(world, name);
+        return Ok((200, (*removed).clone()));
     }
-    Ok((200, (*removed).clone()))
+    // What was removed at once is answered with a Status, as the apiserver does for kinds
+    // without graceful deletion or finalizers.
+    let mut details =
+        json!({"name": name, "kind": target.rt.plural, "uid": removed["metadata"]["uid"]});
+    if !target.rt.group.is_empty() {
+        details["group"] = json!(target.rt.group);
+    }
+    Ok((
+        200,
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}),
+    ))
 }
 
 fn delete_namespace_contents(world: &KubeWorld, namespace: &str) {

@@ -63,6 +63,35 @@ impl ApiError {
         .with_details(rt, name)
     }
 
+    /// A delete whose precondition (`DeleteOptions.preconditions`) no longer holds. The
+    /// apiserver names the kind here, not the resource: `Lease.coordination.k8s.io "x"`.
+    pub fn precondition_failed(
+        rt: &ResourceType,
+        name: &str,
+        field: &str,
+        wanted: &str,
+        found: &str,
+    ) -> Self {
+        let qualified = if rt.group.is_empty() {
+            rt.kind_name.to_owned()
+        } else {
+            format!("{}.{}", rt.kind_name, rt.group)
+        };
+        let mut e = Self::new(
+            409,
+            "Conflict",
+            format!(
+                "Operation cannot be fulfilled on {qualified} \"{name}\": the {field} in the precondition ({wanted}) does not match the {field} in record ({found}). The object might have been modified"
+            ),
+        );
+        let mut details = json!({"name": name, "kind": rt.kind_name});
+        if !rt.group.is_empty() {
+            details["group"] = json!(rt.group);
+        }
+        e.details = Some(details);
+        e
+    }
+
     pub fn apply_conflict(message: String) -> Self {
         Self::new(409, "Conflict", message)
     }

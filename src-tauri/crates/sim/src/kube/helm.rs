@@ -13,6 +13,12 @@ use super::world::KubeWorld;
 
 pub const CHART_NAME: &str = "tbyte-microservices";
 pub const CHART_VERSION: &str = "0.1.0";
+/// Helm 3 writes the chart's objects as field manager `helm` (Update operations), so that a
+/// later server-side apply of a field Helm set conflicts with "helm" unless forced.
+pub const FIELD_MANAGER: &str = "helm";
+/// Its release Secrets are written by the storage driver's client, whose manager comes from
+/// Helm's user agent: `Helm`.
+pub const STORAGE_FIELD_MANAGER: &str = "Helm";
 
 /// The chart's values.yaml.
 pub fn chart_defaults() -> Value {
@@ -245,6 +251,13 @@ pub fn upgrade(world: &KubeWorld, up: Upgrade<'_>) -> Result<u32, ApiError> {
             .as_str()
             .unwrap_or_default()
             .to_owned();
+        super::fields::record_update(
+            Some(prev),
+            &mut superseded,
+            STORAGE_FIELD_MANAGER,
+            "v1",
+            &now,
+        );
         world
             .lock()
             .store
@@ -279,18 +292,18 @@ pub fn upgrade(world: &KubeWorld, up: Upgrade<'_>) -> Result<u32, ApiError> {
     });
     let release = encode_release(&document).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let modified = world.clock.now().as_second().to_string();
-    world.create(
-        Kind::Secret,
-        up.namespace,
-        json!({
-            "metadata": {
-                "name": format!("sh.helm.release.v1.{}.v{revision}", up.release),
-                "labels": {"name": up.release, "owner": "helm", "status": "deployed", "version": revision.to_string(), "modifiedAt": modified},
-            },
-            "type": "helm.sh/release.v1",
-            "data": {"release": release},
-        }),
-    )?;
+    let mut secret = json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": format!("sh.helm.release.v1.{}.v{revision}", up.release),
+            "labels": {"name": up.release, "owner": "helm", "status": "deployed", "version": revision.to_string(), "modifiedAt": modified},
+        },
+        "type": "helm.sh/release.v1",
+        "data": {"release": release},
+    });
+    super::fields::record_update(None, &mut secret, STORAGE_FIELD_MANAGER, "v1", &now);
+    world.create(Kind::Secret, up.namespace, secret)?;
     Ok(revision)
 }
 
@@ -302,8 +315,11 @@ fn apply(world: &KubeWorld, kind: Kind, namespace: &str, doc: Value) -> Result<(
         .as_str()
         .unwrap_or_default()
         .to_owned();
+    let now = world.now_rfc3339();
     match world.get(kind, namespace, &name) {
         None => {
+            let mut doc = doc;
+            super::fields::record_update(None, &mut doc, FIELD_MANAGER, &rt.api_version(), &now);
             world.create(kind, namespace, doc)?;
         }
         Some(current) => {
@@ -328,6 +344,13 @@ fn apply(world: &KubeWorld, kind: Kind, namespace: &str, doc: Value) -> Result<(
                     .collect();
                 next["metadata"][key] = Value::Object(merged);
             }
+            super::fields::record_update(
+                Some(&current),
+                &mut next,
+                FIELD_MANAGER,
+                &rt.api_version(),
+                &now,
+            );
             world.lock().store.update(rt, namespace, &name, next)?;
         }
     }

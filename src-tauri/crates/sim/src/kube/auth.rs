@@ -68,10 +68,7 @@ pub fn review(person: &Person, request: &Value) -> Value {
             None => person.role == Role::Approver,
         };
         let reason = if ok {
-            format!(
-                "RBAC: allowed by RoleBinding \"{}\"",
-                role_binding(person.role)
-            )
+            allowed_by(person, verb, kind, namespace)
         } else {
             String::new()
         };
@@ -80,7 +77,7 @@ pub fn review(person: &Person, request: &Value) -> Value {
         // Non-resource URLs (/healthz, /version, …) are open to every authenticated user.
         (
             true,
-            "RBAC: allowed by ClusterRoleBinding \"system:discovery\"".to_owned(),
+            "RBAC: allowed by ClusterRoleBinding \"system:discovery\" of ClusterRole \"system:discovery\" to Group \"system:authenticated\"".to_owned(),
         )
     };
     let mut out = json!({
@@ -96,12 +93,35 @@ pub fn review(person: &Person, request: &Value) -> Value {
     out
 }
 
-fn role_binding(role: Role) -> &'static str {
-    match role {
-        Role::Approver => "release-approvers",
-        Role::Developer => "developers",
-        Role::Viewer => "viewers",
-    }
+/// The RBAC authorizer's words for the binding that allowed a request, as a real apiserver
+/// says them: the bindings are those tests/control-plane/cluster.sh creates for the same roles
+/// (ClusterRoleBindings are consulted before RoleBindings).
+fn allowed_by(person: &Person, verb: &str, kind: Option<Kind>, namespace: Option<&str>) -> String {
+    let (binding, role) = match person.role {
+        _ if kind == Some(Kind::SelfSubjectAccessReview) => {
+            return "RBAC: allowed by ClusterRoleBinding \"system:basic-user\" of ClusterRole \"system:basic-user\" to Group \"system:authenticated\"".to_owned();
+        }
+        Role::Approver => (
+            "ClusterRoleBinding \"release-approvers\"".to_owned(),
+            "cluster-admin",
+        ),
+        Role::Developer if READ_VERBS.contains(&verb) => (
+            "ClusterRoleBinding \"developers-read\"".to_owned(),
+            "sluice:read-all",
+        ),
+        Role::Developer => (
+            format!(
+                "RoleBinding \"developers/{}\"",
+                namespace.unwrap_or_default()
+            ),
+            "sluice:developer",
+        ),
+        Role::Viewer => ("ClusterRoleBinding \"viewers\"".to_owned(), "sluice:viewer"),
+    };
+    format!(
+        "RBAC: allowed by {binding} of ClusterRole \"{role}\" to User \"{}\"",
+        person.login
+    )
 }
 
 #[cfg(test)]

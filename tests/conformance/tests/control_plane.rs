@@ -18,9 +18,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::authorization::v1::SelfSubjectAccessReview;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret};
-use kube::api::{Api, ListParams};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use sluice_console::live::{Live, LiveConfig};
 use sluice_console::promote::kubernetes::{self, KubePromotionError, Record};
@@ -498,6 +499,43 @@ async fn seeded_releases(t: &Target) {
                 requests["memory"].0,
                 values["resources"]["requests"]["memory"].as_str().unwrap()
             );
+            // What the apiserver fills in (the simulator once served none of it).
+            assert_eq!(spec.progress_deadline_seconds, Some(600));
+            assert_eq!(spec.revision_history_limit, Some(10));
+            let strategy = serde_json::to_value(spec.strategy.as_ref().unwrap()).unwrap();
+            assert_eq!(
+                strategy,
+                json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}})
+            );
+            let pod = spec.template.spec.as_ref().unwrap();
+            assert_eq!(pod.restart_policy.as_deref(), Some("Always"));
+            assert_eq!(pod.dns_policy.as_deref(), Some("ClusterFirst"));
+            assert_eq!(pod.scheduler_name.as_deref(), Some("default-scheduler"));
+            assert_eq!(pod.termination_grace_period_seconds, Some(30));
+            let c = &pod.containers[0];
+            assert_eq!(c.image_pull_policy.as_deref(), Some("IfNotPresent"));
+            assert_eq!(c.termination_message_policy.as_deref(), Some("File"));
+            assert_eq!(
+                c.ports.as_ref().unwrap()[0].protocol.as_deref(),
+                Some("TCP")
+            );
+            // Zero counts are left out of the status, not sent as 0.
+            assert_eq!(status.unavailable_replicas, None);
+            // Helm writes the chart's objects as field manager `helm`.
+            let managers: Vec<(String, String)> = d
+                .metadata
+                .managed_fields
+                .iter()
+                .flatten()
+                .filter(|m| m.subresource.is_none())
+                .map(|m| {
+                    (
+                        m.manager.clone().unwrap_or_default(),
+                        m.operation.clone().unwrap_or_default(),
+                    )
+                })
+                .collect();
+            assert_eq!(managers, [("helm".to_owned(), "Update".to_owned())]);
             let labels = d.metadata.labels.as_ref().unwrap();
             assert_eq!(labels["app.kubernetes.io/managed-by"], "Helm");
             assert_eq!(labels["app.kubernetes.io/version"], tag);
@@ -581,6 +619,18 @@ async fn helm_history_after_install(t: &Target) {
         assert_eq!(label(secret, "name"), e.release);
         assert_eq!(label(secret, "status"), "deployed");
         assert_eq!(label(secret, "version"), "1");
+        let managers: Vec<&str> = secret
+            .metadata
+            .managed_fields
+            .iter()
+            .flatten()
+            .filter_map(|m| m.manager.as_deref())
+            .collect();
+        assert_eq!(
+            managers,
+            ["Helm"],
+            "Helm's storage driver writes its Secrets"
+        );
         assert_eq!(release.name, e.release);
         assert_eq!(release.namespace, e.namespace);
         assert_eq!(release.revision, 1);
@@ -691,6 +741,49 @@ async fn access_reviews(t: &Target) {
         )
         .await
     );
+    // The authorizer's reasons, word for word.
+    let reason = |ctx: &'static str,
+                  ns: &'static str,
+                  verb: &'static str,
+                  group: &'static str,
+                  resource: &'static str| async move {
+        let review: SelfSubjectAccessReview = serde_json::from_value(json!({
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": {"namespace": ns, "verb": verb, "group": group, "resource": resource}},
+        }))
+        .unwrap();
+        let api: Api<SelfSubjectAccessReview> = Api::all(t.client(ctx).await);
+        let answer = api.create(&PostParams::default(), &review).await.unwrap();
+        answer.status.unwrap().reason.unwrap_or_default()
+    };
+    assert_eq!(
+        reason("tbyte", "production", "patch", "apps", "deployments").await,
+        "RBAC: allowed by ClusterRoleBinding \"release-approvers\" of ClusterRole \"cluster-admin\" to User \"alice-approver\""
+    );
+    assert_eq!(
+        reason(
+            "tbyte@dave-developer",
+            "staging",
+            "patch",
+            "apps",
+            "deployments"
+        )
+        .await,
+        "RBAC: allowed by RoleBinding \"developers/staging\" of ClusterRole \"sluice:developer\" to User \"dave-developer\""
+    );
+    assert_eq!(
+        reason("tbyte@dave-developer", "production", "get", "", "secrets").await,
+        "RBAC: allowed by ClusterRoleBinding \"developers-read\" of ClusterRole \"sluice:read-all\" to User \"dave-developer\""
+    );
+    assert_eq!(
+        reason("tbyte@vera-viewer", "production", "list", "", "pods").await,
+        "RBAC: allowed by ClusterRoleBinding \"viewers\" of ClusterRole \"sluice:viewer\" to User \"vera-viewer\""
+    );
+    assert_eq!(
+        reason("tbyte@vera-viewer", "production", "get", "", "secrets").await,
+        ""
+    );
     // The promotion's own check: the viewer is refused before anything is touched.
     let viewer = t.client("tbyte@vera-viewer").await;
     match kubernetes::authorize(&viewer, "production").await {
@@ -720,6 +813,124 @@ fn record(version: &str) -> Record<'_> {
         version,
         reason: "conformance",
     }
+}
+
+/// Server-side apply of a field Helm set conflicts with "helm" unless forced (the promotion
+/// forces on purpose).
+async fn apply_conflicts_with_helm(t: &Target) {
+    let client = t.client("tbyte").await;
+    let api: Api<Deployment> = Api::namespaced(client, "production");
+    let patch = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "tbyte-prod-api"},
+        "spec": {"template": {"spec": {"containers": [{"name": "api", "image": image("api", "not-forced")}]}}},
+    });
+    match api
+        .patch(
+            "tbyte-prod-api",
+            &PatchParams::apply("sluice"),
+            &Patch::Apply(&patch),
+        )
+        .await
+    {
+        Err(kube::Error::Api(s)) => {
+            assert_eq!((s.code, s.reason.as_str()), (409, "Conflict"));
+            assert_eq!(
+                s.message,
+                "Apply failed with 1 conflict: conflict with \"helm\" using apps/v1: .spec.template.spec.containers[name=\"api\"].image"
+            );
+        }
+        other => panic!(
+            "a non-forced apply over Helm's field went through: {:?}",
+            other.map(|d| d.metadata.name)
+        ),
+    }
+}
+
+/// The Lease's optimistic concurrency: a stale resourceVersion can neither replace nor delete it
+/// (a console releases only the lock it still holds), and a delete answers with a Status.
+async fn lease_preconditions(t: &Target) {
+    let client = t.client("tbyte").await;
+    let api: Api<Lease> = Api::namespaced(client, "staging");
+    let held = lease::acquire(api.clone(), "alice-approver@probe/1")
+        .await
+        .unwrap();
+    let first = api.get(lease::LEASE_NAME).await.unwrap();
+    let stale = first.metadata.resource_version.clone().unwrap();
+    let mut renewed = first.clone();
+    renewed.spec.as_mut().unwrap().lease_duration_seconds = Some(31);
+    let current = api
+        .replace(lease::LEASE_NAME, &PostParams::default(), &renewed)
+        .await
+        .unwrap();
+    let now = current.metadata.resource_version.clone().unwrap();
+    match api
+        .replace(lease::LEASE_NAME, &PostParams::default(), &first)
+        .await
+    {
+        Err(kube::Error::Api(s)) => assert_eq!(
+            (s.code, s.message.as_str()),
+            (
+                409,
+                "Operation cannot be fulfilled on leases.coordination.k8s.io \"sluice-promotion\": the object has been modified; please apply your changes to the latest version and try again"
+            )
+        ),
+        other => panic!("a stale replace went through: {:?}", other.map(|_| ())),
+    }
+    let stale_delete = DeleteParams {
+        preconditions: Some(kube::api::Preconditions {
+            resource_version: Some(stale.clone()),
+            uid: None,
+        }),
+        ..DeleteParams::default()
+    };
+    match api.delete(lease::LEASE_NAME, &stale_delete).await {
+        Err(kube::Error::Api(s)) => {
+            assert_eq!((s.code, s.reason.as_str()), (409, "Conflict"));
+            assert_eq!(
+                s.message,
+                format!(
+                    "Operation cannot be fulfilled on Lease.coordination.k8s.io \"sluice-promotion\": the ResourceVersion in the precondition ({stale}) does not match the ResourceVersion in record ({now}). The object might have been modified"
+                )
+            );
+        }
+        other => panic!(
+            "a delete with a stale precondition went through: {:?}",
+            other.map(|_| ())
+        ),
+    }
+    assert!(
+        api.get_opt(lease::LEASE_NAME).await.unwrap().is_some(),
+        "still there"
+    );
+    let current_delete = DeleteParams {
+        preconditions: Some(kube::api::Preconditions {
+            resource_version: Some(now),
+            uid: current.metadata.uid.clone(),
+        }),
+        ..DeleteParams::default()
+    };
+    let answered = api
+        .delete(lease::LEASE_NAME, &current_delete)
+        .await
+        .unwrap();
+    assert!(
+        answered.is_right(),
+        "a delete answered with the object: {answered:?}"
+    );
+    let status = answered.right().unwrap();
+    assert_eq!(
+        status.status,
+        Some(kube::core::response::StatusSummary::Success)
+    );
+    let details = status.details.unwrap();
+    assert_eq!(
+        (details.name.as_str(), details.kind.as_str()),
+        ("sluice-promotion", "leases")
+    );
+    assert_eq!(Some(details.uid), current.metadata.uid);
+    assert!(api.get_opt(lease::LEASE_NAME).await.unwrap().is_none());
+    held.release().await;
 }
 
 /// staging → production by the kubernetes method, while a second console tries the same.
@@ -979,6 +1190,10 @@ async fn suite(t: &Target) {
     .await;
     step("access reviews per person");
     access_reviews(t).await;
+    step("server-side apply conflicts with Helm's fields");
+    apply_conflicts_with_helm(t).await;
+    step("Lease concurrency: stale replace and stale delete refused");
+    lease_preconditions(t).await;
     step("a new release in staging");
     t.helm_upgrade(env("staging"), Some("bbbbbbb"));
     rolled_out(&t.client("tbyte").await, env("staging")).await;

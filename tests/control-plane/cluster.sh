@@ -8,6 +8,7 @@
 #   cluster.sh restart DIR NAME   stop and start one component (e.g. kube-apiserver), same port
 #   cluster.sh seed DIR           the seed's helm commands, run from environments/
 #   cluster.sh reap ROOT          stop every cluster under ROOT (what a killed test left behind)
+#                                 and remove their directories
 #
 # After start, DIR/kubeconfig has one context per kube context of environments/pipeline*.yaml
 # (as alice-approver, like the simulator's kubeconfig), `<context>@<login>` for each person, and
@@ -461,11 +462,12 @@ case $cmd in
     [ -d "$2" ] || exit 0
     for d in "$2"/*/; do
       [ -d "$d/pids" ] || continue
-      if [ -n "$(ls -A "$d/pids")" ]; then
-        echo "cluster.sh: stopping a cluster left running in $d" >&2
-        DIR=$(cd "$d" && pwd)
-        stop || true
+      DIR=$(cd "$d" && pwd)
+      if [ -n "$(ls -A "$DIR/pids")" ]; then
+        echo "cluster.sh: stopping a cluster left running in $DIR" >&2
+        stop || { echo "cluster.sh: keeping $DIR (see its logs/)" >&2; continue; }
       fi
+      rm -rf "$DIR"
     done
     ;;
   *) sed -n '2,20p' "$0" >&2; exit 2 ;;

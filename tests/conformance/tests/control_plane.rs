@@ -154,6 +154,25 @@ impl RealCluster {
 
 impl Drop for RealCluster {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            // The test failed: what the components said last, before their directory goes.
+            for name in [
+                "etcd",
+                "kube-apiserver",
+                "kube-controller-manager",
+                "kube-scheduler",
+                "kwok",
+            ] {
+                let log =
+                    std::fs::read_to_string(self.dir.join("logs").join(format!("{name}.log")))
+                        .unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(15).collect();
+                eprintln!("--- {name} (last lines) ---");
+                for line in tail.iter().rev() {
+                    eprintln!("{line}");
+                }
+            }
+        }
         let out = Command::new("bash")
             .arg(script("cluster.sh"))
             .arg("stop")

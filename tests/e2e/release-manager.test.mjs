@@ -1,0 +1,184 @@
+// A release manager's session on a standalone simulated world, through the real app: sign in
+// by importing GH_TOKEN into the keychain, open the staging → production gate, read the release
+// notes, approve, and watch production reach every replica ready. The token is a canary: after
+// the session it must appear in no file under the app's home, in nothing the app logged, and in
+// nothing the webview can read.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  byTestId,
+  clockFreePipeline,
+  filesContaining,
+  launchApp,
+  startSim,
+  textOf,
+  waitFor,
+} from './harness.mjs';
+
+const ROLLOUT_TIMEOUT_MS = 120_000;
+
+describe('release manager approves a production release', () => {
+  let sim;
+  let app;
+  let driver;
+  let canary;
+
+  before(async () => {
+    const pipeline = clockFreePipeline();
+    // Fast enough that the first release waits on production within seconds.
+    sim = await startSim({ pipeline, speed: 15 });
+    canary = sim.tokens['alice-approver'];
+    assert.ok(canary?.length > 20, 'the simulated approver has a token');
+    app = await launchApp({
+      args: ['--pipeline', pipeline, '--kubeconfig', sim.kubeconfig, '--github-api-url', sim.github],
+      env: { GH_TOKEN: canary, RUST_LOG: 'debug' },
+    });
+    driver = app.driver;
+  });
+
+  after(async () => {
+    await app?.quit();
+    await sim?.stop();
+  });
+
+  it('shows the three environments', async () => {
+    await waitFor(
+      driver,
+      async () => (await driver.findElements(byTestId('environment-card'))).length === 3,
+      'three environment cards',
+    );
+  });
+
+  it('signs in by importing GH_TOKEN into the keychain', async () => {
+    await driver.findElement(byTestId('nav-settings')).click();
+    const importButton = await waitFor(
+      driver,
+      async () => (await driver.findElements(byTestId('settings-signin-env')))[0],
+      'the GH_TOKEN import button',
+    );
+    await importButton.click();
+    const signedIn = await waitFor(
+      driver,
+      async () => {
+        const text = await textOf(driver, byTestId('settings-signed-in-as'));
+        return text?.includes('alice-approver') ? text : null;
+      },
+      'signed in as @alice-approver',
+    );
+    assert.match(signedIn, /alice-approver/);
+    const home = await textOf(driver, byTestId('settings-token-home'));
+    assert.match(home ?? '', /Secret Service|keyring/i, `token kept in the keychain: ${home}`);
+  });
+
+  it('opens the production gate and reads the release notes', async () => {
+    await driver.findElement(byTestId('nav-pipeline')).click();
+    // The deploy run reaches the production environment and waits there.
+    const review = await waitFor(
+      driver,
+      async () => {
+        const waiting = await driver.findElements(byTestId('gate-waiting'));
+        const buttons = await driver.findElements(byTestId('gate-review'));
+        return waiting.length > 0 && buttons.length > 0 ? buttons[0] : null;
+      },
+      'a deploy run waiting on production',
+      60_000,
+    );
+    await review.click();
+    const notes = await waitFor(
+      driver,
+      async () => textOf(driver, byTestId('release-notes')),
+      'the release notes',
+    );
+    assert.match(notes, /Compress API responses/, `release notes:\n${notes}`);
+    const versions = await textOf(driver, byTestId('review-versions'));
+    assert.match(versions ?? '', /→/, `from → to: ${versions}`);
+    const approve = await waitFor(
+      driver,
+      async () => {
+        const button = (await driver.findElements(byTestId('approve')))[0];
+        return button && (await button.isEnabled()) ? button : null;
+      },
+      'Approve enabled for the required reviewer',
+    );
+    await driver.findElement(byTestId('review-comment')).sendKeys('Checked the release notes; ship it.');
+    await approve.click();
+    const confirm = await waitFor(
+      driver,
+      async () => (await driver.findElements(byTestId('confirm-approve-button')))[0],
+      'the confirmation step',
+    );
+    await confirm.click();
+  });
+
+  it('follows production until every replica is ready', async () => {
+    const outcome = await waitFor(
+      driver,
+      async () => {
+        const found = await driver.findElements(byTestId('outcome'));
+        return found.length > 0 ? found[0] : null;
+      },
+      'the promotion outcome',
+      ROLLOUT_TIMEOUT_MS,
+    );
+    const text = await outcome.getText();
+    assert.equal(await outcome.getAttribute('data-result'), 'succeeded', `outcome: ${text}`);
+    const ready = await textOf(driver, byTestId('follow-ready'));
+    const match = /(\d+)\/(\d+) ready/.exec(ready ?? '');
+    assert.ok(match, `ready count shown: ${ready}`);
+    assert.equal(match[1], match[2], `all replicas ready: ${ready}`);
+    assert.ok(Number(match[2]) >= 3, `production runs at least 3 replicas: ${ready}`);
+
+    // The pipeline shows production on the staging version, healthy.
+    await driver.findElement(byTestId('nav-pipeline')).click();
+    await waitFor(
+      driver,
+      async () => {
+        const cards = await driver.findElements(byTestId('environment-card'));
+        if (cards.length !== 3) return null;
+        const staging = await cards[1].findElement(byTestId('version')).getText();
+        const production = await cards[2].findElement(byTestId('version')).getText();
+        const health = await cards[2].findElement(byTestId('health')).getText();
+        return staging.split('\n')[0] === production.split('\n')[0] && /healthy/i.test(health);
+      },
+      'production on the staging version and healthy',
+    );
+  });
+
+  it('records the approval in the audit journal', async () => {
+    await driver.findElement(byTestId('nav-audit')).click();
+    const row = await waitFor(
+      driver,
+      async () => (await driver.findElements(byTestId('audit-attempt')))[0],
+      'an audit entry',
+    );
+    const text = await row.getText();
+    assert.match(text, /alice-approver/, text);
+    assert.match(text, /production/, text);
+    assert.match(text, /succeeded/i, text);
+  });
+
+  it('keeps the token out of the webview, the files and the logs', async () => {
+    const readable = await driver.executeScript(`
+      const storage = (s) => Object.keys(s).map((k) => k + '=' + s.getItem(k)).join('\\n');
+      return [
+        document.documentElement.outerHTML,
+        storage(window.localStorage),
+        storage(window.sessionStorage),
+        document.cookie,
+        document.title,
+      ].join('\\n');
+    `);
+    assert.ok(readable.includes('alice-approver'), 'the page was read while signed in');
+    assert.ok(!readable.includes(canary), 'the token is readable in the webview');
+
+    const { home } = app;
+    await app.quit();
+    const output = app.output();
+    app = undefined;
+    // The search means something only if the session left logs and a journal behind.
+    assert.ok(filesContaining(home, 'starting Sluice').length > 0, 'the app wrote its log under its home');
+    assert.ok(filesContaining(home, 'alice-approver').length > 0, 'the journal is under the app home');
+    assert.deepEqual(filesContaining(home, canary), [], 'files under the app home hold the token');
+    assert.ok(!output.includes(canary), 'the token appears in the app output');
+  });
+});

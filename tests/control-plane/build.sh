@@ -143,7 +143,7 @@ done
 if [ ${#kube[@]} -gt 0 ]; then
   staging=v0.${K8S_VERSION#v1.}
   gomod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
-  REPLACES=$(
+  k8s_replaces=$(
     echo "replace ("
     sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging/src/k8s.io/.*#\t\1 => \1 '"$staging"'#p' "$gomod"
     echo ")"
@@ -151,7 +151,8 @@ if [ ${#kube[@]} -gt 0 ]; then
   minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
   # Stamp the version the way Kubernetes' own build does, so clients see a real server version.
   stamp="-X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
-  REPLACES=$REPLACES build_in_module k8s.io/kubernetes "$K8S_VERSION" "$ROOT_CACHE/control-plane/$K8S_VERSION" "$stamp" "${kube[@]}" \
+  # Only this module gets the replacements (kwok and helm need their own, newer k8s.io modules).
+  REPLACES=$k8s_replaces build_in_module k8s.io/kubernetes "$K8S_VERSION" "$ROOT_CACHE/control-plane/$K8S_VERSION" "$stamp" "${kube[@]}" \
     || failed+=("kubernetes $K8S_VERSION (${kube[*]})")
 fi
 

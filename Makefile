@@ -20,7 +20,7 @@ export NO_AT_BRIDGE := 1
 export GTK_A11Y := none
 
 .PHONY: run build ui deps deps-build deps-test toolchain check fmt lint bindings test test-rust \
-        test-ui e2e screenshot clean bench keyring-test
+        test-ui e2e screenshots clean bench keyring-test
 
 ## run: install what is missing, build, open the window
 run: deps-build build
@@ -78,9 +78,10 @@ bench: ui
 bindings:
 	SLUICE_UPDATE_BINDINGS=1 cargo test -p sluice-core --test bindings_fresh
 
-## screenshot: the real window under Xvfb, for the README
-screenshot: build
-	xvfb-run -a -s "-screen 0 1280x800x24" bash tests/scripts/screenshot.sh "$(APP)" "$(PIPELINE)" docs/screenshot.png
+## screenshots: every view, light and dark, from the real app on the demo world (docs/screenshots/)
+screenshots: build deps-test
+	bash tests/scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1280x800x24" \
+	  env SLUICE_APP="$(APP)" SLUICE_PIPELINE="$(PIPELINE)" node tests/screenshots/capture.mjs docs/screenshots
 
 fmt:
 	cargo fmt --all

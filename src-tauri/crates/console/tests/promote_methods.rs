@@ -321,7 +321,11 @@ async fn a_failed_check_is_refused_audited_and_nothing_changes() {
     let err = promote::promote(&h.context(Role::Approver), &approve(""))
         .await
         .unwrap_err();
-    assert!(err.message.contains("failed: test"), "{}", err.message);
+    assert!(
+        err.message.to_lowercase().contains("failed: test"),
+        "{}",
+        err.message
+    );
     assert_eq!(h.production_tag(), before);
     assert_eq!(h.results(), [AuditResult::Refused]);
 }

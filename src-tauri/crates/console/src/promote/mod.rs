@@ -179,6 +179,26 @@ fn audit_gates(gate: &GateState) -> Vec<AuditGate> {
         .collect()
 }
 
+/// The refusals as one paragraph: each a sentence, capitalised and closed, whatever rule wrote it.
+fn as_sentences(reasons: &[String]) -> String {
+    reasons
+        .iter()
+        .map(|r| {
+            let r = r.trim();
+            let mut chars = r.chars();
+            let mut sentence: String = chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default();
+            if !sentence.ends_with(['.', '!', '?']) {
+                sentence.push('.');
+            }
+            sentence
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn refused(message: String, hint: &str) -> UiError {
     UiError::new("promotion.refused", message, hint)
 }
@@ -244,7 +264,7 @@ pub async fn promote(ctx: &Context<'_>, request: &Request) -> Result<Outcome, Ui
     };
     if !refusals.is_empty() {
         let err = refused(
-            refusals.join(" "),
+            as_sentences(&refusals),
             "Each reason says what must change first; nothing was changed in the cluster or on GitHub.",
         );
         journal(&started.outcome(
@@ -591,4 +611,20 @@ pub async fn rollback(ctx: &Context<'_>, environment: &str) -> Result<Outcome, U
         result: AuditResult::Succeeded,
         message: format!("rolled back {}", names.join(", ")),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn refusals_read_as_sentences() {
+        let text = super::as_sentences(&[
+            "@vera is not a required reviewer of production.".into(),
+            "outside the change windows (mon 09:00–16:00 UTC)".into(),
+            "has run 1h in staging; needs 24h (only @carol may override it)".into(),
+        ]);
+        assert_eq!(
+            text,
+            "@vera is not a required reviewer of production. Outside the change windows (mon 09:00–16:00 UTC). Has run 1h in staging; needs 24h (only @carol may override it)."
+        );
+    }
 }

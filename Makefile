@@ -20,7 +20,7 @@ export NO_AT_BRIDGE := 1
 export GTK_A11Y := none
 
 .PHONY: run build ui deps deps-build deps-test toolchain check fmt lint bindings test test-rust \
-        test-ui e2e screenshots clean bench keyring-test
+        test-ui e2e screenshots clean bench keyring-test conformance-control-plane
 
 ## run: install what is missing, build, open the window
 run: deps-build build

@@ -212,3 +212,46 @@ async fn outside_the_demo_the_simulated_people_are_not_offered() {
     let err = desk.sign_in_from_environment(true).await.unwrap_err();
     assert_eq!(err.code, "signin.no_environment_token");
 }
+
+#[tokio::test]
+async fn a_promotion_started_and_never_finished_is_shown_at_start() {
+    use sluice_core::audit::{AuditAction, AuditEntry, AuditMethod};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let started = AuditEntry {
+        id: "a1".into(),
+        at: "2026-11-26T10:00:00Z".into(),
+        correlation: "a1".into(),
+        actor: "alice-approver".into(),
+        environment: "production".into(),
+        from_version: Some("a1b2c3d".into()),
+        to_version: Some("e4f5a6b".into()),
+        method: AuditMethod::Kubernetes,
+        action: AuditAction::Promote,
+        plan: None,
+        gates: vec![],
+        comment: None,
+        override_reason: None,
+        result: AuditResult::Started,
+        error: None,
+    };
+    sluice_console::journal::Journal::open(&path)
+        .unwrap()
+        .append(&started)
+        .unwrap();
+    // The console that wrote it died here; the next one starts.
+    let desk = Desk::new(
+        Console::new(shipped()),
+        DeskOptions {
+            demo: false,
+            kubeconfig: Some(dir.path().join("no-kubeconfig")),
+            github_api_url: Some("http://127.0.0.1:9".into()),
+            device_client_id: None,
+            keychain: Keychain::disabled("no keychain in this test"),
+            journal: path,
+            environment: |_| None,
+        },
+    );
+    let session = desk.session().await;
+    assert_eq!(session.interrupted, [started]);
+}

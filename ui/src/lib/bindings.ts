@@ -449,7 +449,8 @@ decision: ApprovalDecision,
  */
 mayReject: boolean, reviewers: Principals, overrideBy: Principals, 
 /**
- * The person may override a freeze or an unfinished soak, with a reason.
+ * Approve is refused only for a freeze or an unfinished soak that this person may
+ * override: with a reason, they may approve.
  */
 mayOverride: boolean, 
 /**

@@ -84,6 +84,7 @@ async fn demo_session_signs_in_reviews_refuses_and_exports() {
             .release_notes
             .starts_with("## tbyte: staging → production")
     );
+    assert!(!review.may_override, "nobody signed in may override");
     assert_eq!(review.reviewers.users, ["alice-approver"]);
 
     // The viewer: signed in, but not a reviewer; the refusal is journaled.

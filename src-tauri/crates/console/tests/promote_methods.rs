@@ -19,7 +19,7 @@ use sluice_sim::{SimWorld, WorldOptions};
 
 /// The shipped pipeline with production's gate replaced: no clock-dependent conditions, so the
 /// tests do not depend on when they run.
-fn pipeline_with(dir: &Path, method: &str) -> PathBuf {
+fn pipeline_with(dir: &Path, method: &str, extra_gate: &str) -> PathBuf {
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../environments");
     for f in ["values-dev.yaml", "values-staging.yaml", "values-prod.yaml"] {
         std::fs::copy(shipped.join(f), dir.join(f)).unwrap();
@@ -30,7 +30,7 @@ fn pipeline_with(dir: &Path, method: &str) -> PathBuf {
         "    gate:\n      method: {method}\n      workflow: deploy.yml\n      approval:\n        reviewers:\n          users: [alice-approver]\n        preventSelfReview: true\n      requiredChecks: [build, test]\n"
     );
     let path = dir.join("pipeline.yaml");
-    std::fs::write(&path, format!("{head}{gate}")).unwrap();
+    std::fs::write(&path, format!("{head}{gate}{extra_gate}")).unwrap();
     path
 }
 
@@ -68,6 +68,11 @@ fn github_for(world: &SimWorld, role: Role) -> GithubClient {
 }
 
 async fn start(method: &str) -> Harness {
+    start_with(method, "").await
+}
+
+/// A harness whose production gate has `extra_gate` appended (YAML lines at the gate's indent).
+async fn start_with(method: &str, extra_gate: &str) -> Harness {
     let world = SimWorld::start(WorldOptions {
         speed: 30.0,
         ..WorldOptions::default()
@@ -94,7 +99,7 @@ async fn start(method: &str) -> Harness {
     world
         .write_kubeconfig(&kubeconfig, &["tbyte".to_owned()])
         .unwrap();
-    let path = pipeline_with(dir.path(), method);
+    let path = pipeline_with(dir.path(), method, extra_gate);
     let pipeline = sluice_core::load_pipeline(&path).unwrap();
     let live = Live::start(
         pipeline.clone(),
@@ -376,5 +381,37 @@ async fn twenty_concurrent_promotions_one_proceeds_and_all_are_journaled() {
             .filter(|e| e.result == AuditResult::Succeeded)
             .count(),
         1
+    );
+}
+
+#[tokio::test]
+async fn an_unfinished_soak_is_offered_for_override_only_to_the_person_named() {
+    let h = start_with(
+        "kubernetes",
+        "      soak: 24h\n      overrideBy:\n        users: [alice-approver]\n",
+    )
+    .await;
+    let alice = promote::review(&h.context(Role::Approver), "production").unwrap();
+    assert!(!alice.decision.allowed);
+    assert!(alice.may_override, "{:?}", alice.decision.refusals);
+    // Not a reviewer: no reason would let the developer approve.
+    let dave = promote::review(&h.context(Role::Developer), "production").unwrap();
+    assert!(!dave.decision.allowed && !dave.may_override);
+    // With the reason, the override goes through and is journaled as one.
+    let mut request = approve("hotfix");
+    request.override_reason = Some("Incident 4711 needs the fix now".into());
+    let outcome = promote::promote(&h.context(Role::Approver), &request)
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome.result,
+        AuditResult::Succeeded,
+        "{}",
+        outcome.message
+    );
+    let entries = h.journal.read().unwrap().entries;
+    assert_eq!(
+        entries[0].override_reason.as_deref(),
+        Some("Incident 4711 needs the fix now")
     );
 }

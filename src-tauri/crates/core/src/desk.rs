@@ -100,7 +100,8 @@ pub struct Review {
     pub may_reject: bool,
     pub reviewers: Principals,
     pub override_by: Principals,
-    /// The person may override a freeze or an unfinished soak, with a reason.
+    /// Approve is refused only for a freeze or an unfinished soak that this person may
+    /// override: with a reason, they may approve.
     pub may_override: bool,
     /// Commits and pull requests as Markdown, for pasting into a release announcement.
     pub release_notes: String,

@@ -282,9 +282,9 @@ describe('promotion review', () => {
     expect(desk.callsTo('act')).toEqual([['production', 'approve', '', 'Hotfix for incident 4711']]);
   });
 
-  it('offers no override when something besides soak or freeze refuses', async () => {
+  it('offers no override when the console says one would not let the person approve', async () => {
     const review = reviewFixture({
-      mayOverride: true,
+      mayOverride: false,
       decision: {
         allowed: false,
         refusals: ['bbb2222 has run 3h in staging; 24h required', 'Sign in to approve.'],

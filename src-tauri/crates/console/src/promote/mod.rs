@@ -100,10 +100,11 @@ pub fn plan(
 pub fn review(ctx: &Context<'_>, environment: &str) -> Result<sluice_core::desk::Review, UiError> {
     let (env, gate, decision) = plan(ctx, environment)?;
     let method = method_of(&env);
-    // An override is possible when a reason would set the unmet soak or freeze aside.
-    let may_override = !decide_for(ctx, &env, &gate, Some("review"))
-        .overridden
-        .is_empty();
+    // An override is offered only when a reason would make Approve possible: every refusal is
+    // an unmet soak or freeze that this person may set aside.
+    let with_reason = decide_for(ctx, &env, &gate, Some("review"));
+    let may_override =
+        !decision.allowed && with_reason.allowed && !with_reason.overridden.is_empty();
     let may_reject = method == PromotionMethod::GithubApproval
         && ctx.login.is_some()
         && gate

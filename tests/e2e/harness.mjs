@@ -94,7 +94,9 @@ export async function launchApp({ args = [], env = {}, home = scratch('home') } 
     output: () => output,
     async quit() {
       try {
-        await driver.quit();
+        // A session that does not end within a minute must not hold the run: stopping
+        // tauri-driver below ends WebKitWebDriver and the app with it.
+        await Promise.race([driver.quit(), new Promise((resolve) => setTimeout(resolve, 60_000).unref())]);
       } finally {
         await stop(driverProcess);
       }

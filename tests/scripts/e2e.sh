@@ -6,4 +6,4 @@ set -euo pipefail
 app=$(realpath "$1")
 pipeline=$(realpath "$2")
 shift 2
-SLUICE_APP="$app" SLUICE_PIPELINE="$pipeline" node --test --test-concurrency=1 "${@:-tests/e2e/}"
+SLUICE_APP="$app" SLUICE_PIPELINE="$pipeline" node --test --test-concurrency=1 --test-timeout=600000 "${@:-tests/e2e/}"

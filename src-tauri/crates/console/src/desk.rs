@@ -757,9 +757,15 @@ async fn forward(
     loop {
         let latest = from.borrow_and_update().clone();
         if let Some(s) = latest {
-            let mut s = (*s).clone();
-            s.sequence += base;
-            to.send_replace(Some(Arc::new(s)));
+            // Only a restarted view needs renumbering; the first one's snapshots pass as they are.
+            let s = if base == 0 {
+                s
+            } else {
+                let mut s = (*s).clone();
+                s.sequence += base;
+                Arc::new(s)
+            };
+            to.send_replace(Some(s));
         }
         if from.changed().await.is_err() {
             return;

@@ -28,6 +28,8 @@ pub struct SimServer {
 struct Running {
     stop: CancellationToken,
     task: JoinHandle<()>,
+    /// Owns the listening socket: awaited on stop so the port is free for `resume`.
+    accept: JoinHandle<()>,
 }
 
 impl SimServer {
@@ -79,7 +81,7 @@ impl SimServer {
     fn serve(&self, listener: TcpListener) {
         let stop = CancellationToken::new();
         let (tx, rx) = mpsc::channel(64);
-        tokio::spawn(accept_loop(
+        let accept = tokio::spawn(accept_loop(
             listener,
             self.faults.clone(),
             self.tls.clone(),
@@ -100,7 +102,8 @@ impl SimServer {
                 tracing::warn!(error = %e, "simulated server stopped with an error");
             }
         });
-        *self.running.lock().unwrap_or_else(|p| p.into_inner()) = Some(Running { stop, task });
+        *self.running.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(Running { stop, task, accept });
     }
 
     /// Stops accepting and closes every open connection.
@@ -113,6 +116,7 @@ impl SimServer {
         if let Some(running) = running {
             running.stop.cancel();
             let _ = running.task.await;
+            let _ = running.accept.await;
         }
     }
 
@@ -141,6 +145,7 @@ impl Drop for SimServer {
         {
             running.stop.cancel();
             running.task.abort();
+            running.accept.abort();
         }
     }
 }

@@ -20,7 +20,7 @@ export NO_AT_BRIDGE := 1
 export GTK_A11Y := none
 
 .PHONY: run build ui deps deps-build deps-test toolchain check fmt lint bindings test test-rust \
-        test-ui e2e screenshots clean bench keyring-test conformance-control-plane
+        test-ui e2e screenshots clean bench keyring-test conformance-control-plane disk-space
 
 ## run: install what is missing, build, open the window
 run: deps-build build
@@ -33,7 +33,10 @@ ui: node_modules
 	npm run build
 
 ## test: every check CI runs
-test: deps-build deps-test check test-rust test-ui e2e keyring-test conformance-control-plane
+test: disk-space deps-build deps-test check test-rust test-ui e2e keyring-test conformance-control-plane
+
+disk-space:
+	@bash tests/scripts/disk-check.sh 8 $(ROOT)
 
 check: ui
 	cargo fmt --all --check

@@ -1,8 +1,9 @@
 //! The tbyte story: a deterministic sequence of releases on the scenario clock. A developer opens
 //! a pull request, checks run, the head deploys to dev; the pull request merges, the merge
-//! deploys to staging, and the deploy run's production job waits on the `production`
-//! environment until a required reviewer approves it through the API; then production rolls
-//! out. Every third release ships an image that crashes and stalls in staging.
+//! deploys to staging, and once staging is healthy the deploy run's production job waits on the
+//! `production` environment until a required reviewer approves it through the API; then
+//! production rolls out. Every third release ships an image that crashes and stalls in staging,
+//! so its run fails and never reaches production.
 
 use std::time::Duration;
 
@@ -301,14 +302,12 @@ impl Story {
         }
         self.checks(&merge).await?;
 
-        // The merge's deploy run: staging runs at once, production waits for a reviewer.
-        let run = self.github.start_run(
-            "deploy.yml",
-            "main",
-            "push",
-            DEVELOPER,
-            &["staging", "production"],
-        )?;
+        // The merge's deploy run: staging's job runs at once. Production's job `needs:` it, so
+        // it starts (and waits for a reviewer) only once staging deployed; a failed staging
+        // deploy fails the run and production is never asked for.
+        let run = self
+            .github
+            .start_run("deploy.yml", "main", "push", DEVELOPER, &["staging"])?;
         let staging = self.env("staging")?;
         let ok = self.helm_deploy(staging, &merge).await?;
         self.record_deployment(&merge, "staging", ok)?;
@@ -317,6 +316,7 @@ impl Story {
             self.github.complete_run(run, Conclusion::Failure)?;
             return Ok(());
         }
+        self.github.start_job(run, "production")?;
         tokio::spawn(self.clone().production_gate(run, merge));
         Ok(())
     }

@@ -470,6 +470,61 @@ async fn wait_timers_hold_a_run_on_scenario_time() {
 }
 
 #[tokio::test]
+async fn a_job_that_needs_another_meets_its_environment_only_when_it_starts() {
+    let people = people::cast();
+    let world = GithubWorld::new(
+        ScenarioClock::manual("2026-11-26T09:00:00Z".parse().unwrap()),
+        &people,
+    );
+    github::seed_tbyte(&world).unwrap();
+    world
+        .configure_environment(github::EnvironmentSpec {
+            name: "production".into(),
+            wait_timer: 10,
+            reviewers: vec![github::Reviewer::User("alice-approver".into())],
+            ..Default::default()
+        })
+        .unwrap();
+    let env = world.environment_id("production").unwrap();
+    // Staging's job runs first; production's `needs:` it.
+    let run = world
+        .start_run("deploy.yml", "main", "push", "dave-developer", &["staging"])
+        .unwrap();
+    assert_eq!(world.run_status(run), Some(("in_progress", None)));
+    assert!(world.pending_environments(run).is_empty());
+    assert_eq!(
+        world.review_pending(
+            run,
+            &[env],
+            ReviewState::Approved,
+            "early",
+            "alice-approver"
+        ),
+        Err(github::ReviewRefusal::NothingPending)
+    );
+
+    // Staging took a while; production's wait timer counts from its job's start.
+    world.clock().advance(Duration::from_secs(30 * 60));
+    world.start_job(run, "production").unwrap();
+    assert_eq!(world.run_status(run), Some(("waiting", None)));
+    assert_eq!(world.pending_environments(run), ["production"]);
+    world
+        .review_pending(run, &[env], ReviewState::Approved, "ok", "alice-approver")
+        .unwrap();
+    world.clock().advance(Duration::from_secs(9 * 60));
+    assert_eq!(world.run_status(run), Some(("waiting", None)));
+    world.clock().advance(Duration::from_secs(60));
+    assert_eq!(world.run_status(run), Some(("in_progress", None)));
+
+    // A finished run starts no more jobs.
+    world
+        .complete_run(run, github::Conclusion::Failure)
+        .unwrap();
+    assert!(world.start_job(run, "production").is_err());
+    assert!(world.pending_environments(run).is_empty());
+}
+
+#[tokio::test]
 async fn workflow_dispatch_starts_a_run_and_tells_the_story() {
     let w = World::start().await;
     let mut events = w.world.subscribe();

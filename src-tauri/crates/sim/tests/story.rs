@@ -62,6 +62,18 @@ fn tag(image: &str) -> &str {
     image.rsplit(':').next().unwrap()
 }
 
+/// Every Deployment in `ns` finished its rollout (what `kubectl rollout status` waits for).
+fn rolled_out(world: &SimWorld, ns: &str) -> bool {
+    world.kube.list(Kind::Deployment, Some(ns)).iter().all(|d| {
+        d["status"]["observedGeneration"] == d["metadata"]["generation"]
+            && d["status"]["conditions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|c| c["type"] == "Progressing" && c["reason"] == "NewReplicaSetAvailable")
+    })
+}
+
 fn ready(world: &SimWorld, ns: &str) -> Vec<i64> {
     world
         .kube
@@ -92,6 +104,148 @@ async fn github(
     (status, resp.json().await.unwrap_or(Value::Null))
 }
 
+/// The deploy run that the push of `sha` to main started, over the API.
+async fn push_run(world: &SimWorld, token: &str, sha: &str) -> Option<Value> {
+    let (status, runs) = github(
+        world,
+        token,
+        reqwest::Method::GET,
+        &format!("/repos/tbyte-org/tbyte/actions/runs?branch=main&event=push&head_sha={sha}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    runs["workflow_runs"].as_array().unwrap().first().cloned()
+}
+
+async fn pending_deployments(world: &SimWorld, token: &str, run_id: u64) -> Vec<Value> {
+    let (status, pending) = github(
+        world,
+        token,
+        reqwest::Method::GET,
+        &format!("/repos/tbyte-org/tbyte/actions/runs/{run_id}/pending_deployments"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    pending.as_array().unwrap().clone()
+}
+
+/// Steps the clock until main moves past `from` (a pull request merged); returns the merge.
+async fn next_merge(world: &SimWorld, from: &str, limit: Duration) -> String {
+    until(world, limit, "a merge to main", |w| {
+        w.github.branch_head("main").as_deref() != Some(from)
+    })
+    .await;
+    world.github.branch_head("main").unwrap()
+}
+
+/// Steps the clock until the push of `sha` started its deploy run; returns the run's id.
+async fn deploy_run_of(world: &SimWorld, token: &str, sha: &str) -> u64 {
+    for _ in 0..60 {
+        if let Some(run) = push_run(world, token, sha).await {
+            return run["id"].as_u64().unwrap();
+        }
+        pass(world, Duration::from_secs(5)).await;
+    }
+    panic!("no deploy run started for {sha} within 5 minutes of simulated time");
+}
+
+#[tokio::test]
+async fn production_waits_for_review_only_after_staging_deployed() {
+    let w = world().await;
+    let approver = w.person(Role::Approver).github_token.clone();
+    let merge = next_merge(&w, &w.seeded.main[2], Duration::from_secs(900)).await;
+    let run_id = deploy_run_of(&w, &approver, &merge).await;
+    let release = &merge[..7];
+
+    // As on GitHub, production's job `needs:` staging's: while staging rolls out, nothing
+    // waits on production and nobody can approve it yet.
+    let mut seen_rolling_out = 0;
+    while !(images(&w, "staging").iter().all(|i| tag(i) == release) && rolled_out(&w, "staging")) {
+        assert!(
+            seen_rolling_out < 60,
+            "staging did not roll out in 5 minutes"
+        );
+        assert_eq!(w.github.run_status(run_id), Some(("in_progress", None)));
+        assert_eq!(
+            pending_deployments(&w, &approver, run_id).await,
+            Vec::<Value>::new()
+        );
+        seen_rolling_out += 1;
+        pass(&w, Duration::from_secs(5)).await;
+    }
+    assert!(seen_rolling_out > 0, "the rollout was never observed");
+
+    // Staging is healthy: its deployment is recorded, and production's review appears.
+    until(
+        &w,
+        Duration::from_secs(60),
+        "the run to wait on production",
+        |w| w.github.run_status(run_id) == Some(("waiting", None)),
+    )
+    .await;
+    let (_, staged) = github(
+        &w,
+        &approver,
+        reqwest::Method::GET,
+        "/repos/tbyte-org/tbyte/deployments?environment=staging",
+        None,
+    )
+    .await;
+    assert_eq!(staged[0]["sha"], merge.as_str());
+    let pending = pending_deployments(&w, &approver, run_id).await;
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0]["environment"]["name"], "production");
+    assert_eq!(pending[0]["current_user_can_approve"], true);
+}
+
+#[tokio::test]
+async fn a_release_that_fails_in_staging_never_waits_on_production() {
+    let w = world().await;
+    let approver = w.person(Role::Approver).github_token.clone();
+    // The third release ships a crashing image; its dev deploy stalls before it merges.
+    let mut head = w.seeded.main[2].clone();
+    for _ in 0..3 {
+        head = next_merge(&w, &head, Duration::from_secs(40 * 60)).await;
+    }
+    let run_id = deploy_run_of(&w, &approver, &head).await;
+
+    let mut steps = 0;
+    while w
+        .github
+        .run_status(run_id)
+        .is_some_and(|(s, _)| s != "completed")
+    {
+        assert!(steps < 20 * 12, "the run did not end within 20 minutes");
+        assert_eq!(w.github.run_status(run_id), Some(("in_progress", None)));
+        assert_eq!(w.github.pending_environments(run_id), Vec::<String>::new());
+        steps += 1;
+        pass(&w, Duration::from_secs(5)).await;
+    }
+    assert_eq!(
+        w.github.run_status(run_id),
+        Some(("completed", Some("failure")))
+    );
+    assert_eq!(
+        pending_deployments(&w, &approver, run_id).await,
+        Vec::<Value>::new()
+    );
+    let (_, production) = github(
+        &w,
+        &approver,
+        reqwest::Method::GET,
+        &format!("/repos/tbyte-org/tbyte/deployments?environment=production&sha={head}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        production,
+        serde_json::json!([]),
+        "production was never asked for"
+    );
+}
+
 #[tokio::test]
 async fn a_release_flows_to_production_after_an_api_approval() {
     let w = world().await;
@@ -119,24 +273,33 @@ async fn a_release_flows_to_production_after_an_api_approval() {
     let release = tag(&images(&w, "staging")[0]).to_owned();
     assert_eq!(images(&w, "production"), production_before);
 
+    // The story sees the rollout end on its next look; then production's job starts waiting.
     let approver = w.person(Role::Approver).github_token.clone();
-    let (status, runs) = github(
-        &w,
-        &approver,
-        reqwest::Method::GET,
-        "/repos/tbyte-org/tbyte/actions/runs?status=waiting",
-        None,
-    )
-    .await;
-    assert_eq!(status, 200);
-    let run = runs["workflow_runs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["head_sha"].as_str().unwrap().starts_with(&release))
-        .expect("a waiting run for the release")
-        .clone();
-    let run_id = run["id"].as_u64().unwrap();
+    let mut waiting = None;
+    for _ in 0..12 {
+        let (status, runs) = github(
+            &w,
+            &approver,
+            reqwest::Method::GET,
+            "/repos/tbyte-org/tbyte/actions/runs?status=waiting",
+            None,
+        )
+        .await;
+        assert_eq!(status, 200);
+        waiting = runs["workflow_runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["head_sha"].as_str().unwrap().starts_with(&release))
+            .cloned();
+        if waiting.is_some() {
+            break;
+        }
+        pass(&w, Duration::from_secs(5)).await;
+    }
+    let run_id = waiting.expect("a waiting run for the release")["id"]
+        .as_u64()
+        .unwrap();
     let (_, pending) = github(
         &w,
         &approver,

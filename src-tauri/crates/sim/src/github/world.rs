@@ -1110,8 +1110,9 @@ impl GithubWorld {
     }
 
     /// Starts a run of `workflow` (id, file name or path) on `branch`'s head, triggered by
-    /// `actor`. Jobs that target `environments` wait on their protection rules: the run is
-    /// `waiting` while any protected environment has not passed.
+    /// `actor`. Its first jobs target `environments` and wait on their protection rules: the run
+    /// is `waiting` while any protected environment has not passed. Jobs that `needs:` another
+    /// start later, through [`Self::start_job`].
     pub fn start_run(
         &self,
         workflow: &str,
@@ -1177,6 +1178,39 @@ impl GithubWorld {
             },
         );
         Ok(id)
+    }
+
+    /// Starts a job of a running `run` that targets `environment`, as GitHub does once the jobs
+    /// it `needs:` succeeded. Only now do the environment's protection rules apply: its pending
+    /// deployment appears and its wait timer starts, so a run never waits on an environment
+    /// whose job could not start yet (production's, while staging still deploys).
+    pub fn start_job(&self, run_id: u64, environment: &str) -> Result<(), WorldError> {
+        let now = self.now();
+        let mut s = self.state();
+        let protected = s
+            .environments
+            .get(environment)
+            .ok_or_else(|| WorldError::UnknownEnvironment(environment.to_owned()))?
+            .is_protected();
+        let run = s
+            .runs
+            .get_mut(&run_id)
+            .ok_or(WorldError::UnknownRun(run_id))?;
+        if run.status == RunStatus::Completed {
+            return Err(WorldError::Invalid(format!(
+                "run {run_id} is completed; no job of it starts"
+            )));
+        }
+        if protected {
+            run.gates.push(Gate {
+                environment: environment.to_owned(),
+                started_at: now,
+                approved_by: None,
+            });
+            run.status = RunStatus::Waiting;
+        }
+        run.updated_at = now;
+        Ok(())
     }
 
     /// The deploy workflow's job for `environment`, triggered by `actor` on `branch`.

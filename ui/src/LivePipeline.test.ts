@@ -104,7 +104,7 @@ describe('live pipeline', () => {
 
     const title = within(card('staging')).getByTestId('version-title');
     expect(title).toHaveTextContent('#42 Add retries');
-    expect(title).toHaveAttribute('title', 'https://github.com/acme/app/pull/42');
+    expect(within(title).getByTestId('version-link')).toHaveAttribute('title', 'https://github.com/acme/app/pull/42');
     expect(within(card('staging')).queryByRole('link')).not.toBeInTheDocument();
   });
 
@@ -317,7 +317,10 @@ describe('live pipeline', () => {
       '● checks running #43 Faster startup → dev',
       '✗ checks failed #41 Dark mode',
     ]);
-    expect(prs[0]).toHaveAttribute('title', 'https://github.com/acme/app/pull/43');
+    expect(within(prs[0]!).getByTestId('pull-request-link')).toHaveAttribute(
+      'title',
+      'https://github.com/acme/app/pull/43',
+    );
   });
 
   it('lists the sources in the status bar', async () => {

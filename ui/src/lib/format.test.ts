@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   changeWindowText,
   dayRanges,
+  isWebUrl,
   methodLabel,
   percentText,
   plural,
@@ -82,5 +83,15 @@ describe('format', () => {
     expect(plural(1, 'commit')).toBe('1 commit');
     expect(plural(0, 'PR')).toBe('0 PRs');
     expect(plural(3, 'commit')).toBe('3 commits');
+  });
+
+  it('tells a link the console opens from one it refuses', () => {
+    expect(isWebUrl('https://github.com/acme/app/pull/42')).toBe(true);
+    expect(isWebUrl('HTTP://ghe.example/acme/app/pull/1')).toBe(true);
+    expect(isWebUrl('')).toBe(false);
+    expect(isWebUrl(null)).toBe(false);
+    expect(isWebUrl('file:///etc/passwd')).toBe(false);
+    expect(isWebUrl('javascript:alert(1)')).toBe(false);
+    expect(isWebUrl('https://github.com/a b')).toBe(false);
   });
 });

@@ -114,3 +114,9 @@ export function percent(fraction: number): number {
 export function plural(count: number, one: string, many = `${one}s`): string {
   return `${count} ${count === 1 ? one : many}`;
 }
+
+/** Whether `url` is a link the console will open: http(s), no white space (the backend refuses anything else). */
+export function isWebUrl(url: string | null | undefined): url is string {
+  if (!url || /\s/.test(url)) return false;
+  return /^https?:\/\//i.test(url);
+}

@@ -127,7 +127,11 @@ describe('live pipeline', () => {
     expect(text(staging(), 'version')).toBe('bbb2222');
     expect(text(staging(), 'rollout')).toBe('rolling out → ccc3333 (50%)');
     expect(text(staging(), 'ready')).toContain('Ready 2/2');
-    expect(within(staging()).getByRole('progressbar')).toHaveAttribute('aria-valuenow', '50');
+    const rolling = within(staging()).getByRole('progressbar');
+    expect(rolling).toHaveAttribute('aria-valuenow', '50');
+    expect(rolling).toHaveClass('progress-bar');
+    expect(rolling).not.toHaveClass('stalled');
+    expect(rolling.firstElementChild).toHaveClass('progress-fill', 'moving');
     expect(within(staging()).getByTestId('health')).toHaveTextContent('progressing');
     expect(text(staging(), 'health-reason')).toBe('Rolling out ccc3333: 1 of 2 replicas updated');
 
@@ -180,6 +184,10 @@ describe('live pipeline', () => {
     expect(pods).not.toHaveTextContent('api-7d9-abcde');
     expect(text(staging, 'rollout')).toBe('rolling out → eee5555 (0%) stalled');
     expect(within(staging).getByTestId('ready')).toHaveClass('stalled');
+    const stalled = within(staging).getByRole('progressbar');
+    expect(stalled).toHaveClass('progress-bar', 'stalled');
+    expect(stalled.firstElementChild).toHaveClass('progress-fill');
+    expect(stalled.firstElementChild).not.toHaveClass('moving');
     expect(text(staging, 'problems')).toContain('tbyte-staging.v5 is corrupt');
     // The others are untouched.
     expect(within(card('dev')).queryByTestId('failing-pods')).not.toBeInTheDocument();

@@ -75,7 +75,9 @@ describe('environment detail', () => {
       'api-8f1 5 0/1 ghcr.io/tbyte/api:eee5555',
       'api-7d9 4 1/1 ghcr.io/tbyte/api:bbb2222',
     ]);
-    expect(within(detail).getByRole('progressbar', { name: 'Rollout in staging' })).toHaveAttribute('aria-valuenow', '0');
+    const bar = within(detail).getByRole('progressbar', { name: 'Rollout in staging' });
+    expect(bar).toHaveAttribute('aria-valuenow', '0');
+    expect(bar).toHaveClass('progress-bar', 'stalled');
 
     const pods = within(detail).getAllByTestId('pod-row');
     expect(pods.map((row) => row.dataset.pod)).toEqual(['api-7d9-abcde', 'api-8f1-xyz12']);

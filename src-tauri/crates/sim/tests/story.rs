@@ -160,18 +160,21 @@ async fn production_waits_for_review_only_after_staging_deployed() {
     let release = &merge[..7];
 
     // As on GitHub, production's job `needs:` staging's: while staging rolls out, nothing
-    // waits on production and nobody can approve it yet.
+    // waits on production and nobody can approve it yet. GitHub is sampled first: if staging has
+    // not rolled out after the sample, it had not when the sample was taken either.
     let mut seen_rolling_out = 0;
-    while !(images(&w, "staging").iter().all(|i| tag(i) == release) && rolled_out(&w, "staging")) {
+    loop {
+        let status = w.github.run_status(run_id);
+        let pending = pending_deployments(&w, &approver, run_id).await;
+        if images(&w, "staging").iter().all(|i| tag(i) == release) && rolled_out(&w, "staging") {
+            break;
+        }
         assert!(
             seen_rolling_out < 60,
             "staging did not roll out in 5 minutes"
         );
-        assert_eq!(w.github.run_status(run_id), Some(("in_progress", None)));
-        assert_eq!(
-            pending_deployments(&w, &approver, run_id).await,
-            Vec::<Value>::new()
-        );
+        assert_eq!(status, Some(("in_progress", None)));
+        assert_eq!(pending, Vec::<Value>::new());
         seen_rolling_out += 1;
         pass(&w, Duration::from_secs(5)).await;
     }

@@ -154,7 +154,10 @@ describe('audit view', () => {
     expect(none).toHaveTextContent('No entries match these filters');
     expect(screen.queryByTestId('audit-table')).not.toBeInTheDocument();
 
-    await fireEvent.click(within(none).getByRole('button', { name: 'Clear filters' }));
+    expect(screen.getByTestId('audit-clear-filters')).toHaveClass('btn-link');
+    const clear = within(none).getByRole('button', { name: 'Clear filters' });
+    expect(clear).toHaveClass('btn');
+    await fireEvent.click(clear);
     expect(rowIds()).toHaveLength(6);
     expect((screen.getByTestId('audit-filter-environment') as HTMLSelectElement).value).toBe('');
   });
@@ -163,6 +166,10 @@ describe('audit view', () => {
     const desk = deskWith(auditJournal());
     renderAudit(desk);
     await screen.findByTestId('audit-table');
+    // The app's buttons, as on every other screen.
+    for (const id of ['audit-refresh', 'audit-export-csv', 'audit-export-json']) {
+      expect(screen.getByTestId(id)).toHaveClass('btn');
+    }
 
     await fireEvent.click(screen.getByTestId('audit-export-csv'));
     expect(await screen.findByTestId('audit-export-result')).toHaveTextContent(

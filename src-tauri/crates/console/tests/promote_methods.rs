@@ -123,9 +123,15 @@ async fn start_with(method: &str, extra_gate: &str) -> Harness {
         journal,
         _dir: dir,
     };
-    h.until("a healthy, synced pipeline", |s| {
+    // GitHub's answer about the checks arrives after the first synced snapshot; a promotion
+    // decided before it would be refused for "not known yet".
+    h.until("a healthy, synced pipeline whose checks are known", |s| {
         s.environments.iter().all(|e| e.health == Health::Healthy)
             && s.sources.iter().all(|x| x.connected)
+            && s.gates.iter().flat_map(|g| &g.conditions).all(|c| {
+                !c.reason
+                    .starts_with(sluice_core::assemble::CHECKS_NOT_KNOWN_YET)
+            })
     })
     .await;
     h

@@ -308,7 +308,7 @@ fn environment_state(
             .as_deref()
             .is_some_and(|s| same_commit(s, &d.sha));
         if !agrees && !rolling_to_it {
-            let short = &d.sha[..7.min(d.sha.len())];
+            let short = abbreviated(&d.sha);
             let running = state
                 .version
                 .as_ref()
@@ -464,6 +464,14 @@ fn soak_condition(gate: &Gate, source: &EnvironmentState, now: Timestamp) -> Opt
     })
 }
 
+/// A commit id as people write it; an id from the wild may be short or not even ASCII.
+fn abbreviated(sha: &str) -> &str {
+    sha.get(..7).unwrap_or(sha)
+}
+
+/// The start of a checks condition's reason while GitHub's answer for the commit is awaited.
+pub const CHECKS_NOT_KNOWN_YET: &str = "not known yet: asking GitHub about";
+
 fn checks_condition(
     gate: &Gate,
     sha: Option<&str>,
@@ -485,6 +493,14 @@ fn checks_condition(
         .iter()
         .find(|(s, _)| same_commit(s, sha))
         .map(|(_, c)| c);
+    // GitHub has not been asked about this commit yet: saying "not passed" would be a guess.
+    if found.is_none() {
+        return Some(GateCondition {
+            kind,
+            met: false,
+            reason: format!("{CHECKS_NOT_KNOWN_YET} {}", abbreviated(sha)),
+        });
+    }
     let mut missing = Vec::new();
     let mut failed = Vec::new();
     for name in &gate.required_checks {

@@ -1,7 +1,7 @@
 use std::path::Path;
 
 use super::*;
-use crate::inputs::{DeploymentInfo, GithubInputs};
+use crate::inputs::{CommitInfo, DeploymentInfo, GithubInputs};
 use crate::snapshot::{HelmRevision, ImageRef, PodState, ReplicaSetState};
 
 fn pipeline() -> Pipeline {
@@ -372,4 +372,69 @@ fn unreachable_cluster_is_unknown_and_stale() {
         3,
         "every pipeline environment is listed"
     );
+}
+
+#[test]
+fn required_checks_are_unknown_until_github_answered_for_the_commit() {
+    let envs = [
+        env(healthy(&A[..7], 1)),
+        env(healthy(&B[..7], 2)),
+        env(healthy(&A[..7], 3)),
+    ];
+    let commit = |sha: &str| CommitInfo {
+        sha: sha.into(),
+        title: "t".into(),
+        author: "dave-developer".into(),
+        date: None,
+    };
+    let checks_with = |answers: Option<Vec<(&str, CheckState)>>| {
+        let github = GithubInputs {
+            commits: vec![commit(A), commit(B)],
+            checks: answers
+                .map(|a| {
+                    [(
+                        B.to_owned(),
+                        a.into_iter().map(|(n, s)| (n.to_owned(), s)).collect(),
+                    )]
+                    .into()
+                })
+                .unwrap_or_default(),
+            ..GithubInputs::default()
+        };
+        let s = snapshot(&envs, Some(&github), "2026-11-26T10:00:00Z");
+        s.gates[0]
+            .conditions
+            .iter()
+            .find(|c| c.kind == GateConditionKind::Checks)
+            .unwrap()
+            .clone()
+    };
+    let asking = checks_with(None);
+    assert!(!asking.met);
+    assert_eq!(asking.reason, format!("{CHECKS_NOT_KNOWN_YET} bbbbbbb"));
+    let none_yet = checks_with(Some(vec![]));
+    assert_eq!(
+        (none_yet.met, none_yet.reason.as_str()),
+        (false, "not passed yet: build, test")
+    );
+    let failed = checks_with(Some(vec![
+        ("build", CheckState::Success),
+        ("test", CheckState::Failure),
+    ]));
+    assert_eq!(
+        (failed.met, failed.reason.as_str()),
+        (false, "failed: test")
+    );
+    let passed = checks_with(Some(vec![
+        ("build", CheckState::Success),
+        ("test", CheckState::Success),
+    ]));
+    assert!(passed.met, "{}", passed.reason);
+}
+
+#[test]
+fn a_commit_id_from_the_wild_is_abbreviated_without_panicking() {
+    assert_eq!(abbreviated("aaaaaaa1111"), "aaaaaaa");
+    assert_eq!(abbreviated("abc"), "abc");
+    assert_eq!(abbreviated("ééééé"), "ééééé");
 }

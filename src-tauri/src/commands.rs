@@ -78,6 +78,12 @@ pub async fn finish_device_sign_in(
     desk.finish_device_sign_in(session_only).await
 }
 
+/// Stops waiting for the device sign-in; `finish_device_sign_in` answers `signin.cancelled`.
+#[tauri::command]
+pub fn cancel_device_sign_in(desk: DeskState<'_>) {
+    desk.cancel_device_sign_in();
+}
+
 #[tauri::command]
 pub async fn sign_in_as_demo_person(
     desk: DeskState<'_>,
@@ -99,6 +105,16 @@ pub async fn set_demo(desk: DeskState<'_>, on: bool) -> Result<SessionInfo, UiEr
 #[tauri::command]
 pub async fn set_demo_speed(desk: DeskState<'_>, speed: f64) -> Result<SessionInfo, UiError> {
     desk.set_demo_speed(speed).await
+}
+
+/// `context: null` goes back to the pipeline file's context.
+#[tauri::command]
+pub async fn set_kube_context(
+    desk: DeskState<'_>,
+    environment: String,
+    context: Option<String>,
+) -> Result<SessionInfo, UiError> {
+    desk.set_kube_context(&environment, context).await
 }
 
 #[tauri::command]

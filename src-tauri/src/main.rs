@@ -8,7 +8,8 @@ use sluice_console::cli::{Cli, Command};
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let _log_guard = sluice_console::logging::init();
-    let console = Console::new(&cli.pipeline);
+    let console = Console::new(&cli.pipeline)
+        .with_context_choices(sluice_console::contexts::ContextChoices::default_location());
     match &cli.command {
         None => match sluice_app::run(console, &cli) {
             Ok(()) => std::process::ExitCode::SUCCESS,

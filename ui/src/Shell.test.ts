@@ -7,10 +7,11 @@ import {
   productionGate,
   reviewFixture,
   sessionInfo,
+  tbytePipeline,
   tbyteSnapshot,
   withEnvironment,
 } from './test/fixtures';
-import { envCard, pushSnapshot, renderAppLive, textOf } from './test/app';
+import { envCard, pushSnapshot, renderApp, renderAppLive, textOf } from './test/app';
 
 function interruptedEntry(): AuditEntry {
   return {
@@ -220,5 +221,18 @@ describe('inbox', () => {
     await pushSnapshot(live, tbyteSnapshot(4));
     await vi.waitFor(() => expect(desk.callsTo('setAttention')).toEqual([[0], [1], [0]]));
     expect(screen.queryByTestId('inbox-count')).not.toBeInTheDocument();
+  });
+
+  it('reloads the pipeline when an environment is pointed at another kube context', async () => {
+    const loadPipeline = vi.fn(async () => tbytePipeline());
+    const { desk } = renderApp({ pipeline: loadPipeline });
+    await vi.waitFor(() => expect(desk.callsTo('getSession')).toHaveLength(1));
+    expect(loadPipeline).toHaveBeenCalledTimes(1);
+
+    await fireEvent.click(screen.getByRole('button', { name: 'Settings' }));
+    await fireEvent.change(await screen.findByRole('combobox', { name: 'Kube context for production' }), {
+      target: { value: 'prod-eks-admin' },
+    });
+    await vi.waitFor(() => expect(loadPipeline).toHaveBeenCalledTimes(2));
   });
 });

@@ -402,6 +402,18 @@ githubHost: string, pipelineFile: string,
  */
 kubeconfig: string | null, contexts: Array<EnvironmentContext>, 
 /**
+ * The context names the kubeconfig offers; empty in the demo or when it cannot be read.
+ */
+kubeContexts: Array<string>, 
+/**
+ * Environments may be pointed at other contexts (not in the demo, whose world is its own).
+ */
+contextsEditable: boolean, 
+/**
+ * Why the kubeconfig or this machine's context choices cannot be read, with what to do.
+ */
+contextsProblem: string | null, 
+/**
  * Promotions started and never finished (a console stopped mid-way), oldest first.
  */
 interrupted: Array<AuditEntry>, 
@@ -433,7 +445,20 @@ name: string, available: boolean,
  * Why it is not available, with what to do.
  */
 problem: string | null, };
-export type EnvironmentContext = { environment: string, kubeContext: string, namespace: string, };
+export type EnvironmentContext = { environment: string, 
+/**
+ * The context Sluice uses: this machine's choice, else the pipeline file's.
+ */
+kubeContext: string, 
+/**
+ * The context the pipeline file names.
+ */
+pipelineContext: string, namespace: string, 
+/**
+ * Whether the kubeconfig has `kube_context`; `None` when that is not known (demo,
+ * unreadable kubeconfig).
+ */
+found: boolean | null, };
 export type DeviceCode = { userCode: string, verificationUri: string, 
 /**
  * The browser was opened at `verification_uri`.

@@ -71,8 +71,11 @@ export class LiveStore {
     const previous = this.session;
     this.session = session;
     this.sessionError = null;
-    // Switching between the demo world and the configured clusters changes the pipeline too.
-    if (previous !== null && previous.demo !== session.demo) void this.load();
+    // Switching between the demo world and the configured clusters, or pointing an environment
+    // at another kube context, changes the pipeline too.
+    if (previous !== null && (previous.demo !== session.demo || contextsOf(previous) !== contextsOf(session))) {
+      void this.load();
+    }
   };
 
   /**
@@ -122,3 +125,8 @@ export class LiveStore {
 }
 
 export const [getLive, setLive] = createContext<LiveStore>();
+
+/** Where each environment runs, as one comparable string. */
+function contextsOf(session: SessionInfo): string {
+  return session.contexts.map((c) => `${c.environment}=${c.kubeContext}`).join('\n');
+}

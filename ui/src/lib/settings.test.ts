@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { account, sessionInfo } from '../test/fixtures';
 import {
+  contextChoices,
   demoSpeeds,
   environmentTokenName,
   journalProblemText,
@@ -53,5 +54,19 @@ describe('settings wording', () => {
     expect(journalProblemText({ line: 12, reason: 'checksum mismatch', setAside: null })).toBe(
       'line 12: checksum mismatch',
     );
+  });
+});
+
+describe('contextChoices', () => {
+  const context = { environment: 'production', namespace: 'production', found: false };
+  it("marks the pipeline file's context and keeps ones the kubeconfig lacks", () => {
+    expect(
+      contextChoices({ ...context, kubeContext: 'gone', pipelineContext: 'prod' }, ['kind', 'prod']).map(
+        (c) => c.label,
+      ),
+    ).toEqual(['kind', 'prod (pipeline file)', 'gone (not in kubeconfig)']);
+    expect(
+      contextChoices({ ...context, kubeContext: 'prod', pipelineContext: 'prod' }, []).map((c) => c.label),
+    ).toEqual(['prod (pipeline file, not in kubeconfig)']);
   });
 });

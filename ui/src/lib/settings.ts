@@ -1,5 +1,5 @@
 // Wording for the Settings view. Pure functions over the session.
-import type { Account, AuditProblem, KeychainInfo, SessionInfo } from './bindings';
+import type { Account, AuditProblem, EnvironmentContext, KeychainInfo, SessionInfo } from './bindings';
 
 /** `Signed in as @alice (Alice Liddell)` */
 export function signedInAs(account: Account): string {
@@ -40,6 +40,27 @@ export function signOutText(account: Account): string {
 
 export function kubeconfigText(kubeconfig: string | null): string {
   return kubeconfig ?? '$KUBECONFIG or ~/.kube/config';
+}
+
+/**
+ * The contexts an environment may be pointed at: the kubeconfig's, plus the one in use and the
+ * pipeline file's even when the kubeconfig lacks them (so the select shows the truth).
+ */
+export function contextChoices(
+  context: EnvironmentContext,
+  kubeContexts: readonly string[],
+): { name: string; label: string }[] {
+  const names = [...kubeContexts];
+  for (const name of [context.pipelineContext, context.kubeContext]) {
+    if (!names.includes(name)) names.push(name);
+  }
+  return names.map((name) => {
+    const notes = [
+      name === context.pipelineContext ? 'pipeline file' : null,
+      kubeContexts.includes(name) ? null : 'not in kubeconfig',
+    ].filter((n) => n !== null);
+    return { name, label: notes.length > 0 ? `${name} (${notes.join(', ')})` : name };
+  });
 }
 
 /** `$GH_TOKEN` */

@@ -144,10 +144,25 @@ export function sessionInfo(rest: Partial<SessionInfo> = {}): SessionInfo {
     pipelineFile: 'environments/pipeline.yaml',
     kubeconfig: null,
     contexts: [
-      { environment: 'dev', kubeContext: 'kind-tbyte', namespace: 'dev' },
-      { environment: 'staging', kubeContext: 'kind-tbyte', namespace: 'staging' },
-      { environment: 'production', kubeContext: 'prod-eks', namespace: 'production' },
+      { environment: 'dev', kubeContext: 'kind-tbyte', pipelineContext: 'kind-tbyte', namespace: 'dev', found: true },
+      {
+        environment: 'staging',
+        kubeContext: 'kind-tbyte',
+        pipelineContext: 'kind-tbyte',
+        namespace: 'staging',
+        found: true,
+      },
+      {
+        environment: 'production',
+        kubeContext: 'prod-eks',
+        pipelineContext: 'prod-eks',
+        namespace: 'production',
+        found: true,
+      },
     ],
+    kubeContexts: ['kind-tbyte', 'prod-eks', 'prod-eks-admin'],
+    contextsEditable: true,
+    contextsProblem: null,
     interrupted: [],
     journalProblems: [],
     ...rest,
@@ -209,6 +224,17 @@ export class FakeDesk {
       finishDeviceSignIn: (sessionOnly) =>
         this.record('finishDeviceSignIn', [sessionOnly], () => {
           this.session = { ...this.session, account: account('alice-approver', { sessionOnly }) };
+          return this.session;
+        }),
+      cancelDeviceSignIn: () => this.record('cancelDeviceSignIn', [], () => undefined),
+      setKubeContext: (environment, context) =>
+        this.record('setKubeContext', [environment, context], () => {
+          this.session = {
+            ...this.session,
+            contexts: this.session.contexts.map((c) =>
+              c.environment === environment ? { ...c, kubeContext: context ?? c.pipelineContext } : c,
+            ),
+          };
           return this.session;
         }),
       signInAsDemoPerson: (login) =>

@@ -134,7 +134,7 @@ pub struct SimArgs {
 
 /// What `sluice validate` prints, and whether it succeeded.
 pub fn validate(console: &Console) -> (String, bool) {
-    match console.pipeline() {
+    match console.pipeline_as_written() {
         Ok(p) => {
             let names: Vec<&str> = p.environments.iter().map(|e| e.name.as_str()).collect();
             (

@@ -18,7 +18,7 @@ use sluice_core::desk::{
 use sluice_core::snapshot::Snapshot;
 use sluice_core::{Pipeline, UiError};
 use sluice_github::{GithubClient, GithubConfig, GithubToken};
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::Console;
@@ -99,6 +99,8 @@ pub struct Desk {
     snapshots: watch::Sender<Option<Arc<Snapshot>>>,
     state: tokio::sync::Mutex<State>,
     device: Mutex<Option<DeviceSignIn>>,
+    /// Ends the device sign-in being waited for (the person pressed Cancel).
+    device_cancel: Mutex<Option<oneshot::Sender<()>>>,
     demo_requested: bool,
 }
 
@@ -107,6 +109,14 @@ fn not_in_demo(what: &str) -> UiError {
         "demo.off",
         format!("{what} is only possible in the demo world."),
         "Turn demo mode on in Settings.",
+    )
+}
+
+fn device_sign_in_cancelled() -> UiError {
+    UiError::new(
+        "signin.cancelled",
+        "The device sign-in was cancelled.",
+        "Start again with “Sign in with GitHub” when you are ready.",
     )
 }
 
@@ -160,6 +170,7 @@ impl Desk {
                 interrupted,
             }),
             device: Mutex::new(None),
+            device_cancel: Mutex::new(None),
             demo_requested: options.demo,
         }
     }
@@ -289,9 +300,9 @@ impl Desk {
     }
 
     fn session_of(&self, state: &State) -> SessionInfo {
-        let pipeline = self.console.pipeline().ok();
         let keychain = self.credentials.keychain();
         let demo = state.demo.as_ref();
+        let (contexts, kube_contexts, contexts_problem) = self.contexts(demo.is_some());
         SessionInfo {
             demo: demo.is_some(),
             demo_speed: demo.map(|d| d.world.clock.speed()),
@@ -330,21 +341,112 @@ impl Desk {
                 .map(|d| d.kubeconfig.clone())
                 .or_else(|| self.kubeconfig.clone())
                 .map(|p| p.display().to_string()),
-            contexts: pipeline
-                .map(|p| {
-                    p.environments
-                        .iter()
-                        .map(|e| EnvironmentContext {
-                            environment: e.name.clone(),
-                            kube_context: e.kube_context.clone(),
-                            namespace: e.namespace.clone(),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
+            contexts,
+            kube_contexts,
+            contexts_editable: demo.is_none(),
+            contexts_problem,
             interrupted: state.interrupted.clone(),
             journal_problems: self.journal_problems.clone(),
         }
+    }
+
+    /// Where each environment runs, the kubeconfig's contexts, and why either is not known.
+    fn contexts(&self, demo: bool) -> (Vec<EnvironmentContext>, Vec<String>, Option<String>) {
+        let written = self.console.pipeline_as_written().ok();
+        let mut problems = Vec::new();
+        let choices = self.console.chosen_contexts().unwrap_or_else(|e| {
+            problems.push(format!("{} {}", e.message, e.hint));
+            Default::default()
+        });
+        let kube_contexts = if demo {
+            None
+        } else {
+            match crate::contexts::kubeconfig_contexts(self.kubeconfig.as_deref()) {
+                Ok(names) => Some(names),
+                Err(e) => {
+                    problems.push(format!(
+                        "Cannot read the kubeconfig: {e}. Check $KUBECONFIG or ~/.kube/config."
+                    ));
+                    None
+                }
+            }
+        };
+        let contexts = written
+            .map(|p| {
+                p.environments
+                    .iter()
+                    .map(|e| {
+                        let kube_context = choices
+                            .get(&e.name)
+                            .cloned()
+                            .unwrap_or_else(|| e.kube_context.clone());
+                        EnvironmentContext {
+                            found: kube_contexts.as_ref().map(|k| k.contains(&kube_context)),
+                            environment: e.name.clone(),
+                            kube_context,
+                            pipeline_context: e.kube_context.clone(),
+                            namespace: e.namespace.clone(),
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let problem = (!problems.is_empty()).then(|| problems.join(" "));
+        (contexts, kube_contexts.unwrap_or_default(), problem)
+    }
+
+    /// Points `environment` at another context of the kubeconfig on this machine, or back at
+    /// the pipeline file's with `None`, and reconnects.
+    pub async fn set_kube_context(
+        &self,
+        environment: &str,
+        context: Option<String>,
+    ) -> Result<SessionInfo, UiError> {
+        let mut state = self.state.lock().await;
+        if state.demo.is_some() {
+            return Err(UiError::new(
+                "contexts.demo",
+                "The demo world's contexts are its own.",
+                "Turn demo mode off to choose the contexts of your kubeconfig.",
+            ));
+        }
+        let choices = self.console.context_choices().ok_or_else(|| {
+            UiError::new(
+                "contexts.unavailable",
+                "There is no config folder to keep the choice in.",
+                "Set HOME (or XDG_CONFIG_HOME) and restart Sluice, or edit the pipeline file.",
+            )
+        })?;
+        let pipeline = self.console.pipeline_as_written()?;
+        let env = find_environment(&pipeline, environment)?;
+        // Choosing the pipeline file's own context is no choice at all.
+        let context = context.filter(|c| *c != env.kube_context);
+        if let Some(c) = &context {
+            let known =
+                crate::contexts::kubeconfig_contexts(self.kubeconfig.as_deref()).map_err(|e| {
+                    UiError::new(
+                        "contexts.no-kubeconfig",
+                        format!("Cannot read the kubeconfig: {e}"),
+                        "Check $KUBECONFIG or ~/.kube/config, then try again.",
+                    )
+                })?;
+            if !known.contains(c) {
+                return Err(UiError::new(
+                    "contexts.unknown",
+                    format!("The kubeconfig has no context `{c}`."),
+                    "Pick one of the contexts listed (`kubectl config get-contexts`).",
+                ));
+            }
+        }
+        choices
+            .set(
+                self.console.pipeline_path(),
+                environment,
+                context.as_deref(),
+            )
+            .map_err(|e| e.to_ui())?;
+        self.restart_live(&mut state).await?;
+        Ok(self.session_of(&state))
     }
 
     fn persistence(session_only: bool, state: &State) -> Persistence {
@@ -474,8 +576,16 @@ impl Desk {
             let state = self.state.lock().await;
             Self::persistence(session_only, &state)
         };
+        let (cancel, cancelled) = oneshot::channel();
+        *self
+            .device_cancel
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(cancel);
         // Waiting for the person must not hold the session: the window stays usable.
-        let signed = flow.finish(&self.credentials, persistence).await;
+        let signed = tokio::select! {
+            signed = flow.finish(&self.credentials, persistence) => signed,
+            _ = cancelled => return Err(device_sign_in_cancelled()),
+        };
         let mut state = self.state.lock().await;
         match signed {
             Ok(signed) => self.signed_in(state, signed).await,
@@ -483,6 +593,22 @@ impl Desk {
                 Self::note_keychain(&mut state, &e);
                 Err(e.into())
             }
+        }
+    }
+
+    /// Stops waiting for a device sign-in; the code shown is no longer asked about.
+    pub fn cancel_device_sign_in(&self) {
+        self.device
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(cancel) = self
+            .device_cancel
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            let _ = cancel.send(());
         }
     }
 

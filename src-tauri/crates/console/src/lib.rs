@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod console;
+pub mod contexts;
 pub mod credentials;
 pub mod demo;
 pub mod desk;

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use sluice_console::Console;
+use sluice_console::contexts::ContextChoices;
 use sluice_console::credentials::Keychain;
 use sluice_console::desk::{Desk, DeskOptions};
 use sluice_core::audit::AuditResult;
@@ -255,4 +256,165 @@ async fn a_promotion_started_and_never_finished_is_shown_at_start() {
     );
     let session = desk.session().await;
     assert_eq!(session.interrupted, [started]);
+}
+
+/// A desk outside the demo, on a simulated world whose kubeconfig has the pipeline's context
+/// `tbyte` and one of the person's own, `my-cluster`; choices kept under `dir`.
+async fn world_desk(dir: &Path) -> (sluice_sim::SimWorld, Desk) {
+    let world = sluice_sim::SimWorld::start(sluice_sim::WorldOptions::default())
+        .await
+        .unwrap();
+    let kubeconfig = dir.join("kubeconfig");
+    world
+        .write_kubeconfig(&kubeconfig, &["tbyte".into(), "my-cluster".into()])
+        .unwrap();
+    let console = Console::new(shipped()).with_context_choices(Some(ContextChoices::at(
+        dir.join("config/kube-contexts.json"),
+    )));
+    let desk = Desk::new(
+        console,
+        DeskOptions {
+            demo: false,
+            kubeconfig: Some(kubeconfig),
+            github_api_url: Some(world.github_server.url()),
+            device_client_id: Some("sluice-test".into()),
+            keychain: Keychain::disabled("no keychain in this test"),
+            journal: dir.join("audit.jsonl"),
+            environment: |_| None,
+        },
+    );
+    (world, desk)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_environment_is_pointed_at_another_context_and_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_world, desk) = world_desk(dir.path()).await;
+    desk.start().await.unwrap();
+
+    let session = desk.session().await;
+    assert!(session.contexts_editable);
+    assert_eq!(session.contexts_problem, None);
+    assert!(session.kube_contexts.contains(&"my-cluster".to_owned()));
+    let production = |s: &sluice_core::desk::SessionInfo| {
+        s.contexts
+            .iter()
+            .find(|c| c.environment == "production")
+            .cloned()
+            .unwrap()
+    };
+    let before = production(&session);
+    assert_eq!(
+        (before.kube_context.as_str(), before.found),
+        ("tbyte", Some(true))
+    );
+
+    let err = desk
+        .set_kube_context("production", Some("nowhere".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "contexts.unknown");
+    assert!(err.message.contains("nowhere"), "{}", err.message);
+    let err = desk
+        .set_kube_context("qa", Some("my-cluster".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "pipeline.unknown-environment");
+
+    let session = desk
+        .set_kube_context("production", Some("my-cluster".into()))
+        .await
+        .unwrap();
+    let chosen = production(&session);
+    assert_eq!(
+        (
+            chosen.kube_context.as_str(),
+            chosen.pipeline_context.as_str(),
+            chosen.found
+        ),
+        ("my-cluster", "tbyte", Some(true))
+    );
+    // The live view now reads production through the chosen context.
+    let mut rx = desk.subscribe();
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        rx.wait_for(|s| {
+            s.as_deref().is_some_and(|s| {
+                s.sources
+                    .iter()
+                    .any(|x| x.name == "kubernetes (my-cluster)" && x.connected)
+            })
+        }),
+    )
+    .await
+    .expect("the chosen context is read within 30 s")
+    .unwrap();
+    // The command line sees the same choice; the pipeline file is untouched.
+    let cli = Console::new(shipped()).with_context_choices(Some(ContextChoices::at(
+        dir.path().join("config/kube-contexts.json"),
+    )));
+    let contexts = |p: sluice_core::Pipeline| {
+        p.environments
+            .into_iter()
+            .map(|e| e.kube_context)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        contexts(cli.pipeline().unwrap()),
+        ["tbyte", "tbyte", "my-cluster"]
+    );
+    assert_eq!(
+        contexts(cli.pipeline_as_written().unwrap()),
+        ["tbyte", "tbyte", "tbyte"]
+    );
+
+    let session = desk.set_kube_context("production", None).await.unwrap();
+    assert_eq!(production(&session), before);
+    assert_eq!(
+        contexts(cli.pipeline().unwrap()),
+        ["tbyte", "tbyte", "tbyte"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_keeps_its_own_contexts() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = demo_desk(&dir.path().join("audit.jsonl"));
+    desk.start().await.unwrap();
+    let session = desk.session().await;
+    assert!(!session.contexts_editable);
+    assert!(session.kube_contexts.is_empty());
+    assert!(session.contexts.iter().all(|c| c.found.is_none()));
+    let err = desk
+        .set_kube_context("production", Some("tbyte".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "contexts.demo");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_sign_in_can_be_cancelled_while_it_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_world, desk) = world_desk(dir.path()).await;
+    let desk = std::sync::Arc::new(desk);
+    let code = desk.start_device_sign_in().await.unwrap();
+    assert!(!code.user_code.is_empty());
+    // Nobody enters the code: the wait would last until it expires.
+    let waiting = tokio::spawn({
+        let desk = desk.clone();
+        async move { desk.finish_device_sign_in(true).await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    desk.cancel_device_sign_in();
+    let err = tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .expect("cancelling ends the wait at once")
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(err.code, "signin.cancelled");
+    assert!(desk.session().await.account.is_none());
+    assert_eq!(
+        desk.finish_device_sign_in(true).await.unwrap_err().code,
+        "signin.no-device-flow"
+    );
 }

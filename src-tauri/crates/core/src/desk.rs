@@ -32,6 +32,12 @@ pub struct SessionInfo {
     /// `None`: `$KUBECONFIG` or `~/.kube/config`.
     pub kubeconfig: Option<String>,
     pub contexts: Vec<EnvironmentContext>,
+    /// The context names the kubeconfig offers; empty in the demo or when it cannot be read.
+    pub kube_contexts: Vec<String>,
+    /// Environments may be pointed at other contexts (not in the demo, whose world is its own).
+    pub contexts_editable: bool,
+    /// Why the kubeconfig or this machine's context choices cannot be read, with what to do.
+    pub contexts_problem: Option<String>,
     /// Promotions started and never finished (a console stopped mid-way), oldest first.
     pub interrupted: Vec<AuditEntry>,
     /// Damaged journal lines found and set aside when the journal was opened.
@@ -72,8 +78,14 @@ pub struct KeychainInfo {
 #[serde(rename_all = "camelCase")]
 pub struct EnvironmentContext {
     pub environment: String,
+    /// The context Sluice uses: this machine's choice, else the pipeline file's.
     pub kube_context: String,
+    /// The context the pipeline file names.
+    pub pipeline_context: String,
     pub namespace: String,
+    /// Whether the kubeconfig has `kube_context`; `None` when that is not known (demo,
+    /// unreadable kubeconfig).
+    pub found: Option<bool>,
 }
 
 /// A device sign-in waiting for the person to enter `user_code` at `verification_uri`.

@@ -41,6 +41,8 @@ export interface Backend {
   startDeviceSignIn(): Promise<DeviceCode>;
   /** Waits until the person entered the code (or it expired / was denied). */
   finishDeviceSignIn(sessionOnly: boolean): Promise<SessionInfo>;
+  /** Stops waiting for the device sign-in: finishDeviceSignIn rejects with `signin.cancelled`. */
+  cancelDeviceSignIn(): Promise<void>;
   /** Demo only: act as one of the simulated people. */
   signInAsDemoPerson(login: string): Promise<SessionInfo>;
   signOut(): Promise<SessionInfo>;
@@ -48,6 +50,8 @@ export interface Backend {
   setDemo(on: boolean): Promise<SessionInfo>;
   /** Demo only: how fast the simulated world's clock runs (1 = real time). */
   setDemoSpeed(speed: number): Promise<SessionInfo>;
+  /** On this machine, reads `environment` through another kube context; `null` goes back to the pipeline file's. */
+  setKubeContext(environment: string, context: string | null): Promise<SessionInfo>;
 
   // Promotions: the same use cases as `sluice promote` / `sluice rollback`.
   /** What promoting into `environment` would ship, and whether the signed-in person may. */

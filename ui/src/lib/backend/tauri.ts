@@ -38,10 +38,12 @@ export function createTauriBackend(): Backend {
       call<SessionInfo>('sign_in_from_environment', { sessionOnly }),
     startDeviceSignIn: () => call<DeviceCode>('start_device_sign_in'),
     finishDeviceSignIn: (sessionOnly) => call<SessionInfo>('finish_device_sign_in', { sessionOnly }),
+    cancelDeviceSignIn: () => call<void>('cancel_device_sign_in'),
     signInAsDemoPerson: (login) => call<SessionInfo>('sign_in_as_demo_person', { login }),
     signOut: () => call<SessionInfo>('sign_out'),
     setDemo: (on) => call<SessionInfo>('set_demo', { on }),
     setDemoSpeed: (speed) => call<SessionInfo>('set_demo_speed', { speed }),
+    setKubeContext: (environment, context) => call<SessionInfo>('set_kube_context', { environment, context }),
     review: (environment) => call<Review>('review', { environment }),
     act: (environment, action, comment, overrideReason) =>
       call<Outcome>('act', { environment, action, comment, overrideReason }),

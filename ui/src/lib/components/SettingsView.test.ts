@@ -243,13 +243,13 @@ describe('settings view', () => {
   });
 
   it('shows the pipeline: file, contexts, kubeconfig and GitHub host', () => {
-    renderSettings(deskWith({}));
+    renderSettings(deskWith({ contextsEditable: false }));
 
     expect(screen.getByTestId('settings-pipeline-file')).toHaveTextContent('environments/pipeline.yaml');
     expect(screen.getByTestId('settings-kubeconfig')).toHaveTextContent('$KUBECONFIG or ~/.kube/config');
     expect(screen.getByTestId('settings-github-host')).toHaveTextContent('api.github.com');
     const rows = screen.getAllByTestId('settings-context');
-    expect(rows.map((r) => [...r.children].map((cell) => cell.textContent))).toEqual([
+    expect(rows.map((r) => [...r.children].map((cell) => cell.textContent?.trim()))).toEqual([
       ['dev', 'kind-tbyte', 'dev'],
       ['staging', 'kind-tbyte', 'staging'],
       ['production', 'prod-eks', 'production'],
@@ -318,5 +318,81 @@ describe('settings view', () => {
   it('shows no journal section when the journal is sound', () => {
     renderSettings(deskWith({}));
     expect(screen.queryByTestId('settings-journal-problems')).not.toBeInTheDocument();
+  });
+
+  it('cancels a device sign-in that is waiting, back to the way it was', async () => {
+    const desk = new FakeDesk();
+    let cancel: () => void = () => {};
+    renderSettings(desk, {
+      finishDeviceSignIn: () =>
+        new Promise<SessionInfo>((_resolve, reject) => {
+          cancel = () => reject({ code: 'signin.cancelled', message: 'cancelled', hint: '' });
+        }),
+      cancelDeviceSignIn: async () => {
+        desk.calls.push({ name: 'cancelDeviceSignIn', args: [] });
+        cancel();
+      },
+    });
+
+    await fireEvent.click(screen.getByTestId('settings-signin-device'));
+    await screen.findByTestId('settings-device-waiting');
+    await fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+
+    expect(await screen.findByTestId('settings-signin-device')).toBeEnabled();
+    expect(desk.callsTo('cancelDeviceSignIn')).toHaveLength(1);
+    expect(screen.queryByTestId('settings-device-code')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('settings-device-error')).not.toBeInTheDocument();
+  });
+
+  it('points an environment at another kube context and back to the pipeline file\'s', async () => {
+    const desk = new FakeDesk();
+    renderSettings(desk);
+
+    const select = screen.getByRole('combobox', { name: 'Kube context for production' });
+    expect(select).toHaveValue('prod-eks');
+    const options = within(select).getAllByRole('option').map((o) => o.textContent);
+    expect(options).toEqual(['kind-tbyte', 'prod-eks (pipeline file)', 'prod-eks-admin']);
+
+    await fireEvent.change(select, { target: { value: 'prod-eks-admin' } });
+    expect(desk.callsTo('setKubeContext')).toEqual([['production', 'prod-eks-admin']]);
+    const row = screen.getAllByTestId('settings-context').find((r) => r.dataset.environment === 'production')!;
+    expect(await within(row).findByTestId('settings-context-chosen')).toHaveTextContent('your choice');
+
+    await fireEvent.click(within(row).getByTestId('settings-context-reset'));
+    expect(desk.callsTo('setKubeContext')).toEqual([
+      ['production', 'prod-eks-admin'],
+      ['production', null],
+    ]);
+    expect(within(row).queryByTestId('settings-context-chosen')).not.toBeInTheDocument();
+  });
+
+  it('shows a refused context choice under its environment', async () => {
+    const desk = new FakeDesk();
+    renderSettings(desk);
+    desk.failure = { code: 'contexts.unknown', message: 'The kubeconfig has no context `x`.', hint: 'Pick one.' };
+
+    await fireEvent.change(screen.getByRole('combobox', { name: 'Kube context for dev' }), {
+      target: { value: 'prod-eks' },
+    });
+    const error = await screen.findByTestId('settings-context-error');
+    expect(error).toHaveTextContent('The kubeconfig has no context `x`.');
+    expect(error.closest('tr')?.dataset.environment).toBe('dev');
+  });
+
+  it('shows contexts read-only in the demo, and a context missing from the kubeconfig', () => {
+    renderSettings(
+      deskWith({
+        demo: true,
+        contextsEditable: false,
+        kubeContexts: [],
+        contexts: [
+          { environment: 'dev', kubeContext: 'tbyte', pipelineContext: 'tbyte', namespace: 'dev', found: false },
+        ],
+        contextsProblem: 'Cannot read the kubeconfig: bad YAML.',
+      }),
+    );
+    expect(screen.queryByRole('combobox', { name: /Kube context/ })).not.toBeInTheDocument();
+    expect(screen.getByTestId('settings-context-missing')).toHaveTextContent('Your kubeconfig has no context tbyte.');
+    expect(screen.getByTestId('settings-contexts-problem')).toHaveTextContent('bad YAML');
   });
 });

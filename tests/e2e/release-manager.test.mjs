@@ -84,8 +84,8 @@ describe('release manager approves a production release', () => {
       60_000,
     );
     await review.click();
-    // The run may wait on production while staging is still rolling out; the review follows the
-    // live state until staging runs the release, whose pull request then heads the notes.
+    // The notes come from GitHub's comparison of the two versions, which the console asks for
+    // once it sees staging's new version: they may fill in a moment after the review opens.
     let notes = '';
     await waitFor(
       driver,

@@ -131,7 +131,7 @@ fn kube_source_states(pipeline: &Pipeline, envs: &[EnvFeed]) -> Vec<SourceState>
             UiError::new(
                 "kubernetes.unreachable",
                 message,
-                format!("Check that kube context `{}` exists and its cluster is reachable (`kubectl --context {} get ns`).", env.kube_context, env.kube_context),
+                format!("Check that kube context `{}` exists and its cluster is reachable (`kubectl --context {} get ns`); Settings lets you pick another context for this environment.", env.kube_context, env.kube_context),
             )
         });
         match states.iter_mut().find(|s| s.name == name) {

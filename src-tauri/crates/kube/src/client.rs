@@ -9,18 +9,19 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 pub enum ConnectError {
     #[error("cannot read the kubeconfig: {0}")]
     Kubeconfig(#[source] kube::config::KubeconfigError),
-    #[error("kube context `{context}` is not in the kubeconfig")]
+    #[error("kube context `{context}` cannot be used: {source}")]
     UnknownContext {
         context: String,
         #[source]
         source: kube::config::KubeconfigError,
     },
-    #[error("cannot build a client for kube context `{context}`")]
-    Client {
-        context: String,
-        #[source]
-        source: kube::Error,
-    },
+    /// Not a `#[source]`: the cause is told by [`crate::errors::describe`] only, because its
+    /// own text can quote an exec plugin's output (a credential).
+    #[error(
+        "cannot build a client for kube context `{context}`: {}",
+        crate::errors::describe(error)
+    )]
+    Client { context: String, error: kube::Error },
 }
 
 /// Builds a client for `context` from `kubeconfig`, or from the default locations when `None`.
@@ -42,8 +43,8 @@ pub async fn connect(
             context: context.to_owned(),
             source,
         })?;
-    kube::Client::try_from(config).map_err(|source| ConnectError::Client {
+    kube::Client::try_from(config).map_err(|error| ConnectError::Client {
         context: context.to_owned(),
-        source,
+        error,
     })
 }

@@ -3,6 +3,7 @@
 //! Sluice needs no helm binary and installs nothing in the cluster.
 
 pub mod client;
+pub mod errors;
 pub mod helm;
 pub mod source;
 

@@ -441,7 +441,7 @@ async fn execute(
                         UiError::new(
                             "promotion.kubernetes-unreachable",
                             e.to_string(),
-                            "Check the kube context in the pipeline file.",
+                            kube_context_hint(&env.kube_context),
                         ),
                     )
                 })?;
@@ -581,7 +581,7 @@ pub async fn rollback(ctx: &Context<'_>, environment: &str) -> Result<Outcome, U
                 UiError::new(
                     "rollback.kubernetes-unreachable",
                     e.to_string(),
-                    "Check the kube context in the pipeline file.",
+                    kube_context_hint(&env.kube_context),
                 )
             })?;
         kubernetes::rollback(
@@ -612,6 +612,13 @@ pub async fn rollback(ctx: &Context<'_>, environment: &str) -> Result<Outcome, U
         result: AuditResult::Succeeded,
         message: format!("rolled back {}", names.join(", ")),
     })
+}
+
+/// What to do when an environment's cluster cannot be reached.
+fn kube_context_hint(context: &str) -> String {
+    format!(
+        "Check the environment's kube context `{context}` (Settings, or the pipeline file) and that `kubectl --context {context} get ns` works."
+    )
 }
 
 #[cfg(test)]

@@ -375,24 +375,8 @@ fn classify(error: &watcher::Error) -> Failure {
             "the API server answered {} {}: {}",
             s.code, s.reason, s.message
         )),
-        None => Failure::Unreachable(describe(error)),
+        None => Failure::Unreachable(crate::errors::describe(error)),
     }
-}
-
-/// An error and its causes on one line, skipping causes their parent already quotes (kube's
-/// errors often repeat their source in their own message).
-fn describe(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let line = cause.to_string();
-        if !text.contains(&line) {
-            text.push_str(": ");
-            text.push_str(&line);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 fn build(

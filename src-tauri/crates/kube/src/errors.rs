@@ -1,0 +1,95 @@
+//! Kubernetes errors in words a person can act on, without what they must not see. A kubeconfig's
+//! exec plugin (`aws eks get-token`, `gke-gcloud-auth-plugin`, a corporate login) prints a
+//! credential on stdout; when it fails, kube's error quotes its whole output, so a half-printed
+//! token would reach logs and the window. Only the plugin's stderr — where plugins say what to
+//! do — is kept.
+
+use kube::client::AuthError;
+
+/// The longest stretch of a plugin's stderr that is shown.
+const STDERR_LIMIT: usize = 400;
+
+/// An error and its causes on one line, skipping causes their parent already quotes (kube's
+/// errors often repeat their source in their own message); an exec plugin's failure is told by
+/// [`plugin_failure`] instead.
+pub fn describe(error: &(dyn std::error::Error + 'static)) -> String {
+    if let Some(text) = plugin_failure(error) {
+        return text;
+    }
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let line = cause.to_string();
+        if !text.contains(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// What went wrong with the kubeconfig's exec plugin, if that is what `error` (or one of its
+/// causes) is about.
+fn plugin_failure(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if let Some(auth) = e.downcast_ref::<AuthError>() {
+            return match auth {
+                // Not `cmd`: kube writes it with the plugin's arguments and environment, which
+                // can hold secrets too.
+                AuthError::AuthExecRun { out, .. } => {
+                    let stderr = String::from_utf8_lossy(&out.stderr);
+                    let stderr = stderr.trim();
+                    let said = if stderr.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", truncate(stderr, STDERR_LIMIT))
+                    };
+                    Some(format!(
+                        "the kubeconfig's credential plugin failed ({}){said}",
+                        out.status
+                    ))
+                }
+                AuthError::AuthExecStart(e) => Some(format!(
+                    "the kubeconfig's credential plugin could not be started: {e}"
+                )),
+                // The parser's message may quote the output, and the output is a credential.
+                AuthError::AuthExecParse(_) => Some(
+                    "the kubeconfig's credential plugin answered something that is not an ExecCredential"
+                        .to_owned(),
+                ),
+                AuthError::ExecPluginFailed => Some(
+                    "the kubeconfig's credential plugin answered without a credential (no `status`)"
+                        .to_owned(),
+                ),
+                // Its message may quote a provider's answer (gcp's token command).
+                AuthError::AuthExec(_) => Some(
+                    "the kubeconfig's auth provider failed; run `kubectl get ns` with the same context to see why"
+                        .to_owned(),
+                ),
+                _ => None,
+            };
+        }
+        current = e.source();
+    }
+    None
+}
+
+fn truncate(text: &str, limit: usize) -> String {
+    match text.char_indices().nth(limit) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_text_is_cut_on_a_character() {
+        assert_eq!(truncate("abc", 5), "abc");
+        assert_eq!(truncate("ééééé", 2), "éé…");
+    }
+}

@@ -27,12 +27,13 @@ run: deps-build build
 	$(APP) --pipeline $(PIPELINE) $(ARGS)
 
 build: ui
-	cargo build -p sluice-app
+	cargo build --workspace --bins
 
 ui: node_modules
 	npm run build
 
-## test: every check CI runs
+## test: every check CI runs. Cargo is always asked with --workspace: its features are then
+## unified the same way in every step, so no step rebuilds dependencies another already built.
 test: disk-space deps-build deps-test check test-rust test-ui e2e keyring-test conformance-control-plane
 
 disk-space:
@@ -41,7 +42,7 @@ disk-space:
 check: ui
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
-	cargo test -p sluice-core --test bindings_fresh
+	cargo test --workspace --test bindings_fresh
 	npm run check
 	npm run lint
 
@@ -58,7 +59,7 @@ e2e: build
 
 ## keyring-test: the keychain against a real Secret Service (a private, unlocked GNOME Keyring)
 keyring-test: deps-test
-	bash tests/scripts/with-keyring.sh cargo test -p sluice-console --test credentials_secret_service -- --ignored
+	bash tests/scripts/with-keyring.sh cargo test --workspace --test credentials_secret_service -- --ignored
 
 ## conformance-control-plane: the cluster-facing suite against a real control plane built from
 ## source (etcd, apiserver, controller-manager, scheduler, kwok; the seed's commands run by real
@@ -70,7 +71,7 @@ conformance-control-plane:
 	bash tests/control-plane/build.sh
 	trap 'bash tests/control-plane/cluster.sh reap "$(ROOT)/target/control-plane"' EXIT; \
 	  if [ -x "$(APP)" ]; then export SLUICE_BIN="$(APP)"; fi; \
-	  time cargo test -p sluice-conformance --test control_plane -- --include-ignored --nocapture
+	  time cargo test --workspace --test control_plane -- --include-ignored --nocapture
 
 ## bench: benchmarks (release build); each prints its figures against a reference from the same run
 bench: ui
@@ -79,7 +80,7 @@ bench: ui
 
 ## bindings: regenerate ui/src/lib/bindings.ts from the Rust types
 bindings:
-	SLUICE_UPDATE_BINDINGS=1 cargo test -p sluice-core --test bindings_fresh
+	SLUICE_UPDATE_BINDINGS=1 cargo test --workspace --test bindings_fresh
 
 ## screenshots: every view, light and dark, from the real app on the demo world (docs/screenshots/)
 screenshots: build deps-test

@@ -159,16 +159,6 @@ pub fn apply(pipeline: &mut Pipeline, choices: &Choices) {
     }
 }
 
-/// The context names in the kubeconfig (`$KUBECONFIG` or `~/.kube/config` when `None`).
-pub fn kubeconfig_contexts(kubeconfig: Option<&Path>) -> Result<Vec<String>, String> {
-    let file = match kubeconfig {
-        Some(p) => kube::config::Kubeconfig::read_from(p),
-        None => kube::config::Kubeconfig::read(),
-    }
-    .map_err(|e| e.to_string())?;
-    Ok(file.contexts.into_iter().map(|c| c.name).collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

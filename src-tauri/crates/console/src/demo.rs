@@ -67,11 +67,7 @@ impl Demo {
 /// Whether any kube context the pipeline names exists in the user's kubeconfig; when none
 /// does, `make run` opens the demo instead of an empty console.
 pub fn pipeline_contexts_exist(kubeconfig: Option<&std::path::Path>, pipeline: &Pipeline) -> bool {
-    let file = match kubeconfig {
-        Some(p) => kube::config::Kubeconfig::read_from(p),
-        None => kube::config::Kubeconfig::read(),
-    };
-    let Ok(file) = file else {
+    let Ok(file) = sluice_kube::kubeconfig::read(kubeconfig) else {
         return false;
     };
     pipeline

@@ -104,6 +104,14 @@ pub struct Desk {
     demo_requested: bool,
 }
 
+/// Where each environment runs, for Settings.
+struct Contexts {
+    environments: Vec<EnvironmentContext>,
+    /// The kubeconfig's context names; empty when unknown.
+    kube_contexts: Vec<String>,
+    problem: Option<String>,
+}
+
 fn not_in_demo(what: &str) -> UiError {
     UiError::new(
         "demo.off",
@@ -302,7 +310,7 @@ impl Desk {
     fn session_of(&self, state: &State) -> SessionInfo {
         let keychain = self.credentials.keychain();
         let demo = state.demo.as_ref();
-        let (contexts, kube_contexts, contexts_problem) = self.contexts(demo.is_some());
+        let contexts = self.contexts(demo.is_some());
         SessionInfo {
             demo: demo.is_some(),
             demo_speed: demo.map(|d| d.world.clock.speed()),
@@ -341,58 +349,69 @@ impl Desk {
                 .map(|d| d.kubeconfig.clone())
                 .or_else(|| self.kubeconfig.clone())
                 .map(|p| p.display().to_string()),
-            contexts,
-            kube_contexts,
+            contexts: contexts.environments,
+            kube_contexts: contexts.kube_contexts,
             contexts_editable: demo.is_none(),
-            contexts_problem,
+            contexts_problem: contexts.problem,
             interrupted: state.interrupted.clone(),
             journal_problems: self.journal_problems.clone(),
         }
     }
 
     /// Where each environment runs, the kubeconfig's contexts, and why either is not known.
-    fn contexts(&self, demo: bool) -> (Vec<EnvironmentContext>, Vec<String>, Option<String>) {
-        let written = self.console.pipeline_as_written().ok();
+    fn contexts(&self, demo: bool) -> Contexts {
         let mut problems = Vec::new();
         let choices = self.console.chosen_contexts().unwrap_or_else(|e| {
-            problems.push(format!("{} {}", e.message, e.hint));
+            problems.push(e.message);
             Default::default()
         });
         let kube_contexts = if demo {
             None
         } else {
-            match crate::contexts::kubeconfig_contexts(self.kubeconfig.as_deref()) {
-                Ok(names) => Some(names),
-                Err(e) => {
-                    problems.push(format!(
-                        "Cannot read the kubeconfig: {e}. Check $KUBECONFIG or ~/.kube/config."
-                    ));
-                    None
-                }
-            }
+            self.kubeconfig_contexts()
+                .map_err(|e| problems.push(format!("{} {}", e.message, e.hint)))
+                .ok()
         };
-        let contexts = written
-            .map(|p| {
-                p.environments
+        let environments = self
+            .console
+            .pipeline_as_written()
+            .map(|written| {
+                let mut chosen = written.clone();
+                crate::contexts::apply(&mut chosen, &choices);
+                written
+                    .environments
                     .iter()
-                    .map(|e| {
-                        let kube_context = choices
-                            .get(&e.name)
-                            .cloned()
-                            .unwrap_or_else(|| e.kube_context.clone());
-                        EnvironmentContext {
-                            found: kube_contexts.as_ref().map(|k| k.contains(&kube_context)),
-                            environment: e.name.clone(),
-                            kube_context,
-                            pipeline_context: e.kube_context.clone(),
-                            namespace: e.namespace.clone(),
-                        }
+                    .zip(chosen.environments)
+                    .map(|(w, c)| EnvironmentContext {
+                        found: kube_contexts.as_ref().map(|k| k.contains(&c.kube_context)),
+                        environment: c.name,
+                        kube_context: c.kube_context,
+                        pipeline_context: w.kube_context.clone(),
+                        namespace: c.namespace,
                     })
                     .collect()
             })
             .unwrap_or_default();
-        let problem = (!problems.is_empty()).then(|| problems.join(" "));
-        (contexts, kube_contexts.unwrap_or_default(), problem)
+        Contexts {
+            environments,
+            kube_contexts: kube_contexts.unwrap_or_default(),
+            problem: (!problems.is_empty()).then(|| problems.join(" ")),
+        }
+    }
+
+    /// The kubeconfig's context names; the error names the file that was read.
+    fn kubeconfig_contexts(&self) -> Result<Vec<String>, UiError> {
+        sluice_kube::kubeconfig::context_names(self.kubeconfig.as_deref()).map_err(|e| {
+            let file = self.kubeconfig.as_ref().map_or_else(
+                || "$KUBECONFIG or ~/.kube/config".to_owned(),
+                |p| p.display().to_string(),
+            );
+            UiError::new(
+                "contexts.no-kubeconfig",
+                format!("Cannot read the kubeconfig: {e}."),
+                format!("Check {file}, then try again."),
+            )
+        })
     }
 
     /// Points `environment` at another context of the kubeconfig on this machine, or back at
@@ -422,14 +441,7 @@ impl Desk {
         // Choosing the pipeline file's own context is no choice at all.
         let context = context.filter(|c| *c != env.kube_context);
         if let Some(c) = &context {
-            let known =
-                crate::contexts::kubeconfig_contexts(self.kubeconfig.as_deref()).map_err(|e| {
-                    UiError::new(
-                        "contexts.no-kubeconfig",
-                        format!("Cannot read the kubeconfig: {e}"),
-                        "Check $KUBECONFIG or ~/.kube/config, then try again.",
-                    )
-                })?;
+            let known = self.kubeconfig_contexts()?;
             if !known.contains(c) {
                 return Err(UiError::new(
                     "contexts.unknown",

@@ -3,25 +3,20 @@
 
 use std::path::Path;
 
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::config::KubeConfigOptions;
 
+use crate::kubeconfig::KubeconfigProblem;
+
+/// Each cause is kept as words only: kube's own errors can quote the kubeconfig or an exec
+/// plugin's output, both of which hold credentials.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     #[error("cannot read the kubeconfig: {0}")]
-    Kubeconfig(#[source] kube::config::KubeconfigError),
-    #[error("kube context `{context}` cannot be used: {source}")]
-    UnknownContext {
-        context: String,
-        #[source]
-        source: kube::config::KubeconfigError,
-    },
-    /// Not a `#[source]`: the cause is told by [`crate::errors::describe`] only, because its
-    /// own text can quote an exec plugin's output (a credential).
-    #[error(
-        "cannot build a client for kube context `{context}`: {}",
-        crate::errors::describe(error)
-    )]
-    Client { context: String, error: kube::Error },
+    Kubeconfig(KubeconfigProblem),
+    #[error("kube context `{context}` cannot be used: {reason}")]
+    Context { context: String, reason: String },
+    #[error("cannot build a client for kube context `{context}`: {reason}")]
+    Client { context: String, reason: String },
 }
 
 /// Builds a client for `context` from `kubeconfig`, or from the default locations when `None`.
@@ -29,22 +24,19 @@ pub async fn connect(
     kubeconfig: Option<&Path>,
     context: &str,
 ) -> Result<kube::Client, ConnectError> {
-    let file = match kubeconfig {
-        Some(path) => Kubeconfig::read_from(path).map_err(ConnectError::Kubeconfig)?,
-        None => Kubeconfig::read().map_err(ConnectError::Kubeconfig)?,
-    };
+    let file = crate::kubeconfig::read(kubeconfig).map_err(ConnectError::Kubeconfig)?;
     let options = KubeConfigOptions {
         context: Some(context.to_owned()),
         ..KubeConfigOptions::default()
     };
     let config = kube::Config::from_custom_kubeconfig(file, &options)
         .await
-        .map_err(|source| ConnectError::UnknownContext {
+        .map_err(|e| ConnectError::Context {
             context: context.to_owned(),
-            source,
+            reason: KubeconfigProblem::of(&e).to_string(),
         })?;
-    kube::Client::try_from(config).map_err(|error| ConnectError::Client {
+    kube::Client::try_from(config).map_err(|e| ConnectError::Client {
         context: context.to_owned(),
-        error,
+        reason: crate::errors::describe(&e),
     })
 }

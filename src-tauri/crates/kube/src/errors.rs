@@ -39,7 +39,11 @@ fn plugin_failure(error: &(dyn std::error::Error + 'static)) -> Option<String> {
                 // Not `cmd`: kube writes it with the plugin's arguments and environment, which
                 // can hold secrets too.
                 AuthError::AuthExecRun { out, .. } => {
-                    let stderr = String::from_utf8_lossy(&out.stderr);
+                    // Terminal escapes and control characters do not belong in the window.
+                    let stderr: String = String::from_utf8_lossy(&out.stderr)
+                        .chars()
+                        .map(|c| if c.is_control() { ' ' } else { c })
+                        .collect();
                     let stderr = stderr.trim();
                     let said = if stderr.is_empty() {
                         String::new()

@@ -5,6 +5,7 @@
 pub mod client;
 pub mod errors;
 pub mod helm;
+pub mod kubeconfig;
 pub mod source;
 
 pub use client::{ConnectError, connect};

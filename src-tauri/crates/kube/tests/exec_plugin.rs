@@ -21,9 +21,17 @@ fn kubeconfig(world: &SimWorld, dir: &Path, plugins: &[(&str, &str)]) -> PathBuf
         world.kube_server.url()
     );
     for (name, script) in plugins {
-        let script = serde_json::to_string(script).unwrap();
+        // A script runs under `sh -c`; a path is run as the plugin itself.
+        let (command, args) = if script.starts_with('/') {
+            ((*script).to_owned(), "[]".to_owned())
+        } else {
+            (
+                "sh".to_owned(),
+                format!("[\"-c\", {}]", serde_json::to_string(script).unwrap()),
+            )
+        };
         text.push_str(&format!(
-            "- name: {name}\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: sh\n      args: [\"-c\", {script}]\n      interactiveMode: Never\n"
+            "- name: {name}\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {command}\n      args: {args}\n      interactiveMode: Never\n"
         ));
     }
     text.push_str("contexts:\n");
@@ -80,6 +88,7 @@ async fn a_plugins_token_is_used_and_its_failures_are_told_without_its_output() 
             ("garbage", &garbage),
             ("no-status", &no_status),
             ("missing", "exec /nonexistent/sluice-test-plugin"),
+            ("absent", "/nonexistent/sluice-test-plugin"),
         ],
     );
 
@@ -117,6 +126,12 @@ async fn a_plugins_token_is_used_and_its_failures_are_told_without_its_output() 
     let told = failure(&path, "missing").await;
     assert!(
         told.contains("credential plugin failed (exit status: 127)") && told.contains("not found"),
+        "{told}"
+    );
+
+    let told = failure(&path, "absent").await;
+    assert!(
+        told.contains("credential plugin could not be started") && told.contains("No such file"),
         "{told}"
     );
 }

@@ -27,8 +27,15 @@ pub enum KubePromotionError {
     Nothing(String),
     #[error("the rollout did not finish: {0}")]
     RolloutFailed(String),
+    /// Words only (see [`sluice_kube::errors`]): kube's error can quote an exec plugin's output.
     #[error("Kubernetes answered with an error: {0}")]
-    Kube(#[from] kube::Error),
+    Kube(String),
+}
+
+impl From<kube::Error> for KubePromotionError {
+    fn from(error: kube::Error) -> Self {
+        Self::Kube(sluice_kube::errors::describe(&error))
+    }
 }
 
 /// Asks Kubernetes whether the current user may `verb` `resource` in `namespace`.

@@ -18,8 +18,13 @@ pub const LEASE_SECONDS: i32 = 30;
 pub enum LeaseError {
     #[error("promotion in progress by {holder}")]
     Held { holder: String },
+    /// Words only (see [`sluice_kube::errors`]): kube's error can quote an exec plugin's output.
     #[error("the promotion lock could not be taken: {0}")]
-    Kube(#[source] kube::Error),
+    Kube(String),
+}
+
+fn kube_failure(error: kube::Error) -> LeaseError {
+    LeaseError::Kube(sluice_kube::errors::describe(&error))
 }
 
 /// A held lock; it is renewed in the background until released or dropped.
@@ -86,7 +91,7 @@ pub async fn acquire_for(
     identity: &str,
     seconds: i32,
 ) -> Result<Held, LeaseError> {
-    match api.get_opt(LEASE_NAME).await.map_err(LeaseError::Kube)? {
+    match api.get_opt(LEASE_NAME).await.map_err(kube_failure)? {
         None => {
             api.create(&PostParams::default(), &lease(identity, None, seconds))
                 .await
@@ -127,7 +132,7 @@ fn contended(e: kube::Error, identity: &str) -> LeaseError {
         kube::Error::Api(status) if status.code == 409 => LeaseError::Held {
             holder: format!("another console (not {})", person(identity)),
         },
-        _ => LeaseError::Kube(e),
+        _ => kube_failure(e),
     }
 }
 

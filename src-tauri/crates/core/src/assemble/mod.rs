@@ -494,20 +494,17 @@ fn checks_condition(
         .find(|(s, _)| same_commit(s, sha))
         .map(|(_, c)| c);
     // GitHub has not been asked about this commit yet: saying "not passed" would be a guess.
-    if found.is_none() {
+    let Some(found) = found else {
         return Some(GateCondition {
             kind,
             met: false,
             reason: format!("{CHECKS_NOT_KNOWN_YET} {}", abbreviated(sha)),
         });
-    }
+    };
     let mut missing = Vec::new();
     let mut failed = Vec::new();
     for name in &gate.required_checks {
-        match found
-            .and_then(|checks| checks.iter().find(|(n, _)| n == name))
-            .map(|(_, s)| *s)
-        {
+        match found.iter().find(|(n, _)| n == name).map(|(_, s)| *s) {
             Some(CheckState::Success) => {}
             Some(CheckState::Failure) => failed.push(name.clone()),
             _ => missing.push(name.clone()),

@@ -2,7 +2,6 @@
 //! view is rebuilt on every pod change, and gunzipping ten releases each time would be waste.
 
 use std::collections::HashMap;
-use std::error::Error as _;
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Secret;
@@ -58,14 +57,10 @@ fn revision_of(secret: &Secret) -> Result<HelmRevision, String> {
         .and_then(|data| data.get("release"))
         .ok_or_else(|| format!("Helm release secret {name} has no `release` data"))?;
     let release = decode_release(&payload.0).map_err(|error| {
-        let mut text = error.to_string();
-        let mut source = error.source();
-        while let Some(cause) = source {
-            text.push_str(": ");
-            text.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        format!("Helm release secret {name} cannot be read: {text}")
+        format!(
+            "Helm release secret {name} cannot be read: {}",
+            crate::errors::describe(&error)
+        )
     })?;
     Ok(HelmRevision {
         revision: release.revision,

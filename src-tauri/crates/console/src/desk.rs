@@ -98,8 +98,10 @@ pub struct Desk {
     /// The window's one stream: every live view's snapshots, renumbered to keep growing.
     snapshots: watch::Sender<Option<Arc<Snapshot>>>,
     state: tokio::sync::Mutex<State>,
-    device: Mutex<Option<DeviceSignIn>>,
-    /// Ends the device sign-in being waited for (the person pressed Cancel).
+    /// The device sign-in started and not yet finished, with the end of its cancel line.
+    device: Mutex<Option<(DeviceSignIn, oneshot::Receiver<()>)>>,
+    /// Cancels that sign-in, whether or not its wait has begun; dropping it cancels too (a new
+    /// sign-in supersedes the old one).
     device_cancel: Mutex<Option<oneshot::Sender<()>>>,
     demo_requested: bool,
 }
@@ -567,12 +569,17 @@ impl Desk {
                 .authorize_device(flow.user_code(), approver)
                 .map_err(|e| UiError::new("demo.failed", e.to_string(), "Try again."))?;
         }
-        *self.device.lock().unwrap_or_else(PoisonError::into_inner) = Some(flow);
+        let (cancel, cancelled) = oneshot::channel();
+        *self.device.lock().unwrap_or_else(PoisonError::into_inner) = Some((flow, cancelled));
+        *self
+            .device_cancel
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(cancel);
         Ok(code)
     }
 
     pub async fn finish_device_sign_in(&self, session_only: bool) -> Result<SessionInfo, UiError> {
-        let flow = self
+        let (flow, cancelled) = self
             .device
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -588,19 +595,17 @@ impl Desk {
             let state = self.state.lock().await;
             Self::persistence(session_only, &state)
         };
-        let (cancel, cancelled) = oneshot::channel();
-        *self
-            .device_cancel
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(cancel);
-        // Waiting for the person must not hold the session: the window stays usable.
-        let signed = tokio::select! {
-            signed = flow.finish(&self.credentials, persistence) => signed,
-            _ = cancelled => return Err(device_sign_in_cancelled()),
-        };
+        // Waiting for the person must not hold the session: the window stays usable. A cancel
+        // sent at any time since the start, even before this wait began, ends it.
+        let signed = flow
+            .finish_unless(&self.credentials, persistence, async {
+                let _ = cancelled.await;
+            })
+            .await;
         let mut state = self.state.lock().await;
         match signed {
-            Ok(signed) => self.signed_in(state, signed).await,
+            Ok(Some(signed)) => self.signed_in(state, signed).await,
+            Ok(None) => Err(device_sign_in_cancelled()),
             Err(e) => {
                 Self::note_keychain(&mut state, &e);
                 Err(e.into())
@@ -608,12 +613,8 @@ impl Desk {
         }
     }
 
-    /// Stops waiting for a device sign-in; the code shown is no longer asked about.
+    /// Stops waiting for the device sign-in; its code is no longer asked about.
     pub fn cancel_device_sign_in(&self) {
-        self.device
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
         if let Some(cancel) = self
             .device_cancel
             .lock()

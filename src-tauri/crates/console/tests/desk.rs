@@ -417,4 +417,13 @@ async fn a_device_sign_in_can_be_cancelled_while_it_waits() {
         desk.finish_device_sign_in(true).await.unwrap_err().code,
         "signin.no-device-flow"
     );
+
+    // A cancel that arrives before the wait begins is not lost: the wait ends at once.
+    desk.start_device_sign_in().await.unwrap();
+    desk.cancel_device_sign_in();
+    let err = tokio::time::timeout(Duration::from_secs(5), desk.finish_device_sign_in(true))
+        .await
+        .expect("an early cancel ends the wait at once")
+        .unwrap_err();
+    assert_eq!(err.code, "signin.cancelled");
 }

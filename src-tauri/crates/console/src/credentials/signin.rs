@@ -143,10 +143,7 @@ pub async fn start_device_sign_in(
     }
     let login = sluice_github::start_device_login(&host.web_base(), client_id, DEVICE_SCOPES)
         .await
-        .map_err(|source| CredentialError::Device {
-            host: host.account().to_owned(),
-            source: Box::new(source),
-        })?;
+        .map_err(device_error(host))?;
     Ok(DeviceSignIn {
         host: host.clone(),
         login,
@@ -170,15 +167,33 @@ impl DeviceSignIn {
         credentials: &Credentials,
         persistence: Persistence,
     ) -> Result<SignedIn, CredentialError> {
-        let token = self
-            .login
-            .wait()
-            .await
-            .map_err(|source| CredentialError::Device {
-                host: self.host.account().to_owned(),
-                source: Box::new(source),
-            })?;
+        let token = self.login.wait().await.map_err(device_error(&self.host))?;
         keep(credentials, &self.host, token, persistence).await
+    }
+
+    /// As [`finish`](Self::finish), but `cancelled` ending first stops the wait (`Ok(None)`).
+    /// Once GitHub issued the token it is kept whatever happens: a cancel never leaves a
+    /// half-stored sign-in.
+    pub async fn finish_unless(
+        self,
+        credentials: &Credentials,
+        persistence: Persistence,
+        cancelled: impl std::future::Future<Output = ()>,
+    ) -> Result<Option<SignedIn>, CredentialError> {
+        let Self { host, login } = self;
+        let token = tokio::select! {
+            token = login.wait() => token.map_err(device_error(&host))?,
+            () = cancelled => return Ok(None),
+        };
+        keep(credentials, &host, token, persistence).await.map(Some)
+    }
+}
+
+fn device_error(host: &GithubHost) -> impl FnOnce(GithubError) -> CredentialError {
+    let host = host.account().to_owned();
+    move |source| CredentialError::Device {
+        host,
+        source: Box::new(source),
     }
 }
 

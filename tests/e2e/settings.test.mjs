@@ -44,6 +44,8 @@ describe('settings: kube context per environment', () => {
 
     // The simulated kubeconfig also has a context per person: read production as the viewer.
     await select.findElement(By.css('option[value="tbyte@vera-viewer"]')).click();
+    // Picking is not choosing yet: "Use" applies it (and reconnects).
+    await waitFor(driver, async () => (await driver.findElements(byTestId('settings-context-apply')))[0], 'a Use button for the picked context').then((b) => b.click());
     await waitFor(driver, async () => (await driver.findElements(byTestId('settings-context-chosen'))).length === 1, 'the choice is marked as this machine\'s');
     assert.equal(await productionSelect().then((s) => s.getAttribute('value')), 'tbyte@vera-viewer');
 

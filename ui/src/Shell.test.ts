@@ -233,6 +233,7 @@ describe('inbox', () => {
     await fireEvent.change(await screen.findByRole('combobox', { name: 'Kube context for production' }), {
       target: { value: 'prod-eks-admin' },
     });
+    await fireEvent.click(screen.getByRole('button', { name: 'Use context prod-eks-admin for production' }));
     await vi.waitFor(() => expect(loadPipeline).toHaveBeenCalledTimes(2));
   });
 });

@@ -27,7 +27,7 @@ describe('open pull requests', () => {
   it('opens a pull request on GitHub, through the backend, from its title', async () => {
     const desk = renderList(tbyteSnapshot().pullRequests);
 
-    const link = screen.getByRole('button', { name: 'Open pull request #43 on GitHub: Faster startup' });
+    const link = screen.getByRole('button', { name: '#43 Faster startup (opens on GitHub)' });
     expect(item(43)).toContainElement(link);
     expect(link).toHaveTextContent('#43 Faster startup');
     expect(link).toHaveAttribute('title', 'https://github.com/acme/app/pull/43');
@@ -41,8 +41,8 @@ describe('open pull requests', () => {
 
     const links = screen.getAllByTestId('pull-request-link');
     expect(links.map((link) => link.getAttribute('aria-label'))).toEqual([
-      'Open pull request #43 on GitHub: Faster startup',
-      'Open pull request #41 on GitHub: Dark mode',
+      '#43 Faster startup (opens on GitHub)',
+      '#41 Dark mode (opens on GitHub)',
     ]);
     for (const link of links) {
       expect(link.tagName).toBe('BUTTON');

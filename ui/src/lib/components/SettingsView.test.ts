@@ -339,6 +339,7 @@ describe('settings view', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
 
     expect(await screen.findByTestId('settings-signin-device')).toBeEnabled();
+    await vi.waitFor(() => expect(screen.getByTestId('settings-signin-device')).toHaveFocus());
     expect(desk.callsTo('cancelDeviceSignIn')).toHaveLength(1);
     expect(screen.queryByTestId('settings-device-code')).not.toBeInTheDocument();
     expect(screen.queryByTestId('settings-device-error')).not.toBeInTheDocument();
@@ -353,12 +354,19 @@ describe('settings view', () => {
     const options = within(select).getAllByRole('option').map((o) => o.textContent);
     expect(options).toEqual(['kind-tbyte', 'prod-eks (pipeline file)', 'prod-eks-admin']);
 
+    // Picking is not yet choosing: applying reconnects, so it waits for "Use".
     await fireEvent.change(select, { target: { value: 'prod-eks-admin' } });
+    expect(desk.callsTo('setKubeContext')).toEqual([]);
+    await fireEvent.click(screen.getByRole('button', { name: 'Use context prod-eks-admin for production' }));
     expect(desk.callsTo('setKubeContext')).toEqual([['production', 'prod-eks-admin']]);
     const row = screen.getAllByTestId('settings-context').find((r) => r.dataset.environment === 'production')!;
     expect(await within(row).findByTestId('settings-context-chosen')).toHaveTextContent('your choice');
 
-    await fireEvent.click(within(row).getByTestId('settings-context-reset'));
+    expect(select).toHaveFocus();
+    expect(select).toHaveAccessibleDescription('your choice');
+    await fireEvent.click(
+      within(row).getByRole('button', { name: "Use the pipeline file's context prod-eks for production" }),
+    );
     expect(desk.callsTo('setKubeContext')).toEqual([
       ['production', 'prod-eks-admin'],
       ['production', null],
@@ -371,12 +379,15 @@ describe('settings view', () => {
     renderSettings(desk);
     desk.failure = { code: 'contexts.unknown', message: 'The kubeconfig has no context `x`.', hint: 'Pick one.' };
 
-    await fireEvent.change(screen.getByRole('combobox', { name: 'Kube context for dev' }), {
-      target: { value: 'prod-eks' },
-    });
+    const select = screen.getByRole('combobox', { name: 'Kube context for dev' });
+    await fireEvent.change(select, { target: { value: 'prod-eks' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Use context prod-eks for dev' }));
     const error = await screen.findByTestId('settings-context-error');
     expect(error).toHaveTextContent('The kubeconfig has no context `x`.');
     expect(error.closest('tr')?.dataset.environment).toBe('dev');
+    // The select shows the context still in use, not the refused one.
+    expect(select).toHaveValue('kind-tbyte');
+    expect(screen.queryByTestId('settings-context-apply')).not.toBeInTheDocument();
   });
 
   it('shows contexts read-only in the demo, and a context missing from the kubeconfig', () => {
@@ -394,5 +405,20 @@ describe('settings view', () => {
     expect(screen.queryByRole('combobox', { name: /Kube context/ })).not.toBeInTheDocument();
     expect(screen.getByTestId('settings-context-missing')).toHaveTextContent('Your kubeconfig has no context tbyte.');
     expect(screen.getByTestId('settings-contexts-problem')).toHaveTextContent('bad YAML');
+  });
+
+  it('offers to take back a choice even when the kubeconfig cannot be read', async () => {
+    const desk = deskWith({
+      kubeContexts: [],
+      contextsProblem: 'Cannot read the kubeconfig: not valid YAML (line 3, column 1).',
+      contexts: [
+        { environment: 'dev', kubeContext: 'mine', pipelineContext: 'tbyte', namespace: 'dev', found: null },
+      ],
+    });
+    renderSettings(desk);
+    expect(screen.queryByRole('combobox', { name: /Kube context/ })).not.toBeInTheDocument();
+    expect(screen.getByTestId('settings-context-chosen')).toHaveTextContent('your choice');
+    await fireEvent.click(screen.getByRole('button', { name: "Use the pipeline file's context tbyte for dev" }));
+    expect(desk.callsTo('setKubeContext')).toEqual([['dev', null]]);
   });
 });

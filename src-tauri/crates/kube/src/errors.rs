@@ -67,17 +67,27 @@ fn plugin_failure(error: &(dyn std::error::Error + 'static)) -> Option<String> {
                     "the kubeconfig's credential plugin answered without a credential (no `status`)"
                         .to_owned(),
                 ),
-                // Its message may quote a provider's answer (gcp's token command).
-                AuthError::AuthExec(_) => Some(
+                // kube's fixed sentences (an unsupported provider, a missing id-token) say what
+                // to do; the gcp token command's messages quote its command line and answer.
+                AuthError::AuthExec(message) => Some(if quotes_a_provider(message) {
                     "the kubeconfig's auth provider failed; run `kubectl get ns` with the same context to see why"
-                        .to_owned(),
-                ),
+                        .to_owned()
+                } else {
+                    format!("the kubeconfig's auth provider failed: {message}")
+                }),
                 _ => None,
             };
         }
         current = e.source();
     }
     None
+}
+
+/// Whether kube's `AuthExec` message quotes a provider's command or answer.
+fn quotes_a_provider(message: &str) -> bool {
+    ["Executing ", "Result is not", "failed to spawn"]
+        .iter()
+        .any(|p| message.starts_with(p))
 }
 
 fn truncate(text: &str, limit: usize) -> String {
@@ -90,6 +100,14 @@ fn truncate(text: &str, limit: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_auth_providers_fixed_sentences_pass_and_its_quotes_do_not() {
+        let told = |m: &str| plugin_failure(&AuthError::AuthExec(m.to_owned())).unwrap_or_default();
+        assert!(told("Authentication with provider oidc not supported").contains("oidc"));
+        let quoted = told("Executing gcloud config config-helper --token=s3cret failed: x");
+        assert!(!quoted.contains("s3cret"), "{quoted}");
+    }
 
     #[test]
     fn long_text_is_cut_on_a_character() {

@@ -234,19 +234,8 @@ async fn a_release_that_fails_in_staging_never_waits_on_production() {
         pending_deployments(&w, &approver, run_id).await,
         Vec::<Value>::new()
     );
-    let (_, production) = github(
-        &w,
-        &approver,
-        reqwest::Method::GET,
-        &format!("/repos/tbyte-org/tbyte/deployments?environment=production&sha={head}"),
-        None,
-    )
-    .await;
-    assert_eq!(
-        production,
-        serde_json::json!([]),
-        "production was never asked for"
-    );
+    // (Nothing is deployed to production either, but with nobody approving that proves
+    // nothing: the pending list above, sampled throughout, is the check.)
 }
 
 #[tokio::test]

@@ -283,17 +283,7 @@ fn failure_wait(interval: Duration, failures: u32) -> Duration {
 /// The error and its causes on one line (octocrab's transport errors say what failed only in
 /// their sources). Nothing in the chain carries request headers, so the token cannot appear.
 fn readable(error: &GithubError) -> String {
-    let mut text = error.to_string();
-    let mut cause = std::error::Error::source(error);
-    while let Some(c) = cause {
-        let part = c.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        cause = c.source();
-    }
-    text
+    sluice_core::error::one_line(error)
 }
 
 fn seconds(d: Duration) -> String {

@@ -9,24 +9,10 @@ use kube::client::AuthError;
 /// The longest stretch of a plugin's stderr that is shown.
 const STDERR_LIMIT: usize = 400;
 
-/// An error and its causes on one line, skipping causes their parent already quotes (kube's
-/// errors often repeat their source in their own message); an exec plugin's failure is told by
-/// [`plugin_failure`] instead.
+/// An error and its causes on one line; an exec plugin's failure is told by [`plugin_failure`]
+/// instead, without its output.
 pub fn describe(error: &(dyn std::error::Error + 'static)) -> String {
-    if let Some(text) = plugin_failure(error) {
-        return text;
-    }
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let line = cause.to_string();
-        if !text.contains(&line) {
-            text.push_str(": ");
-            text.push_str(&line);
-        }
-        source = cause.source();
-    }
-    text
+    plugin_failure(error).unwrap_or_else(|| sluice_core::error::one_line(error))
 }
 
 /// What went wrong with the kubeconfig's exec plugin, if that is what `error` (or one of its

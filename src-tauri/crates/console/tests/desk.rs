@@ -16,17 +16,26 @@ fn shipped() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../environments/pipeline.yaml")
 }
 
+/// A desk's options with no keychain, no token in the environment and nothing to reach; each
+/// test sets what it needs.
+fn options(journal: &Path) -> DeskOptions {
+    DeskOptions {
+        demo: false,
+        kubeconfig: None,
+        github_api_url: None,
+        device_client_id: None,
+        keychain: Keychain::disabled("no keychain in this test"),
+        journal: journal.to_owned(),
+        environment: |_| None,
+    }
+}
+
 fn demo_desk(journal: &Path) -> Desk {
     Desk::new(
         Console::new(shipped()),
         DeskOptions {
             demo: true,
-            kubeconfig: None,
-            github_api_url: None,
-            device_client_id: None,
-            keychain: Keychain::disabled("no keychain in this test"),
-            journal: journal.to_owned(),
-            environment: |_| None,
+            ..options(journal)
         },
     )
 }
@@ -188,13 +197,9 @@ async fn outside_the_demo_the_simulated_people_are_not_offered() {
     let desk = Desk::new(
         Console::new(shipped()),
         DeskOptions {
-            demo: false,
             kubeconfig: Some(dir.path().join("no-kubeconfig")),
             github_api_url: Some("http://127.0.0.1:9".into()),
-            device_client_id: None,
-            keychain: Keychain::disabled("no keychain in this test"),
-            journal: dir.path().join("audit.jsonl"),
-            environment: |_| None,
+            ..options(&dir.path().join("audit.jsonl"))
         },
     );
     let session = desk.session().await;
@@ -245,13 +250,9 @@ async fn a_promotion_started_and_never_finished_is_shown_at_start() {
     let desk = Desk::new(
         Console::new(shipped()),
         DeskOptions {
-            demo: false,
             kubeconfig: Some(dir.path().join("no-kubeconfig")),
             github_api_url: Some("http://127.0.0.1:9".into()),
-            device_client_id: None,
-            keychain: Keychain::disabled("no keychain in this test"),
-            journal: path,
-            environment: |_| None,
+            ..options(&path)
         },
     );
     let session = desk.session().await;
@@ -274,13 +275,10 @@ async fn world_desk(dir: &Path) -> (sluice_sim::SimWorld, Desk) {
     let desk = Desk::new(
         console,
         DeskOptions {
-            demo: false,
             kubeconfig: Some(kubeconfig),
             github_api_url: Some(world.github_server.url()),
             device_client_id: Some("sluice-test".into()),
-            keychain: Keychain::disabled("no keychain in this test"),
-            journal: dir.join("audit.jsonl"),
-            environment: |_| None,
+            ..options(&dir.join("audit.jsonl"))
         },
     );
     (world, desk)

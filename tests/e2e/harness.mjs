@@ -49,13 +49,56 @@ async function waitForPort(port, child, log) {
   throw new Error(`tauri-driver did not listen on ${port}:\n${log()}`);
 }
 
-/** Stops a child with SIGTERM (never SIGKILL: tauri-driver would orphan WebKitWebDriver). */
+/** Stops a child with SIGTERM and waits for it to exit. */
 function stop(child) {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', resolve);
     child.kill('SIGTERM');
   });
+}
+
+/** Whether any process of the group led by `pid` is still alive. */
+function groupAlive(pid) {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function signalGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is already gone
+  }
+}
+
+/** tauri-driver process groups not yet stopped; ended with the test process in any case. */
+const driverGroups = new Set();
+process.once('exit', () => {
+  for (const pid of driverGroups) signalGroup(pid, 'SIGKILL');
+});
+
+/**
+ * Ends tauri-driver and everything it started. WebKitWebDriver kills the app only when it tears
+ * its session down, which can lose the race with tauri-driver's own exit: the app then lives on,
+ * orphaned, holding the driver's output pipes and with them this test process (seen in CI as a
+ * file that passed every test and then timed out). So the whole process group is stopped, and
+ * whatever ignores SIGTERM for 10 s is killed.
+ */
+async function stopDriverGroup(child) {
+  signalGroup(child.pid, 'SIGTERM');
+  await stop(child);
+  for (let waited = 0; groupAlive(child.pid) && waited < 10_000; waited += 100) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  signalGroup(child.pid, 'SIGKILL');
+  driverGroups.delete(child.pid);
+  child.stdout.destroy();
+  child.stderr.destroy();
 }
 
 /**
@@ -78,8 +121,10 @@ export async function launchApp({ args = [], env = {}, home = scratch('home') } 
   const driverProcess = spawn(
     'tauri-driver',
     ['--port', String(port), '--native-port', String(nativePort), '--native-driver', '/usr/bin/WebKitWebDriver'],
-    { env: { ...process.env, ...dirs, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    // Its own process group, so that stopping it reaches WebKitWebDriver and the app too.
+    { env: { ...process.env, ...dirs, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
+  driverGroups.add(driverProcess.pid);
   driverProcess.stdout.on('data', (d) => (output += d));
   driverProcess.stderr.on('data', (d) => (output += d));
   await waitForPort(port, driverProcess, () => output);
@@ -94,11 +139,11 @@ export async function launchApp({ args = [], env = {}, home = scratch('home') } 
     output: () => output,
     async quit() {
       try {
-        // A session that does not end within a minute must not hold the run: stopping
-        // tauri-driver below ends WebKitWebDriver and the app with it.
+        // A session that does not end within a minute must not hold the run: stopping the
+        // driver's process group below ends the app too.
         await Promise.race([driver.quit(), new Promise((resolve) => setTimeout(resolve, 60_000).unref())]);
       } finally {
-        await stop(driverProcess);
+        await stopDriverGroup(driverProcess);
       }
     },
   };

@@ -83,7 +83,12 @@ pub fn run(console: Console, cli: &Cli) -> tauri::Result<()> {
         .run(tauri::generate_context!())
 }
 
-/// Starts the desk's live view and forwards every Snapshot to the webview until the app exits.
+/// Snapshots can come faster than a screen shows them (cheap rebuilds during a rollout's burst of
+/// events); the window gets at most one per frame, always the newest.
+const FRAME: std::time::Duration = std::time::Duration::from_millis(16);
+
+/// Starts the desk's live view and forwards the newest Snapshot to the webview until the app
+/// exits.
 async fn publish<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
     let desk = app.state::<Arc<Desk>>().inner().clone();
     if let Err(e) = desk.start().await {
@@ -93,6 +98,7 @@ async fn publish<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
     let mut rx = desk.subscribe();
     loop {
         let snapshot = rx.borrow_and_update().clone();
+        let emitted_at = tokio::time::Instant::now();
         if let Some(s) = snapshot
             && let Err(e) = app.emit(SNAPSHOT_EVENT, &*s)
         {
@@ -101,6 +107,7 @@ async fn publish<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
         if rx.changed().await.is_err() {
             break;
         }
+        tokio::time::sleep_until(emitted_at + FRAME).await;
     }
 }
 

@@ -1121,10 +1121,11 @@ fn main() {
         met(p50_ratio <= 1.2 && p99_ratio <= 1.2)
     );
     println!(
-        "  (both the console and the cluster source publish a lone change at once; a change that follows"
+        "  (the console and the cluster source rebuild a lone change at once; one that follows a rebuild waits"
     );
     println!(
-        "   a publish within 25 ms (console) or 50 ms (cluster source) waits for that window, to coalesce bursts)"
+        "   4x that rebuild's cost, at most {} ms, so that bursts coalesce: sluice_core::pacing)",
+        sluice_core::pacing::MAX_SPACING.as_millis()
     );
     println!();
 

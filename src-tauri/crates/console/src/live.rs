@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sluice_core::assemble::{EnvironmentInputs, Sources, assemble};
+use sluice_core::pacing::spacing_after;
 use sluice_core::snapshot::{Snapshot, SourceKind, SourceState};
 use sluice_core::values::FlatValues;
 use sluice_core::{Pipeline, UiError};
@@ -25,9 +26,6 @@ pub struct LiveConfig {
     pub github_poll: Option<Duration>,
 }
 
-/// Changes arriving within this window of the last rebuild wait for its end and make one
-/// snapshot; a lone change is rebuilt at once.
-const COALESCE: Duration = Duration::from_millis(25);
 /// Time-based conditions (soak, change windows, freezes) move without any event.
 const CLOCK_TICK: Duration = Duration::from_secs(30);
 
@@ -262,6 +260,7 @@ async fn run(
                 return;
             }
         }
+        let spacing = spacing_after(built_at.elapsed());
         // Wait for any source to change, or for the clock tick.
         type Change<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
         let mut waits: Vec<Change<'_>> = Vec::new();
@@ -285,8 +284,12 @@ async fn run(
             tick.tick().await;
         }));
         futures::future::select_all(waits).await;
-        // Leading edge: a change after a quiet spell is rebuilt now; one hard on the heels of
-        // the last rebuild waits out the window so that a burst makes one snapshot.
-        tokio::time::sleep_until(built_at + COALESCE).await;
+        // A lone change is rebuilt at once; one hard on the heels of the last rebuild waits for
+        // the spacing that rebuild's cost earns, so that a burst makes few snapshots.
+        // (No timer when already due: even a due timer can wait for the runtime's next tick.)
+        let next_build_at = built_at + spacing;
+        if tokio::time::Instant::now() < next_build_at {
+            tokio::time::sleep_until(next_build_at).await;
+        }
     }
 }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod desk;
 pub mod error;
 pub mod inputs;
+pub mod pacing;
 pub mod pipeline;
 pub mod snapshot;
 pub mod values;

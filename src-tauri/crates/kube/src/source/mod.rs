@@ -12,7 +12,7 @@ mod workloads;
 
 use std::fmt::Debug;
 use std::hash::Hash;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures::stream::{BoxStream, SelectAll};
 use futures::{StreamExt, TryStreamExt};
@@ -23,13 +23,10 @@ use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 use sluice_core::inputs::ClusterInputs;
+use sluice_core::pacing::spacing_after;
 use tokio::sync::{mpsc, watch};
 
 use self::helm_history::HelmHistory;
-
-/// Bursts (a rollout touches pods, sets and the deployment within milliseconds) become one
-/// view: after a publish, the next waits at least this long. A lone change publishes at once.
-const COALESCE: Duration = Duration::from_millis(50);
 
 /// One environment's cluster, as the console needs it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -281,10 +278,27 @@ async fn run(
         last_event_at: None,
     };
     let mut history = HelmHistory::default();
-    let mut last_publish: Option<tokio::time::Instant> = None;
+    // A lone change publishes at once; a burst's changes wait for the spacing that the last
+    // build's cost earns (see `sluice_core::pacing`).
+    let mut next_build_at = tokio::time::Instant::now();
     let mut pending = false;
     loop {
-        let publish_at = last_publish.map_or_else(tokio::time::Instant::now, |t| t + COALESCE);
+        // Built here rather than in a timer branch: a timer, even one already due, can wait
+        // for the runtime's next millisecond tick.
+        if pending && tokio::time::Instant::now() >= next_build_at {
+            let started = tokio::time::Instant::now();
+            let view = build(&stores, &release, &mut history, &feed_states, &link);
+            sender.send_if_modified(|current| {
+                let modified = *current != view;
+                if modified {
+                    *current = view;
+                }
+                modified
+            });
+            let built = tokio::time::Instant::now();
+            next_build_at = built + spacing_after(built - started);
+            pending = false;
+        }
         tokio::select! {
             signal = feeds.next() => {
                 let Some(signal) = signal else {
@@ -296,18 +310,8 @@ async fn run(
             Some(at) = answers.recv() => {
                 pending |= link.answered(at);
             }
-            () = tokio::time::sleep_until(publish_at), if pending => {
-                let view = build(&stores, &release, &mut history, &feed_states, &link);
-                sender.send_if_modified(|current| {
-                    let modified = *current != view;
-                    if modified {
-                        *current = view;
-                    }
-                    modified
-                });
-                last_publish = Some(tokio::time::Instant::now());
-                pending = false;
-            }
+            // A change hard on the heels of the last build waits out its spacing.
+            () = tokio::time::sleep_until(next_build_at), if pending => {}
         }
     }
 }
@@ -422,6 +426,8 @@ fn now_rfc3339() -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]

@@ -4,7 +4,9 @@ SHELL := /bin/bash
 
 ROOT     := $(abspath .)
 TOOLS    := $(ROOT)/.tools
-APP      := $(ROOT)/target/debug/sluice
+# Cargo's target directory: CARGO_TARGET_DIR when set (as many Rust developers have it).
+TARGET   := $(or $(CARGO_TARGET_DIR),$(ROOT)/target)
+APP      := $(TARGET)/debug/sluice
 PIPELINE ?= $(ROOT)/environments/pipeline.yaml
 ARGS     ?=
 
@@ -39,9 +41,10 @@ test: disk-space deps-build deps-test check test-rust test-ui e2e keyring-test c
 disk-space:
 	@bash tests/scripts/disk-check.sh 8 $(ROOT)
 
-check: ui
+check: ui $(TOOLS)/bin/cargo-machete
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	cargo machete
 	cargo test --workspace --test bindings_fresh
 	npm run check
 	npm run lint
@@ -69,7 +72,7 @@ keyring-test: deps-test
 conformance-control-plane:
 	@bash tests/scripts/apt-install.sh openssl curl ca-certificates
 	bash tests/control-plane/build.sh
-	trap 'bash tests/control-plane/cluster.sh reap "$(ROOT)/target/control-plane"' EXIT; \
+	trap 'bash tests/control-plane/cluster.sh reap "$(TARGET)/control-plane"' EXIT; \
 	  if [ -x "$(APP)" ]; then export SLUICE_BIN="$(APP)"; fi; \
 	  time cargo test --workspace --test control_plane -- --include-ignored --nocapture
 
@@ -115,3 +118,7 @@ node_modules: package-lock.json package.json
 
 $(TOOLS)/bin/tauri-driver:
 	cargo install tauri-driver --locked --root $(TOOLS)
+
+# Finds dependencies a crate declares and never uses.
+$(TOOLS)/bin/cargo-machete:
+	cargo install cargo-machete --locked --version 0.9.2 --root $(TOOLS)

@@ -3,17 +3,16 @@
 use std::sync::Arc;
 
 use sluice_console::Console;
-use sluice_console::desk::Desk;
-use sluice_core::audit::AuditEntry;
-use sluice_core::desk::{
-    AuditExport, DeviceCode, ExportFormat, Outcome, Review, ReviewAction, SessionInfo, ValueEntry,
-};
-use sluice_core::snapshot::Snapshot;
+use sluice_console::session::Session;
+use sluice_core::audit::{Attempt, AttemptFilter};
+use sluice_core::desk::{ActRequest, AuditExport, DeviceCode, ExportFormat, Outcome, SessionInfo};
+use sluice_core::review::Review;
+use sluice_core::snapshot::{Snapshot, ValueEntry};
 use sluice_core::{Pipeline, UiError};
 use sluice_github::GithubToken;
-use tauri::{AppHandle, Manager, Runtime};
+use tauri::{AppHandle, Runtime};
 
-type DeskState<'a> = tauri::State<'a, Arc<Desk>>;
+type SessionState<'a> = tauri::State<'a, Arc<Session>>;
 
 #[tauri::command]
 pub fn load_pipeline(console: tauri::State<'_, Console>) -> Result<Pipeline, UiError> {
@@ -23,146 +22,140 @@ pub fn load_pipeline(console: tauri::State<'_, Console>) -> Result<Pipeline, UiE
 /// The latest Snapshot; `None` until the sources produced the first one. Later ones arrive as
 /// `snapshot` events.
 #[tauri::command]
-pub fn get_snapshot(desk: DeskState<'_>) -> Option<Snapshot> {
-    desk.latest().map(|s| (*s).clone())
+pub fn get_snapshot(session: SessionState<'_>) -> Option<Snapshot> {
+    session.latest().map(|s| (*s).clone())
 }
 
 #[tauri::command]
 pub fn environment_values(
-    desk: DeskState<'_>,
+    session: SessionState<'_>,
     environment: String,
 ) -> Result<Vec<ValueEntry>, UiError> {
-    desk.environment_values(&environment)
+    session.environment_values(&environment)
 }
 
 #[tauri::command]
-pub async fn get_session(desk: DeskState<'_>) -> Result<SessionInfo, UiError> {
-    Ok(desk.session().await)
+pub async fn get_session(session: SessionState<'_>) -> Result<SessionInfo, UiError> {
+    Ok(session.info().await)
 }
 
 /// The pasted token crosses from the webview once, here, and is never sent back.
 #[tauri::command]
 pub async fn sign_in_with_token(
-    desk: DeskState<'_>,
+    session: SessionState<'_>,
     token: String,
     session_only: bool,
 ) -> Result<SessionInfo, UiError> {
-    desk.sign_in_with_token(GithubToken::new(token), session_only)
+    session
+        .sign_in_with_token(GithubToken::new(token), session_only)
         .await
 }
 
 #[tauri::command]
 pub async fn sign_in_from_environment(
-    desk: DeskState<'_>,
+    session: SessionState<'_>,
     session_only: bool,
 ) -> Result<SessionInfo, UiError> {
-    desk.sign_in_from_environment(session_only).await
+    session.sign_in_from_environment(session_only).await
 }
 
 /// Starts the device flow and opens the person's browser at GitHub's code page.
 #[tauri::command]
 pub async fn start_device_sign_in<R: Runtime>(
     app: AppHandle<R>,
-    desk: DeskState<'_>,
+    session: SessionState<'_>,
 ) -> Result<DeviceCode, UiError> {
-    let mut code = desk.start_device_sign_in().await?;
+    let mut code = session.start_device_sign_in().await?;
     code.browser_opened = crate::desktop::open_url(&app, &code.verification_uri).is_ok();
     Ok(code)
 }
 
 #[tauri::command]
 pub async fn finish_device_sign_in(
-    desk: DeskState<'_>,
+    session: SessionState<'_>,
     session_only: bool,
 ) -> Result<SessionInfo, UiError> {
-    desk.finish_device_sign_in(session_only).await
+    session.finish_device_sign_in(session_only).await
 }
 
 /// Stops waiting for the device sign-in; `finish_device_sign_in` answers `signin.cancelled`.
 #[tauri::command]
-pub fn cancel_device_sign_in(desk: DeskState<'_>) {
-    desk.cancel_device_sign_in();
+pub fn cancel_device_sign_in(session: SessionState<'_>) {
+    session.cancel_device_sign_in();
 }
 
 #[tauri::command]
 pub async fn sign_in_as_demo_person(
-    desk: DeskState<'_>,
+    session: SessionState<'_>,
     login: String,
 ) -> Result<SessionInfo, UiError> {
-    desk.sign_in_as_demo_person(&login).await
+    session.sign_in_as_demo_person(&login).await
 }
 
 #[tauri::command]
-pub async fn sign_out(desk: DeskState<'_>) -> Result<SessionInfo, UiError> {
-    desk.sign_out().await
+pub async fn sign_out(session: SessionState<'_>) -> Result<SessionInfo, UiError> {
+    session.sign_out().await.map(|(info, _)| info)
 }
 
 #[tauri::command]
-pub async fn set_demo(desk: DeskState<'_>, on: bool) -> Result<SessionInfo, UiError> {
-    desk.set_demo(on).await
+pub async fn set_demo(session: SessionState<'_>, on: bool) -> Result<SessionInfo, UiError> {
+    session.set_demo(on).await
 }
 
 #[tauri::command]
-pub async fn set_demo_speed(desk: DeskState<'_>, speed: f64) -> Result<SessionInfo, UiError> {
-    desk.set_demo_speed(speed).await
+pub async fn set_demo_speed(session: SessionState<'_>, speed: f64) -> Result<SessionInfo, UiError> {
+    session.set_demo_speed(speed).await
 }
 
 /// `context: null` goes back to the pipeline file's context.
 #[tauri::command]
 pub async fn set_kube_context(
-    desk: DeskState<'_>,
+    session: SessionState<'_>,
     environment: String,
     context: Option<String>,
 ) -> Result<SessionInfo, UiError> {
-    desk.set_kube_context(&environment, context).await
+    session.set_kube_context(&environment, context).await
 }
 
+/// `run_id: null` reviews the run that ships what the source runs (or the source's version).
 #[tauri::command]
-pub async fn review(desk: DeskState<'_>, environment: String) -> Result<Review, UiError> {
-    desk.review(&environment).await
-}
-
-#[tauri::command]
-pub async fn act(
-    desk: DeskState<'_>,
+pub async fn review(
+    session: SessionState<'_>,
     environment: String,
-    action: ReviewAction,
-    comment: String,
-    override_reason: Option<String>,
-) -> Result<Outcome, UiError> {
-    desk.act(&environment, action, &comment, override_reason)
-        .await
+    run_id: Option<u64>,
+) -> Result<Review, UiError> {
+    session.review(&environment, run_id).await
+}
+
+/// The request carries the review's pin: it is refused if the release changed since.
+#[tauri::command]
+pub async fn act(session: SessionState<'_>, request: ActRequest) -> Result<Outcome, UiError> {
+    session.act(&request).await
 }
 
 #[tauri::command]
-pub async fn rollback(desk: DeskState<'_>, environment: String) -> Result<Outcome, UiError> {
-    desk.rollback(&environment).await
+pub async fn rollback(session: SessionState<'_>, environment: String) -> Result<Outcome, UiError> {
+    session.rollback(&environment).await
 }
 
+/// The journal's attempts the filter keeps, newest first.
 #[tauri::command]
-pub fn audit(desk: DeskState<'_>) -> Result<Vec<AuditEntry>, UiError> {
-    desk.audit()
+pub async fn audit(
+    session: SessionState<'_>,
+    filter: AttemptFilter,
+) -> Result<Vec<Attempt>, UiError> {
+    session.audit(&filter).await
 }
 
 /// Writes the journal into the person's downloads folder.
 #[tauri::command]
-pub fn export_audit<R: Runtime>(
+pub async fn export_audit<R: Runtime>(
     app: AppHandle<R>,
-    desk: DeskState<'_>,
+    session: SessionState<'_>,
     format: ExportFormat,
 ) -> Result<AuditExport, UiError> {
-    let dir = app
-        .path()
-        .download_dir()
-        .or_else(|_| app.path().home_dir())
-        .map_err(|e| {
-            UiError::new(
-                "audit.no-folder",
-                format!("There is no downloads or home folder to export to: {e}"),
-                "Set XDG_DOWNLOAD_DIR or HOME, then try again.",
-            )
-        })?;
-    desk.export_audit(format, &dir)
+    let dir = crate::desktop::downloads(&app)?;
+    session.export_audit(format, &dir).await
 }
 
 #[tauri::command]

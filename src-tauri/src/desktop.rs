@@ -5,6 +5,24 @@ use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_notification::NotificationExt;
 use tauri_plugin_opener::OpenerExt;
 
+/// Where exports go: the desktop's downloads folder, else `~/Downloads` (created when missing),
+/// as the README promises — never the bare home folder.
+pub fn downloads<R: Runtime>(app: &AppHandle<R>) -> Result<std::path::PathBuf, UiError> {
+    if let Ok(dir) = app.path().download_dir() {
+        return Ok(dir);
+    }
+    app.path()
+        .home_dir()
+        .map(|home| home.join("Downloads"))
+        .map_err(|e| {
+            UiError::new(
+                "audit.no-folder",
+                format!("There is no downloads or home folder to export to: {e}"),
+                "Set XDG_DOWNLOAD_DIR or HOME, then try again.",
+            )
+        })
+}
+
 /// The window's title when nothing waits on the person.
 pub const TITLE: &str = "Sluice";
 

@@ -1,5 +1,6 @@
 //! The desktop shell. Commands are registered here, in one place; their logic is the console's.
 
+mod command_names;
 mod commands;
 pub mod desktop;
 
@@ -7,13 +8,15 @@ use std::sync::Arc;
 
 use sluice_console::Console;
 use sluice_console::cli::Cli;
-use sluice_console::desk::{Desk, DeskOptions};
+use sluice_console::session::{Session, SessionOptions};
 use tauri::{Emitter, Manager};
+
+pub use command_names::COMMANDS;
 
 /// The event that carries every new Snapshot to the webview.
 pub const SNAPSHOT_EVENT: &str = "snapshot";
 
-/// The commands the window may call; build.rs declares the same list to the ACL.
+/// A handler for each of [`COMMANDS`] (a test holds the two lists together).
 macro_rules! app_commands {
     () => {
         tauri::generate_handler![
@@ -48,13 +51,13 @@ macro_rules! app_commands {
 pub fn builder<R: tauri::Runtime>(
     builder: tauri::Builder<R>,
     console: Console,
-    desk: Arc<Desk>,
+    session: Arc<Session>,
 ) -> tauri::Builder<R> {
     builder
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
         .manage(console)
-        .manage(desk)
+        .manage(session)
         .invoke_handler(app_commands!())
 }
 
@@ -70,11 +73,14 @@ pub fn run(console: Console, cli: &Cli) -> tauri::Result<()> {
         tracing::info!("no kube context of the pipeline is configured: opening the demo world");
         demo = true;
     }
-    let options =
-        DeskOptions::from_process(demo, cli.kubeconfig.clone(), cli.github_api_url.clone())
+    let mut options =
+        SessionOptions::from_process(demo, cli.kubeconfig.clone(), cli.github_api_url.clone())
             .map_err(|e| std::io::Error::other(format!("{} ({})", e.message, e.hint)))?;
-    let desk = Arc::new(Desk::new(console.clone(), options));
-    builder(tauri::Builder::default(), console, desk)
+    // Nobody may be at the keyboard during a demo: the simulated release lead approves what
+    // waits, through the same rules.
+    options.autopilot = true;
+    let session = Arc::new(Session::new(console.clone(), options));
+    builder(tauri::Builder::default(), console, session)
         .setup(move |app| {
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move { publish(handle).await });
@@ -87,15 +93,15 @@ pub fn run(console: Console, cli: &Cli) -> tauri::Result<()> {
 /// events); the window gets at most one per frame, always the newest.
 const FRAME: std::time::Duration = std::time::Duration::from_millis(16);
 
-/// Starts the desk's live view and forwards the newest Snapshot to the webview until the app
-/// exits.
+/// Starts the session's live view and forwards the newest Snapshot to the webview until the
+/// app exits.
 async fn publish<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
-    let desk = app.state::<Arc<Desk>>().inner().clone();
-    if let Err(e) = desk.start().await {
+    let session = app.state::<Arc<Session>>().inner().clone();
+    if let Err(e) = session.start().await {
         tracing::error!(error = %e.message, "the live session did not start");
         return;
     }
-    let mut rx = desk.subscribe();
+    let mut rx = session.subscribe();
     loop {
         let snapshot = rx.borrow_and_update().clone();
         let emitted_at = tokio::time::Instant::now();
@@ -123,19 +129,21 @@ mod tests {
 
     fn invoke(pipeline: &Path, cmd: &str) -> Result<serde_json::Value, serde_json::Value> {
         let journal = tempfile::tempdir().unwrap();
-        let desk = Desk::new(
+        let session = Session::new(
             Console::new(pipeline),
-            DeskOptions {
+            SessionOptions {
                 demo: false,
                 kubeconfig: None,
                 github_api_url: None,
                 device_client_id: None,
                 keychain: sluice_console::credentials::Keychain::disabled("no keychain in tests"),
                 journal: journal.path().join("audit.jsonl"),
-                environment: |_| None,
+                environment: Arc::new(|_| None),
+                demo_person: None,
+                autopilot: false,
             },
         );
-        let app = builder(mock_builder(), Console::new(pipeline), Arc::new(desk))
+        let app = builder(mock_builder(), Console::new(pipeline), Arc::new(session))
             .build(mock_context(noop_assets()))
             .unwrap();
         let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
@@ -185,6 +193,61 @@ mod tests {
                 .contains("/nonexistent/pipeline.yaml")
         );
         assert!(!err["hint"].as_str().unwrap().is_empty());
+    }
+
+    /// The names between `generate_handler![` and `]` in this file's `app_commands!`.
+    fn registered_handlers() -> Vec<String> {
+        let source = include_str!("lib.rs");
+        let start = source.find("generate_handler![").unwrap();
+        let end = start + source[start..].find(']').unwrap();
+        source[start..end]
+            .split("commands::")
+            .skip(1)
+            .map(|s| s.trim().trim_end_matches(',').trim().to_owned())
+            .collect()
+    }
+
+    fn sorted(mut v: Vec<String>) -> Vec<String> {
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn commands_are_listed_once_and_every_place_agrees() {
+        let listed = sorted(COMMANDS.iter().map(|c| (*c).to_owned()).collect());
+        assert_eq!(
+            sorted(registered_handlers()),
+            listed,
+            "handlers in app_commands!"
+        );
+        let capability: serde_json::Value =
+            serde_json::from_str(include_str!("../capabilities/default.json")).unwrap();
+        let granted: Vec<String> = capability["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p.as_str()?.strip_prefix("allow-"))
+            .map(|p| p.replace('-', "_"))
+            .collect();
+        assert_eq!(
+            sorted(granted),
+            listed,
+            "allow-<command> in capabilities/default.json"
+        );
+        let backend = include_str!("../../ui/src/lib/backend/tauri.ts");
+        let called: Vec<String> = backend
+            .split("call<")
+            .skip(1)
+            .filter_map(|rest| {
+                let quoted = rest.split_once("('")?.1;
+                Some(quoted.split_once('\'')?.0.to_owned())
+            })
+            .collect();
+        assert_eq!(
+            sorted(called),
+            listed,
+            "commands called by ui/src/lib/backend/tauri.ts"
+        );
     }
 
     #[test]

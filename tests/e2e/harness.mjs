@@ -149,14 +149,28 @@ export async function launchApp({ args = [], env = {}, home = scratch('home') } 
   };
 }
 
-/** A standalone simulated world: its kubeconfig, GitHub URL and the people's tokens. */
-export async function startSim({ pipeline = PIPELINE, speed = 1 } = {}) {
+/**
+ * A standalone simulated world: its kubeconfig, GitHub URL and the people's tokens. `args` adds
+ * to `sluice sim`'s (e.g. a fault).
+ */
+export async function startSim({ pipeline = PIPELINE, speed = 1, args = [] } = {}) {
   const dir = scratch('sim');
   const kubeconfig = join(dir, 'kubeconfig');
   const tokens = join(dir, 'tokens.json');
   const child = spawn(
     APP,
-    ['--pipeline', pipeline, 'sim', '--kubeconfig', kubeconfig, '--github-tokens', tokens, '--speed', String(speed)],
+    [
+      '--pipeline',
+      pipeline,
+      'sim',
+      '--kubeconfig',
+      kubeconfig,
+      '--github-tokens',
+      tokens,
+      '--speed',
+      String(speed),
+      ...args,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: dir } },
   );
   let output = '';
@@ -219,6 +233,34 @@ export async function waitFor(driver, find, message, timeout = RENDER_TIMEOUT_MS
     },
     timeout,
     message,
+  );
+}
+
+/** Opens the review of the gate into production once a deploy run waits on it. */
+export async function openWaitingReview(driver, timeout = 60_000) {
+  const review = await waitFor(
+    driver,
+    async () => {
+      const waiting = await driver.findElements(byTestId('gate-waiting'));
+      const buttons = await driver.findElements(byTestId('gate-review'));
+      return waiting.length > 0 && buttons.length > 0 ? buttons[0] : null;
+    },
+    'a deploy run waiting on production',
+    timeout,
+  );
+  await review.click();
+}
+
+/** The first element matching `locator` once it is enabled (armed confirmation buttons). */
+export async function enabled(driver, locator, message, timeout = RENDER_TIMEOUT_MS) {
+  return waitFor(
+    driver,
+    async () => {
+      const found = (await driver.findElements(locator))[0];
+      return found && (await found.isEnabled()) ? found : null;
+    },
+    message,
+    timeout,
   );
 }
 

@@ -1,5 +1,5 @@
-// A release manager's session on a standalone simulated world, through the real app: sign in
-// by importing GH_TOKEN into the keychain, open the staging → production gate, read the release
+// A release manager's session on a standalone simulated world, through the real app: signed in
+// by GH_TOKEN, which is then kept in the keychain, open the staging → production gate, read the release
 // notes, approve, and watch production reach every replica ready. The token is a canary: after
 // the session it must appear in no file under the app's home, in nothing the app logged, and in
 // nothing the webview can read.
@@ -8,8 +8,10 @@ import { after, before, describe, it } from 'node:test';
 import {
   byTestId,
   clockFreePipeline,
+  enabled,
   filesContaining,
   launchApp,
+  openWaitingReview,
   startSim,
   textOf,
   waitFor,
@@ -49,8 +51,15 @@ describe('release manager approves a production release', () => {
     );
   });
 
-  it('signs in by importing GH_TOKEN into the keychain', async () => {
+  it('acts as the GH_TOKEN person, and keeps the token in the keychain', async () => {
     await driver.findElement(byTestId('nav-settings')).click();
+    // GH_TOKEN is used as-is and wins over a kept token, as with gh; the window says so.
+    const why = await waitFor(
+      driver,
+      async () => textOf(driver, byTestId('settings-identity-why')),
+      'which identity is used and why',
+    );
+    assert.match(why, /GH_TOKEN is set/, why);
     const importButton = await waitFor(
       driver,
       async () => (await driver.findElements(byTestId('settings-signin-env')))[0],
@@ -66,24 +75,21 @@ describe('release manager approves a production release', () => {
       'signed in as @alice-approver',
     );
     assert.match(signedIn, /alice-approver/);
-    const home = await textOf(driver, byTestId('settings-token-home'));
-    assert.match(home ?? '', /Secret Service|keyring/i, `token kept in the keychain: ${home}`);
+    const home = await waitFor(
+      driver,
+      async () => {
+        const text = await textOf(driver, byTestId('settings-token-home'));
+        return /Secret Service|keyring/i.test(text ?? '') ? text : null;
+      },
+      'the token kept in the keychain',
+    );
+    assert.match(home, /Secret Service|keyring/i);
   });
 
   it('opens the production gate and reads the release notes', async () => {
     await driver.findElement(byTestId('nav-pipeline')).click();
     // The deploy run reaches the production environment and waits there.
-    const review = await waitFor(
-      driver,
-      async () => {
-        const waiting = await driver.findElements(byTestId('gate-waiting'));
-        const buttons = await driver.findElements(byTestId('gate-review'));
-        return waiting.length > 0 && buttons.length > 0 ? buttons[0] : null;
-      },
-      'a deploy run waiting on production',
-      60_000,
-    );
-    await review.click();
+    await openWaitingReview(driver);
     // The notes come from GitHub's comparison of the two versions, which the console asks for
     // once it sees staging's new version: they may fill in a moment after the review opens.
     let notes = '';
@@ -98,8 +104,36 @@ describe('release manager approves a production release', () => {
     ).catch((error) => {
       throw new Error(`${error.message}; release notes:\n${notes}`);
     });
-    const versions = await textOf(driver, byTestId('review-versions'));
-    assert.match(versions ?? '', /→/, `from → to: ${versions}`);
+    // The header reads the target first: what production runs → what would ship, from where;
+    // held against the cards (the story may move staging on meanwhile: then look again).
+    let header;
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const versions = await textOf(driver, byTestId('review-versions'));
+      const current = await textOf(driver, byTestId('review-current'));
+      const candidate = await textOf(driver, byTestId('review-candidate'));
+      await driver.findElement(byTestId('nav-pipeline')).click();
+      const cards = await waitFor(
+        driver,
+        async () => {
+          const found = await driver.findElements(byTestId('environment-card'));
+          return found.length === 3 ? found : null;
+        },
+        'the cards',
+      );
+      const staging = (await cards[1].findElement(byTestId('version')).getText()).split('\n')[0].trim();
+      const production = (await cards[2].findElement(byTestId('version')).getText()).split('\n')[0].trim();
+      header = { versions, current, candidate, staging, production };
+      (await waitFor(driver, async () => (await driver.findElements(byTestId('gate-review')))[0], 'Review')).click();
+      await waitFor(driver, async () => textOf(driver, byTestId('review-candidate')), 'the review again');
+      if (candidate === staging) break;
+    }
+    assert.equal(
+      header.versions?.replace(/\s+/g, ' ').trim(),
+      `production ${header.current} → ${header.candidate} · from staging`,
+      `the review header: ${header.versions}`,
+    );
+    assert.equal(header.current, header.production, 'the left side is what production runs');
+    assert.equal(header.candidate, header.staging, 'the right side is what staging runs');
     const approve = await waitFor(
       driver,
       async () => {
@@ -110,11 +144,8 @@ describe('release manager approves a production release', () => {
     );
     await driver.findElement(byTestId('review-comment')).sendKeys('Checked the release notes; ship it.');
     await approve.click();
-    const confirm = await waitFor(
-      driver,
-      async () => (await driver.findElements(byTestId('confirm-approve-button')))[0],
-      'the confirmation step',
-    );
+    // The confirmation is armed only after a moment: a double click cannot approve.
+    const confirm = await enabled(driver, byTestId('confirm-approve-button'), 'the confirmation step');
     await confirm.click();
   });
 

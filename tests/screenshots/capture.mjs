@@ -1,30 +1,16 @@
 // Screenshots of every view, light and dark, from the real app on the demo world, driven over
-// WebDriver: `make screenshots` writes docs/screenshots/<view>-<theme>.png.
+// WebDriver: `make screenshots` writes docs/screenshots/<view>-<theme>.png, and the pipeline at
+// the smallest window (900×600) and presentation mode on a projector (1024×768).
 //
-// The journal is seeded first through the command line (refused promotions by people who may
-// not approve), so the audit view shows what it looks like in use.
-import { execFileSync } from 'node:child_process';
+// The demo keeps its own journal: the audit view is shot once the demo's simulated release lead
+// has approved a release, so it shows what it looks like in use.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { By } from 'selenium-webdriver';
-import { APP, PIPELINE, byTestId, launchApp, scratch, waitFor } from '../e2e/harness.mjs';
+import { PIPELINE, byTestId, launchApp, scratch, waitFor } from '../e2e/harness.mjs';
 
 const OUT = process.argv[2] ?? 'docs/screenshots';
 const THEMES = { light: 'Adwaita', dark: 'Adwaita:dark' };
-
-function seedJournal(home) {
-  for (const login of ['vera-viewer', 'dave-developer']) {
-    try {
-      execFileSync(
-        APP,
-        ['--pipeline', PIPELINE, 'promote', 'production', '--demo', '--as', login, '--approve', '--yes', '--comment', 'Looks good to me'],
-        { env: { ...process.env, HOME: home, XDG_DATA_HOME: join(home, '.local/share') }, stdio: 'ignore' },
-      );
-    } catch {
-      // Refused, as intended: the refusal is what the journal records.
-    }
-  }
-}
 
 async function shoot(driver, name) {
   // Let transitions and the first snapshot after a navigation settle.
@@ -42,7 +28,6 @@ async function click(driver, locator, what) {
 
 async function capture(theme) {
   const home = scratch(`shots-${theme}`);
-  seedJournal(home);
   const app = await launchApp({ args: ['--pipeline', PIPELINE], env: { GTK_THEME: THEMES[theme] }, home });
   const { driver } = app;
   try {
@@ -52,6 +37,9 @@ async function capture(theme) {
       'three environments with their health',
     );
     await shoot(driver, `pipeline-${theme}`);
+    await driver.manage().window().setRect({ width: 900, height: 600 });
+    await shoot(driver, `pipeline-900x600-${theme}`);
+    await driver.manage().window().setRect({ width: 1280, height: 800 });
 
     await click(driver, byTestId('nav-settings'), 'Settings');
     await waitFor(driver, async () => (await driver.findElements(byTestId('settings-account'))).length > 0, 'settings');
@@ -78,8 +66,21 @@ async function capture(theme) {
     await waitFor(driver, async () => (await driver.findElements(byTestId('release-notes'))).length > 0, 'the review');
     await shoot(driver, `review-${theme}`);
 
+    // At 60×, the simulated release lead approves the waiting release within seconds.
     await click(driver, byTestId('nav-audit'), 'Audit');
-    await waitFor(driver, async () => (await driver.findElements(byTestId('audit-attempt'))).length > 0, 'audit rows');
+    await click(driver, byTestId('demo-speed-60'), '60× speed');
+    await waitFor(
+      driver,
+      async () => {
+        if ((await driver.findElements(byTestId('audit-attempt'))).length > 0) return true;
+        await driver.findElement(byTestId('audit-refresh')).click();
+        await new Promise((r) => setTimeout(r, 1000));
+        return false;
+      },
+      "the lead's approval in the journal",
+      120_000,
+    );
+    await click(driver, byTestId('demo-speed-1'), '1× speed');
     await shoot(driver, `audit-${theme}`);
 
     // Presentation mode, at demo speed until a rollout is under way.
@@ -93,6 +94,8 @@ async function capture(theme) {
     ).catch(() => console.warn('no rollout started within 2 minutes; presentation shot without one'));
     await click(driver, byTestId('demo-speed-1'), '1× speed');
     await shoot(driver, `presentation-${theme}`);
+    await driver.manage().window().setRect({ width: 1024, height: 768 });
+    await shoot(driver, `presentation-1024x768-${theme}`);
   } finally {
     await app.quit();
   }

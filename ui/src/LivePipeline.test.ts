@@ -3,14 +3,17 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import App from './App.svelte';
 import type { Snapshot } from './lib/bindings';
 import {
+  FakeDesk,
   FakeLive,
   fakeBackend,
   kubernetesSource,
   minutesAgo,
   pod,
   productionGate,
+  sessionInfo,
   tbytePipeline,
   tbyteSnapshot,
+  waitingRun,
   withEnvironment,
   workload,
 } from './test/fixtures';
@@ -19,8 +22,8 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-function renderLive(live: FakeLive) {
-  return render(App, { props: { backend: fakeBackend(async () => tbytePipeline(), live) } });
+function renderLive(live: FakeLive, desk: FakeDesk = new FakeDesk()) {
+  return render(App, { props: { backend: fakeBackend(async () => tbytePipeline(), live, desk) } });
 }
 
 function card(name: string): HTMLElement {
@@ -33,6 +36,11 @@ function card(name: string): HTMLElement {
 
 function text(scope: HTMLElement, testId: string): string {
   return (within(scope).getByTestId(testId).textContent ?? '').replace(/\s+/g, ' ').trim();
+}
+
+/** The card's "last deployed …" time, as shown. */
+function deployedAgo(name: string): string {
+  return within(card(name)).getByTestId('last-deployed').querySelector('time')?.textContent ?? '';
 }
 
 /** Renders, waits until the live state from `getSnapshot` is on screen. */
@@ -74,10 +82,11 @@ describe('live pipeline', () => {
   it('renders versions, health, ready counts and Helm facts from the snapshot', async () => {
     await renderWithSnapshot(tbyteSnapshot());
 
+    // Each Deployment (tbyte-prod-api…) by its name within the Helm release.
     const expected = [
-      ['dev', 'bbb2222', 'Ready 1/1'],
-      ['staging', 'bbb2222', 'Ready 2/2'],
-      ['production', 'aaa1111', 'Ready 3/3'],
+      ['dev', 'bbb2222', 'Ready api 1/1'],
+      ['staging', 'bbb2222', 'Ready api 2/2'],
+      ['production', 'aaa1111', 'Ready api 3/3'],
     ] as const;
     for (const [name, version, ready] of expected) {
       const c = card(name);
@@ -86,10 +95,47 @@ describe('live pipeline', () => {
       expect(text(c, 'ready')).toBe(ready);
       expect(within(c).getByRole('progressbar')).toHaveAttribute('aria-valuenow', '100');
       expect(text(c, 'helm')).toBe('Helm rev 4 · deployed');
-      expect(text(c, 'last-deployed')).toBe('last deployed 20 min ago by @alice');
+      expect(text(c, 'last-deployed')).toBe('last deployed 20 min ago approved by @alice · deployed by GitHub Actions');
       expect(within(c).queryByTestId('health-reason')).not.toBeInTheDocument();
     }
     expect(text(card('production'), 'version-title')).toBe('Release aaa1111');
+  });
+
+  it('shows readiness per workload, never a sum that contradicts the replica count', async () => {
+    await renderWithSnapshot(
+      withEnvironment(tbyteSnapshot(), 'production', (state) => ({
+        ...state,
+        workloads: [
+          workload(3, 3, { name: 'tbyte-prod-api', component: 'api' }),
+          workload(2, 3, { name: 'tbyte-prod-web', component: 'web' }),
+        ],
+      })),
+    );
+
+    const production = card('production');
+    expect(text(production, 'ready')).toBe('Ready api 3/3 · web 2/3');
+    expect(within(production).getAllByTestId('ready-workload').map((w) => [w.dataset.workload, w.textContent])).toEqual([
+      ['api', 'api 3/3'],
+      ['web', 'web 2/3'],
+    ]);
+    expect(text(production, 'ready')).not.toContain('5/6');
+  });
+
+  it('says who approved the running version and what deployed it, not who wrote it', async () => {
+    const deployed = (approvedBy: string | null) =>
+      withEnvironment(tbyteSnapshot(), 'production', (state) => ({
+        ...state,
+        lastDeployed: { at: minutesAgo(3), approvedBy, deployedBy: 'GitHub Actions' },
+      }));
+    const live = await renderWithSnapshot(deployed('alice-approver'));
+
+    expect(text(card('production'), 'last-deployed')).toBe(
+      'last deployed 3 min ago approved by @alice-approver · deployed by GitHub Actions',
+    );
+    // GitHub recorded no review: only what deployed it is said.
+    await push(live, deployed(null));
+    expect(text(card('production'), 'last-deployed')).toBe('last deployed 3 min ago deployed by GitHub Actions');
+    expect(within(card('production')).queryByTestId('approved-by')).not.toBeInTheDocument();
   });
 
   it('shows the pull request that brought a version, its address on hover', async () => {
@@ -126,7 +172,7 @@ describe('live pipeline', () => {
     );
     expect(text(staging(), 'version')).toBe('bbb2222');
     expect(text(staging(), 'rollout')).toBe('rolling out → ccc3333 (50%)');
-    expect(text(staging(), 'ready')).toContain('Ready 2/2');
+    expect(text(staging(), 'ready')).toContain('Ready api 2/2');
     const rolling = within(staging()).getByRole('progressbar');
     expect(rolling).toHaveAttribute('aria-valuenow', '50');
     expect(rolling).toHaveClass('progress-bar');
@@ -263,6 +309,27 @@ describe('live pipeline', () => {
     expect(within(gate).queryByTestId('gate-waiting')).not.toBeInTheDocument();
   });
 
+  it('reads "up to date", not blocked, when there is nothing to promote', async () => {
+    const snapshot = tbyteSnapshot();
+    snapshot.gates = [
+      productionGate({
+        status: 'up-to-date',
+        statusLabel: 'up to date',
+        pending: { ...productionGate().pending, incomingVersion: 'aaa1111', commits: [], pullRequests: [] },
+        conditions: [],
+      }),
+    ];
+    await renderWithSnapshot(snapshot);
+
+    const gate = screen.getByTestId('gate');
+    const status = within(gate).getByTestId('gate-status');
+    expect(text(gate, 'gate-status')).toBe('up to date');
+    expect(status).toHaveAttribute('data-status', 'up-to-date');
+    expect(status).not.toHaveClass('status-blocked');
+    expect(text(gate, 'gate-ahead')).toBe('0 commits / 0 PRs ahead');
+    expect(text(gate, 'gate-versions')).toBe('aaa1111 → aaa1111');
+  });
+
   it('shows a gate condition\'s reason on focus and on hover, and hides it on blur and Escape', async () => {
     await renderWithSnapshot(tbyteSnapshot());
 
@@ -307,14 +374,41 @@ describe('live pipeline', () => {
     expect(within(gate).getByText('@alice')).toBeVisible();
   });
 
+  it('says why the images of the source cannot be matched to the target\'s', async () => {
+    const problem = 'tbyte-staging-aaa also runs a container `api`: which one production gets is ambiguous.';
+    const snapshot = tbyteSnapshot();
+    snapshot.gates = [productionGate({ pending: { ...productionGate().pending, imageProblems: [problem] } })];
+    await renderWithSnapshot(snapshot);
+
+    expect(text(screen.getByTestId('gate'), 'gate-image-problems')).toBe(problem);
+  });
+
   it('says when a deploy run waits for approval', async () => {
     const snapshot = tbyteSnapshot();
-    snapshot.gates = [
-      productionGate({ waitingRun: { runId: 9876, sha: 'bbb2222', actor: 'bob', currentUserCanApprove: false } }),
-    ];
+    snapshot.gates = [productionGate({ waitingRuns: [waitingRun({ runId: 9876, currentUserCanApprove: false })] })];
     await renderWithSnapshot(snapshot);
 
     expect(text(screen.getByTestId('gate'), 'gate-waiting')).toBe('waiting for approval (run #9876)');
+  });
+
+  it('lists every waiting run, marking one that would not ship what staging runs', async () => {
+    const snapshot = tbyteSnapshot();
+    snapshot.gates = [
+      productionGate({
+        waitingRuns: [
+          waitingRun({ runId: 10090 }),
+          waitingRun({ runId: 10062, sha: 'daaf471'.padEnd(40, '0'), label: 'daaf471', shipsSourceVersion: false }),
+        ],
+      }),
+    ];
+    await renderWithSnapshot(snapshot);
+
+    const runs = within(screen.getByTestId('gate')).getAllByTestId('gate-waiting-run');
+    expect(runs.map((run) => (run.textContent ?? '').replace(/\s+/g, ' ').trim())).toEqual([
+      'waiting for approval (run #10090)',
+      'waiting for approval (run #10062) deploys daaf471, not what staging runs',
+    ]);
+    expect(runs.map((run) => run.dataset.shipsSource)).toEqual(['true', 'false']);
   });
 
   it('lists open pull requests by the source, with checks and where they run', async () => {
@@ -375,10 +469,33 @@ describe('live pipeline', () => {
   it('recomputes relative times as the clock moves', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
     await renderWithSnapshot(tbyteSnapshot());
-    expect(text(card('dev'), 'last-deployed')).toBe('last deployed 20 min ago by @alice');
+    expect(deployedAgo('dev')).toBe('20 min ago');
 
     await act(() => vi.advanceTimersByTime(2 * 60_000));
-    expect(text(card('dev'), 'last-deployed')).toBe('last deployed 22 min ago by @alice');
+    expect(deployedAgo('dev')).toBe('22 min ago');
+  });
+
+  it('reads the demo world\'s times on its own clock, which starts elsewhere and runs faster', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    // The simulated world is at 03:00 on another day; its production deployed at 02:57.
+    const snapshot = withEnvironment(
+      { ...tbyteSnapshot(), generatedAt: '2026-05-03T03:00:00Z' },
+      'production',
+      (state) => ({
+        ...state,
+        lastDeployed: { at: '2026-05-03T02:57:00Z', approvedBy: 'alice-approver', deployedBy: 'GitHub Actions' },
+      }),
+    );
+    const desk = new FakeDesk();
+    desk.session = sessionInfo({ demo: true, demoSpeed: 60 });
+    renderLive(new FakeLive(snapshot), desk);
+    await screen.findAllByTestId('version');
+    await vi.waitFor(() => expect(desk.callsTo('getSession')).toHaveLength(1));
+    expect(deployedAgo('production')).toBe('3 min ago');
+
+    // Two real seconds at 60× are two simulated minutes.
+    await act(() => vi.advanceTimersByTime(2_000));
+    expect(deployedAgo('production')).toBe('5 min ago');
   });
 
   it('stops listening when the view is destroyed', async () => {

@@ -4,7 +4,8 @@ import type { AuditEntry } from './lib/bindings';
 import {
   FakeDesk,
   account,
-  productionGate,
+  approvableReview,
+  inboxItem,
   reviewFixture,
   sessionInfo,
   tbytePipeline,
@@ -30,6 +31,9 @@ function interruptedEntry(): AuditEntry {
     overrideReason: null,
     result: 'started',
     error: null,
+    runId: 77,
+    sha: null,
+    shipped: null,
   };
 }
 
@@ -151,7 +155,7 @@ describe('app shell', () => {
     await renderAppLive(tbyteSnapshot(), desk);
     await fireEvent.click(screen.getByRole('button', { name: 'Review promotion to production' }));
     expect(await screen.findByTestId('review')).toHaveAttribute('data-environment', 'production');
-    expect(desk.callsTo('review')).toEqual([['production']]);
+    expect(desk.callsTo('review')).toEqual([['production', null]]);
   });
 
   it('does not leave a screen on Escape while the person types', async () => {
@@ -165,7 +169,12 @@ describe('app shell', () => {
 });
 
 describe('inbox', () => {
-  const waitingRun = { runId: 77, sha: 'bbb2222', actor: 'bob', currentUserCanApprove: true };
+  /** The console's Snapshot with what waits on alice-approver. */
+  const waiting = (sequence: number, items = [inboxItem()]) => ({
+    ...tbyteSnapshot(sequence),
+    viewer: 'alice-approver',
+    inbox: items,
+  });
 
   it('asks to sign in when nobody is signed in', async () => {
     await renderAppLive(tbyteSnapshot());
@@ -181,11 +190,11 @@ describe('inbox', () => {
     await vi.waitFor(() => expect(desk.callsTo('setAttention')).toEqual([[0]]));
   });
 
-  it('shows what waits, counts it in the title, and opens its review', async () => {
-    const snapshot = { ...tbyteSnapshot(), gates: [productionGate({ waitingRun })] };
+  it('shows what waits, counts it in the title, and opens the review of its run', async () => {
     const desk = signedIn();
     desk.reviews.set('production', reviewFixture());
-    await renderAppLive(snapshot, desk);
+    desk.runReviews.set(77, approvableReview());
+    await renderAppLive(waiting(1), desk);
 
     expect(screen.getByTestId('inbox-count')).toHaveTextContent('1');
     expect(screen.getByTestId('nav-inbox')).toHaveAccessibleName('Inbox 1 waiting on you');
@@ -198,27 +207,31 @@ describe('inbox', () => {
     expect(textOf(item)).toContain('Promote into production: aaa1111 → bbb2222');
     expect(textOf(item)).toContain('deploy run #77 by @bob waits for your review');
     await fireEvent.click(within(item).getByRole('button', { name: 'Review promotion to production' }));
-    expect(await screen.findByTestId('review')).toBeInTheDocument();
+    const review = await screen.findByTestId('review');
+    // The run GitHub asks this person about, not whichever the console would pick.
+    await within(review).findByTestId('decide');
+    expect(desk.callsTo('review')).toEqual([['production', 77]]);
+    expect(within(review).getByTestId('approve')).toBeEnabled();
   });
 
   it('notifies once for each new item, and updates the count as it changes', async () => {
     const desk = signedIn();
-    const { live } = await renderAppLive(tbyteSnapshot(1), desk);
+    const { live } = await renderAppLive(waiting(1, []), desk);
     await vi.waitFor(() => expect(desk.callsTo('setAttention')).toEqual([[0]]));
 
-    await pushSnapshot(live, { ...tbyteSnapshot(2), gates: [productionGate({ waitingRun })] });
+    await pushSnapshot(live, waiting(2));
     await vi.waitFor(() => expect(desk.callsTo('setAttention')).toEqual([[0], [1]]));
     expect(desk.callsTo('notify')).toEqual([
       ['Waiting on you: production', 'Promote bbb2222 from staging to production (3 commits), started by @bob.'],
     ]);
 
     // The same thing still waiting: no second notification, no new count.
-    await pushSnapshot(live, { ...tbyteSnapshot(3), gates: [productionGate({ waitingRun })] });
+    await pushSnapshot(live, waiting(3));
     await act();
     expect(desk.callsTo('notify')).toHaveLength(1);
     expect(desk.callsTo('setAttention')).toHaveLength(2);
 
-    await pushSnapshot(live, tbyteSnapshot(4));
+    await pushSnapshot(live, waiting(4, []));
     await vi.waitFor(() => expect(desk.callsTo('setAttention')).toEqual([[0], [1], [0]]));
     expect(screen.queryByTestId('inbox-count')).not.toBeInTheDocument();
   });

@@ -24,8 +24,9 @@ use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use sluice_console::live::{Live, LiveConfig};
-use sluice_console::promote::kubernetes::{self, KubePromotionError, Record};
-use sluice_console::promote::lease::{self, LeaseError};
+use sluice_core::snapshot::ImageChange;
+use sluice_kube::write::lease::{self, LeaseError};
+use sluice_kube::write::{self as kubernetes, Record, WriteError as KubePromotionError};
 use sluice_sim::{SimWorld, WorldOptions};
 
 fn repo() -> PathBuf {
@@ -358,12 +359,12 @@ impl Target {
         }
         let live = Live::start(
             sluice_core::load_pipeline(&pipeline).unwrap(),
-            environments_dir(),
             LiveConfig {
                 kubeconfig: Some(self.kubeconfig.clone()),
                 github_api: Some(UNREACHABLE_GITHUB.to_owned()),
                 github_token: None,
                 github_poll: Some(Duration::from_secs(60)),
+                clock: None,
             },
         )
         .await;
@@ -959,19 +960,32 @@ async fn promotion_under_the_lease(t: &Target, tag: &str) {
     let first = t.client("tbyte").await;
     let second = t.client("tbyte").await;
     assert_eq!(images(&first, staging).await, expected_images(tag));
-    let to_ship: Vec<(String, String)> = SERVICES
+    // What a review shows: each production container, from what it runs to staging's image.
+    let mut running = Vec::new();
+    for d in deployments(&first, production).await {
+        running.extend(images_of(&d));
+    }
+    let to_ship: Vec<ImageChange> = SERVICES
         .iter()
-        .map(|s| ((*s).to_owned(), image(s, tag)))
+        .map(|s| ImageChange {
+            workload: format!("{}-{s}", production.release),
+            container: (*s).to_owned(),
+            source_workload: format!("{}-{s}", staging.release),
+            from: running
+                .iter()
+                .find(|i| i.starts_with(&format!("ghcr.io/tbyte-org/tbyte-{s}:")))
+                .cloned(),
+            to: Some(image(s, tag)),
+        })
         .collect();
     let promotion = {
         let client = first.clone();
         let to_ship = to_ship.clone();
         let tag = tag.to_owned();
         tokio::spawn(async move {
-            kubernetes::promote(
+            kubernetes::set_images(
                 &client,
                 "production",
-                "tbyte-prod",
                 &to_ship,
                 &record(&tag),
                 "alice-approver@console-one/1",
@@ -990,10 +1004,9 @@ async fn promotion_under_the_lease(t: &Target, tag: &str) {
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let refused = kubernetes::promote(
+    let refused = kubernetes::set_images(
         &second,
         "production",
-        "tbyte-prod",
         &to_ship,
         &record(tag),
         "alice-approver@console-two/2",
@@ -1044,14 +1057,16 @@ async fn promotion_under_the_lease(t: &Target, tag: &str) {
     );
     // A developer may not promote into production: Kubernetes says so, nothing changes.
     let developer = t.client("tbyte@dave-developer").await;
-    let err = kubernetes::promote(
+    let err = kubernetes::set_images(
         &developer,
         "production",
-        "tbyte-prod",
-        &expected_images("zzzzzzz")
-            .into_iter()
-            .zip(SERVICES)
-            .map(|(i, s)| (s.to_owned(), i))
+        &to_ship
+            .iter()
+            .map(|c| ImageChange {
+                from: Some(image(&c.container, tag)),
+                to: Some(image(&c.container, "zzzzzzz")),
+                ..c.clone()
+            })
             .collect::<Vec<_>>(),
         &record("zzzzzzz"),
         "dave-developer@console/3",

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use sluice_sim::kube::Breakage;
-use sluice_sim::{SimWorld, WorldOptions};
+use sluice_sim::{SimWorld, WorldOptions, testing};
 
 /// kubectl to drive: `SLUICE_KUBECTL`, else the 1.33 client beside gcloud's dispatcher, else PATH.
 fn kubectl_binary() -> PathBuf {
@@ -35,10 +35,7 @@ impl Cluster {
         .await
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let kubeconfig = dir.path().join("kubeconfig");
-        world
-            .write_kubeconfig(&kubeconfig, &["tbyte".to_owned()])
-            .unwrap();
+        let kubeconfig = testing::write_kubeconfig(&world, dir.path(), &["tbyte"]).unwrap();
         Self {
             world,
             _dir: dir,

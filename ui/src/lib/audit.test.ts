@@ -3,60 +3,25 @@ import { auditEntry, auditJournal } from '../test/fixtures';
 import {
   actorLabel,
   actorsOf,
-  attempts,
+  attemptFilter,
   auditTime,
   environmentsOf,
   exportMessage,
-  filterAttempts,
   isFiltered,
   NO_FILTER,
-  newestFirst,
   versionChange,
 } from './audit';
 
 describe('audit helpers', () => {
-  it('orders entries newest first, later journal lines first at the same instant', () => {
-    const entries = [
-      auditEntry({ id: 'x', at: '2026-05-04T09:00:00Z' }),
-      auditEntry({ id: 'y', at: '2026-05-04T10:00:00+02:00' }),
-      auditEntry({ id: 'z', at: '2026-05-04T09:00:00Z' }),
-    ];
-    expect(newestFirst(entries).map((e) => e.id)).toEqual(['z', 'x', 'y']);
-  });
-
-  it('groups a started entry with its outcome, newest attempt first', () => {
-    const all = attempts(auditJournal());
-    expect(all.map((a) => [a.correlation, a.result, a.unfinished])).toEqual([
-      ['d1', 'started', true],
-      ['c1', 'failed', false],
-      ['b1', 'refused', false],
-      ['a1', 'succeeded', false],
-    ]);
-    expect(all[1]!.entries.map((e) => e.id)).toEqual(['c2', 'c1']);
-  });
-
-  it('marks an attempt the backend called interrupted as unfinished', () => {
-    const [attempt] = attempts([
-      auditEntry({ id: 's', result: 'started' }),
-      auditEntry({ id: 'i', correlation: 's', at: '2026-05-04T10:31:00Z', result: 'interrupted' }),
-    ]);
-    expect(attempt).toMatchObject({ result: 'interrupted', unfinished: true });
-  });
-
-  it('filters by environment, person, result and words, keeping whole attempts', () => {
-    const all = attempts(auditJournal());
-    const ids = (filter: Partial<typeof NO_FILTER>) =>
-      filterAttempts(all, { ...NO_FILTER, ...filter }).map((a) => a.correlation);
-
-    expect(ids({})).toEqual(['d1', 'c1', 'b1', 'a1']);
-    expect(ids({ environment: 'staging' })).toEqual(['c1']);
-    expect(ids({ person: 'bob' })).toEqual(['b1']);
-    expect(ids({ result: 'failed' })).toEqual(['c1']);
-    expect(ids({ result: 'started' })).toEqual(['d1']);
-    expect(ids({ search: 'NOT A REVIEWER' })).toEqual(['b1']);
-    expect(ids({ search: 'hotfix outage' })).toEqual(['d1']);
-    expect(ids({ search: '@carol' })).toEqual(['c1']);
-    expect(ids({ environment: 'staging', person: 'bob' })).toEqual([]);
+  it('asks the console with null for every field left at "any"', () => {
+    expect(attemptFilter(NO_FILTER)).toEqual({ environment: null, person: null, result: null, search: null });
+    expect(attemptFilter({ environment: 'staging', person: 'bob', result: 'refused', search: '  not a reviewer ' })).toEqual({
+      environment: 'staging',
+      person: 'bob',
+      result: 'refused',
+      search: 'not a reviewer',
+    });
+    expect(attemptFilter({ ...NO_FILTER, search: '   ' }).search).toBeNull();
   });
 
   it('knows when a filter is set', () => {

@@ -1,25 +1,6 @@
-// The audit journal as the Audit view shows it: attempts (a `started` entry and
-// its outcome, linked by `correlation`), newest first, and the filters over them.
-// Pure functions, no clock or locale.
-import type { AuditAction, AuditEntry, AuditMethod, AuditResult } from './bindings';
-
-/**
- * One attempt: every entry sharing a correlation. `result` is the outcome's
- * result, or `started` while no outcome was recorded (still running, or the
- * console stopped mid-way).
- */
-export interface Attempt {
-  correlation: string;
-  /** Newest first: the outcome above the `started` entry it belongs to. */
-  entries: AuditEntry[];
-  result: AuditResult;
-  /** A `started` entry with no outcome, or an outcome the backend marked `interrupted`. */
-  unfinished: boolean;
-  /** The newest entry's time (RFC 3339), by which attempts are ordered. */
-  latestAt: string;
-  environment: string;
-  actor: string;
-}
+// Wording for the audit journal and the Audit view's filter form. The console groups the
+// journal into attempts and filters them (`backend.audit(filter)`); these only label.
+import type { AttemptFilter, AuditAction, AuditEntry, AuditMethod, AuditResult } from './bindings';
 
 export const RESULTS: readonly AuditResult[] = ['started', 'succeeded', 'failed', 'refused', 'interrupted'];
 
@@ -87,45 +68,7 @@ export function auditTime(at: string): string {
   return `${date} ${time} ${offset === 'Z' || offset === 'z' ? 'UTC' : offset}`;
 }
 
-function instant(at: string): number {
-  const ms = Date.parse(at);
-  return Number.isNaN(ms) ? -Infinity : ms;
-}
-
-/** Newest first; entries at the same instant keep the journal's order, later lines first. */
-export function newestFirst(entries: readonly AuditEntry[]): AuditEntry[] {
-  return entries
-    .map((entry, index) => ({ entry, index }))
-    .sort((a, b) => instant(b.entry.at) - instant(a.entry.at) || b.index - a.index)
-    .map(({ entry }) => entry);
-}
-
-/** The journal as attempts, newest attempt first (by its newest entry). */
-export function attempts(entries: readonly AuditEntry[]): Attempt[] {
-  const groups = new Map<string, AuditEntry[]>();
-  for (const entry of newestFirst(entries)) {
-    const key = entry.correlation || entry.id;
-    const group = groups.get(key);
-    if (group) group.push(entry);
-    else groups.set(key, [entry]);
-  }
-  // Map keeps insertion order, and each group was created by its newest entry.
-  return [...groups].map(([correlation, group]) => {
-    const newest = group[0]!;
-    const outcome = group.find((entry) => entry.result !== 'started');
-    const result: AuditResult = outcome ? outcome.result : 'started';
-    return {
-      correlation,
-      entries: group,
-      result,
-      unfinished: result === 'started' || result === 'interrupted',
-      latestAt: newest.at,
-      environment: newest.environment,
-      actor: newest.actor,
-    };
-  });
-}
-
+/** The filter form's state. */
 export interface AuditFilter {
   /** Empty: any. */
   environment: string;
@@ -142,51 +85,15 @@ export function isFiltered(filter: AuditFilter): boolean {
   );
 }
 
-function searchableText(entry: AuditEntry): string {
-  return [
-    entry.id,
-    entry.correlation,
-    entry.actor,
-    `@${entry.actor}`,
-    entry.environment,
-    entry.fromVersion,
-    entry.toVersion,
-    entry.method,
-    auditMethodLabel(entry.method),
-    entry.action,
-    entry.result,
-    entry.comment,
-    entry.overrideReason,
-    entry.error?.code,
-    entry.error?.message,
-    entry.error?.hint,
-    ...entry.gates.map((gate) => gate.reason),
-  ]
-    .filter((part): part is string => typeof part === 'string' && part !== '')
-    .join('\n')
-    .toLowerCase();
-}
-
-function entryMatches(entry: AuditEntry, filter: AuditFilter, words: string[]): boolean {
-  if (filter.environment && entry.environment !== filter.environment) return false;
-  if (filter.person && entry.actor !== filter.person) return false;
-  if (words.length === 0) return true;
-  const text = searchableText(entry);
-  return words.every((word) => text.includes(word));
-}
-
-/**
- * The attempts the filter keeps. The result filter looks at the attempt's result;
- * the others keep an attempt when any of its entries match, so an outcome is
- * never shown without the `started` entry it belongs to.
- */
-export function filterAttempts(all: readonly Attempt[], filter: AuditFilter): Attempt[] {
-  const words = filter.search.toLowerCase().split(/\s+/).filter(Boolean);
-  return all.filter(
-    (attempt) =>
-      (filter.result === '' || attempt.result === filter.result) &&
-      attempt.entries.some((entry) => entryMatches(entry, filter, words)),
-  );
+/** The form's filter as the console takes it: `null` for "any". */
+export function attemptFilter(filter: AuditFilter): AttemptFilter {
+  const search = filter.search.trim();
+  return {
+    environment: filter.environment || null,
+    person: filter.person || null,
+    result: filter.result || null,
+    search: search === '' ? null : search,
+  };
 }
 
 /** The people present in the journal, sorted, `unknown` last. */

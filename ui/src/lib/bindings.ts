@@ -9,6 +9,10 @@ app: string,
  */
 sourceFile: string, github: GithubRepository, 
 /**
+ * The values key the deploy sets the image tag at (`image.tag`), when the pipeline says.
+ */
+imageTagKey: string | null, 
+/**
  * In promotion order: every environment is reached before the ones after it.
  */
 environments: Array<Environment>, };
@@ -16,7 +20,12 @@ export type GithubRepository = { owner: string, name: string,
 /**
  * REST API base for GitHub Enterprise Server or the simulated world; `None` means github.com.
  */
-apiUrl: string | null, };
+apiUrl: string | null, 
+/**
+ * The pipeline file's folder within the repository (`""` for the root), so that values
+ * files can be read at any commit; `None` when the pipeline does not say.
+ */
+directory: string | null, };
 export type Environment = { name: string, kubeContext: string, namespace: string, 
 /**
  * The Helm release deployed into this environment.
@@ -132,7 +141,16 @@ gates: Array<GateState>, sources: Array<SourceState>,
 /**
  * Open pull requests, newest first.
  */
-pullRequests: Array<PullRequestState>, };
+pullRequests: Array<PullRequestState>, 
+/**
+ * The GitHub login the sources read as: whose `current_user_can_approve` and inbox these
+ * are. `None` when reading anonymously.
+ */
+viewer: string | null, 
+/**
+ * What waits on `viewer`; empty when nobody is signed in.
+ */
+inbox: Array<InboxItem>, };
 export type Health = "healthy" | "progressing" | "degraded" | "unknown";
 export type EnvironmentState = { name: string, namespace: string, version: Version | null, health: Health, 
 /**
@@ -142,7 +160,16 @@ healthReason: string, workloads: Array<Workload>, rollout: Rollout | null,
 /**
  * Newest first.
  */
-helmHistory: Array<HelmRevision>, lastDeployed: LastDeployed | null, drift: Drift | null, 
+helmHistory: Array<HelmRevision>, lastDeployed: LastDeployed | null, 
+/**
+ * Since when the running version has run whole (its rollout completed): the start of a
+ * soak. `None` while rolling out or when no workload says.
+ */
+runningSince: RunningSince | null, 
+/**
+ * The values Helm last deployed the release with (`helm get values`).
+ */
+deployedValues: DeployedValues | null, drift: Drift | null, 
 /**
  * Recent warning events, newest first.
  */
@@ -174,12 +201,21 @@ export type ImageRef = { workload: string, container: string, image: string, tag
  */
 digest: string | null, };
 export type PullRequestRef = { number: number, title: string, url: string, };
-export type Workload = { name: string, desired: number, updated: number, ready: number, available: number, restarts: number, images: Array<string>, 
+export type Workload = { name: string, 
+/**
+ * What it implements within its release: the name without the Helm release's prefix
+ * (`api` for `tbyte-prod-api`), by which it is matched to the other environments' workloads.
+ */
+component: string, desired: number, updated: number, ready: number, available: number, restarts: number, images: Array<string>, 
 /**
  * The Deployment's revision annotation.
  */
 revision: string | null, conditions: Array<Condition>, replicaSets: Array<ReplicaSetState>, pods: Array<PodState>, };
-export type Condition = { type: string, status: string, reason: string, message: string, };
+export type Condition = { type: string, status: string, reason: string, message: string, 
+/**
+ * RFC 3339: when the controller last changed this condition's reason.
+ */
+lastUpdate: string | null, };
 export type ReplicaSetState = { name: string, revision: string | null, desired: number, ready: number, images: Array<string>, };
 export type PodState = { name: string, replicaSet: string | null, 
 /**
@@ -214,9 +250,37 @@ export type LastDeployed = {
  */
 at: string, 
 /**
- * A GitHub login, when GitHub recorded the deployment.
+ * Who approved the deployment of the running version, when GitHub recorded a review.
  */
-by: string | null, };
+approvedBy: string | null, 
+/**
+ * What carried it out, in words: `GitHub Actions` for the workflow's bot, `@login` for a
+ * person.
+ */
+deployedBy: string | null, };
+export type RunningSince = { 
+/**
+ * RFC 3339.
+ */
+at: string, 
+/**
+ * Where the time comes from, in words: the Deployment whose rollout completed last.
+ */
+evidence: string, };
+export type DeployedValues = { revision: number, 
+/**
+ * `name-version`.
+ */
+chart: string, 
+/**
+ * Sorted by key.
+ */
+values: Array<ValueEntry>, };
+export type ValueEntry = { 
+/**
+ * e.g. `resources.requests.cpu`.
+ */
+key: string, value: string, };
 export type Drift = { 
 /**
  * What GitHub's latest successful deployment to the environment says runs.
@@ -235,38 +299,105 @@ export type GateState = {
 /**
  * The environment this gate guards.
  */
-environment: string, from: string, 
+environment: string, from: string, status: GateStatus, 
 /**
- * Whether every condition is met.
+ * The status in a few words for the gate's badge: `up to date`, `blocked`, `open`.
  */
-open: boolean, pending: Pending, conditions: Array<GateCondition>, 
+statusLabel: string, pending: Pending, conditions: Array<GateCondition>, 
 /**
- * The deploy run waiting on this environment, if GitHub has one.
+ * Every deploy run waiting on this environment, newest first.
  */
-waitingRun: WaitingRun | null, };
+waitingRuns: Array<WaitingRun>, };
+export type GateStatus = "up-to-date" | "open" | "blocked" | "unknown";
 export type Pending = { 
 /**
- * From → to version labels; `None` when either side is unknown.
+ * The label of what the target environment runs now.
  */
-fromVersion: string | null, toVersion: string | null, commits: Array<CommitSummary>, pullRequests: Array<PullRequestRef>, imageChanges: Array<ImageChange>, valuesDiff: Array<ValueChange>, };
+currentVersion: string | null, 
+/**
+ * The label of what the source environment runs: what a promotion would bring.
+ */
+incomingVersion: string | null, commits: Array<CommitSummary>, pullRequests: Array<PullRequestRef>, 
+/**
+ * Each container of the target's workloads that would run another image.
+ */
+imageChanges: Array<ImageChange>, 
+/**
+ * Why the source's workloads cannot be matched to the target's, if they cannot: a
+ * promotion that sets images refuses then.
+ */
+imageProblems: Array<string>, };
 export type CommitSummary = { sha: string, title: string, author: string, };
-export type ImageChange = { workload: string, from: string | null, to: string | null, };
+export type ImageChange = { 
+/**
+ * The target's Deployment.
+ */
+workload: string, 
+/**
+ * Empty in journals written before containers were recorded.
+ */
+container: string, 
+/**
+ * The source's Deployment the image comes from.
+ */
+sourceWorkload: string, from: string | null, to: string | null, };
 export type ValueChange = { key: string, from: string | null, to: string | null, };
 export type GateConditionKind = "source-healthy" | "checks" | "soak" | "reviewers" | "window" | "freeze";
 export type GateCondition = { kind: GateConditionKind, met: boolean, 
 /**
  * Why it is met or not, in words a release manager reads.
  */
-reason: string, };
+reason: string, 
+/**
+ * Unmet, and the people the pipeline names may set it aside with a reason (a freeze or an
+ * unfinished soak).
+ */
+overridable: boolean, };
 export type WaitingRun = { 
 /**
  * GitHub's run ids exceed 32 bits; JSON numbers hold them exactly up to 2^53.
  */
-runId: number, sha: string, actor: string, 
+runId: number, sha: string, 
+/**
+ * The commit as people read it.
+ */
+label: string, actor: string, 
 /**
  * GitHub's own answer for the signed-in person.
  */
-currentUserCanApprove: boolean, };
+currentUserCanApprove: boolean, 
+/**
+ * The run deploys the commit the source environment runs; when false, approving it ships
+ * something else than the source shows.
+ */
+shipsSourceVersion: boolean, 
+/**
+ * The commits approving this run would bring into the environment, oldest first.
+ */
+commits: Array<CommitSummary>, pullRequests: Array<PullRequestRef>, 
+/**
+ * The gate's conditions for this run's commit.
+ */
+conditions: Array<GateCondition>, };
+export type InboxItem = { 
+/**
+ * Stable while the same thing waits: a new version or run makes a new item.
+ */
+id: string, environment: string, from: string, currentVersion: string | null, incomingVersion: string | null, commits: number, pullRequests: number, why: InboxReason, 
+/**
+ * The deploy run GitHub asks about, if one waits.
+ */
+runId: number | null, 
+/**
+ * Who started the waiting run.
+ */
+actor: string | null, 
+/**
+ * The desktop notification for this item, when it starts waiting.
+ */
+notification: Notification, };
+export type InboxReason = "waiting-run" | "reviewer";
+export type Notification = { title: string, body: string, };
 export type SourceKind = "kubernetes" | "github";
 export type SourceState = { 
 /**
@@ -287,19 +418,31 @@ export type PullRequestState = { number: number, title: string, author: string, 
  * The environment running this pull request's head, if any (dev, usually).
  */
 deployedTo: string | null, };
-export type ApprovalDecision = { 
+export type Decision = { approve: Offer, reject: Offer, 
 /**
- * Approve may be offered and carried out.
+ * Approve is refused only for conditions this person may set aside: with a reason, they
+ * may approve.
  */
-allowed: boolean, 
+mayOverride: boolean, 
 /**
- * Every reason it may not, each a sentence for the person.
+ * Conditions set aside by the override reason given (recorded in the audit journal).
  */
-refusals: Array<string>, 
+overridden: Array<GateConditionKind>, 
 /**
- * Conditions set aside by an override (recorded in the audit journal).
+ * A comment means something: the person may approve, override or reject.
  */
-overridden: Array<string>, };
+mayComment: boolean, };
+export type Offer = { allowed: boolean, refusals: Array<Refusal>, };
+export type Refusal = { kind: RefusalKind, 
+/**
+ * The gate condition behind a `condition-unmet` or override refusal.
+ */
+condition: GateConditionKind | null, 
+/**
+ * One sentence for the person: what stands in the way, and what would change it.
+ */
+sentence: string, };
+export type RefusalKind = "not-signed-in" | "not-a-reviewer" | "self-review" | "authority-denied" | "no-waiting-run" | "nothing-to-promote" | "condition-unmet" | "override-needs-reason" | "override-by-others" | "unmatched-workloads" | "release-changed";
 export type AuditEntry = { 
 /**
  * Unique per entry.
@@ -349,7 +492,20 @@ overrideReason: string | null, result: AuditResult,
 /**
  * Why it failed or was refused.
  */
-error: UiError | null, };
+error: UiError | null, 
+/**
+ * The deploy run reviewed (github-approval), as the person saw it.
+ */
+runId: number | null, 
+/**
+ * The full commit asked for, when known.
+ */
+sha: string | null, 
+/**
+ * On an outcome: what the environment ran when the attempt ended, as the cluster showed
+ * it (which may differ from what was asked for).
+ */
+shipped: string | null, };
 export type AuditMethod = "github-approval" | "workflow-dispatch" | "kubernetes" | "rollback";
 export type AuditAction = "approve" | "reject" | "promote" | "rollback" | "override";
 export type AuditResult = "started" | "succeeded" | "failed" | "refused" | "interrupted";
@@ -372,6 +528,36 @@ reason: string,
  * Where the bytes were copied before they were removed from the journal, if they were.
  */
 setAside: string | null, };
+export type Attempt = { correlation: string, 
+/**
+ * Newest first: the outcome above the `started` entry it belongs to.
+ */
+entries: Array<AuditEntry>, 
+/**
+ * The outcome's result, or `started` while no outcome was recorded.
+ */
+result: AuditResult, 
+/**
+ * Started with no outcome, or marked interrupted.
+ */
+unfinished: boolean, 
+/**
+ * The newest entry's time (RFC 3339), by which attempts are ordered.
+ */
+latestAt: string, environment: string, actor: string, };
+export type AttemptFilter = { environment: string | null, 
+/**
+ * A GitHub login; logins are case-insensitive.
+ */
+person: string | null, 
+/**
+ * The attempt's result.
+ */
+result: AuditResult | null, 
+/**
+ * Words that must all appear in one of the attempt's entries (case-insensitive).
+ */
+search: string | null, };
 export type SessionInfo = { 
 /**
  * The built-in simulated world is shown instead of the configured clusters and GitHub.
@@ -384,7 +570,12 @@ demoSpeed: number | null,
 /**
  * The simulated people one may act as in the demo; empty outside it.
  */
-demoPeople: Array<DemoPerson>, account: Account | null, keychain: KeychainInfo, 
+demoPeople: Array<DemoPerson>, account: Account | null, 
+/**
+ * Why a credential that is present is not the one in use (a refused `GH_TOKEN`, a kept
+ * token GitHub no longer accepts), for the person to act on.
+ */
+identityNote: string | null, keychain: KeychainInfo, 
 /**
  * The environment variable a token could be imported from (`GH_TOKEN`…), if one is set.
  */
@@ -435,7 +626,12 @@ tokenHome: string,
 /**
  * The token is not persisted: it is gone when Sluice closes.
  */
-sessionOnly: boolean, };
+sessionOnly: boolean, source: AccountSource, 
+/**
+ * Which identity is used and why, in a sentence.
+ */
+why: string, };
+export type AccountSource = "environment" | "keychain" | "session" | "demo";
 export type KeychainInfo = { 
 /**
  * e.g. "the Secret Service keyring".
@@ -464,34 +660,119 @@ export type DeviceCode = { userCode: string, verificationUri: string,
  * The browser was opened at `verification_uri`.
  */
 browserOpened: boolean, };
-export type Review = { environment: string, from: string, method: PromotionMethod, gate: GateState, 
+export type Review = { environment: string, from: string, method: PromotionMethod, 
+/**
+ * The label of what the environment runs now.
+ */
+currentVersion: string | null, 
+/**
+ * The label of what the source environment runs.
+ */
+sourceVersion: string | null, 
+/**
+ * What Approve would ship; `None` when nothing known could be.
+ */
+candidate: Candidate | null, 
+/**
+ * Every deploy run waiting on the environment, newest first; the candidate names the one
+ * under review.
+ */
+waitingRuns: Array<WaitingRun>, 
+/**
+ * What the person must read before deciding, in plain sentences.
+ */
+warnings: Array<string>, notes: ReleaseNotes, 
+/**
+ * Each container of the environment that would run another image.
+ */
+imageChanges: Array<ImageChange>, values: ValuesChanges, 
+/**
+ * The gate's conditions for the candidate.
+ */
+conditions: Array<GateCondition>, 
 /**
  * For the signed-in person, now.
  */
-decision: ApprovalDecision, 
+decision: Decision, reviewers: Principals, overrideBy: Principals, 
 /**
- * Rejecting is possible (a waiting GitHub run the person may review).
+ * What an approval of this review carries back: it is refused when the release changed.
  */
-mayReject: boolean, reviewers: Principals, overrideBy: Principals, 
+pin: Pin, };
+export type Candidate = { 
 /**
- * Approve is refused only for a freeze or an unfinished soak that this person may
- * override: with a reason, they may approve.
+ * The full commit, when known.
  */
-mayOverride: boolean, 
+sha: string | null, label: string, 
 /**
- * Commits and pull requests as Markdown, for pasting into a release announcement.
+ * The deploy run whose approval ships it (github-approval).
  */
-releaseNotes: string, };
+runId: number | null, 
+/**
+ * It is what the source environment runs.
+ */
+shipsSourceVersion: boolean, };
+export type Pin = { runId: number | null, sha: string | null, images: Array<ImageChange>, };
+export type ReleaseNotes = { 
+/**
+ * e.g. `tbyte: production d313be6 → 7ec480f (from staging)`.
+ */
+heading: string, pullRequests: Array<PullRequestRef>, 
+/**
+ * Oldest first.
+ */
+commits: Array<CommitSummary>, 
+/**
+ * Nothing would ship: both sides run the same version.
+ */
+empty: boolean, 
+/**
+ * The same notes as Markdown, for pasting into a release announcement.
+ */
+markdown: string, };
+export type ValuesChanges = { 
+/**
+ * What the left side is, e.g. `production as deployed (Helm revision 7)`.
+ */
+before: string, 
+/**
+ * What the right side is, e.g. `values-prod.yaml at 7ec480f, image.tag = 7ec480f`.
+ */
+after: string, changes: Array<ValueChange>, 
+/**
+ * The chart before → after, when it changes.
+ */
+chart: ValueChange | null, 
+/**
+ * Why part of it could not be worked out, with what it means.
+ */
+notes: Array<string>, };
 export type ReviewAction = "approve" | "reject";
-export type Outcome = { result: AuditResult, message: string, };
+export type ActRequest = { environment: string, action: ReviewAction, comment: string, 
+/**
+ * Why a freeze or an unfinished soak is set aside; only for people the pipeline names.
+ */
+overrideReason: string | null, 
+/**
+ * The review's pin: the run, commit and images the person saw.
+ */
+pin: Pin, };
+export type Outcome = { result: AuditResult, message: string, 
+/**
+ * What the environment runs at the end, as the cluster shows it.
+ */
+running: string | null, 
+/**
+ * Rollback is offered, and why.
+ */
+rollback: RollbackOffer | null, };
+export type RollbackOffer = { environment: string, 
+/**
+ * Why, in words: what failed.
+ */
+reason: string, };
 export type ExportFormat = "csv" | "json";
 export type AuditExport = { 
 /**
  * Where the file was written.
  */
 path: string, entries: number, };
-export type ValueEntry = { 
-/**
- * e.g. `resources.requests.cpu`.
- */
-key: string, value: string, };

@@ -11,8 +11,36 @@ export type PipelineLoad =
   | { status: 'ready'; pipeline: Pipeline }
   | { status: 'failed'; error: UiError };
 
-/** How often relative times ("3 min ago") are recomputed. */
+/** How often relative times ("3 min ago") are recomputed, in the world's time. */
 export const CLOCK_TICK_MS = 30_000;
+/** A fast demo clock still ticks no more often than this on screen. */
+const FASTEST_TICK_MS = 1_000;
+
+/** When a Snapshot arrived, on this computer's clock, and when the world generated it. */
+export interface Arrival {
+  generatedAt: string;
+  /** ms since the epoch, this computer's clock. */
+  receivedAt: number;
+}
+
+/**
+ * The time in the world the Snapshot describes (ms since the epoch). The demo world runs on a
+ * simulated clock that may start elsewhere and run faster (`demoSpeed`), so its times are
+ * measured from the Snapshot's own `generatedAt`, advanced by the real time since it arrived
+ * times the speed. Real clusters share this computer's clock.
+ */
+export function worldNow(wall: number, arrival: Arrival | null, session: SessionInfo | null): number {
+  if (!session?.demo || arrival === null) return wall;
+  const generated = Date.parse(arrival.generatedAt);
+  if (Number.isNaN(generated)) return wall;
+  return generated + (wall - arrival.receivedAt) * (session.demoSpeed ?? 1);
+}
+
+/** How long until relative times are recomputed: sooner when the demo clock runs fast. */
+export function tickInterval(session: SessionInfo | null): number {
+  const speed = session?.demo ? (session.demoSpeed ?? 1) : 1;
+  return speed > 1 ? Math.max(FASTEST_TICK_MS, CLOCK_TICK_MS / speed) : CLOCK_TICK_MS;
+}
 
 export class LiveStore {
   pipeline = $state.raw<PipelineLoad>({ status: 'loading' });
@@ -20,7 +48,9 @@ export class LiveStore {
   snapshot = $state.raw<Snapshot | null>(null);
   /** Live state could not be requested at all. */
   liveError = $state.raw<UiError | null>(null);
-  now = $state(Date.now());
+  /** This computer's clock, as last ticked: for times the console stamps itself (a source's last event). */
+  wallNow = $state(Date.now());
+  #arrival = $state.raw<Arrival | null>(null);
   /** `null` until getSession answers. */
   session = $state.raw<SessionInfo | null>(null);
   sessionError = $state.raw<UiError | null>(null);
@@ -31,6 +61,11 @@ export class LiveStore {
 
   constructor(backend: Backend) {
     this.#backend = backend;
+  }
+
+  /** The clock the Snapshot's times (deploys, pods, Helm revisions) are read against; see `worldNow`. */
+  get now(): number {
+    return worldNow(this.wallNow, this.#arrival, this.session);
   }
 
   /** No Snapshot yet, and no error asking for one. */
@@ -92,9 +127,11 @@ export class LiveStore {
 
     const receive = (next: Snapshot): void => {
       if (closed) return;
+      const receivedAt = Date.now();
       this.snapshot = next;
+      this.#arrival = { generatedAt: next.generatedAt, receivedAt };
       this.liveError = null;
-      this.now = Date.now();
+      this.wallNow = receivedAt;
     };
 
     // Listen first, then ask for the current state, so no push can fall in between;
@@ -114,7 +151,12 @@ export class LiveStore {
         if (!closed) this.liveError = toUiError(reason);
       });
 
-    const timer = setInterval(() => (this.now = Date.now()), CLOCK_TICK_MS);
+    // Checked every second, so a change of demo speed takes effect at once; relative times
+    // move only when a tick's worth of time has passed.
+    const timer = setInterval(() => {
+      const wall = Date.now();
+      if (wall - this.wallNow >= tickInterval(this.session)) this.wallNow = wall;
+    }, FASTEST_TICK_MS);
 
     return () => {
       closed = true;

@@ -50,6 +50,25 @@ export function readyCount(state: EnvironmentState): ReadyCount {
   return { ready, desired };
 }
 
+export interface WorkloadReadiness {
+  /** What the workload implements in its release (`api`, not `tbyte-prod-api`), as Rust names it. */
+  name: string;
+  ready: number;
+  desired: number;
+}
+
+/**
+ * Ready and desired replicas of each workload: each Deployment has its own replica count, so
+ * a sum (6/6 beside "replicas 3") would read as a contradiction.
+ */
+export function workloadReadiness(state: EnvironmentState): WorkloadReadiness[] {
+  return state.workloads.map((workload) => ({
+    name: workload.component || workload.name,
+    ready: workload.ready,
+    desired: workload.desired,
+  }));
+}
+
 /** The share of the bar to fill: the rollout's progress while one runs, else ready/desired. */
 export function barFraction(state: EnvironmentState): number {
   if (state.rollout) return state.rollout.progress;

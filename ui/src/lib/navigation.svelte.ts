@@ -9,7 +9,8 @@ export type Route =
   | { screen: 'settings' }
   | { screen: 'present' }
   | { screen: 'environment'; name: string }
-  | { screen: 'review'; environment: string };
+  /** `runId`: the waiting deploy run to review first (the console picks when absent). */
+  | { screen: 'review'; environment: string; runId?: number | null };
 
 export type Screen = Route['screen'];
 

@@ -1,20 +1,26 @@
 import type { Backend } from '../lib/backend/backend';
 import type {
   Account,
+  Attempt,
+  AttemptFilter,
   AuditEntry,
   DeviceCode,
   Environment,
   EnvironmentState,
+  GateCondition,
   GateState,
+  InboxItem,
   Outcome,
   Pipeline,
   PodState,
+  Refusal,
   Review,
   SessionInfo,
   Snapshot,
   ValueEntry,
   SourceState,
   UiError,
+  WaitingRun,
   Workload,
 } from '../lib/bindings';
 
@@ -45,7 +51,8 @@ export function tbytePipeline(): Pipeline {
   return {
     app: 'tbyte',
     sourceFile: 'environments/pipeline.yaml',
-    github: { owner: 'tbyte-org', name: 'tbyte-microservices', apiUrl: null },
+    github: { owner: 'tbyte-org', name: 'tbyte-microservices', apiUrl: null, directory: 'environments' },
+    imageTagKey: 'image.tag',
     environments: [
       environment(
         'dev',
@@ -127,7 +134,15 @@ export class FakeLive {
 
 /** A signed-in account as the console describes it. */
 export function account(login = 'alice-approver', rest: Partial<Account> = {}): Account {
-  return { login, name: null, tokenHome: 'the Secret Service keyring', sessionOnly: false, ...rest };
+  return {
+    login,
+    name: null,
+    tokenHome: 'the Secret Service keyring',
+    sessionOnly: false,
+    source: 'keychain',
+    why: 'Using the token kept in the Secret Service keyring: no GH_TOKEN or GITHUB_TOKEN is set.',
+    ...rest,
+  };
 }
 
 /** The session of a console on real clusters, nobody signed in. */
@@ -137,6 +152,7 @@ export function sessionInfo(rest: Partial<SessionInfo> = {}): SessionInfo {
     demoSpeed: null,
     demoPeople: [],
     account: null,
+    identityNote: null,
     keychain: { name: 'the Secret Service keyring', available: true, problem: null },
     environmentToken: null,
     deviceFlow: true,
@@ -176,9 +192,13 @@ export function sessionInfo(rest: Partial<SessionInfo> = {}): SessionInfo {
  */
 export class FakeDesk {
   session: SessionInfo = sessionInfo();
+  /** The review of each environment when no run is asked for. */
   reviews = new Map<string, Review>();
-  outcome: Outcome = { result: 'succeeded', message: 'production runs e4f5a6b' };
-  entries: AuditEntry[] = [];
+  /** The review of a particular waiting run, by run id. */
+  runReviews = new Map<number, Review>();
+  outcome: Outcome = { result: 'succeeded', message: 'production runs e4f5a6b', running: 'e4f5a6b', rollback: null };
+  /** The journal as the console groups it, newest first. */
+  attempts: Attempt[] = [];
   /** Helm values per environment, flattened. */
   values = new Map<string, ValueEntry[]>();
   deviceCode: DeviceCode = {
@@ -241,7 +261,12 @@ export class FakeDesk {
         this.record('signInAsDemoPerson', [login], () => {
           this.session = {
             ...this.session,
-            account: account(login, { tokenHome: 'the demo world', sessionOnly: true }),
+            account: account(login, {
+              tokenHome: 'the demo world',
+              sessionOnly: true,
+              source: 'demo',
+              why: `Acting as @${login}, a person of the demo world.`,
+            }),
           };
           return this.session;
         }),
@@ -260,20 +285,19 @@ export class FakeDesk {
           this.session = { ...this.session, demoSpeed: speed };
           return this.session;
         }),
-      review: (environment) =>
-        this.record('review', [environment], () => {
-          const review = this.reviews.get(environment);
+      review: (environment, runId) =>
+        this.record('review', [environment, runId], () => {
+          const review = (runId !== null ? this.runReviews.get(runId) : undefined) ?? this.reviews.get(environment);
           if (!review) throw new Error(`no review for ${environment} in the fake`);
           return review;
         }),
-      act: (environment, action, comment, overrideReason) =>
-        this.record('act', [environment, action, comment, overrideReason], () => this.outcome),
+      act: (request) => this.record('act', [request], () => this.outcome),
       rollback: (environment) => this.record('rollback', [environment], () => this.outcome),
-      audit: () => this.record('audit', [], () => this.entries),
+      audit: (filter) => this.record('audit', [filter], () => fakeAuditFilter(this.attempts, filter)),
       exportAudit: (format) =>
         this.record('exportAudit', [format], () => ({
           path: `/home/alice/Downloads/sluice-audit.${format}`,
-          entries: this.entries.length,
+          entries: this.attempts.reduce((sum, attempt) => sum + attempt.entries.length, 0),
         })),
       openUrl: (url) => this.record('openUrl', [url], () => undefined),
       setAttention: (count) => this.record('setAttention', [count], () => undefined),
@@ -281,6 +305,22 @@ export class FakeDesk {
       setFullscreen: (on) => this.record('setFullscreen', [on], () => undefined),
     };
   }
+}
+
+/**
+ * A stand-in for the console's audit filter, enough for the view's tests (the rule itself is
+ * the console's, tested in Rust): exact environment, person and result; every search word
+ * somewhere in the attempt.
+ */
+function fakeAuditFilter(attempts: Attempt[], filter: AttemptFilter): Attempt[] {
+  const words = (filter.search ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+  return attempts.filter(
+    (attempt) =>
+      (filter.environment === null || attempt.environment === filter.environment) &&
+      (filter.person === null || attempt.actor === filter.person) &&
+      (filter.result === null || attempt.result === filter.result) &&
+      words.every((word) => JSON.stringify(attempt).toLowerCase().includes(word)),
+  );
 }
 
 /** A Backend whose answers the test controls. */
@@ -321,6 +361,7 @@ export function pod(name: string, rest: Partial<PodState> = {}): PodState {
 export function workload(ready: number, desired: number, rest: Partial<Workload> = {}): Workload {
   return {
     name: 'api',
+    component: 'api',
     desired,
     updated: desired,
     ready,
@@ -342,6 +383,7 @@ export function environmentState(
   replicas: number,
   rest: Partial<EnvironmentState> = {},
 ): EnvironmentState {
+  const release = `tbyte-${name === 'production' ? 'prod' : name}`;
   return {
     name,
     namespace: name,
@@ -355,7 +397,7 @@ export function environmentState(
     },
     health: 'healthy',
     healthReason: '',
-    workloads: [workload(replicas, replicas)],
+    workloads: [workload(replicas, replicas, { name: `${release}-api` })],
     rollout: null,
     helmHistory: [
       {
@@ -367,7 +409,9 @@ export function environmentState(
         deployedAt: minutesAgo(20),
       },
     ],
-    lastDeployed: { at: minutesAgo(20), by: 'alice' },
+    lastDeployed: { at: minutesAgo(20), approvedBy: 'alice', deployedBy: 'GitHub Actions' },
+    runningSince: { at: minutesAgo(19), evidence: `${release}-api finished rolling out` },
+    deployedValues: null,
     drift: null,
     warnings: [],
     stale: false,
@@ -376,28 +420,91 @@ export function environmentState(
   };
 }
 
+/** A 40-character commit id that starts with `label`, as the fixtures' versions have. */
+export function fullSha(label: string): string {
+  return label.padEnd(40, '0');
+}
+
+/** The commits from aaa1111 to bbb2222, oldest first. */
+function pendingCommits() {
+  return [
+    { sha: fullSha('bbb2220'), title: 'Bump deps', author: 'bob' },
+    { sha: fullSha('bbb2221'), title: 'Fix typo', author: 'carol' },
+    { sha: fullSha('bbb2222'), title: 'Add retries', author: 'bob' },
+  ];
+}
+
+const PULL_REQUEST_42 = { number: 42, title: 'Add retries', url: 'https://github.com/acme/app/pull/42' };
+
+/** Checks passed; the soak is not over (an override may set it aside). */
+function soakingConditions(): GateCondition[] {
+  return [
+    { kind: 'checks', met: true, reason: 'ci / test and smoke passed on bbb2222', overridable: false },
+    { kind: 'soak', met: false, reason: 'bbb2222 has run 3h in staging; 24h required', overridable: true },
+  ];
+}
+
+function metConditions(): GateCondition[] {
+  return [
+    { kind: 'checks', met: true, reason: 'ci / test and smoke passed on bbb2222', overridable: false },
+    { kind: 'soak', met: true, reason: 'bbb2222 has run 26h in staging', overridable: false },
+  ];
+}
+
+/** A deploy run waiting on production for bbb2222, what staging runs. */
+export function waitingRun(rest: Partial<WaitingRun> = {}): WaitingRun {
+  return {
+    runId: 77,
+    sha: fullSha('bbb2222'),
+    label: 'bbb2222',
+    actor: 'bob',
+    currentUserCanApprove: true,
+    shipsSourceVersion: true,
+    commits: pendingCommits(),
+    pullRequests: [PULL_REQUEST_42],
+    conditions: soakingConditions(),
+    ...rest,
+  };
+}
+
+/** The gate into production: staging's bbb2222 is 3 commits ahead and still soaking. */
 export function productionGate(rest: Partial<GateState> = {}): GateState {
   return {
     environment: 'production',
     from: 'staging',
-    open: false,
+    status: 'blocked',
+    statusLabel: 'blocked',
     pending: {
-      fromVersion: 'aaa1111',
-      toVersion: 'bbb2222',
-      commits: [
-        { sha: 'bbb2222', title: 'Add retries', author: 'bob' },
-        { sha: 'bbb2221', title: 'Fix typo', author: 'carol' },
-        { sha: 'bbb2220', title: 'Bump deps', author: 'bob' },
-      ],
-      pullRequests: [{ number: 42, title: 'Add retries', url: 'https://github.com/acme/app/pull/42' }],
+      currentVersion: 'aaa1111',
+      incomingVersion: 'bbb2222',
+      commits: pendingCommits(),
+      pullRequests: [PULL_REQUEST_42],
       imageChanges: [],
-      valuesDiff: [],
+      imageProblems: [],
     },
-    conditions: [
-      { kind: 'checks', met: true, reason: 'ci / test and smoke passed on bbb2222' },
-      { kind: 'soak', met: false, reason: 'bbb2222 has run 3h in staging; 24h required' },
-    ],
-    waitingRun: null,
+    conditions: soakingConditions(),
+    waitingRuns: [],
+    ...rest,
+  };
+}
+
+/** What waits on the viewer at the production gate, as the console words it. */
+export function inboxItem(rest: Partial<InboxItem> = {}): InboxItem {
+  return {
+    id: 'production:run:77',
+    environment: 'production',
+    from: 'staging',
+    currentVersion: 'aaa1111',
+    incomingVersion: 'bbb2222',
+    commits: 3,
+    pullRequests: 1,
+    why: 'waiting-run',
+    runId: 77,
+    actor: 'bob',
+    notification: {
+      title: 'Waiting on you: production',
+      body: 'Promote bbb2222 from staging to production (3 commits), started by @bob.',
+    },
     ...rest,
   };
 }
@@ -425,6 +532,8 @@ export function tbyteSnapshot(sequence = 1): Snapshot {
       environmentState('production', 'aaa1111', 3),
     ],
     gates: [productionGate()],
+    viewer: null,
+    inbox: [],
     sources: [
       kubernetesSource('kind-tbyte'),
       kubernetesSource('prod-eks'),
@@ -497,6 +606,9 @@ export function auditEntry(rest: Partial<AuditEntry> = {}): AuditEntry {
     overrideReason: null,
     result: 'succeeded',
     error: null,
+    runId: null,
+    sha: null,
+    shipped: null,
     ...rest,
   };
 }
@@ -558,54 +670,151 @@ export function auditJournal(): AuditEntry[] {
 }
 
 /**
- * What the console answers `review('production')` with for the tbyte snapshot:
- * nobody may approve yet (soak unmet), rejecting not possible.
+ * `auditJournal()` as the console groups it into attempts: newest attempt first, each
+ * attempt's outcome above its `started` entry.
+ */
+export function auditAttempts(): Attempt[] {
+  const [a1, a2, b1, c1, c2, d1] = auditJournal() as [
+    AuditEntry,
+    AuditEntry,
+    AuditEntry,
+    AuditEntry,
+    AuditEntry,
+    AuditEntry,
+  ];
+  const attempt = (entries: AuditEntry[], result: Attempt['result'], unfinished = false): Attempt => ({
+    correlation: entries[entries.length - 1]!.id,
+    entries,
+    result,
+    unfinished,
+    latestAt: entries[0]!.at,
+    environment: entries[0]!.environment,
+    actor: entries[0]!.actor,
+  });
+  return [
+    attempt([d1], 'started', true),
+    attempt([c2, c1], 'failed'),
+    attempt([b1], 'refused'),
+    attempt([a2, a1], 'succeeded'),
+  ];
+}
+
+export function refusal(kind: Refusal['kind'], sentence: string, condition: Refusal['condition'] = null): Refusal {
+  return { kind, condition, sentence };
+}
+
+const SOAK_REFUSAL = refusal(
+  'override-by-others',
+  'bbb2222 has run 3h in staging; 24h required (only @tbyte-org/sre may override it)',
+  'soak',
+);
+
+/**
+ * What the console answers `review('production', null)` with for the tbyte snapshot: no
+ * deploy run waits, so nobody may approve (the soak is not over either) or reject.
  */
 export function reviewFixture(rest: Partial<Review> = {}): Review {
-  const gate = productionGate();
   return {
     environment: 'production',
     from: 'staging',
     method: 'github-approval',
-    gate,
-    decision: {
-      allowed: false,
-      refusals: ['bbb2222 has run 3h in staging; 24h required'],
-      overridden: [],
+    currentVersion: 'aaa1111',
+    sourceVersion: 'bbb2222',
+    candidate: { sha: fullSha('bbb2222'), label: 'bbb2222', runId: null, shipsSourceVersion: true },
+    waitingRuns: [],
+    warnings: [],
+    notes: {
+      heading: 'tbyte: production aaa1111 → bbb2222 (from staging)',
+      pullRequests: [PULL_REQUEST_42],
+      commits: pendingCommits(),
+      empty: false,
+      markdown: [
+        '## tbyte: production aaa1111 → bbb2222 (from staging)',
+        '',
+        '### Pull requests',
+        '- Add retries ([#42](https://github.com/acme/app/pull/42))',
+        '',
+        '### Commits',
+        '- `bbb2220` Bump deps (@bob)',
+        '- `bbb2221` Fix typo (@carol)',
+        '- `bbb2222` Add retries (@bob)',
+        '',
+      ].join('\n'),
     },
-    mayReject: false,
+    imageChanges: [],
+    values: {
+      before: 'production as deployed (Helm revision 4)',
+      after: 'values-prod.yaml at bbb2222, image.tag = bbb2222',
+      changes: [{ key: 'image.tag', from: 'aaa1111', to: 'bbb2222' }],
+      chart: null,
+      notes: [],
+    },
+    conditions: soakingConditions(),
+    decision: {
+      approve: {
+        allowed: false,
+        refusals: [
+          refusal('no-waiting-run', 'No deploy run waits on production yet: there is nothing to approve.'),
+          SOAK_REFUSAL,
+        ],
+      },
+      reject: {
+        allowed: false,
+        refusals: [refusal('no-waiting-run', 'No deploy run waits on production yet: there is nothing to reject.')],
+      },
+      mayOverride: false,
+      overridden: [],
+      mayComment: false,
+    },
     reviewers: { users: ['alice'], teams: ['tbyte-org/production-approvers'] },
     overrideBy: { users: [], teams: ['tbyte-org/sre'] },
-    mayOverride: false,
-    releaseNotes: [
-      '## tbyte: staging → production (aaa1111 → bbb2222)',
-      '',
-      '### Pull requests',
-      '- Add retries ([#42](https://github.com/acme/app/pull/42))',
-      '',
-      '### Commits',
-      '- `bbb2222` Add retries (@bob)',
-      '- `bbb2221` Fix typo (@carol)',
-      '- `bbb2220` Bump deps (@bob)',
-      '',
-    ].join('\n'),
+    pin: { runId: null, sha: fullSha('bbb2222'), images: [] },
     ...rest,
   };
 }
 
-/** A review the signed-in person may approve (every condition met, a run waiting on them). */
+/** A review the signed-in person may approve or reject: run #77 waits for bbb2222, every condition met. */
 export function approvableReview(rest: Partial<Review> = {}): Review {
+  const run = waitingRun({ conditions: metConditions() });
   return reviewFixture({
-    gate: productionGate({
-      open: true,
-      conditions: [
-        { kind: 'checks', met: true, reason: 'ci / test and smoke passed on bbb2222' },
-        { kind: 'soak', met: true, reason: 'bbb2222 has run 26h in staging' },
-      ],
-      waitingRun: { runId: 77, sha: 'bbb2222', actor: 'bob', currentUserCanApprove: true },
-    }),
-    decision: { allowed: true, refusals: [], overridden: [] },
-    mayReject: true,
+    candidate: { sha: run.sha, label: run.label, runId: run.runId, shipsSourceVersion: true },
+    waitingRuns: [run],
+    conditions: metConditions(),
+    decision: {
+      approve: { allowed: true, refusals: [] },
+      reject: { allowed: true, refusals: [] },
+      mayOverride: false,
+      overridden: [],
+      mayComment: true,
+    },
+    pin: { runId: run.runId, sha: run.sha, images: [] },
+    ...rest,
+  });
+}
+
+/** A review where only the soak stands in the way, and the person may override it with a reason. */
+export function overridableReview(rest: Partial<Review> = {}): Review {
+  const run = waitingRun();
+  return reviewFixture({
+    candidate: { sha: run.sha, label: run.label, runId: run.runId, shipsSourceVersion: true },
+    waitingRuns: [run],
+    decision: {
+      approve: {
+        allowed: false,
+        refusals: [
+          refusal(
+            'override-needs-reason',
+            'bbb2222 has run 3h in staging; 24h required (you may override this with a reason)',
+            'soak',
+          ),
+        ],
+      },
+      reject: { allowed: true, refusals: [] },
+      mayOverride: true,
+      overridden: [],
+      mayComment: true,
+    },
+    pin: { runId: run.runId, sha: run.sha, images: [] },
     ...rest,
   });
 }

@@ -309,12 +309,12 @@ async fn latency_and_steady_state() -> (Latency, Steady, GithubInputs) {
     let poll = Duration::from_secs(1);
     let live = Live::start(
         pipeline,
-        environments_dir(),
         LiveConfig {
             kubeconfig: Some(kubeconfig.clone()),
             github_api: Some(world.github_server.url()),
             github_token: Some(sluice_github::GithubToken::new(viewer.clone())),
             github_poll: Some(poll),
+            clock: None,
         },
     )
     .await;
@@ -519,10 +519,12 @@ fn synthetic_cluster(size: Size, sha: &str, old_sha: &str) -> ClusterInputs {
             status: "True".to_owned(),
             reason: reason.to_owned(),
             message: message.to_owned(),
+            last_update: Some("2026-11-26T08:00:00Z".to_owned()),
         };
         let replicas = size.pods as u32;
         inputs.workloads.push(Workload {
             name: name.clone(),
+            component: String::new(),
             desired: replicas,
             updated: replicas,
             ready: replicas,
@@ -623,7 +625,6 @@ fn rebuild(size: Size, github: &GithubInputs) -> Rebuild {
                 &sha_at(i + 1).unwrap_or_else(|| "fedcba9876543210".to_owned()),
             )),
             stale: false,
-            values: sluice_core::values::FlatValues::default(),
         })
         .collect();
     let source_states = vec![
@@ -887,12 +888,12 @@ async fn live_process(size: Size, dir: &Path, github_url: String, token: String)
     let started = Instant::now();
     let live = Live::start(
         pipeline,
-        dir.to_owned(),
         LiveConfig {
             kubeconfig: Some(kubeconfig.clone()),
             github_api: Some(github_url),
             github_token: Some(sluice_github::GithubToken::new(token)),
             github_poll: Some(Duration::from_secs(15)),
+            clock: None,
         },
     )
     .await;

@@ -1,4 +1,4 @@
-//! The console's use cases. Today: reading the pipeline; live state and promotions build on it.
+//! The pipeline file a session works on, with this machine's kube context choices applied.
 
 use std::path::{Path, PathBuf};
 
@@ -44,6 +44,13 @@ impl Console {
 
     pub fn pipeline_path(&self) -> &Path {
         &self.pipeline_path
+    }
+
+    /// The pipeline file's folder: values files are read relative to it.
+    pub fn pipeline_dir(&self) -> PathBuf {
+        self.pipeline_path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
     }
 
     /// Reads the pipeline afresh, so that an edited file shows without a restart, with this

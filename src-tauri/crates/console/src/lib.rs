@@ -1,17 +1,16 @@
-//! The console: what Sluice does, independent of how it is shown. The desktop shell and the
-//! command line both call these use cases.
+//! The console: what Sluice does, independent of how it is shown. One [`session::Session`]
+//! composes the sources, the identity, the journal and the demo world; the desktop window and
+//! the command line ([`cli`]) are two thin front ends over its use cases.
 
 pub mod cli;
 pub mod console;
 pub mod contexts;
 pub mod credentials;
 pub mod demo;
-pub mod desk;
 pub mod journal;
 pub mod live;
 pub mod logging;
-pub mod promote;
-pub mod sim;
-pub mod status;
+pub mod promotion;
+pub mod session;
 
 pub use console::Console;

@@ -5,14 +5,23 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sluice_core::assemble::{EnvironmentInputs, Sources, assemble};
+use sluice_core::assemble::{EnvironmentInputs, Sources, assemble, github_wants};
 use sluice_core::pacing::spacing_after;
 use sluice_core::snapshot::{Snapshot, SourceKind, SourceState};
-use sluice_core::values::FlatValues;
 use sluice_core::{Pipeline, UiError};
 use sluice_github::{GithubSource, GithubView};
 use sluice_kube::source::{ClusterSource, ClusterView};
 use tokio::sync::watch;
+
+/// The time the gates are judged at: real time, or a simulated world's clock.
+#[derive(Clone)]
+pub struct Clock(pub Arc<dyn Fn() -> jiff::Timestamp + Send + Sync>);
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Clock")
+    }
+}
 
 /// Where the live state comes from.
 #[derive(Debug, Clone, Default)]
@@ -24,10 +33,14 @@ pub struct LiveConfig {
     /// `None` reads GitHub anonymously.
     pub github_token: Option<sluice_github::GithubToken>,
     pub github_poll: Option<Duration>,
+    /// `None`: real time. A simulated world's clock may run faster, so it is looked at every
+    /// second rather than every [`CLOCK_TICK`].
+    pub clock: Option<Clock>,
 }
 
 /// Time-based conditions (soak, change windows, freezes) move without any event.
 const CLOCK_TICK: Duration = Duration::from_secs(30);
+const SIMULATED_CLOCK_TICK: Duration = Duration::from_secs(1);
 
 pub struct Live {
     snapshots: watch::Receiver<Option<Arc<Snapshot>>>,
@@ -44,20 +57,14 @@ struct EnvFeed {
     view: Option<watch::Receiver<ClusterView>>,
     /// Why the source could not start (unknown context, unreadable kubeconfig).
     error: Option<String>,
-    values: FlatValues,
     _source: Option<ClusterSource>,
 }
 
 impl Live {
-    /// Starts the sources for `pipeline` (whose values files are read relative to
-    /// `pipeline_dir`) and the loop that publishes snapshots.
-    pub async fn start(pipeline: Pipeline, pipeline_dir: PathBuf, config: LiveConfig) -> Self {
+    /// Starts the sources for `pipeline` and the loop that publishes snapshots.
+    pub async fn start(pipeline: Pipeline, config: LiveConfig) -> Self {
         let mut envs = Vec::new();
         for env in &pipeline.environments {
-            let values = std::fs::read_to_string(pipeline_dir.join(&env.values_file))
-                .ok()
-                .and_then(|t| FlatValues::parse(&t).ok())
-                .unwrap_or_default();
             let feed = match sluice_kube::connect(config.kubeconfig.as_deref(), &env.kube_context)
                 .await
             {
@@ -66,14 +73,12 @@ impl Live {
                     EnvFeed {
                         view: Some(view),
                         error: None,
-                        values,
                         _source: Some(source),
                     }
                 }
                 Err(e) => EnvFeed {
                     view: None,
                     error: Some(e.to_string()),
-                    values,
                     _source: None,
                 },
             };
@@ -98,7 +103,11 @@ impl Live {
             .map_err(|e| tracing::warn!(error = %e, "GitHub source not started"))
             .ok();
         let (tx, rx) = watch::channel(None);
-        let task = tokio::spawn(run(pipeline, envs, github, tx));
+        let (clock, tick) = match config.clock {
+            Some(clock) => (clock, SIMULATED_CLOCK_TICK),
+            None => (Clock(Arc::new(jiff::Timestamp::now)), CLOCK_TICK),
+        };
+        let task = tokio::spawn(run(pipeline, envs, github, tx, clock, tick));
         Self {
             snapshots: rx,
             task,
@@ -188,10 +197,12 @@ async fn run(
     mut envs: Vec<EnvFeed>,
     mut github: Option<(GithubSource, watch::Receiver<GithubView>)>,
     tx: watch::Sender<Option<Arc<Snapshot>>>,
+    clock: Clock,
+    tick: Duration,
 ) {
     let mut sequence = 0u32;
     let mut previous: Option<Snapshot> = None;
-    let mut tick = tokio::time::interval(CLOCK_TICK);
+    let mut tick = tokio::time::interval(tick);
     loop {
         let built_at = tokio::time::Instant::now();
         let inputs: Vec<EnvironmentInputs> = envs
@@ -204,11 +215,7 @@ async fn run(
                     }
                     None => (None, true),
                 };
-                EnvironmentInputs {
-                    cluster,
-                    stale,
-                    values: f.values.clone(),
-                }
+                EnvironmentInputs { cluster, stale }
             })
             .collect();
         let github_view = github.as_ref().map(|(_, v)| v.borrow().clone());
@@ -220,30 +227,13 @@ async fn run(
             environments: &inputs,
             github: github_inputs,
             source_states,
-            now: jiff::Timestamp::now(),
+            now: (clock.0)(),
             sequence: sequence + 1,
         });
-        // Ask GitHub for what the gates need: the commits between adjacent versions, and the
-        // checks of every version that may be promoted.
+        // Ask GitHub for what the gates need: the commits between what each target runs and
+        // what could ship (the source's version, each waiting run's), and their checks.
         if let Some((source, _)) = &github {
-            let mut comparisons = Vec::new();
-            let mut shas = Vec::new();
-            for gate in &snapshot.gates {
-                let sha_of = |name: &str| {
-                    snapshot
-                        .environments
-                        .iter()
-                        .find(|e| e.name == name)
-                        .and_then(|e| e.version.as_ref())
-                        .and_then(|v| v.sha.clone())
-                };
-                if let (Some(base), Some(head)) = (sha_of(&gate.environment), sha_of(&gate.from)) {
-                    if base != head {
-                        comparisons.push((base, head.clone()));
-                    }
-                    shas.push(head);
-                }
-            }
+            let (comparisons, shas) = github_wants(&snapshot);
             source.want(comparisons, shas);
         }
         let changed = previous.as_ref().is_none_or(|p| {

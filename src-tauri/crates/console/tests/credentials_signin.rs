@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser;
 use sluice_console::Console;
-use sluice_console::cli::{Cli, Command};
+use sluice_console::cli::{self, Cli, Command};
 use sluice_console::credentials::{
-    Credentials, GithubHost, Keychain, Persistence, TokenHome, command, sign_in_from_environment,
+    Credentials, GithubHost, Keychain, Persistence, TokenHome, sign_in_from_environment,
     sign_in_with_token, start_device_sign_in, who_am_i,
 };
 use sluice_core::UiError;
@@ -233,7 +233,7 @@ async fn sluice_login_demo_device_flow_end_to_end() {
     };
     let console = Console::new(&cli.pipeline);
     let mut out = Vec::new();
-    command::login_with(&console, &cli, args, &mut &b""[..], &mut out, &no_env)
+    cli::login_with(&console, &cli, args, &mut &b""[..], &mut out, no_env)
         .await
         .unwrap();
     let out = String::from_utf8(out).unwrap();
@@ -259,13 +259,13 @@ async fn sluice_login_demo_refuses_a_pasted_bad_token_without_echoing_it() {
     let console = Console::new(&cli.pipeline);
     let mut out = Vec::new();
     let input = format!("{CANARY}\n");
-    let e = command::login_with(
+    let e = cli::login_with(
         &console,
         &cli,
         args,
         &mut input.as_bytes(),
         &mut out,
-        &no_env,
+        no_env,
     )
     .await
     .unwrap_err();
@@ -280,13 +280,13 @@ async fn sluice_login_demo_refuses_a_pasted_bad_token_without_echoing_it() {
 async fn sluice_whoami_and_logout_in_demo_keep_nothing() {
     let console = Console::new(shipped_pipeline());
     let mut out = Vec::new();
-    let signed_in = command::whoami_with(&console, &demo_cli(&["whoami"]), &mut out)
+    let signed_in = cli::whoami_with(&console, &demo_cli(&["whoami"]), &mut out, no_env)
         .await
         .unwrap();
     assert!(!signed_in);
     assert!(String::from_utf8_lossy(&out).starts_with("not signed in"));
     let mut out = Vec::new();
-    command::logout_with(&console, &demo_cli(&["logout"]), &mut out)
+    cli::logout_with(&console, &demo_cli(&["logout"]), &mut out, no_env)
         .await
         .unwrap();
     assert!(String::from_utf8_lossy(&out).contains("nothing to sign out of"));

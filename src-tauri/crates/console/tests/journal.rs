@@ -27,6 +27,8 @@ fn entry(id: &str, at: &str, actor: &str, env: &str, result: AuditResult) -> Aud
             commits: 3,
             pull_requests: vec![41, 42],
             images: vec![ImageChange {
+                container: "api".into(),
+                source_workload: "tbyte-staging-api".into(),
                 workload: "api".into(),
                 from: Some("ghcr.io/t/api:abc1234".into()),
                 to: Some("ghcr.io/t/api:def5678".into()),
@@ -48,6 +50,9 @@ fn entry(id: &str, at: &str, actor: &str, env: &str, result: AuditResult) -> Aud
         override_reason: None,
         result,
         error: None,
+        run_id: None,
+        sha: None,
+        shipped: None,
     }
 }
 
@@ -200,17 +205,17 @@ fn csv_export_quotes_per_rfc4180_and_defuses_formulas() {
         row.contains("\"freeze, but \"\"urgent\"\"\r\nhotfix\""),
         "{row}"
     );
-    assert!(row.contains(",'+1 then @SUM(A1),'-rf\r\n"), "{row}");
+    assert!(row.contains(",'+1 then @SUM(A1),'-rf,,,\r\n"), "{row}");
     assert!(row.contains(",#41 #42,"), "{row}");
     assert!(row.contains("checks met: all 3 required checks passed; soak unmet: 2h of 4h soaked"));
     assert!(csv.ends_with("\r\n"));
 
-    assert_eq!(export::csv_cell("plain"), "plain");
-    assert_eq!(export::csv_cell("a,b"), "\"a,b\"");
-    assert_eq!(export::csv_cell("@cmd"), "'@cmd");
-    assert_eq!(export::csv_cell("-2+3"), "'-2+3");
-    assert_eq!(export::csv_cell("\t=1"), "'\t=1");
-    assert_eq!(export::csv_cell("a=b"), "a=b");
+    assert_eq!(export::defused("plain"), "plain");
+    assert_eq!(export::defused("a,b"), "a,b");
+    assert_eq!(export::defused("@cmd"), "'@cmd");
+    assert_eq!(export::defused("-2+3"), "'-2+3");
+    assert_eq!(export::defused("\t=1"), "'\t=1");
+    assert_eq!(export::defused("a=b"), "a=b");
 }
 
 #[test]
@@ -523,7 +528,8 @@ fn sluice_audit_prints_a_table_json_or_csv_with_filters() {
     let path = journal_path(&dir);
 
     // No journal yet: nothing printed, nothing created.
-    let (out, warnings) = journal::render(&audit_args(&[]), path.clone()).unwrap();
+    let (out, warnings) =
+        sluice_console::cli::render_audit(&audit_args(&[]), path.clone()).unwrap();
     assert_eq!(out, "No audit entries.\n");
     assert!(warnings.is_empty());
     assert!(!path.exists());
@@ -547,14 +553,15 @@ fn sluice_audit_prints_a_table_json_or_csv_with_filters() {
     .unwrap();
     append_raw(&path, b"{\"v\":1,\"sha");
 
-    let (out, warnings) = journal::render(&audit_args(&[]), path.clone()).unwrap();
+    let (out, warnings) =
+        sluice_console::cli::render_audit(&audit_args(&[]), path.clone()).unwrap();
     assert!(out.starts_with("AT "), "{out}");
     assert!(out.contains("started (no outcome)"), "{out}");
     assert!(out.contains("abc1234 → def5678"), "{out}");
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].contains("copied to"), "{warnings:?}");
 
-    let (out, _) = journal::render(
+    let (out, _) = sluice_console::cli::render_audit(
         &audit_args(&["--json", "--environment", "production"]),
         path.clone(),
     )
@@ -562,7 +569,7 @@ fn sluice_audit_prints_a_table_json_or_csv_with_filters() {
     let v: Vec<AuditEntry> = serde_json::from_str(&out).unwrap();
     assert_eq!(v, vec![started]);
 
-    let (out, _) = journal::render(
+    let (out, _) = sluice_console::cli::render_audit(
         &audit_args(&["--csv", "--person", "BOB", "--result", "refused"]),
         path.clone(),
     )

@@ -33,6 +33,9 @@ fn entry(id: String, comment_len: usize) -> AuditEntry {
         override_reason: None,
         result: AuditResult::Started,
         error: None,
+        run_id: None,
+        sha: None,
+        shipped: None,
     }
 }
 

@@ -85,12 +85,16 @@ async fn start() -> Harness {
     let pipeline = sluice_core::load_pipeline(&pipeline_path()).unwrap();
     let live = Live::start(
         pipeline,
-        pipeline_path().parent().unwrap().to_owned(),
         LiveConfig {
             kubeconfig: Some(kubeconfig),
             github_api: Some(world.github_server.url()),
             github_token: Some(sluice_github::GithubToken::new(viewer_token.clone())),
             github_poll: Some(Duration::from_millis(150)),
+            // The gates are judged on the world's clock, as in the demo.
+            clock: Some(sluice_console::live::Clock(Arc::new({
+                let clock = world.clock.clone();
+                move || clock.now()
+            }))),
         },
     )
     .await;
@@ -183,7 +187,11 @@ async fn a_broken_image_degrades_staging_and_blocks_the_gate_with_the_reason() {
         .iter()
         .find(|g| g.environment == "production")
         .unwrap();
-    assert!(!gate.open);
+    assert_eq!(
+        gate.status,
+        sluice_core::snapshot::GateStatus::Blocked,
+        "production is a release behind what staging still serves"
+    );
     let source = gate
         .conditions
         .iter()
@@ -325,5 +333,126 @@ async fn drift_shows_when_github_and_the_cluster_disagree() {
     assert_eq!(
         drift.cluster_sha.as_deref(),
         Some(&h.world.seeded.main[1][..7])
+    );
+}
+
+fn soak(s: &Snapshot) -> sluice_core::snapshot::GateCondition {
+    s.gates[0]
+        .conditions
+        .iter()
+        .find(|c| c.kind == GateConditionKind::Soak)
+        .unwrap()
+        .clone()
+}
+
+/// A Helm release record as Helm writes it: base64(gzip(JSON)) in a labelled Secret.
+fn helm_secret(
+    release: &str,
+    revision: u32,
+    last_deployed: &str,
+) -> k8s_openapi::api::core::v1::Secret {
+    use base64::Engine;
+    use std::io::Write;
+    let doc = json!({
+        "name": release, "version": revision, "namespace": "staging",
+        "info": {"status": "deployed", "description": "Upgrade complete", "last_deployed": last_deployed},
+        "chart": {"metadata": {"name": "tbyte-microservices", "version": "0.1.0", "appVersion": "0.1.0"}},
+        "config": {}, "manifest": "",
+    });
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(doc.to_string().as_bytes()).unwrap();
+    let payload = base64::engine::general_purpose::STANDARD.encode(gz.finish().unwrap());
+    serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Secret", "type": "helm.sh/release.v1",
+        "metadata": {"name": format!("sh.helm.release.v1.{release}.v{revision}"),
+            "labels": {"owner": "helm", "name": release, "status": "deployed", "version": revision.to_string()}},
+        "data": {"release": base64::engine::general_purpose::STANDARD.encode(payload)},
+    }))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn soak_counts_from_the_rollout_and_a_forged_helm_record_moves_nothing() {
+    let h = start().await;
+    let first = h.live.latest().unwrap();
+    let before = soak(&first);
+    let since = first.environments[1].running_since.clone().unwrap();
+    assert!(
+        !before.met,
+        "staging deployed at the world's start has not soaked 24h: {}",
+        before.reason
+    );
+    assert!(
+        before
+            .reason
+            .contains("completed its rollout at 2026-11-26"),
+        "where the figure comes from: {}",
+        before.reason
+    );
+    // A developer (who may write staging's Secrets) forges a Helm record of a day-old release.
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    h.world
+        .write_kubeconfig(&kubeconfig, &["tbyte".to_owned()])
+        .unwrap();
+    let dave = sluice_kube::connect(Some(&kubeconfig), "tbyte@dave-developer")
+        .await
+        .unwrap();
+    kube::Api::<k8s_openapi::api::core::v1::Secret>::namespaced(dave.clone(), "staging")
+        .create(
+            &kube::api::PostParams::default(),
+            &helm_secret("tbyte-staging", 999, "2020-01-01T00:00:00Z"),
+        )
+        .await
+        .unwrap();
+    let s = until(&h, "the forged record in staging's Helm history", |s| {
+        s.environments[1]
+            .helm_history
+            .first()
+            .is_some_and(|r| r.revision == 999)
+    })
+    .await;
+    assert_eq!(
+        soak(&s).reason,
+        before.reason,
+        "the forged record moves nothing"
+    );
+    assert!(!soak(&s).met);
+
+    // `kubectl set image` on staging: a new version runs, and its soak starts over.
+    kube::Api::<k8s_openapi::api::apps::v1::Deployment>::namespaced(dave, "staging")
+        .patch(
+            "tbyte-staging-api",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Strategic(json!({"spec": {"template": {"spec": {"containers": [
+                {"name": "api", "image": "ghcr.io/tbyte-org/tbyte-api:1234567"}]}}}})),
+        )
+        .await
+        .unwrap();
+    h.world.clock.advance(Duration::from_secs(3600));
+    let s = until(&h, "staging's new rollout complete", |s| {
+        s.environments[1].health == Health::Healthy
+            && s.environments[1].running_since.as_ref().is_some_and(|r| {
+                r.evidence
+                    .starts_with("Deployment tbyte-staging-api completed its rollout at")
+                    && r.at.as_str() > "2026-11-26T10:00:00Z"
+            })
+    })
+    .await;
+    let after = soak(&s);
+    assert!(!after.met);
+    assert!(
+        after.reason.starts_with("1234567 has run "),
+        "the soak started over with the new version: {}",
+        after.reason
+    );
+    let ran = after.reason["1234567 has run ".len()..]
+        .split(" in staging")
+        .next()
+        .unwrap();
+    assert!(
+        !ran.contains('h') && !ran.contains('d'),
+        "under an hour, not since the old release: {}",
+        after.reason
     );
 }

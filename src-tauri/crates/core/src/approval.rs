@@ -1,48 +1,199 @@
-//! Who may approve a promotion now, and why not: the gate's conditions, the person's standing
-//! (signed in, a required reviewer, not the author), and overrides of a freeze or an unfinished
-//! soak by the people the pipeline names, with a reason. The authority (GitHub, Kubernetes) still
-//! has the last word; this decides what Sluice offers and refuses before asking it.
+//! Who may approve or reject a promotion now, and why not: the gate's conditions, the person's
+//! standing (signed in, a required reviewer, not the author), what would ship, and overrides of
+//! a freeze or an unfinished soak by the people the pipeline names, with a reason. The authority
+//! (GitHub, Kubernetes) still has the last word; this decides what Sluice offers and refuses
+//! before asking it. Every refusal is a typed kind with its sentence: nothing downstream reads
+//! the sentence to decide anything.
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::pipeline::Gate;
-use crate::snapshot::{GateConditionKind, GateState};
+use crate::pipeline::{Gate, PromotionMethod};
+use crate::snapshot::{CommitSummary, GateCondition, GateConditionKind, WaitingRun};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum RefusalKind {
+    /// Approvals are made in a person's name.
+    NotSignedIn,
+    /// Not among the gate's required reviewers.
+    NotAReviewer,
+    /// Authored or triggered what would ship, and the gate forbids self-review.
+    SelfReview,
+    /// The authority (GitHub) said this person may not.
+    AuthorityDenied,
+    /// github-approval: there is no deploy run waiting on the environment to review.
+    NoWaitingRun,
+    /// Both environments run the same version.
+    NothingToPromote,
+    /// A gate condition is not met; `condition` says which.
+    ConditionUnmet,
+    /// An unmet freeze or soak this person may set aside: with a reason they may approve.
+    OverrideNeedsReason,
+    /// An unmet freeze or soak only other people may set aside.
+    OverrideByOthers,
+    /// The source's workloads cannot be matched one to one with the target's.
+    UnmatchedWorkloads,
+    /// What was reviewed is no longer what would ship.
+    ReleaseChanged,
+}
+
+impl RefusalKind {
+    /// Refusals that also take away the standing to reject: rejecting needs a run to reject,
+    /// a signed-in reviewer and GitHub's consent, not an open gate.
+    pub fn blocks_reject(self) -> bool {
+        matches!(
+            self,
+            Self::NotSignedIn | Self::NotAReviewer | Self::AuthorityDenied | Self::NoWaitingRun
+        )
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-pub struct ApprovalDecision {
-    /// Approve may be offered and carried out.
-    pub allowed: bool,
-    /// Every reason it may not, each a sentence for the person.
-    pub refusals: Vec<String>,
-    /// Conditions set aside by an override (recorded in the audit journal).
-    pub overridden: Vec<String>,
+pub struct Refusal {
+    pub kind: RefusalKind,
+    /// The gate condition behind a `condition-unmet` or override refusal.
+    pub condition: Option<GateConditionKind>,
+    /// One sentence for the person: what stands in the way, and what would change it.
+    pub sentence: String,
 }
 
-/// What the person asks for beyond a plain approval.
+impl Refusal {
+    pub fn new(kind: RefusalKind, sentence: impl Into<String>) -> Self {
+        Self {
+            kind,
+            condition: None,
+            sentence: sentence.into(),
+        }
+    }
+
+    fn about(kind: RefusalKind, condition: GateConditionKind, sentence: String) -> Self {
+        Self {
+            kind,
+            condition: Some(condition),
+            sentence,
+        }
+    }
+}
+
+/// Whether one action (Approve or Reject) is offered, and every reason it is not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Offer {
+    pub allowed: bool,
+    pub refusals: Vec<Refusal>,
+}
+
+impl Offer {
+    fn from(refusals: Vec<Refusal>) -> Self {
+        Self {
+            allowed: refusals.is_empty(),
+            refusals,
+        }
+    }
+}
+
+/// What the person may do at a gate now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Decision {
+    pub approve: Offer,
+    pub reject: Offer,
+    /// Approve is refused only for conditions this person may set aside: with a reason, they
+    /// may approve.
+    pub may_override: bool,
+    /// Conditions set aside by the override reason given (recorded in the audit journal).
+    pub overridden: Vec<GateConditionKind>,
+    /// A comment means something: the person may approve, override or reject.
+    pub may_comment: bool,
+}
+
+impl Decision {
+    /// Every refusal as one paragraph, each a sentence.
+    pub fn approve_refusals_text(&self) -> String {
+        sentences(&self.approve.refusals)
+    }
+}
+
+/// The refusals as one paragraph: each a sentence, capitalised and closed.
+pub fn sentences(refusals: &[Refusal]) -> String {
+    refusals
+        .iter()
+        .map(|r| {
+            let r = r.sentence.trim();
+            let mut chars = r.chars();
+            let mut sentence: String = chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default();
+            if !sentence.ends_with(['.', '!', '?']) {
+                sentence.push('.');
+            }
+            sentence
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Who asks, and what they bring.
 #[derive(Debug, Clone, Default)]
-pub struct Request<'a> {
+pub struct Standing<'a> {
     /// The signed-in GitHub login; `None` when not signed in.
     pub login: Option<&'a str>,
     /// A reason to override a freeze or an unfinished soak.
     pub override_reason: Option<&'a str>,
-    /// GitHub's `current_user_can_approve` for the waiting run (github-approval), if known.
+    /// GitHub's `current_user_can_approve` for the run under review (github-approval), if known.
     pub github_can_approve: Option<bool>,
 }
 
-/// Decides whether `request` may approve the promotion through `gate` (its config and its
-/// current state).
-pub fn decide(config: Option<&Gate>, state: &GateState, request: &Request<'_>) -> ApprovalDecision {
-    let mut refusals = Vec::new();
-    let mut overridable = Vec::new();
-    let Some(login) = request.login else {
-        return ApprovalDecision {
-            allowed: false,
-            refusals: vec!["Sign in to GitHub to approve: approvals are made in your name.".into()],
+/// What an approval would ship.
+#[derive(Debug, Clone)]
+pub struct Proposal<'a> {
+    pub environment: &'a str,
+    pub method: PromotionMethod,
+    /// The commits that would reach the environment; their authors may not approve them.
+    pub commits: &'a [CommitSummary],
+    /// The deploy run under review (github-approval).
+    pub run: Option<&'a WaitingRun>,
+    /// The environment would run something else than it does.
+    pub something_new: bool,
+    /// Why the source's workloads do not match the target's (the kubernetes method sets
+    /// images workload by workload).
+    pub image_problems: &'a [String],
+}
+
+fn mentions(users: &[String]) -> String {
+    users
+        .iter()
+        .map(|u| format!("@{u}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Decides whether the person in `standing` may approve or reject `proposal` at the gate
+/// configured as `config`, whose conditions are `conditions`.
+pub fn decide(
+    config: Option<&Gate>,
+    conditions: &[GateCondition],
+    proposal: &Proposal<'_>,
+    standing: &Standing<'_>,
+) -> Decision {
+    let github = proposal.method == PromotionMethod::GithubApproval;
+    let Some(login) = standing.login else {
+        let refusal = Refusal::new(
+            RefusalKind::NotSignedIn,
+            "Sign in to GitHub to approve: approvals are made in your name.",
+        );
+        return Decision {
+            approve: Offer::from(vec![refusal.clone()]),
+            reject: Offer::from(vec![refusal]),
+            may_override: false,
             overridden: Vec::new(),
+            may_comment: false,
         };
     };
+    let mut refusals = Vec::new();
     if let Some(approval) = config.and_then(|g| g.approval.as_ref()) {
         let listed = approval
             .reviewers
@@ -51,84 +202,135 @@ pub fn decide(config: Option<&Gate>, state: &GateState, request: &Request<'_>) -
             .any(|u| u.eq_ignore_ascii_case(login));
         // Team membership is GitHub's to know: it answers through current_user_can_approve.
         let by_team =
-            !approval.reviewers.teams.is_empty() && request.github_can_approve == Some(true);
+            !approval.reviewers.teams.is_empty() && standing.github_can_approve == Some(true);
         if !listed && !by_team {
-            refusals.push(format!(
-                "@{login} is not a required reviewer of {}.",
-                state.environment
+            refusals.push(Refusal::new(
+                RefusalKind::NotAReviewer,
+                format!(
+                    "@{login} is not a required reviewer of {}.",
+                    proposal.environment
+                ),
             ));
         }
         if approval.prevent_self_review {
-            let authored = state
-                .pending
+            let authored = proposal
                 .commits
                 .iter()
                 .any(|c| c.author.eq_ignore_ascii_case(login));
-            let triggered = state
-                .waiting_run
-                .as_ref()
+            let triggered = proposal
+                .run
                 .is_some_and(|r| r.actor.eq_ignore_ascii_case(login));
             if authored || triggered {
-                refusals.push(format!(
-                    "@{login} authored or triggered this release; another reviewer must approve it."
+                refusals.push(Refusal::new(
+                    RefusalKind::SelfReview,
+                    format!(
+                        "@{login} {} this release; another reviewer must approve it.",
+                        if authored { "authored" } else { "triggered" }
+                    ),
                 ));
             }
         }
     }
-    if request.github_can_approve == Some(false) {
-        refusals.push("GitHub says you may not approve this deployment.".into());
+    if standing.github_can_approve == Some(false) {
+        refusals.push(Refusal::new(
+            RefusalKind::AuthorityDenied,
+            "GitHub says you may not approve this deployment.",
+        ));
     }
-    for c in state.conditions.iter().filter(|c| !c.met) {
-        match c.kind {
-            GateConditionKind::Reviewers => {}
-            GateConditionKind::Soak | GateConditionKind::Freeze => {
-                overridable.push(c.reason.clone())
-            }
-            _ => refusals.push(c.reason.clone()),
-        }
-    }
-    let mut overridden = Vec::new();
-    if !overridable.is_empty() {
-        let may_override = config.is_some_and(|g| {
-            g.override_by
-                .users
-                .iter()
-                .any(|u| u.eq_ignore_ascii_case(login))
-        });
-        let reason = request
-            .override_reason
-            .map(str::trim)
-            .filter(|r| !r.is_empty());
-        match (may_override, reason) {
-            (true, Some(_)) => overridden = overridable,
-            (true, None) => refusals.extend(
-                overridable
-                    .into_iter()
-                    .map(|r| format!("{r} (you may override this with a reason)")),
+    if github && proposal.run.is_none() {
+        refusals.push(Refusal::new(
+            RefusalKind::NoWaitingRun,
+            format!(
+                "No deploy run is waiting on {} yet: approvals apply to a run of the deploy workflow.",
+                proposal.environment
             ),
-            (false, _) => {
-                let who = config
-                    .map(|g| {
-                        g.override_by
-                            .users
-                            .iter()
-                            .map(|u| format!("@{u}"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    })
-                    .unwrap_or_default();
-                let by = if who.is_empty() {
-                    "nobody may override it".to_owned()
-                } else {
-                    format!("only {who} may override it")
-                };
-                refusals.extend(overridable.into_iter().map(|r| format!("{r} ({by})")));
-            }
+        ));
+    }
+    if !proposal.something_new {
+        refusals.push(Refusal::new(
+            RefusalKind::NothingToPromote,
+            format!(
+                "{} already runs this version: there is nothing to promote.",
+                proposal.environment
+            ),
+        ));
+    }
+    if proposal.method == PromotionMethod::Kubernetes {
+        refusals.extend(
+            proposal
+                .image_problems
+                .iter()
+                .map(|p| Refusal::new(RefusalKind::UnmatchedWorkloads, p.clone())),
+        );
+    }
+    // Reject standing is decided before the conditions: they hold back an approval, not a no.
+    let mut reject: Vec<Refusal> = refusals
+        .iter()
+        .filter(|r| r.kind.blocks_reject())
+        .cloned()
+        .collect();
+    if !github {
+        reject.push(Refusal::new(
+            RefusalKind::NoWaitingRun,
+            "Rejecting applies to a deploy run waiting for review; this gate's method has none.",
+        ));
+    }
+    let may_override_here = config.is_some_and(|g| {
+        g.override_by
+            .users
+            .iter()
+            .any(|u| u.eq_ignore_ascii_case(login))
+    });
+    let reason = standing
+        .override_reason
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    let mut overridden = Vec::new();
+    for c in conditions
+        .iter()
+        .filter(|c| !c.met && c.kind != GateConditionKind::Reviewers)
+    {
+        if !c.overridable {
+            refusals.push(Refusal::about(
+                RefusalKind::ConditionUnmet,
+                c.kind,
+                c.reason.clone(),
+            ));
+        } else if may_override_here && reason.is_some() {
+            overridden.push(c.kind);
+        } else if may_override_here {
+            refusals.push(Refusal::about(
+                RefusalKind::OverrideNeedsReason,
+                c.kind,
+                format!("{} (you may override this with a reason)", c.reason),
+            ));
+        } else {
+            let who = config
+                .map(|g| mentions(&g.override_by.users))
+                .unwrap_or_default();
+            let by = if who.is_empty() {
+                "nobody may override it".to_owned()
+            } else {
+                format!("only {who} may override it")
+            };
+            refusals.push(Refusal::about(
+                RefusalKind::OverrideByOthers,
+                c.kind,
+                format!("{} ({by})", c.reason),
+            ));
         }
     }
-    ApprovalDecision {
-        allowed: refusals.is_empty(),
-        refusals,
+    let may_override = !refusals.is_empty()
+        && refusals
+            .iter()
+            .all(|r| r.kind == RefusalKind::OverrideNeedsReason);
+    let approve = Offer::from(refusals);
+    let reject = Offer::from(reject);
+    Decision {
+        may_comment: approve.allowed || reject.allowed || may_override,
+        approve,
+        reject,
+        may_override,
         overridden,
     }
 }
@@ -136,8 +338,7 @@ pub fn decide(config: Option<&Gate>, state: &GateState, request: &Request<'_>) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::{Approval, Principals, PromotionMethod};
-    use crate::snapshot::{CommitSummary, GateCondition, Pending, WaitingRun};
+    use crate::pipeline::{Approval, Principals};
 
     fn gate() -> Gate {
         Gate {
@@ -161,122 +362,207 @@ mod tests {
         }
     }
 
-    fn state(conditions: Vec<(GateConditionKind, bool)>) -> GateState {
-        GateState {
-            environment: "production".into(),
-            from: "staging".into(),
-            open: conditions.iter().all(|(_, m)| *m),
-            pending: Pending {
-                from_version: Some("aaaaaaa".into()),
-                to_version: Some("bbbbbbb".into()),
-                commits: vec![CommitSummary {
-                    sha: "b".repeat(40),
-                    title: "Cache".into(),
-                    author: "dave-developer".into(),
-                }],
-                pull_requests: vec![],
-                image_changes: vec![],
-                values_diff: vec![],
-            },
-            conditions: conditions
-                .into_iter()
-                .map(|(kind, met)| GateCondition {
-                    kind,
-                    met,
-                    reason: format!("{kind:?} {}", if met { "met" } else { "unmet" }),
-                })
-                .collect(),
-            waiting_run: Some(WaitingRun {
-                run_id: 7,
-                sha: "b".repeat(40),
-                actor: "dave-developer".into(),
-                current_user_can_approve: true,
-            }),
+    fn conditions(list: &[(GateConditionKind, bool)]) -> Vec<GateCondition> {
+        list.iter()
+            .map(|&(kind, met)| GateCondition {
+                kind,
+                met,
+                reason: format!("{kind:?} {}", if met { "met" } else { "unmet" }),
+                overridable: !met
+                    && matches!(kind, GateConditionKind::Soak | GateConditionKind::Freeze),
+            })
+            .collect()
+    }
+
+    fn commits() -> Vec<CommitSummary> {
+        vec![CommitSummary {
+            sha: "b".repeat(40),
+            title: "Cache".into(),
+            author: "dave-developer".into(),
+        }]
+    }
+
+    fn run() -> WaitingRun {
+        WaitingRun {
+            run_id: 7,
+            sha: "b".repeat(40),
+            label: "bbbbbbb".into(),
+            actor: "dave-developer".into(),
+            current_user_can_approve: true,
+            ships_source_version: true,
+            commits: commits(),
+            pull_requests: vec![],
+            conditions: vec![],
         }
     }
 
-    fn ask<'a>(
-        login: Option<&'a str>,
-        reason: Option<&'a str>,
+    fn decide_as(
+        config: &Gate,
+        conds: &[(GateConditionKind, bool)],
+        login: Option<&str>,
+        reason: Option<&str>,
         github: Option<bool>,
-    ) -> Request<'a> {
-        Request {
-            login,
-            override_reason: reason,
-            github_can_approve: github,
-        }
+    ) -> Decision {
+        let commits = commits();
+        let run = run();
+        decide(
+            Some(config),
+            &conditions(conds),
+            &Proposal {
+                environment: "production",
+                method: config.method,
+                commits: &commits,
+                run: Some(&run),
+                something_new: true,
+                image_problems: &[],
+            },
+            &Standing {
+                login,
+                override_reason: reason,
+                github_can_approve: github,
+            },
+        )
+    }
+
+    fn kinds(offer: &Offer) -> Vec<RefusalKind> {
+        offer.refusals.iter().map(|r| r.kind).collect()
     }
 
     #[test]
-    fn a_listed_reviewer_may_approve_an_open_gate() {
-        let d = decide(
-            Some(&gate()),
-            &state(vec![
+    fn a_listed_reviewer_may_approve_and_reject_an_open_gate() {
+        let d = decide_as(
+            &gate(),
+            &[
                 (GateConditionKind::Checks, true),
                 (GateConditionKind::Reviewers, false),
-            ]),
-            &ask(Some("alice-approver"), None, Some(true)),
+            ],
+            Some("alice-approver"),
+            None,
+            Some(true),
         );
-        assert!(d.allowed, "{d:?}");
+        assert!(
+            d.approve.allowed && d.reject.allowed && d.may_comment,
+            "{d:?}"
+        );
     }
 
     #[test]
-    fn each_refusal_says_why() {
-        let open = state(vec![(GateConditionKind::Checks, true)]);
-        let not_signed_in = decide(Some(&gate()), &open, &ask(None, None, None));
-        assert!(!not_signed_in.allowed && not_signed_in.refusals[0].contains("Sign in"));
-        let stranger = decide(
-            Some(&gate()),
-            &open,
-            &ask(Some("mallory"), None, Some(false)),
+    fn each_refusal_is_typed() {
+        let open = [(GateConditionKind::Checks, true)];
+        let anonymous = decide_as(&gate(), &open, None, None, None);
+        assert_eq!(kinds(&anonymous.approve), [RefusalKind::NotSignedIn]);
+        assert!(!anonymous.reject.allowed && !anonymous.may_comment);
+        let stranger = decide_as(&gate(), &open, Some("mallory"), None, Some(false));
+        assert_eq!(
+            kinds(&stranger.approve),
+            [RefusalKind::NotAReviewer, RefusalKind::AuthorityDenied]
+        );
+        assert!(!stranger.reject.allowed);
+        let author = decide_as(&gate(), &open, Some("dave-developer"), None, Some(true));
+        assert_eq!(kinds(&author.approve), [RefusalKind::SelfReview]);
+        assert!(
+            author.approve.refusals[0]
+                .sentence
+                .contains("another reviewer")
+        );
+        // The author's own run may still be rejected by them: GitHub decides that.
+        assert!(author.reject.allowed);
+        let failed = decide_as(
+            &gate(),
+            &[(GateConditionKind::Checks, false)],
+            Some("alice-approver"),
+            None,
+            Some(true),
+        );
+        assert_eq!(kinds(&failed.approve), [RefusalKind::ConditionUnmet]);
+        assert_eq!(
+            failed.approve.refusals[0].condition,
+            Some(GateConditionKind::Checks)
         );
         assert!(
-            stranger
-                .refusals
-                .iter()
-                .any(|r| r.contains("not a required reviewer")),
-            "{stranger:?}"
+            failed.reject.allowed,
+            "an unmet condition does not stop a rejection"
         );
-        assert!(stranger.refusals.iter().any(|r| r.contains("GitHub says")));
-        let author = decide(
-            Some(&gate()),
-            &open,
-            &ask(Some("dave-developer"), None, Some(true)),
+    }
+
+    #[test]
+    fn nothing_to_promote_and_no_run_are_refusals() {
+        let config = gate();
+        let none: Vec<CommitSummary> = Vec::new();
+        let d = decide(
+            Some(&config),
+            &[],
+            &Proposal {
+                environment: "production",
+                method: PromotionMethod::GithubApproval,
+                commits: &none,
+                run: None,
+                something_new: false,
+                image_problems: &[],
+            },
+            &Standing {
+                login: Some("alice-approver"),
+                override_reason: None,
+                github_can_approve: None,
+            },
         );
-        assert!(
-            author
-                .refusals
-                .iter()
-                .any(|r| r.contains("another reviewer")),
-            "{author:?}"
+        assert_eq!(
+            kinds(&d.approve),
+            [RefusalKind::NoWaitingRun, RefusalKind::NothingToPromote]
         );
-        let failed = decide(
-            Some(&gate()),
-            &state(vec![(GateConditionKind::Checks, false)]),
-            &ask(Some("alice-approver"), None, Some(true)),
+        assert_eq!(kinds(&d.reject), [RefusalKind::NoWaitingRun]);
+    }
+
+    #[test]
+    fn unmatched_workloads_refuse_the_kubernetes_method() {
+        let mut config = gate();
+        config.method = PromotionMethod::Kubernetes;
+        let problems = vec!["staging's Deployment x has no counterpart".to_owned()];
+        let commits = commits();
+        let d = decide(
+            Some(&config),
+            &[],
+            &Proposal {
+                environment: "production",
+                method: PromotionMethod::Kubernetes,
+                commits: &commits,
+                run: None,
+                something_new: true,
+                image_problems: &problems,
+            },
+            &Standing {
+                login: Some("alice-approver"),
+                override_reason: None,
+                github_can_approve: None,
+            },
         );
-        assert_eq!(failed.refusals, ["Checks unmet"]);
+        assert_eq!(kinds(&d.approve), [RefusalKind::UnmatchedWorkloads]);
+        assert!(!d.reject.allowed, "no run to reject with this method");
     }
 
     #[test]
     fn freezes_and_soak_yield_only_to_named_people_with_a_reason() {
-        let frozen = state(vec![
+        let frozen = [
             (GateConditionKind::Freeze, false),
             (GateConditionKind::Soak, false),
-        ]);
-        let alice = decide(
-            Some(&gate()),
+        ];
+        let alice = decide_as(
+            &gate(),
             &frozen,
-            &ask(Some("alice-approver"), Some("hotfix"), Some(true)),
+            Some("alice-approver"),
+            Some("hotfix"),
+            Some(true),
+        );
+        assert_eq!(
+            kinds(&alice.approve),
+            [RefusalKind::OverrideByOthers, RefusalKind::OverrideByOthers]
         );
         assert!(
-            !alice.allowed
-                && alice
-                    .refusals
-                    .iter()
-                    .all(|r| r.contains("only @carol-lead may override")),
-            "{alice:?}"
+            alice.approve.refusals[0]
+                .sentence
+                .contains("only @carol-lead may override")
         );
+        assert!(!alice.may_override);
         let mut g = gate();
         g.approval
             .as_mut()
@@ -284,18 +570,41 @@ mod tests {
             .reviewers
             .users
             .push("carol-lead".into());
-        let carol_no_reason = decide(
-            Some(&g),
-            &frozen,
-            &ask(Some("carol-lead"), Some("  "), Some(true)),
+        let carol_no_reason = decide_as(&g, &frozen, Some("carol-lead"), Some("  "), Some(true));
+        assert!(carol_no_reason.may_override && !carol_no_reason.approve.allowed);
+        assert_eq!(
+            kinds(&carol_no_reason.approve),
+            [
+                RefusalKind::OverrideNeedsReason,
+                RefusalKind::OverrideNeedsReason
+            ]
         );
-        assert!(!carol_no_reason.allowed && carol_no_reason.refusals[0].contains("with a reason"));
-        let carol = decide(
-            Some(&g),
+        let carol = decide_as(
+            &g,
             &frozen,
-            &ask(Some("carol-lead"), Some("security hotfix"), Some(true)),
+            Some("carol-lead"),
+            Some("security hotfix"),
+            Some(true),
         );
-        assert!(carol.allowed, "{carol:?}");
-        assert_eq!(carol.overridden.len(), 2);
+        assert!(carol.approve.allowed, "{carol:?}");
+        assert_eq!(
+            carol.overridden,
+            [GateConditionKind::Freeze, GateConditionKind::Soak]
+        );
+    }
+
+    #[test]
+    fn refusals_read_as_sentences() {
+        let text = sentences(&[
+            Refusal::new(
+                RefusalKind::NotAReviewer,
+                "@vera is not a required reviewer.",
+            ),
+            Refusal::new(RefusalKind::ConditionUnmet, "outside the change windows"),
+        ]);
+        assert_eq!(
+            text,
+            "@vera is not a required reviewer. Outside the change windows."
+        );
     }
 }

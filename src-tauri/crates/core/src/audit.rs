@@ -44,6 +44,17 @@ pub struct AuditEntry {
     pub result: AuditResult,
     /// Why it failed or was refused.
     pub error: Option<UiError>,
+    /// The deploy run reviewed (github-approval), as the person saw it.
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub run_id: Option<u64>,
+    /// The full commit asked for, when known.
+    #[serde(default)]
+    pub sha: Option<String>,
+    /// On an outcome: what the environment ran when the attempt ended, as the cluster showed
+    /// it (which may differ from what was asked for).
+    #[serde(default)]
+    pub shipped: Option<String>,
 }
 
 impl AuditEntry {
@@ -198,6 +209,143 @@ pub struct AuditGate {
 }
 
 /// A journal line that could not be trusted, found when the journal was opened or read.
+/// One attempt: its `started` entry and its outcome (or a refusal on its own), linked by
+/// `correlation`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Attempt {
+    pub correlation: String,
+    /// Newest first: the outcome above the `started` entry it belongs to.
+    pub entries: Vec<AuditEntry>,
+    /// The outcome's result, or `started` while no outcome was recorded.
+    pub result: AuditResult,
+    /// Started with no outcome, or marked interrupted.
+    pub unfinished: bool,
+    /// The newest entry's time (RFC 3339), by which attempts are ordered.
+    pub latest_at: String,
+    pub environment: String,
+    pub actor: String,
+}
+
+/// Which attempts to show; every set field must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptFilter {
+    pub environment: Option<String>,
+    /// A GitHub login; logins are case-insensitive.
+    pub person: Option<String>,
+    /// The attempt's result.
+    pub result: Option<AuditResult>,
+    /// Words that must all appear in one of the attempt's entries (case-insensitive).
+    pub search: Option<String>,
+}
+
+fn instant(at: &str) -> Option<jiff::Timestamp> {
+    at.parse().ok()
+}
+
+/// The journal (oldest first, as written) as attempts, newest attempt first.
+pub fn attempts(entries: &[AuditEntry]) -> Vec<Attempt> {
+    let mut order: Vec<(usize, &AuditEntry)> = entries.iter().enumerate().collect();
+    // Newest first; entries at the same instant keep the journal's order, later lines first.
+    order.sort_by(|(ia, a), (ib, b)| instant(&b.at).cmp(&instant(&a.at)).then_with(|| ib.cmp(ia)));
+    let mut groups: Vec<(String, Vec<AuditEntry>)> = Vec::new();
+    for (_, entry) in order {
+        let key = if entry.correlation.is_empty() {
+            entry.id.clone()
+        } else {
+            entry.correlation.clone()
+        };
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, group)) => group.push(entry.clone()),
+            None => groups.push((key, vec![entry.clone()])),
+        }
+    }
+    groups
+        .into_iter()
+        .filter_map(|(correlation, entries)| {
+            let newest = entries.first()?.clone();
+            let result = entries
+                .iter()
+                .find(|e| e.result != AuditResult::Started)
+                .map_or(AuditResult::Started, |e| e.result);
+            Some(Attempt {
+                correlation,
+                result,
+                unfinished: matches!(result, AuditResult::Started | AuditResult::Interrupted),
+                latest_at: newest.at,
+                environment: newest.environment,
+                actor: newest.actor,
+                entries,
+            })
+        })
+        .collect()
+}
+
+fn searchable(entry: &AuditEntry) -> String {
+    let mut parts: Vec<String> = vec![
+        entry.id.clone(),
+        entry.correlation.clone(),
+        entry.actor.clone(),
+        format!("@{}", entry.actor),
+        entry.environment.clone(),
+        entry.method.as_str().to_owned(),
+        entry.action.as_str().to_owned(),
+        entry.result.as_str().to_owned(),
+    ];
+    parts.extend(
+        [
+            &entry.from_version,
+            &entry.to_version,
+            &entry.comment,
+            &entry.override_reason,
+            &entry.sha,
+            &entry.shipped,
+        ]
+        .into_iter()
+        .flatten()
+        .cloned(),
+    );
+    if let Some(e) = &entry.error {
+        parts.extend([e.code.clone(), e.message.clone(), e.hint.clone()]);
+    }
+    parts.extend(entry.gates.iter().map(|g| g.reason.clone()));
+    parts.join("\n").to_lowercase()
+}
+
+impl AttemptFilter {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The result filter looks at the attempt's result; the others keep an attempt when any of
+    /// its entries match, so an outcome is never shown without the `started` entry it belongs to.
+    pub fn matches(&self, attempt: &Attempt) -> bool {
+        let words: Vec<String> = self
+            .search
+            .as_deref()
+            .unwrap_or_default()
+            .to_lowercase()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        self.result.is_none_or(|r| r == attempt.result)
+            && attempt.entries.iter().any(|e| {
+                self.environment
+                    .as_ref()
+                    .is_none_or(|env| *env == e.environment)
+                    && self
+                        .person
+                        .as_ref()
+                        .is_none_or(|p| p.trim_start_matches('@').eq_ignore_ascii_case(&e.actor))
+                    && (words.is_empty() || {
+                        let text = searchable(e);
+                        words.iter().all(|w| text.contains(w.as_str()))
+                    })
+            })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditProblem {
@@ -245,11 +393,114 @@ mod tests {
             override_reason: None,
             result: AuditResult::Started,
             error: None,
+            run_id: None,
+            sha: None,
+            shipped: None,
         };
         let done = started.outcome("b", "2025-01-01T00:01:00Z", AuditResult::Succeeded, None);
         assert_eq!(done.correlation, "a");
         assert_eq!(done.id, "b");
         assert_eq!(done.comment.as_deref(), Some("ship"));
         assert_eq!(done.result, AuditResult::Succeeded);
+    }
+
+    fn entry(
+        id: &str,
+        correlation: &str,
+        at: &str,
+        actor: &str,
+        result: AuditResult,
+    ) -> AuditEntry {
+        AuditEntry {
+            id: id.into(),
+            at: at.into(),
+            correlation: correlation.into(),
+            actor: actor.into(),
+            environment: "production".into(),
+            from_version: None,
+            to_version: Some("bbbbbbb".into()),
+            method: AuditMethod::GithubApproval,
+            action: AuditAction::Approve,
+            plan: None,
+            gates: vec![],
+            comment: None,
+            override_reason: None,
+            result,
+            error: None,
+            run_id: None,
+            sha: None,
+            shipped: None,
+        }
+    }
+
+    #[test]
+    fn attempts_group_by_correlation_newest_first() {
+        let journal = [
+            entry(
+                "a",
+                "a",
+                "2026-01-01T10:00:00Z",
+                "Alice",
+                AuditResult::Started,
+            ),
+            entry(
+                "r",
+                "r",
+                "2026-01-01T10:01:00Z",
+                "bob",
+                AuditResult::Refused,
+            ),
+            entry(
+                "a2",
+                "a",
+                "2026-01-01T10:05:00Z",
+                "Alice",
+                AuditResult::Succeeded,
+            ),
+            entry(
+                "c",
+                "c",
+                "2026-01-01T10:06:00Z",
+                "carol",
+                AuditResult::Started,
+            ),
+        ];
+        let all = attempts(&journal);
+        let summary: Vec<(&str, AuditResult, bool, usize)> = all
+            .iter()
+            .map(|a| {
+                (
+                    a.correlation.as_str(),
+                    a.result,
+                    a.unfinished,
+                    a.entries.len(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("c", AuditResult::Started, true, 1),
+                ("a", AuditResult::Succeeded, false, 2),
+                ("r", AuditResult::Refused, false, 1),
+            ]
+        );
+        assert_eq!(all[1].entries[0].id, "a2", "the outcome above its start");
+        // Logins are case-insensitive, as in `sluice audit --person`.
+        let alice = AttemptFilter {
+            person: Some("@alice".into()),
+            ..AttemptFilter::default()
+        };
+        let kept: Vec<&str> = all
+            .iter()
+            .filter(|a| alice.matches(a))
+            .map(|a| a.correlation.as_str())
+            .collect();
+        assert_eq!(kept, ["a"]);
+        let search = AttemptFilter {
+            search: Some("BOB refused".into()),
+            ..AttemptFilter::default()
+        };
+        assert_eq!(all.iter().filter(|a| search.matches(a)).count(), 1);
     }
 }

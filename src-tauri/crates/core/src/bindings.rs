@@ -3,24 +3,27 @@
 
 use ts_rs::{Config, TS};
 
-use crate::approval::ApprovalDecision;
+use crate::approval::{Decision, Offer, Refusal, RefusalKind};
 use crate::audit::{
-    AuditAction, AuditEntry, AuditGate, AuditMethod, AuditPlan, AuditProblem, AuditResult,
+    Attempt, AttemptFilter, AuditAction, AuditEntry, AuditGate, AuditMethod, AuditPlan,
+    AuditProblem, AuditResult,
 };
 use crate::desk::{
-    Account, AuditExport, DemoPerson, DeviceCode, EnvironmentContext, ExportFormat, KeychainInfo,
-    Outcome, Review, ReviewAction, SessionInfo, ValueEntry,
+    Account, AccountSource, ActRequest, AuditExport, DemoPerson, DeviceCode, EnvironmentContext,
+    ExportFormat, KeychainInfo, Outcome, ReviewAction, RollbackOffer, SessionInfo,
 };
 use crate::error::UiError;
 use crate::pipeline::{
     Approval, ChangeWindow, Environment, Freeze, Gate, GithubRepository, Pipeline, Principals,
     PromotionMethod, ShownValue, Trigger, Weekday,
 };
+use crate::review::{Candidate, Pin, ReleaseNotes, Review, ValuesChanges};
 use crate::snapshot::{
-    CheckState, CommitSummary, Condition, Drift, EnvironmentState, GateCondition,
-    GateConditionKind, GateState, Health, HelmRevision, ImageChange, ImageRef, LastDeployed,
-    Pending, PodState, PullRequestRef, PullRequestState, ReplicaSetState, Rollout, Snapshot,
-    SourceKind, SourceState, ValueChange, Version, WaitingRun, WarningEvent, Workload,
+    CheckState, CommitSummary, Condition, DeployedValues, Drift, EnvironmentState, GateCondition,
+    GateConditionKind, GateState, GateStatus, Health, HelmRevision, ImageChange, ImageRef,
+    InboxItem, InboxReason, LastDeployed, Notification, Pending, PodState, PullRequestRef,
+    PullRequestState, ReplicaSetState, Rollout, RunningSince, Snapshot, SourceKind, SourceState,
+    ValueChange, ValueEntry, Version, WaitingRun, WarningEvent, Workload,
 };
 
 pub const HEADER: &str = "// This file is generated from Rust by `make bindings`. Do not edit.\n";
@@ -56,9 +59,13 @@ pub fn typescript() -> String {
         Rollout::decl(&cfg),
         HelmRevision::decl(&cfg),
         LastDeployed::decl(&cfg),
+        RunningSince::decl(&cfg),
+        DeployedValues::decl(&cfg),
+        ValueEntry::decl(&cfg),
         Drift::decl(&cfg),
         WarningEvent::decl(&cfg),
         GateState::decl(&cfg),
+        GateStatus::decl(&cfg),
         Pending::decl(&cfg),
         CommitSummary::decl(&cfg),
         ImageChange::decl(&cfg),
@@ -66,11 +73,17 @@ pub fn typescript() -> String {
         GateConditionKind::decl(&cfg),
         GateCondition::decl(&cfg),
         WaitingRun::decl(&cfg),
+        InboxItem::decl(&cfg),
+        InboxReason::decl(&cfg),
+        Notification::decl(&cfg),
         SourceKind::decl(&cfg),
         SourceState::decl(&cfg),
         CheckState::decl(&cfg),
         PullRequestState::decl(&cfg),
-        ApprovalDecision::decl(&cfg),
+        Decision::decl(&cfg),
+        Offer::decl(&cfg),
+        Refusal::decl(&cfg),
+        RefusalKind::decl(&cfg),
         AuditEntry::decl(&cfg),
         AuditMethod::decl(&cfg),
         AuditAction::decl(&cfg),
@@ -78,18 +91,26 @@ pub fn typescript() -> String {
         AuditPlan::decl(&cfg),
         AuditGate::decl(&cfg),
         AuditProblem::decl(&cfg),
+        Attempt::decl(&cfg),
+        AttemptFilter::decl(&cfg),
         SessionInfo::decl(&cfg),
         DemoPerson::decl(&cfg),
         Account::decl(&cfg),
+        AccountSource::decl(&cfg),
         KeychainInfo::decl(&cfg),
         EnvironmentContext::decl(&cfg),
         DeviceCode::decl(&cfg),
         Review::decl(&cfg),
+        Candidate::decl(&cfg),
+        Pin::decl(&cfg),
+        ReleaseNotes::decl(&cfg),
+        ValuesChanges::decl(&cfg),
         ReviewAction::decl(&cfg),
+        ActRequest::decl(&cfg),
         Outcome::decl(&cfg),
+        RollbackOffer::decl(&cfg),
         ExportFormat::decl(&cfg),
         AuditExport::decl(&cfg),
-        ValueEntry::decl(&cfg),
     ];
     let mut out = String::from(HEADER);
     for decl in decls {

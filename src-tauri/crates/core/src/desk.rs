@@ -6,10 +6,8 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::approval::ApprovalDecision;
 use crate::audit::{AuditEntry, AuditProblem, AuditResult};
-use crate::pipeline::{Principals, PromotionMethod};
-use crate::snapshot::GateState;
+use crate::review::Pin;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -21,6 +19,9 @@ pub struct SessionInfo {
     /// The simulated people one may act as in the demo; empty outside it.
     pub demo_people: Vec<DemoPerson>,
     pub account: Option<Account>,
+    /// Why a credential that is present is not the one in use (a refused `GH_TOKEN`, a kept
+    /// token GitHub no longer accepts), for the person to act on.
+    pub identity_note: Option<String>,
     pub keychain: KeychainInfo,
     /// The environment variable a token could be imported from (`GH_TOKEN`…), if one is set.
     pub environment_token: Option<String>,
@@ -62,6 +63,23 @@ pub struct Account {
     pub token_home: String,
     /// The token is not persisted: it is gone when Sluice closes.
     pub session_only: bool,
+    pub source: AccountSource,
+    /// Which identity is used and why, in a sentence.
+    pub why: String,
+}
+
+/// Where the identity in use comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum AccountSource {
+    /// `GH_TOKEN` / `GITHUB_TOKEN`, used as-is: it wins over a stored sign-in, as with gh.
+    Environment,
+    /// The OS keychain.
+    Keychain,
+    /// Signed in for this session only.
+    Session,
+    /// A simulated person of the demo world.
+    Demo,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -98,32 +116,24 @@ pub struct DeviceCode {
     pub browser_opened: bool,
 }
 
-/// Everything the promotion review shows, computed by the same rules that carry it out.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct Review {
-    pub environment: String,
-    pub from: String,
-    pub method: PromotionMethod,
-    pub gate: GateState,
-    /// For the signed-in person, now.
-    pub decision: ApprovalDecision,
-    /// Rejecting is possible (a waiting GitHub run the person may review).
-    pub may_reject: bool,
-    pub reviewers: Principals,
-    pub override_by: Principals,
-    /// Approve is refused only for a freeze or an unfinished soak that this person may
-    /// override: with a reason, they may approve.
-    pub may_override: bool,
-    /// Commits and pull requests as Markdown, for pasting into a release announcement.
-    pub release_notes: String,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReviewAction {
     Approve,
     Reject,
+}
+
+/// An approval or rejection, carrying what the person reviewed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ActRequest {
+    pub environment: String,
+    pub action: ReviewAction,
+    pub comment: String,
+    /// Why a freeze or an unfinished soak is set aside; only for people the pipeline names.
+    pub override_reason: Option<String>,
+    /// The review's pin: the run, commit and images the person saw.
+    pub pin: Pin,
 }
 
 /// How an approval, rejection or rollback ended.
@@ -132,6 +142,19 @@ pub enum ReviewAction {
 pub struct Outcome {
     pub result: AuditResult,
     pub message: String,
+    /// What the environment runs at the end, as the cluster shows it.
+    pub running: Option<String>,
+    /// Rollback is offered, and why.
+    pub rollback: Option<RollbackOffer>,
+}
+
+/// A promotion that went wrong after it changed the environment: going back is offered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RollbackOffer {
+    pub environment: String,
+    /// Why, in words: what failed.
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -147,118 +170,4 @@ pub struct AuditExport {
     /// Where the file was written.
     pub path: String,
     pub entries: u32,
-}
-
-/// One leaf of an environment's Helm values file, flattened to a dotted key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct ValueEntry {
-    /// e.g. `resources.requests.cpu`.
-    pub key: String,
-    pub value: String,
-}
-
-/// The commits and pull requests a gate would ship, as Markdown.
-pub fn release_notes(app: &str, gate: &GateState) -> String {
-    let p = &gate.pending;
-    let mut out = format!(
-        "## {app}: {} → {} ({} → {})\n",
-        gate.from,
-        gate.environment,
-        p.from_version.as_deref().unwrap_or("?"),
-        p.to_version.as_deref().unwrap_or("?")
-    );
-    if !p.pull_requests.is_empty() {
-        out.push_str("\n### Pull requests\n");
-        for pr in &p.pull_requests {
-            out.push_str(&format!("- {} ([#{}]({}))\n", pr.title, pr.number, pr.url));
-        }
-    }
-    if !p.commits.is_empty() {
-        out.push_str("\n### Commits\n");
-        for c in &p.commits {
-            let short = c.sha.get(..7).unwrap_or(&c.sha);
-            out.push_str(&format!("- `{short}` {} (@{})\n", c.title, c.author));
-        }
-    }
-    if !p.image_changes.is_empty() {
-        out.push_str("\n### Images\n");
-        for i in &p.image_changes {
-            out.push_str(&format!(
-                "- {}: {} → {}\n",
-                i.workload,
-                i.from.as_deref().unwrap_or("—"),
-                i.to.as_deref().unwrap_or("—")
-            ));
-        }
-    }
-    if p.commits.is_empty() && p.pull_requests.is_empty() {
-        out.push_str("\nNothing to ship: both environments run the same version.\n");
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::snapshot::{CommitSummary, ImageChange, Pending, PullRequestRef};
-
-    fn gate(pending: Pending) -> GateState {
-        GateState {
-            environment: "production".into(),
-            from: "staging".into(),
-            open: true,
-            pending,
-            conditions: vec![],
-            waiting_run: None,
-        }
-    }
-
-    #[test]
-    fn release_notes_list_pull_requests_commits_and_images() {
-        let notes = release_notes(
-            "tbyte",
-            &gate(Pending {
-                from_version: Some("a1b2c3d".into()),
-                to_version: Some("e4f5a6b".into()),
-                commits: vec![CommitSummary {
-                    sha: "e4f5a6b7c8".into(),
-                    title: "Faster checkout".into(),
-                    author: "dave-developer".into(),
-                }],
-                pull_requests: vec![PullRequestRef {
-                    number: 42,
-                    title: "Faster checkout".into(),
-                    url: "https://github.com/o/r/pull/42".into(),
-                }],
-                image_changes: vec![ImageChange {
-                    workload: "api".into(),
-                    from: Some("api:a1b2c3d".into()),
-                    to: Some("api:e4f5a6b".into()),
-                }],
-                values_diff: vec![],
-            }),
-        );
-        assert!(notes.starts_with("## tbyte: staging → production (a1b2c3d → e4f5a6b)\n"));
-        assert!(notes.contains("- Faster checkout ([#42](https://github.com/o/r/pull/42))\n"));
-        assert!(notes.contains("- `e4f5a6b` Faster checkout (@dave-developer)\n"));
-        assert!(notes.contains("- api: api:a1b2c3d → api:e4f5a6b\n"));
-        assert!(!notes.contains("Nothing to ship"));
-    }
-
-    #[test]
-    fn release_notes_say_when_there_is_nothing_to_ship() {
-        let notes = release_notes(
-            "tbyte",
-            &gate(Pending {
-                from_version: Some("a1b2c3d".into()),
-                to_version: Some("a1b2c3d".into()),
-                commits: vec![],
-                pull_requests: vec![],
-                image_changes: vec![],
-                values_diff: vec![],
-            }),
-        );
-        assert!(notes.contains("Nothing to ship"), "{notes}");
-    }
 }

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::snapshot::{CheckState, HelmRevision, ImageRef, WarningEvent, Workload};
+use crate::values::FlatValues;
 
 /// One environment as its kube context and namespace show it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -19,10 +20,22 @@ pub struct ClusterInputs {
     pub stalled: Vec<String>,
     /// Helm history of the release, newest first.
     pub helm_history: Vec<HelmRevision>,
+    /// The newest revision Helm marked `deployed`: what `helm get values` shows.
+    pub deployed_release: Option<DeployedRelease>,
     /// Warning events of the namespace, newest first.
     pub warnings: Vec<WarningEvent>,
     /// Readable problems that did not stop the rest (a corrupt Helm secret, a forbidden list).
     pub problems: Vec<String>,
+}
+
+/// The release as Helm last deployed it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeployedRelease {
+    pub revision: u32,
+    /// `name-version`, as `helm list` shows it.
+    pub chart: String,
+    /// The values supplied to that revision (its `config`), flattened.
+    pub values: FlatValues,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -74,6 +87,9 @@ pub struct DeploymentInfo {
     pub creator: String,
     /// RFC 3339 of the latest status.
     pub updated_at: String,
+    /// Who approved the run that made this deployment (GitHub's review history of the run
+    /// its status links to), if anyone did.
+    pub approved_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,12 +5,15 @@ pub mod approval;
 pub mod assemble;
 pub mod audit;
 pub mod bindings;
+pub mod commit;
 pub mod config;
 pub mod desk;
 pub mod error;
+pub mod image;
 pub mod inputs;
 pub mod pacing;
 pub mod pipeline;
+pub mod review;
 pub mod snapshot;
 pub mod values;
 

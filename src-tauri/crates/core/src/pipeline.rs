@@ -12,8 +12,27 @@ pub struct Pipeline {
     /// The pipeline file this was read from, as given (for display and error messages).
     pub source_file: String,
     pub github: GithubRepository,
+    /// The values key the deploy sets the image tag at (`image.tag`), when the pipeline says.
+    pub image_tag_key: Option<String>,
     /// In promotion order: every environment is reached before the ones after it.
     pub environments: Vec<Environment>,
+}
+
+impl Pipeline {
+    /// The environment called `name`, or an error that names the ones there are.
+    pub fn environment(&self, name: &str) -> Result<&Environment, crate::UiError> {
+        self.environments
+            .iter()
+            .find(|e| e.name == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = self.environments.iter().map(|e| e.name.as_str()).collect();
+                crate::UiError::new(
+                    "pipeline.unknown-environment",
+                    format!("There is no environment `{name}`."),
+                    format!("Name one of: {}.", names.join(", ")),
+                )
+            })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -23,6 +42,22 @@ pub struct GithubRepository {
     pub name: String,
     /// REST API base for GitHub Enterprise Server or the simulated world; `None` means github.com.
     pub api_url: Option<String>,
+    /// The pipeline file's folder within the repository (`""` for the root), so that values
+    /// files can be read at any commit; `None` when the pipeline does not say.
+    pub directory: Option<String>,
+}
+
+impl GithubRepository {
+    /// Where `file` (relative to the pipeline file) is in the repository, if known.
+    pub fn path_of(&self, file: &str) -> Option<String> {
+        let dir = self.directory.as_deref()?;
+        let file = file.trim_start_matches("./");
+        Some(if dir.is_empty() {
+            file.to_owned()
+        } else {
+            format!("{dir}/{file}")
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

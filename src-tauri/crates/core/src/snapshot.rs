@@ -20,6 +20,11 @@ pub struct Snapshot {
     pub sources: Vec<SourceState>,
     /// Open pull requests, newest first.
     pub pull_requests: Vec<PullRequestState>,
+    /// The GitHub login the sources read as: whose `current_user_can_approve` and inbox these
+    /// are. `None` when reading anonymously.
+    pub viewer: Option<String>,
+    /// What waits on `viewer`; empty when nobody is signed in.
+    pub inbox: Vec<InboxItem>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -49,6 +54,11 @@ pub struct EnvironmentState {
     /// Newest first.
     pub helm_history: Vec<HelmRevision>,
     pub last_deployed: Option<LastDeployed>,
+    /// Since when the running version has run whole (its rollout completed): the start of a
+    /// soak. `None` while rolling out or when no workload says.
+    pub running_since: Option<RunningSince>,
+    /// The values Helm last deployed the release with (`helm get values`).
+    pub deployed_values: Option<DeployedValues>,
     pub drift: Option<Drift>,
     /// Recent warning events, newest first.
     pub warnings: Vec<WarningEvent>,
@@ -95,6 +105,10 @@ pub struct PullRequestRef {
 #[serde(rename_all = "camelCase")]
 pub struct Workload {
     pub name: String,
+    /// What it implements within its release: the name without the Helm release's prefix
+    /// (`api` for `tbyte-prod-api`), by which it is matched to the other environments' workloads.
+    #[serde(default)]
+    pub component: String,
     pub desired: u32,
     pub updated: u32,
     pub ready: u32,
@@ -117,6 +131,8 @@ pub struct Condition {
     pub status: String,
     pub reason: String,
     pub message: String,
+    /// RFC 3339: when the controller last changed this condition's reason.
+    pub last_update: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -173,8 +189,41 @@ pub struct HelmRevision {
 pub struct LastDeployed {
     /// RFC 3339.
     pub at: String,
-    /// A GitHub login, when GitHub recorded the deployment.
-    pub by: Option<String>,
+    /// Who approved the deployment of the running version, when GitHub recorded a review.
+    pub approved_by: Option<String>,
+    /// What carried it out, in words: `GitHub Actions` for the workflow's bot, `@login` for a
+    /// person.
+    pub deployed_by: Option<String>,
+}
+
+/// The release as Helm last deployed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DeployedValues {
+    pub revision: u32,
+    /// `name-version`.
+    pub chart: String,
+    /// Sorted by key.
+    pub values: Vec<ValueEntry>,
+}
+
+/// One leaf of a Helm values tree, flattened to a dotted key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ValueEntry {
+    /// e.g. `resources.requests.cpu`.
+    pub key: String,
+    pub value: String,
+}
+
+/// When the running version finished rolling out, and what says so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RunningSince {
+    /// RFC 3339.
+    pub at: String,
+    /// Where the time comes from, in words: the Deployment whose rollout completed last.
+    pub evidence: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -204,24 +253,43 @@ pub struct GateState {
     /// The environment this gate guards.
     pub environment: String,
     pub from: String,
-    /// Whether every condition is met.
-    pub open: bool,
+    pub status: GateStatus,
+    /// The status in a few words for the gate's badge: `up to date`, `blocked`, `open`.
+    pub status_label: String,
     pub pending: Pending,
     pub conditions: Vec<GateCondition>,
-    /// The deploy run waiting on this environment, if GitHub has one.
-    pub waiting_run: Option<WaitingRun>,
+    /// Every deploy run waiting on this environment, newest first.
+    pub waiting_runs: Vec<WaitingRun>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum GateStatus {
+    /// Both environments run the same version: nothing to promote.
+    UpToDate,
+    /// Something new to promote, and every condition but the approval is met.
+    Open,
+    /// Something new to promote, held back by an unmet condition.
+    Blocked,
+    /// What either side runs is not known yet.
+    Unknown,
+}
+
+/// What promoting the source's version would change in the target environment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Pending {
-    /// From → to version labels; `None` when either side is unknown.
-    pub from_version: Option<String>,
-    pub to_version: Option<String>,
+    /// The label of what the target environment runs now.
+    pub current_version: Option<String>,
+    /// The label of what the source environment runs: what a promotion would bring.
+    pub incoming_version: Option<String>,
     pub commits: Vec<CommitSummary>,
     pub pull_requests: Vec<PullRequestRef>,
+    /// Each container of the target's workloads that would run another image.
     pub image_changes: Vec<ImageChange>,
-    pub values_diff: Vec<ValueChange>,
+    /// Why the source's workloads cannot be matched to the target's, if they cannot: a
+    /// promotion that sets images refuses then.
+    pub image_problems: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -232,10 +300,18 @@ pub struct CommitSummary {
     pub author: String,
 }
 
+/// One container of the target environment and the image a promotion gives it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageChange {
+    /// The target's Deployment.
     pub workload: String,
+    /// Empty in journals written before containers were recorded.
+    #[serde(default)]
+    pub container: String,
+    /// The source's Deployment the image comes from.
+    #[serde(default)]
+    pub source_workload: String,
     pub from: Option<String>,
     pub to: Option<String>,
 }
@@ -266,6 +342,9 @@ pub struct GateCondition {
     pub met: bool,
     /// Why it is met or not, in words a release manager reads.
     pub reason: String,
+    /// Unmet, and the people the pipeline names may set it aside with a reason (a freeze or an
+    /// unfinished soak).
+    pub overridable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -275,9 +354,58 @@ pub struct WaitingRun {
     #[ts(type = "number")]
     pub run_id: u64,
     pub sha: String,
+    /// The commit as people read it.
+    pub label: String,
     pub actor: String,
     /// GitHub's own answer for the signed-in person.
     pub current_user_can_approve: bool,
+    /// The run deploys the commit the source environment runs; when false, approving it ships
+    /// something else than the source shows.
+    pub ships_source_version: bool,
+    /// The commits approving this run would bring into the environment, oldest first.
+    pub commits: Vec<CommitSummary>,
+    pub pull_requests: Vec<PullRequestRef>,
+    /// The gate's conditions for this run's commit.
+    pub conditions: Vec<GateCondition>,
+}
+
+/// Something waiting on the person: a review only they (or their peers) can give.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct InboxItem {
+    /// Stable while the same thing waits: a new version or run makes a new item.
+    pub id: String,
+    pub environment: String,
+    pub from: String,
+    pub current_version: Option<String>,
+    pub incoming_version: Option<String>,
+    pub commits: u32,
+    pub pull_requests: u32,
+    pub why: InboxReason,
+    /// The deploy run GitHub asks about, if one waits.
+    #[ts(type = "number | null")]
+    pub run_id: Option<u64>,
+    /// Who started the waiting run.
+    pub actor: Option<String>,
+    /// The desktop notification for this item, when it starts waiting.
+    pub notification: Notification,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum InboxReason {
+    /// GitHub asks this person to review a waiting deploy run.
+    WaitingRun,
+    /// Something new waits at a gate this person is a named reviewer of, with nothing but the
+    /// approval missing.
+    Reviewer,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    pub title: String,
+    pub body: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::snapshot::ValueChange;
+
 /// A values file as `dotted.key → scalar` pairs, e.g. `resources.requests.cpu → 50m`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FlatValues(BTreeMap<String, String>);
@@ -19,6 +21,38 @@ impl FlatValues {
             flatten("", &root, &mut flat);
         }
         Ok(Self(flat))
+    }
+
+    /// A values tree already parsed (Helm's `config` of a release), flattened.
+    pub fn from_tree(root: &Value) -> Self {
+        let mut flat = BTreeMap::new();
+        flatten("", root, &mut flat);
+        Self(flat)
+    }
+
+    /// Sets one dotted key, as `helm --set key=value` would.
+    pub fn set(&mut self, key: &str, value: &str) {
+        self.0.insert(key.to_owned(), value.to_owned());
+    }
+
+    /// Every key whose value differs, sorted: `from` is what is, `to` what would be.
+    pub fn changes_to(&self, to: &FlatValues) -> Vec<ValueChange> {
+        let mut keys: Vec<&str> = self
+            .0
+            .keys()
+            .chain(to.0.keys())
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys.into_iter()
+            .filter(|k| self.get(k) != to.get(k))
+            .map(|k| ValueChange {
+                key: k.to_owned(),
+                from: self.get(k).map(str::to_owned),
+                to: to.get(k).map(str::to_owned),
+            })
+            .collect()
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
@@ -81,6 +115,27 @@ mod tests {
         assert_eq!(v.get("hosts[1]"), Some("b"));
         assert_eq!(v.get("empty"), Some("{}"));
         assert_eq!(v.get("resources"), None);
+    }
+
+    #[test]
+    fn changes_list_what_differs_only() {
+        let deployed =
+            FlatValues::parse("replicaCount: 3\nimage: {tag: aaaaaaa}\nold: 1\n").unwrap();
+        let mut after = FlatValues::parse("replicaCount: 3\nnew: x\n").unwrap();
+        after.set("image.tag", "bbbbbbb");
+        let changes = deployed.changes_to(&after);
+        let rows: Vec<(&str, Option<&str>, Option<&str>)> = changes
+            .iter()
+            .map(|c| (c.key.as_str(), c.from.as_deref(), c.to.as_deref()))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("image.tag", Some("aaaaaaa"), Some("bbbbbbb")),
+                ("new", None, Some("x")),
+                ("old", Some("1"), None),
+            ]
+        );
     }
 
     #[test]

@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::cache::EtagCache;
 use crate::{GithubError, GithubToken};
 
+/// The largest file [`GithubClient::file_at`] reads.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
 /// Where the repository lives and how patient to be with rate limits.
 #[derive(Debug, Clone)]
 pub struct GithubConfig {
@@ -82,6 +85,16 @@ pub struct WaitingRun {
     pub workflow: String,
     pub head_branch: String,
     pub head_sha: String,
+}
+
+/// A workflow run as GitHub has it now.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RunState {
+    pub id: u64,
+    pub head_sha: String,
+    /// `queued`, `in_progress`, `waiting`, `completed`…
+    pub status: String,
+    pub conclusion: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -371,6 +384,12 @@ impl GithubClient {
             .collect())
     }
 
+    /// A workflow run as GitHub has it now: its commit and status (`waiting`, `completed`…).
+    pub async fn run(&self, run_id: u64) -> Result<RunState, GithubError> {
+        let route = self.route(&format!("/actions/runs/{run_id}"));
+        Ok(self.octo.get(route, None::<&()>).await?)
+    }
+
     /// The environments a run waits on, and whether this token's user may approve each.
     pub async fn pending_deployments(
         &self,
@@ -464,9 +483,61 @@ impl GithubClient {
         Ok(created.id)
     }
 
+    /// The text of `path` at `git_ref` (a commit), `None` when GitHub has no such file there.
+    /// Files beyond [`MAX_FILE_BYTES`] are refused: a values file is far smaller.
+    pub async fn file_at(&self, path: &str, git_ref: &str) -> Result<Option<String>, GithubError> {
+        #[derive(serde::Deserialize)]
+        struct Contents {
+            #[serde(default)]
+            content: String,
+            #[serde(default)]
+            encoding: String,
+            #[serde(default)]
+            size: u64,
+        }
+        if !is_plain_ref(git_ref) || !is_plain_ref(path) {
+            return Err(GithubError::Invalid(format!(
+                "`{path}` at `{git_ref}` is not a path and commit GitHub can be asked about"
+            )));
+        }
+        let route = self.route(&format!("/contents/{path}?ref={git_ref}"));
+        let contents: Contents = match self.octo.get(route, None::<&()>).await {
+            Ok(c) => c,
+            Err(e) => {
+                let e = GithubError::from(e);
+                return if matches!(e, GithubError::NotFound { .. }) {
+                    Ok(None)
+                } else {
+                    Err(e)
+                };
+            }
+        };
+        if contents.size > MAX_FILE_BYTES || contents.encoding != "base64" {
+            return Err(GithubError::Invalid(format!(
+                "`{path}` at `{git_ref}` is not a file Sluice reads ({} bytes, {} encoding)",
+                contents.size, contents.encoding
+            )));
+        }
+        let compact: String = contents.content.split_whitespace().collect();
+        let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, compact)
+            .map_err(|e| GithubError::Invalid(format!("`{path}` is not valid base64: {e}")))?;
+        String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| GithubError::Invalid(format!("`{path}` at `{git_ref}` is not text")))
+    }
+
     /// The remaining primary rate limit (asking costs nothing).
     pub async fn rate_budget(&self) -> Result<RateBudget, GithubError> {
         let wire: WireRateLimit = self.octo.get("/rate_limit", None::<&()>).await?;
         Ok(wire.rate)
     }
+}
+
+/// Refs the console asks about go into URL paths; anything beyond a SHA or branch-like name is
+/// refused here rather than turned into a broken request that would fail the whole poll.
+pub(crate) fn is_plain_ref(r: &str) -> bool {
+    !r.is_empty()
+        && !r.contains("..")
+        && r.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
 }

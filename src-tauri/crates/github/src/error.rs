@@ -34,6 +34,9 @@ pub enum GithubError {
     },
     #[error("device sign-in failed: {reason}")]
     Device { reason: String },
+    /// A request Sluice will not make, or an answer it will not use, with why.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl GithubError {

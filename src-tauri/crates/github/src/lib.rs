@@ -13,7 +13,7 @@ mod token;
 
 pub use client::{
     CheckState, CommitSummary, Comparison, DeploymentRef, GithubClient, GithubConfig, Identity,
-    PendingDeployment, PullSummary, RateBudget, Review, WaitingRun,
+    MAX_FILE_BYTES, PendingDeployment, PullSummary, RateBudget, Review, RunState, WaitingRun,
 };
 pub use device::{DeviceLogin, start_device_login};
 pub use error::GithubError;

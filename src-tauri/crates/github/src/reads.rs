@@ -12,7 +12,7 @@ use sluice_core::inputs::{
 use sluice_core::snapshot::CheckState;
 
 use crate::GithubError;
-use crate::client::GithubClient;
+use crate::client::{GithubClient, is_plain_ref};
 
 /// How many recent default-branch commits, and recently closed pull requests, a poll reads.
 const RECENT: usize = 30;
@@ -85,6 +85,27 @@ struct WireStatus {
     state: String,
     updated_at: Option<String>,
     created_at: String,
+    #[serde(default)]
+    log_url: Option<String>,
+    #[serde(default)]
+    target_url: Option<String>,
+}
+
+/// One entry of a run's review history (`GET …/runs/{id}/approvals`).
+#[derive(Deserialize)]
+struct WireApproval {
+    state: String,
+    user: Option<Login>,
+    #[serde(default)]
+    environments: Vec<WireEnvironment>,
+}
+
+/// The workflow run a deployment status links to (`…/actions/runs/<id>…`), as GitHub's own
+/// environment deployments do.
+fn run_of(url: &str) -> Option<u64> {
+    let rest = url.split("/actions/runs/").nth(1)?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 #[derive(Deserialize)]
@@ -99,7 +120,7 @@ struct WireRun {
     actor: Option<Login>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct WireEnvironment {
     name: String,
 }
@@ -185,15 +206,6 @@ pub(crate) fn combined(checks: &[(String, CheckState)]) -> CheckState {
     } else {
         CheckState::Success
     }
-}
-
-/// Refs the console asks about go into URL paths; anything beyond a SHA or branch-like name is
-/// refused here rather than turned into a broken request that would fail the whole poll.
-pub(crate) fn is_plain_ref(r: &str) -> bool {
-    !r.is_empty()
-        && !r.contains("..")
-        && r.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
 }
 
 /// A resource that vanished between two reads (a run that finished, a deployment deleted) or a
@@ -288,21 +300,45 @@ impl<'a> Reads<'a> {
                 .get_optional(&format!("/deployments/{}/statuses?per_page=1", d.id))
                 .await?;
             let status = statuses.and_then(|s| s.into_iter().next());
+            let run = status
+                .as_ref()
+                .and_then(|s| s.log_url.as_deref().or(s.target_url.as_deref()))
+                .and_then(run_of);
             let (state, updated_at) = match status {
                 Some(s) => (s.state, s.updated_at.unwrap_or(s.created_at)),
                 None => ("pending".to_owned(), d.updated_at),
+            };
+            let approved_by = match run {
+                Some(run) => self.approved_by(run, &environment).await?,
+                None => None,
             };
             out.push(DeploymentInfo {
                 environment,
                 sha: d.sha,
                 state,
-                // Who deployed (for a reviewed run, the person who started it), not the bot
-                // that reports the status.
                 creator: d.creator.map(|c| c.login).unwrap_or_default(),
                 updated_at,
+                approved_by,
             });
         }
         Ok(out)
+    }
+
+    /// Who approved `run`'s deployment to `environment` last, from the run's review history.
+    async fn approved_by(
+        &mut self,
+        run: u64,
+        environment: &str,
+    ) -> Result<Option<String>, GithubError> {
+        let history: Option<Vec<WireApproval>> = self
+            .get_optional(&format!("/actions/runs/{run}/approvals"))
+            .await?;
+        // GitHub lists the history newest first.
+        Ok(history.unwrap_or_default().into_iter().find_map(|a| {
+            (a.state == "approved" && a.environments.iter().any(|e| e.name == environment))
+                .then(|| a.user.map(|u| u.login))
+                .flatten()
+        }))
     }
 
     /// Runs waiting on a protected environment, with what the token's user may approve.

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use sluice_core::snapshot::CheckState;
 use sluice_github::{GithubClient, GithubConfig, GithubSource, GithubToken, GithubView};
 use sluice_sim::github::{self, ACTIONS_BOT, GithubWorld, Seeded};
-use sluice_sim::{Faults, Person, ScenarioClock, SimServer, people};
+use sluice_sim::{Faults, Person, ScenarioClock, SimServer, people, testing};
 use tokio::sync::watch;
 
 const FAST: Duration = Duration::from_millis(100);
@@ -67,18 +67,17 @@ impl Sim {
     }
 }
 
-/// The first view that satisfies `pred`, or a failure naming what was waited for.
+/// The first view that satisfies `pred`, or a failure naming what was waited for and showing
+/// the last view.
 async fn until(
     rx: &mut watch::Receiver<GithubView>,
     what: &str,
-    pred: impl FnMut(&GithubView) -> bool,
+    pred: impl Fn(&GithubView) -> bool,
 ) -> GithubView {
-    let found = match tokio::time::timeout(PATIENCE, rx.wait_for(pred)).await {
-        Ok(Ok(view)) => Some(view.clone()),
-        Ok(Err(_)) => panic!("the source stopped while waiting for {what}"),
-        Err(_) => None,
-    };
-    found.unwrap_or_else(|| panic!("timed out waiting for {what}: {:#?}", *rx.borrow()))
+    match testing::until(rx, PATIENCE, what, pred).await {
+        Ok(view) => view,
+        Err(e) => panic!("{e}: {:#?}", *rx.borrow()),
+    }
 }
 
 /// Waits (in real time) until `enough` holds of the simulator's counters.
@@ -216,7 +215,8 @@ async fn after_sync_the_inputs_describe_the_seeded_repository() {
         (production.sha.as_str(), production.state.as_str()),
         (merge, "pending")
     );
-    assert_eq!(production.creator, "dave-developer");
+    // GitHub Actions creates the deployment of an approved environment job, not its author.
+    assert_eq!(production.creator, "github-actions[bot]");
 }
 
 #[tokio::test]

@@ -44,6 +44,9 @@ pub struct HelmRelease {
     pub last_deployed: Option<String>,
     /// The user-supplied values of this revision (`helm get values`).
     pub values: serde_json::Value,
+    /// The Deployments this revision rendered (its manifest), by name: the release's own
+    /// workloads. `None` when the manifest is missing or unreadable.
+    pub deployments: Option<Vec<String>>,
 }
 
 /// Decodes the `release` entry of a Helm release Secret's `data`.
@@ -85,6 +88,40 @@ struct ReleaseDocument {
     chart: Chart,
     #[serde(default)]
     config: serde_json::Value,
+    #[serde(default)]
+    manifest: String,
+}
+
+/// One rendered object of a manifest: all a release's membership needs.
+#[derive(Deserialize)]
+struct ManifestObject {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    metadata: ManifestMetadata,
+}
+
+#[derive(Default, Deserialize)]
+struct ManifestMetadata {
+    #[serde(default)]
+    name: String,
+}
+
+/// The Deployments a rendered manifest (YAML documents) creates, sorted.
+fn manifest_deployments(manifest: &str) -> Option<Vec<String>> {
+    if manifest.trim().is_empty() {
+        return None;
+    }
+    let docs: Vec<Option<ManifestObject>> = serde_saphyr::from_multiple(manifest).ok()?;
+    let mut names: Vec<String> = docs
+        .into_iter()
+        .flatten()
+        .filter(|o| o.kind == "Deployment" && !o.metadata.name.is_empty())
+        .map(|o| o.metadata.name)
+        .collect();
+    names.sort();
+    names.dedup();
+    Some(names)
 }
 
 #[derive(Default, Deserialize)]
@@ -131,6 +168,7 @@ impl From<ReleaseDocument> for HelmRelease {
             } else {
                 doc.config
             },
+            deployments: manifest_deployments(&doc.manifest),
         }
     }
 }
@@ -160,7 +198,7 @@ mod tests {
                 "templates": [], "values": {"replicaCount": 1}
             },
             "config": {"replicaCount": 2, "ingress": {"host": "staging.tbyte.local"}},
-            "manifest": "---\nkind: Deployment\n"
+            "manifest": "---\n# Source: tbyte/templates/api.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: tbyte-staging-api\n  labels: {app: api}\nspec:\n  replicas: 2\n---\n# Source: tbyte/templates/svc.yaml\nkind: Service\nmetadata:\n  name: tbyte-staging-api\n---\n# Source: tbyte/templates/empty.yaml\n"
         })
         .to_string()
     }
@@ -189,6 +227,13 @@ mod tests {
         assert_eq!(r.app_version.as_deref(), Some("1.4.2"));
         assert_eq!(r.last_deployed.as_deref(), Some("2026-11-25T09:30:00.5Z"));
         assert_eq!(r.values["replicaCount"], 2);
+        assert_eq!(r.deployments, Some(vec!["tbyte-staging-api".to_owned()]));
+    }
+
+    #[test]
+    fn an_unreadable_manifest_names_no_members() {
+        assert_eq!(manifest_deployments(""), None);
+        assert_eq!(manifest_deployments("kind: [unclosed"), None);
     }
 
     #[test]

@@ -8,12 +8,10 @@ use std::time::Duration;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, ObjectMeta, PostParams};
-use serde_json::json;
 use sluice_core::snapshot::Workload;
 use sluice_kube::{ClusterSource, ClusterView};
 use sluice_sim::kube::Breakage;
-use sluice_sim::kube::helm::{self, Upgrade};
-use sluice_sim::{Role, SimWorld, WorldOptions};
+use sluice_sim::{Role, SimWorld, WorldOptions, testing};
 use tokio::sync::watch;
 
 const NAMESPACE: &str = "staging";
@@ -35,10 +33,7 @@ async fn world() -> Fixture {
     .await
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    world
-        .write_kubeconfig(&kubeconfig, &["tbyte".to_owned()])
-        .unwrap();
+    let kubeconfig = testing::write_kubeconfig(&world, dir.path(), &["tbyte"]).unwrap();
     Fixture {
         world,
         _dir: dir,
@@ -58,17 +53,7 @@ impl Fixture {
     }
 
     fn deploy(&self, version: &str) {
-        helm::upgrade(
-            &self.world.kube,
-            Upgrade {
-                release: RELEASE,
-                namespace: NAMESPACE,
-                values: json!({"replicaCount": 2}),
-                version,
-                description: None,
-            },
-        )
-        .unwrap();
+        testing::deploy(&self.world, RELEASE, NAMESPACE, 2, version).unwrap();
     }
 
     fn lists(&self) -> u64 {
@@ -81,23 +66,16 @@ impl Fixture {
     }
 }
 
-/// Waits for a view satisfying `ok` and returns it.
+/// Waits for a view satisfying `ok` and returns it; a failure shows the last view.
 async fn until(
     views: &mut watch::Receiver<ClusterView>,
     what: &str,
-    ok: impl FnMut(&ClusterView) -> bool,
+    ok: impl Fn(&ClusterView) -> bool,
 ) -> ClusterView {
-    let found = match tokio::time::timeout(WAIT, views.wait_for(ok)).await {
-        Ok(Ok(view)) => Some(view.clone()),
-        Ok(Err(_)) => panic!("the source stopped while waiting for {what}"),
-        Err(_) => None,
-    };
-    found.unwrap_or_else(|| {
-        panic!(
-            "timed out waiting for {what}; last view: {:#?}",
-            *views.borrow()
-        )
-    })
+    match testing::until(views, WAIT, what, ok).await {
+        Ok(view) => view,
+        Err(e) => panic!("{e}; last view: {:#?}", *views.borrow()),
+    }
 }
 
 fn workload<'a>(view: &'a ClusterView, name: &str) -> Option<&'a Workload> {

@@ -9,9 +9,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, ListParams};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
-use serde_json::json;
-use sluice_sim::kube::helm::{self, Upgrade};
-use sluice_sim::{SimWorld, WorldOptions};
+use sluice_sim::{SimWorld, WorldOptions, testing};
 
 async fn world() -> (SimWorld, tempfile::TempDir, kube::Client) {
     let world = SimWorld::start(WorldOptions {
@@ -21,26 +19,13 @@ async fn world() -> (SimWorld, tempfile::TempDir, kube::Client) {
     .await
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("kubeconfig");
-    world
-        .write_kubeconfig(&path, &["tbyte".to_owned()])
-        .unwrap();
+    let path = testing::write_kubeconfig(&world, dir.path(), &["tbyte"]).unwrap();
     let client = sluice_kube::connect(Some(&path), "tbyte").await.unwrap();
     (world, dir, client)
 }
 
 fn deploy(world: &SimWorld, version: &str) {
-    helm::upgrade(
-        &world.kube,
-        Upgrade {
-            release: "tbyte-staging",
-            namespace: "staging",
-            values: json!({"replicaCount": 2}),
-            version,
-            description: None,
-        },
-    )
-    .unwrap();
+    testing::deploy(world, "tbyte-staging", "staging", 2, version).unwrap();
 }
 
 /// Waits until the reflector's store satisfies `ok`.

@@ -10,6 +10,7 @@ pub mod kubeconfig;
 pub mod people;
 pub mod server;
 pub mod story;
+pub mod testing;
 pub mod tls;
 pub mod world;
 

@@ -10,6 +10,9 @@ pub enum Role {
     Developer,
     /// Reads everything, changes nothing.
     Viewer,
+    /// The release lead: may do what the approver may, and reviews production through the
+    /// release managers team rather than by name.
+    Lead,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,12 +26,13 @@ pub struct Person {
     pub github_token: String,
 }
 
-/// The cast of a world. Tokens are fresh random values for every world.
+/// The cast of a world, one person per role. Tokens are fresh random values for every world.
 pub fn cast() -> Vec<Person> {
     [
         ("alice-approver", "Alice Approver", Role::Approver),
         ("dave-developer", "Dave Developer", Role::Developer),
         ("vera-viewer", "Vera Viewer", Role::Viewer),
+        ("carol-lead", "Carol Lead", Role::Lead),
     ]
     .into_iter()
     .map(|(login, name, role)| Person {
@@ -60,7 +64,7 @@ mod tests {
     fn tokens_are_unique_and_fresh() {
         let a = cast();
         let b = cast();
-        assert_eq!(a.len(), 3);
+        assert_eq!(a.len(), 4);
         let mut tokens: Vec<&str> = a
             .iter()
             .chain(&b)
@@ -68,6 +72,7 @@ mod tests {
             .collect();
         tokens.sort_unstable();
         tokens.dedup();
-        assert_eq!(tokens.len(), 12);
+        // Two tokens a person, in two casts: all distinct.
+        assert_eq!(tokens.len(), 16);
     }
 }

@@ -1,4 +1,5 @@
-//! The tbyte story: a deterministic sequence of releases on the scenario clock. A developer opens
+//! The tbyte story: a deterministic sequence of releases on the scenario clock. It opens with
+//! the staging commit's deploy run waiting on production's review. Then a developer opens
 //! a pull request, checks run, the head deploys to dev; the pull request merges, the merge
 //! deploys to staging, and once staging is healthy the deploy run's production job waits on the
 //! `production` environment until a required reviewer approves it through the API; then
@@ -121,6 +122,8 @@ pub struct Story {
     github: GithubWorld,
     environments: Vec<StoryEnvironment>,
     options: StoryOptions,
+    /// The run the prologue left waiting on production, for [`Story::run`] to watch over.
+    waiting_run: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -145,6 +148,7 @@ impl Story {
             github,
             environments,
             options,
+            waiting_run: None,
         }
     }
 
@@ -215,37 +219,62 @@ impl Story {
         }
     }
 
-    /// Records a deployment of `sha` to `environment` on GitHub and its outcome.
-    fn record_deployment(&self, sha: &str, environment: &str, ok: bool) -> Result<(), StoryError> {
+    /// Records on GitHub a deployment of `sha` to `environment` made by a job of `run_id`, and
+    /// its outcome.
+    fn record_deployment(
+        &self,
+        sha: &str,
+        environment: &str,
+        ok: bool,
+        run_id: u64,
+    ) -> Result<(), StoryError> {
         let mut spec = DeploymentSpec::new(sha, environment, ACTIONS_BOT);
         spec.description = Some(format!("Deploy {} to {environment}", short(sha)));
         let id = self.github.create_deployment(spec)?;
-        self.finish_deployment(id, ok)
+        self.finish_deployment(id, ok, run_id)
     }
 
-    fn finish_deployment(&self, id: u64, ok: bool) -> Result<(), StoryError> {
+    /// The final status of a deployment, written by the job of `run_id` that made it: it links
+    /// to the run, as GitHub's environment deployments do.
+    fn finish_deployment(&self, id: u64, ok: bool, run_id: u64) -> Result<(), StoryError> {
         let state = if ok {
             DeploymentState::Success
         } else {
             DeploymentState::Failure
         };
         self.github
-            .add_deployment_status(id, StatusSpec::new(state, ACTIONS_BOT))?;
+            .add_deployment_status(id, StatusSpec::new(state, ACTIONS_BOT).of_run(run_id))?;
         Ok(())
     }
 
-    /// Brings the cluster to what the seeded GitHub history says each environment runs.
-    pub async fn prologue(&self, seeded: &crate::github::Seeded) -> Result<(), StoryError> {
+    /// Brings the cluster to what the seeded GitHub history says each environment runs, and
+    /// leaves the staging commit's deploy run as a merge's run stands once staging deployed:
+    /// its production job waiting for a reviewer, so there is a release to approve at once.
+    pub async fn prologue(&mut self, seeded: &crate::github::Seeded) -> Result<(), StoryError> {
         let (chart, merge) = (&seeded.main[1], &seeded.main[2]);
         for (name, sha) in [("production", chart), ("staging", merge), ("dev", merge)] {
             self.helm_upgrade(self.env(name)?, sha)?;
         }
+        // The run starts on main's head: it must be the commit staging runs.
+        if self.github.branch_head("main").as_ref() != Some(merge) {
+            return Err(StoryError::Github(crate::github::WorldError::Invalid(
+                "main moved past the seeded staging commit".into(),
+            )));
+        }
+        let run = self
+            .github
+            .start_run("deploy.yml", "main", "push", DEVELOPER, &["staging"])?;
+        self.github.start_job(run, "production")?;
+        self.waiting_run = Some(run);
         Ok(())
     }
 
     /// Plays releases forever, one every `cadence`.
     pub async fn run(self) -> Result<(), StoryError> {
         let story = std::sync::Arc::new(self);
+        if let Some(run) = story.waiting_run {
+            tokio::spawn(story.clone().production_gate(run));
+        }
         for release in 1u64.. {
             let started = story.kube.clock.now();
             story.clone().release(release).await?;
@@ -280,7 +309,7 @@ impl Story {
         let dev = self.env("dev")?;
         let run = self.github.start_deploy_run("dev", &branch, DEVELOPER)?;
         let ok = self.helm_deploy(dev, &head).await?;
-        self.record_deployment(&head, "dev", ok)?;
+        self.record_deployment(&head, "dev", ok, run)?;
         self.github.complete_run(
             run,
             if ok {
@@ -310,14 +339,14 @@ impl Story {
             .start_run("deploy.yml", "main", "push", DEVELOPER, &["staging"])?;
         let staging = self.env("staging")?;
         let ok = self.helm_deploy(staging, &merge).await?;
-        self.record_deployment(&merge, "staging", ok)?;
+        self.record_deployment(&merge, "staging", ok, run)?;
         if !ok {
             tracing::info!(sha = short(&merge), "story: release stalled in staging");
             self.github.complete_run(run, Conclusion::Failure)?;
             return Ok(());
         }
         self.github.start_job(run, "production")?;
-        tokio::spawn(self.clone().production_gate(run, merge));
+        tokio::spawn(self.clone().production_gate(run));
         Ok(())
     }
 
@@ -340,7 +369,7 @@ impl Story {
 
     /// Waits for the production review of `run` (approving it after a while in demos); the
     /// deploy workflow's runner rolls production out once approved.
-    async fn production_gate(self: std::sync::Arc<Self>, run: u64, _sha: String) {
+    async fn production_gate(self: std::sync::Arc<Self>, run: u64) {
         let mut events = self.github.subscribe();
         let auto = self.options.auto_approve_after;
         let clock = self.kube.clock.clone();
@@ -434,7 +463,7 @@ pub async fn run_deploy_workflow(
                     let mut spec = DeploymentSpec::new(&sha, &env.name, &actor);
                     spec.description = Some(format!("Deploy {} to {}", short(&sha), env.name));
                     if let Ok(id) = story.github.create_deployment(spec) {
-                        let _ = story.finish_deployment(id, ok);
+                        let _ = story.finish_deployment(id, ok, run_id);
                     }
                     let _ = story.github.complete_run(
                         run_id,
@@ -476,10 +505,10 @@ pub async fn run_deploy_workflow(
                 tokio::spawn(async move {
                     let _ = story.github.add_deployment_status(
                         deployment_id,
-                        StatusSpec::new(DeploymentState::InProgress, ACTIONS_BOT),
+                        StatusSpec::new(DeploymentState::InProgress, ACTIONS_BOT).of_run(run_id),
                     );
                     let ok = story.helm_deploy(&env, &sha).await.unwrap_or(false);
-                    let _ = story.finish_deployment(deployment_id, ok);
+                    let _ = story.finish_deployment(deployment_id, ok, run_id);
                     let _ = story.github.complete_run(
                         run_id,
                         if ok {

@@ -2,8 +2,9 @@
 //! loopback, on one scenario clock, with one cast of people.
 
 use std::path::Path;
+use std::time::Duration;
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 
 use crate::clock::ScenarioClock;
 use crate::faults::Faults;
@@ -24,6 +25,12 @@ pub struct WorldOptions {
     /// Play the tbyte story (seeded history, then a release every cadence). `None`: an empty
     /// cluster and a seeded but quiet GitHub.
     pub story: Option<StoryOptions>,
+    /// How long before `start` the seeded history begins, so that a world may open with, say,
+    /// staging's version running for over a day (27 h). At least [`MIN_HISTORY`], which the
+    /// seed and the first rollouts need to end before `start`; shorter values are raised to it.
+    pub history: Duration,
+    /// Files of the repository, `(path in the repository, text)`, the same in every commit.
+    pub repository_files: Vec<(String, String)>,
 }
 
 impl Default for WorldOptions {
@@ -33,9 +40,18 @@ impl Default for WorldOptions {
             speed: 1.0,
             environments: crate::story::tbyte_environments(),
             story: None,
+            history: DEFAULT_HISTORY,
+            repository_files: Vec::new(),
         }
     }
 }
+
+/// How long before `start` the seeded history begins unless told otherwise.
+pub const DEFAULT_HISTORY: Duration = Duration::from_secs(3 * 3600);
+
+/// The seed writes about two hours of history and the first rollouts settle within ten
+/// minutes: history shorter than this would end after `start`.
+pub const MIN_HISTORY: Duration = Duration::from_secs(150 * 60);
 
 pub struct SimWorld {
     pub clock: ScenarioClock,
@@ -53,10 +69,12 @@ pub struct SimWorld {
 
 impl SimWorld {
     pub async fn start(options: WorldOptions) -> std::io::Result<Self> {
-        // The seed writes about two hours of history on a stopped clock; it starts early enough
-        // to end at `start`, then the clock jumps there and runs.
+        // The seed writes its history on a stopped clock; it starts early enough to end before
+        // `start`, then the clock jumps there and runs.
+        let history = SignedDuration::try_from(options.history.max(MIN_HISTORY))
+            .unwrap_or(SignedDuration::from_hours(3));
         let clock =
-            ScenarioClock::manual(options.start.checked_sub(HISTORY).unwrap_or(options.start));
+            ScenarioClock::manual(options.start.checked_sub(history).unwrap_or(options.start));
         let people = people::cast();
         let namespaces: Vec<&str> = options
             .environments
@@ -66,6 +84,9 @@ impl SimWorld {
         let kube = KubeWorld::new(clock.clone(), people.clone(), &namespaces);
         let github = GithubWorld::new(clock.clone(), &people);
         let seeded = github::seed_tbyte(&github).map_err(std::io::Error::other)?;
+        for (path, text) in &options.repository_files {
+            github.set_file(path, text).map_err(std::io::Error::other)?;
+        }
         let mut tasks = vec![
             tokio::spawn(kube::controllers::run(kube.clone())),
             tokio::spawn(crate::story::run_deploy_workflow(
@@ -74,7 +95,7 @@ impl SimWorld {
                 options.environments.clone(),
             )),
         ];
-        let story = options.story.map(|o| {
+        let mut story = options.story.map(|o| {
             Story::new(
                 kube.clone(),
                 github.clone(),
@@ -82,7 +103,7 @@ impl SimWorld {
                 o,
             )
         });
-        if let Some(story) = &story {
+        if let Some(story) = &mut story {
             story
                 .prologue(&seeded)
                 .await
@@ -160,9 +181,6 @@ async fn settle(kube: &KubeWorld, clock: &ScenarioClock) {
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
 }
-
-/// Longer than the seeded GitHub history, so that it ends before the world's start.
-const HISTORY: jiff::SignedDuration = jiff::SignedDuration::from_hours(3);
 
 impl Drop for SimWorld {
     fn drop(&mut self) {

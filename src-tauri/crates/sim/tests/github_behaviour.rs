@@ -386,6 +386,10 @@ async fn pending_deployments_enforce_required_reviewers_and_self_review() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body[0]["environment"], "production");
     assert_eq!(body[0]["sha"], w.world.branch_head("main").unwrap());
+    assert_eq!(
+        body[0]["creator"]["login"], "github-actions[bot]",
+        "the approved job creates the deployment, not the developer who pushed"
+    );
     assert_eq!(w.world.run_status(run), Some(("in_progress", None)));
     let p: Value = w.get(&path, Some(&alice), None).await.json().await.unwrap();
     assert_eq!(p, json!([]));
@@ -406,6 +410,275 @@ async fn pending_deployments_enforce_required_reviewers_and_self_review() {
             comment: "Ship it".into(),
         }
     );
+}
+
+#[tokio::test]
+async fn the_lead_reviews_production_through_the_release_managers_team() {
+    let w = World::start().await;
+    let carol = w.token("carol-lead");
+    let production: Value = w
+        .get("{repo}/environments/production", None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let reviewers: Vec<(&str, &str)> = production["protection_rules"][0]["reviewers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let who = &r["reviewer"];
+            let name = who["login"].as_str().or(who["slug"].as_str()).unwrap();
+            (r["type"].as_str().unwrap(), name)
+        })
+        .collect();
+    assert_eq!(
+        reviewers,
+        [("User", "alice-approver"), ("Team", "release-managers")],
+        "carol is not named"
+    );
+
+    let run = w
+        .world
+        .start_deploy_run("production", "main", "dave-developer")
+        .unwrap();
+    let path = format!("{{repo}}/actions/runs/{run}/pending_deployments");
+    let pending: Value = w.get(&path, Some(&carol), None).await.json().await.unwrap();
+    assert_eq!(pending[0]["current_user_can_approve"], true);
+    let env = w.world.environment_id("production").unwrap();
+    let (status, body) = w
+        .post(
+            &path,
+            Some(&carol),
+            &json!({"environment_ids": [env], "state": "approved", "comment": "Lead says go"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // She may write to the repository like the approver.
+    let repo: Value = w
+        .get("{repo}", Some(&carol), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(repo["permissions"]["push"], true);
+    let (status, _) = w
+        .post(
+            "{repo}/deployments",
+            Some(&carol),
+            &json!({"ref": "main", "environment": "staging", "required_contexts": []}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn a_runs_review_history_lists_each_review_newest_first() {
+    let w = World::start().await;
+    let (alice, carol) = (w.token("alice-approver"), w.token("carol-lead"));
+    w.world
+        .configure_environment(github::EnvironmentSpec {
+            name: "staging".into(),
+            reviewers: vec![github::Reviewer::Team(github::RELEASE_MANAGERS.into())],
+            ..Default::default()
+        })
+        .unwrap();
+    let run = w
+        .world
+        .start_run(
+            "deploy.yml",
+            "main",
+            "push",
+            "dave-developer",
+            &["staging", "production"],
+        )
+        .unwrap();
+    let history = format!("{{repo}}/actions/runs/{run}/approvals");
+    let empty = w.get(&history, Some(&alice), None).await;
+    assert_eq!(empty.status(), StatusCode::OK);
+    let etag = header(&empty, "etag");
+    assert_eq!(empty.json::<Value>().await.unwrap(), json!([]));
+    assert_eq!(
+        w.get(&history, Some(&alice), Some(&etag)).await.status(),
+        StatusCode::NOT_MODIFIED,
+        "the history revalidates like every other read"
+    );
+
+    let pending = format!("{{repo}}/actions/runs/{run}/pending_deployments");
+    let staging = w.world.environment_id("staging").unwrap();
+    let production = w.world.environment_id("production").unwrap();
+    for (token, env, comment) in [
+        (&alice, staging, "Staging looks fine"),
+        (&carol, production, "Lead says go"),
+    ] {
+        let (status, body) = w
+            .post(
+                &pending,
+                Some(token),
+                &json!({"environment_ids": [env], "state": "approved", "comment": comment}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    let changed = w.get(&history, Some(&alice), Some(&etag)).await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    let reviews: Value = changed.json().await.unwrap();
+    let summary: Vec<(&str, &str, &str, &str)> = reviews
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["user"]["login"].as_str().unwrap(),
+                r["state"].as_str().unwrap(),
+                r["environments"][0]["name"].as_str().unwrap(),
+                r["comment"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("carol-lead", "approved", "production", "Lead says go"),
+            (
+                "alice-approver",
+                "approved",
+                "staging",
+                "Staging looks fine"
+            ),
+        ]
+    );
+    assert_eq!(reviews[0]["environments"][0]["id"], production);
+    assert_eq!(reviews[0]["user"]["type"], "User");
+
+    // A rejection is history too; an unknown run is GitHub's 404.
+    let rejected = w
+        .world
+        .start_deploy_run("production", "main", "dave-developer")
+        .unwrap();
+    w.world
+        .review_pending(
+            rejected,
+            &[production],
+            ReviewState::Rejected,
+            "Not today",
+            "alice-approver",
+        )
+        .unwrap();
+    let reviews: Value = w
+        .get(
+            &format!("{{repo}}/actions/runs/{rejected}/approvals"),
+            None,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reviews[0]["state"], "rejected");
+    assert_eq!(reviews[0]["comment"], "Not today");
+    let missing = w
+        .get("{repo}/actions/runs/4242/approvals", None, None)
+        .await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let body: Value = missing.json().await.unwrap();
+    assert_eq!(body["message"], "Not Found");
+    assert_eq!(body["documentation_url"], "https://docs.github.com/rest");
+}
+
+#[tokio::test]
+async fn repository_files_are_the_same_at_every_known_ref() {
+    let w = World::start().await;
+    let alice = w.token("alice-approver");
+    let text = format!("# The tbyte pipeline\n{}\n", "environments: []  ".repeat(8));
+    w.world
+        .set_file("environments/pipeline.yaml", &text)
+        .unwrap();
+    w.world.set_file("hello.txt", "hello\n").unwrap();
+    let merge = w.seeded.main[2].clone();
+    let root = w.seeded.main[0].clone();
+    // No ref reads the default branch; a branch, a full SHA or a short one names a commit.
+    for (query, read_at) in [
+        (String::new(), "main"),
+        ("?ref=main".to_owned(), "main"),
+        (
+            format!("?ref={}", w.seeded.feature_branch),
+            w.seeded.feature_branch.as_str(),
+        ),
+        (format!("?ref={root}"), root.as_str()),
+        (format!("?ref={}", &merge[..7]), &merge[..7]),
+    ] {
+        let resp = w
+            .get(
+                &format!("{{repo}}/contents/environments/pipeline.yaml{query}"),
+                Some(&alice),
+                None,
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK, "{query}");
+        let file: Value = resp.json().await.unwrap();
+        assert_eq!(
+            (file["type"].as_str(), file["encoding"].as_str()),
+            (Some("file"), Some("base64"))
+        );
+        assert_eq!(
+            (file["name"].as_str(), file["path"].as_str()),
+            (Some("pipeline.yaml"), Some("environments/pipeline.yaml"))
+        );
+        assert_eq!(file["size"], text.len());
+        let content = file["content"].as_str().unwrap();
+        assert!(
+            content.lines().all(|l| l.len() <= 60) && content.lines().count() > 1,
+            "wrapped as GitHub wraps it: {content:?}"
+        );
+        use base64::Engine;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(content.replace('\n', ""))
+            .unwrap();
+        assert_eq!(String::from_utf8(decoded).unwrap(), text);
+        assert_eq!(file["sha"], github::blob_sha(text.as_bytes()));
+        assert!(
+            file["html_url"].as_str().unwrap().ends_with(&format!(
+                "/tbyte-org/tbyte/blob/{read_at}/environments/pipeline.yaml"
+            )),
+            "{file}"
+        );
+        assert!(
+            file["url"].as_str().unwrap().ends_with(&format!(
+                "/contents/environments/pipeline.yaml?ref={read_at}"
+            )),
+            "{file}"
+        );
+    }
+    // The blob id is git's: `printf 'hello\n' | git hash-object --stdin`.
+    let hello: Value = w
+        .get("{repo}/contents/hello.txt", None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hello["sha"], "ce013625030ba8dba906f756967f9e9ca394464a");
+    assert_eq!(hello["content"], "aGVsbG8K\n");
+
+    for (path, message) in [
+        ("{repo}/contents/environments/values-prod.yaml", "Not Found"),
+        ("{repo}/contents/environments", "Not Found"),
+        (
+            "{repo}/contents/environments/pipeline.yaml?ref=nope",
+            "No commit found for the ref nope",
+        ),
+        ("/repos/tbyte-org/nope/contents/hello.txt", "Not Found"),
+    ] {
+        let resp = w.get(path, Some(&alice), None).await;
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["message"], message, "{path}");
+        assert_eq!(body["status"], "404");
+    }
+    assert!(w.world.set_file("../outside", "x").is_err());
+    assert!(w.world.set_file("", "x").is_err());
 }
 
 #[tokio::test]

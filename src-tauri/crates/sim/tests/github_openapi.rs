@@ -534,6 +534,51 @@ async fn every_response_matches_githubs_openapi_description() {
     .await;
     c.call("get", &compare, "{repo}/compare/nodots", None, None, 404)
         .await;
+    w.world
+        .set_file(
+            "environments/pipeline.yaml",
+            "apiVersion: sluice/v1\nenvironments: []\n",
+        )
+        .unwrap();
+    let contents = op("/contents/{path}");
+    let file = c
+        .call(
+            "get",
+            &contents,
+            "{repo}/contents/environments/pipeline.yaml?ref=main",
+            None,
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(file["type"], "file");
+    c.call(
+        "get",
+        &contents,
+        &format!("{{repo}}/contents/environments/pipeline.yaml?ref={prod}"),
+        a,
+        None,
+        200,
+    )
+    .await;
+    c.call(
+        "get",
+        &contents,
+        "{repo}/contents/nope.yaml",
+        None,
+        None,
+        404,
+    )
+    .await;
+    c.call(
+        "get",
+        &contents,
+        "{repo}/contents/environments/pipeline.yaml?ref=nope",
+        None,
+        None,
+        404,
+    )
+    .await;
 
     // Actions: runs waiting on production, their review, dispatch.
     c.call(
@@ -651,6 +696,38 @@ async fn every_response_matches_githubs_openapi_description() {
         )
         .await;
     assert_eq!(rejected, json!([]));
+    let approvals = op("/actions/runs/{run_id}/approvals");
+    let history = c
+        .call(
+            "get",
+            &approvals,
+            &format!("{{repo}}/actions/runs/{waiting}/approvals"),
+            None,
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(history[0]["state"], "approved");
+    let history = c
+        .call(
+            "get",
+            &approvals,
+            &format!("{{repo}}/actions/runs/{to_reject}/approvals"),
+            a,
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(history[0]["state"], "rejected");
+    c.call(
+        "get",
+        &approvals,
+        "{repo}/actions/runs/777/approvals",
+        None,
+        None,
+        404,
+    )
+    .await;
 
     let dispatches = op("/actions/workflows/{workflow_id}/dispatches");
     let dispatch_url = "{repo}/actions/workflows/deploy.yml/dispatches";
@@ -796,6 +873,31 @@ async fn every_response_matches_githubs_openapi_description() {
     )
     .await;
     c.call("get", &statuses, &surl, None, None, 200).await;
+    // A status the approved job wrote links to its run. (An unset URL is GitHub's "", which
+    // the description's `format: uri` does not allow: the environment's URL is set here.)
+    let approved_id = created[0]["id"].as_u64().unwrap();
+    let mut by_job =
+        github::StatusSpec::new(github::DeploymentState::InProgress, github::ACTIONS_BOT)
+            .of_run(waiting);
+    by_job.environment_url = "https://tbyte.example".into();
+    w.world.add_deployment_status(approved_id, by_job).unwrap();
+    let by_job = c
+        .call(
+            "get",
+            &statuses,
+            &format!("{{repo}}/deployments/{approved_id}/statuses"),
+            None,
+            None,
+            200,
+        )
+        .await;
+    assert!(
+        by_job[0]["log_url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/tbyte-org/tbyte/actions/runs/{waiting}")),
+        "{by_job}"
+    );
     c.call(
         "get",
         &statuses,

@@ -8,15 +8,12 @@ use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, ListParams, PostParams, WatchEvent, WatchParams};
 use serde_json::json;
-use sluice_sim::{SimWorld, WorldOptions};
+use sluice_sim::{SimWorld, WorldOptions, testing};
 
 async fn client() -> (SimWorld, tempfile::TempDir, kube::Client) {
     let world = SimWorld::start(WorldOptions::default()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("kubeconfig");
-    world
-        .write_kubeconfig(&path, &["tbyte".to_owned()])
-        .unwrap();
+    let path = testing::write_kubeconfig(&world, dir.path(), &["tbyte"]).unwrap();
     let config = kube::Config::from_custom_kubeconfig(
         kube::config::Kubeconfig::read_from(&path).unwrap(),
         &kube::config::KubeConfigOptions {

@@ -3,15 +3,18 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
+use jiff::Timestamp;
+use serde_json::{Value, json};
 use sluice_sim::kube::resources::Kind;
 use sluice_sim::people::Role;
 use sluice_sim::story::StoryOptions;
-use sluice_sim::{SimWorld, WorldOptions};
+use sluice_sim::{SimWorld, WorldOptions, testing};
+
+const START: &str = "2026-11-26T09:00:00Z";
 
 async fn world() -> SimWorld {
     SimWorld::start(WorldOptions {
-        start: "2026-11-26T09:00:00Z".parse().unwrap(),
+        start: START.parse().unwrap(),
         speed: 0.0,
         story: Some(StoryOptions::default()),
         ..WorldOptions::default()
@@ -149,6 +152,261 @@ async fn deploy_run_of(world: &SimWorld, token: &str, sha: &str) -> u64 {
         pass(world, Duration::from_secs(5)).await;
     }
     panic!("no deploy run started for {sha} within 5 minutes of simulated time");
+}
+
+fn get(path: &str) -> (reqwest::Method, String) {
+    (
+        reqwest::Method::GET,
+        format!("/repos/tbyte-org/tbyte{path}"),
+    )
+}
+
+/// When the Progressing condition of each Deployment in `ns` last changed.
+fn progressing_updates(world: &SimWorld, ns: &str) -> Vec<String> {
+    world
+        .kube
+        .list(Kind::Deployment, Some(ns))
+        .iter()
+        .map(|d| {
+            d["status"]["conditions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["type"] == "Progressing")
+                .unwrap()["lastUpdateTime"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_world_opens_with_the_staging_commit_waiting_on_production() {
+    let w = world().await;
+    let lead = w.person(Role::Lead).github_token.clone();
+    let staged = w.seeded.main[2].clone();
+    let (method, path) = get("/actions/runs?status=waiting");
+    let (status, runs) = github(&w, &lead, method, &path, None).await;
+    assert_eq!(status, 200);
+    let waiting = runs["workflow_runs"].as_array().unwrap();
+    assert_eq!(waiting.len(), 1, "{runs:#}");
+    let run = &waiting[0];
+    assert_eq!(
+        (
+            run["head_sha"].as_str(),
+            run["event"].as_str(),
+            run["path"].as_str(),
+            run["actor"]["login"].as_str()
+        ),
+        (
+            Some(staged.as_str()),
+            Some("push"),
+            Some(".github/workflows/deploy.yml"),
+            Some("dave-developer")
+        )
+    );
+    let run_id = run["id"].as_u64().unwrap();
+    let pending = pending_deployments(&w, &lead, run_id).await;
+    assert_eq!(pending.len(), 1, "only production waits: staging deployed");
+    assert_eq!(pending[0]["environment"]["name"], "production");
+    assert_eq!(
+        pending[0]["current_user_can_approve"], true,
+        "the lead may approve, through the release managers team"
+    );
+    assert_eq!(tag(&images(&w, "production")[0]), &w.seeded.main[1][..7]);
+
+    let env_id = pending[0]["environment"]["id"].as_u64().unwrap();
+    let (status, created) = github(
+        &w,
+        &lead,
+        reqwest::Method::POST,
+        &format!("/repos/tbyte-org/tbyte/actions/runs/{run_id}/pending_deployments"),
+        Some(json!({"environment_ids": [env_id], "state": "approved", "comment": "Lead says go"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    until(
+        &w,
+        Duration::from_secs(300),
+        "production to run the staging commit and the run to succeed",
+        |w| {
+            images(w, "production")
+                .iter()
+                .all(|i| tag(i) == &staged[..7])
+                && ready(w, "production") == [3, 3]
+                && w.github.run_status(run_id) == Some(("completed", Some("success")))
+        },
+    )
+    .await;
+
+    // What a client reads to learn who approved what production runs: the latest deployment,
+    // its latest status's log_url naming the run, and that run's review history.
+    let (method, path) = get("/deployments?environment=production");
+    let (_, deployments) = github(&w, &lead, method, &path, None).await;
+    let latest = &deployments[0];
+    assert_eq!(latest["sha"], staged.as_str());
+    assert_eq!(latest["creator"]["login"], "github-actions[bot]");
+    let (method, path) = get(&format!("/deployments/{}/statuses", latest["id"]));
+    let (_, statuses) = github(&w, &lead, method, &path, None).await;
+    let states: Vec<&str> = statuses
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["success", "in_progress"]);
+    let run_page = format!(
+        "{}/tbyte-org/tbyte/actions/runs/{run_id}",
+        w.github_server.url()
+    );
+    for status in statuses.as_array().unwrap() {
+        assert_eq!(status["log_url"], run_page.as_str());
+        assert_eq!(status["target_url"], run_page.as_str());
+    }
+    let linked: u64 = statuses[0]["log_url"]
+        .as_str()
+        .unwrap()
+        .rsplit("/actions/runs/")
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (method, path) = get(&format!("/actions/runs/{linked}/approvals"));
+    let (status, approvals) = github(&w, &lead, method, &path, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(approvals.as_array().unwrap().len(), 1, "{approvals:#}");
+    assert_eq!(approvals[0]["user"]["login"], "carol-lead");
+    assert_eq!(approvals[0]["state"], "approved");
+    assert_eq!(approvals[0]["comment"], "Lead says go");
+    assert_eq!(approvals[0]["environments"][0]["name"], "production");
+}
+
+#[tokio::test]
+async fn runs_deploying_staging_and_dev_link_their_statuses_to_the_run() {
+    let w = world().await;
+    let viewer = w.person(Role::Viewer).github_token.clone();
+    let merge = next_merge(&w, &w.seeded.main[2], Duration::from_secs(900)).await;
+    let run_id = deploy_run_of(&w, &viewer, &merge).await;
+    until(
+        &w,
+        Duration::from_secs(300),
+        "staging's deployment of the merge to be recorded",
+        |w| w.github.run_status(run_id) == Some(("waiting", None)),
+    )
+    .await;
+    // The pull request's head went to dev in its own run, on the pull request's branch.
+    let (method, path) = get(&format!("/commits/{merge}"));
+    let (_, commit) = github(&w, &viewer, method, &path, None).await;
+    let head = commit["parents"][1]["sha"].as_str().unwrap().to_owned();
+    let (method, path) = get(&format!("/actions/runs?head_sha={head}&event=push"));
+    let (_, runs) = github(&w, &viewer, method, &path, None).await;
+    let dev_run = runs["workflow_runs"][0]["id"].as_u64().unwrap();
+    assert_ne!(dev_run, run_id);
+
+    for (environment, sha, run) in [("staging", &merge, run_id), ("dev", &head, dev_run)] {
+        let (method, path) = get(&format!("/deployments?environment={environment}&sha={sha}"));
+        let (_, deployments) = github(&w, &viewer, method, &path, None).await;
+        let (method, path) = get(&format!("/deployments/{}/statuses", deployments[0]["id"]));
+        let (_, statuses) = github(&w, &viewer, method, &path, None).await;
+        assert_eq!(statuses[0]["state"], "success", "{environment}");
+        assert!(
+            statuses[0]["log_url"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("/tbyte-org/tbyte/actions/runs/{run}")),
+            "{environment}: {statuses:#}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_world_may_open_with_more_than_a_day_of_history() {
+    let start: Timestamp = START.parse().unwrap();
+    let pipeline =
+        std::fs::read_to_string(testing::shipped_pipeline_dir().join("pipeline.yaml")).unwrap();
+    // Shorter than the seed needs is raised to what it needs: history still ends before start.
+    for hours in [0, 27] {
+        let w = SimWorld::start(WorldOptions {
+            start,
+            speed: 0.0,
+            story: Some(StoryOptions::default()),
+            history: Duration::from_secs(hours * 3600),
+            repository_files: vec![("environments/pipeline.yaml".into(), pipeline.clone())],
+            ..WorldOptions::default()
+        })
+        .await
+        .unwrap();
+        assert_eq!(w.clock.now(), start);
+        let token = w.person(Role::Viewer).github_token.clone();
+        let at = |v: &Value| v.as_str().unwrap().parse::<Timestamp>().unwrap();
+
+        let (method, path) = get("/deployments?per_page=100");
+        let (_, deployments) = github(&w, &token, method, &path, None).await;
+        let (method, path) = get("/commits?per_page=100");
+        let (_, commits) = github(&w, &token, method, &path, None).await;
+        let (method, path) = get("/actions/runs?per_page=100");
+        let (_, runs) = github(&w, &token, method, &path, None).await;
+        let times: Vec<Timestamp> = deployments
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| at(&d["created_at"]))
+            .chain(
+                commits
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| at(&c["commit"]["author"]["date"])),
+            )
+            .chain(
+                runs["workflow_runs"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| at(&r["created_at"])),
+            )
+            .collect();
+        assert!(times.len() > 5);
+        assert!(
+            times.iter().all(|t| *t < start),
+            "{hours} h: the seeded history ends before the world starts: {times:?}"
+        );
+
+        let day_before = start - jiff::SignedDuration::from_hours(24);
+        let staging = deployments
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["environment"] == "staging")
+            .unwrap();
+        let completed = progressing_updates(&w, "staging");
+        if hours == 27 {
+            assert!(at(&staging["created_at"]) < day_before);
+            assert!(
+                completed
+                    .iter()
+                    .all(|t| t.parse::<Timestamp>().unwrap() < day_before),
+                "staging's rollout completed over a day ago: {completed:?}"
+            );
+        }
+
+        // The rollout's completion time stays put while nothing rolls out.
+        pass(&w, Duration::from_secs(60)).await;
+        assert_eq!(progressing_updates(&w, "staging"), completed);
+
+        let (method, path) = get(&format!(
+            "/contents/environments/pipeline.yaml?ref={}",
+            w.seeded.main[1]
+        ));
+        let (status, file) = github(&w, &token, method, &path, None).await;
+        assert_eq!(status, 200);
+        use base64::Engine;
+        let text = base64::engine::general_purpose::STANDARD
+            .decode(file["content"].as_str().unwrap().replace('\n', ""))
+            .unwrap();
+        assert_eq!(String::from_utf8(text).unwrap(), pipeline);
+    }
 }
 
 #[tokio::test]

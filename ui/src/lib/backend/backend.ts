@@ -2,14 +2,15 @@
 // talk to Tauri directly: they get a Backend from context (see context.ts),
 // so tests can hand them a fake one.
 import type {
-  AuditEntry,
+  ActRequest,
+  Attempt,
+  AttemptFilter,
   AuditExport,
   DeviceCode,
   ExportFormat,
   Outcome,
   Pipeline,
   Review,
-  ReviewAction,
   SessionInfo,
   Snapshot,
   UiError,
@@ -54,20 +55,23 @@ export interface Backend {
   setKubeContext(environment: string, context: string | null): Promise<SessionInfo>;
 
   // Promotions: the same use cases as `sluice promote` / `sluice rollback`.
-  /** What promoting into `environment` would ship, and whether the signed-in person may. */
-  review(environment: string): Promise<Review>;
-  /** Approves (or carries out) or rejects; resolves when the promotion finished or failed. */
-  act(
-    environment: string,
-    action: ReviewAction,
-    comment: string,
-    overrideReason: string | null,
-  ): Promise<Outcome>;
+  /**
+   * What promoting into `environment` would ship, and whether the signed-in person may.
+   * `runId` picks one of several waiting deploy runs; `null` lets the console choose.
+   */
+  review(environment: string, runId: number | null): Promise<Review>;
+  /**
+   * Approves (or carries out) or rejects what a review showed: `request.pin` is that review's
+   * pin, so the console refuses when the release changed since. Resolves when the promotion
+   * finished or failed.
+   */
+  act(request: ActRequest): Promise<Outcome>;
   /** Rolls `environment` back to its previous revision; resolves when done or failed. */
   rollback(environment: string): Promise<Outcome>;
 
   // Audit journal.
-  audit(): Promise<AuditEntry[]>;
+  /** The journal's attempts the filter keeps, newest first (grouped and filtered by the console). */
+  audit(filter: AttemptFilter): Promise<Attempt[]>;
   /** Writes the whole journal to a file in the downloads folder. */
   exportAudit(format: ExportFormat): Promise<AuditExport>;
 

@@ -1,8 +1,8 @@
 import { emit } from '@tauri-apps/api/event';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Snapshot } from '../bindings';
-import { tbytePipeline, tbyteSnapshot, validationError } from '../../test/fixtures';
+import type { ActRequest, Snapshot } from '../bindings';
+import { approvableReview, tbytePipeline, tbyteSnapshot, validationError } from '../../test/fixtures';
 import { createTauriBackend, SNAPSHOT_EVENT } from './tauri';
 
 afterEach(() => clearMocks());
@@ -72,5 +72,33 @@ describe('tauri backend', () => {
     await emit(SNAPSHOT_EVENT, tbyteSnapshot(4));
 
     expect(received).toEqual([1, 2]);
+  });
+
+  it('names invoke arguments as the camelCase of the Rust parameters', async () => {
+    const calls: [string, unknown][] = [];
+    mockIPC((command, args) => {
+      calls.push([command, args]);
+      return command === 'audit' ? [] : null;
+    });
+    const backend = createTauriBackend();
+    const request: ActRequest = {
+      environment: 'production',
+      action: 'approve',
+      comment: 'Ship it',
+      overrideReason: null,
+      pin: approvableReview().pin,
+    };
+
+    await backend.review('production', 10062);
+    await backend.review('production', null);
+    await backend.act(request);
+    await backend.audit({ environment: 'staging', person: null, result: 'failed', search: null });
+
+    expect(calls).toEqual([
+      ['review', { environment: 'production', runId: 10062 }],
+      ['review', { environment: 'production', runId: null }],
+      ['act', { request }],
+      ['audit', { filter: { environment: 'staging', person: null, result: 'failed', search: null } }],
+    ]);
   });
 });

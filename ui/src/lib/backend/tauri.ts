@@ -2,7 +2,7 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type {
-  AuditEntry,
+  Attempt,
   AuditExport,
   DeviceCode,
   Outcome,
@@ -44,11 +44,11 @@ export function createTauriBackend(): Backend {
     setDemo: (on) => call<SessionInfo>('set_demo', { on }),
     setDemoSpeed: (speed) => call<SessionInfo>('set_demo_speed', { speed }),
     setKubeContext: (environment, context) => call<SessionInfo>('set_kube_context', { environment, context }),
-    review: (environment) => call<Review>('review', { environment }),
-    act: (environment, action, comment, overrideReason) =>
-      call<Outcome>('act', { environment, action, comment, overrideReason }),
+    // Argument names are the camelCase of the Rust parameters (`run_id` → `runId`).
+    review: (environment, runId) => call<Review>('review', { environment, runId }),
+    act: (request) => call<Outcome>('act', { request }),
     rollback: (environment) => call<Outcome>('rollback', { environment }),
-    audit: () => call<AuditEntry[]>('audit'),
+    audit: (filter) => call<Attempt[]>('audit', { filter }),
     exportAudit: (format) => call<AuditExport>('export_audit', { format }),
     openUrl: (url) => call<void>('open_url', { url }),
     setAttention: (count) => call<void>('set_attention', { count }),

@@ -1,8 +1,8 @@
 import { fireEvent, render, screen, within } from '@testing-library/svelte';
 import type { Component } from 'svelte';
-import { describe, expect, it } from 'vitest';
-import type { AuditEntry } from '../bindings';
-import { auditEntry, auditJournal, FakeDesk, FakeLive, fakeBackend, tbytePipeline } from '../../test/fixtures';
+import { describe, expect, it, vi } from 'vitest';
+import type { Attempt, AttemptFilter } from '../bindings';
+import { auditAttempts, auditEntry, FakeDesk, FakeLive, fakeBackend, tbytePipeline } from '../../test/fixtures';
 import AuditView from './AuditView.svelte';
 import TestHost from './audit/TestHost.svelte';
 
@@ -19,11 +19,13 @@ function renderAudit(desk: FakeDesk, backendOverride: Partial<ReturnType<typeof 
   });
 }
 
-function deskWith(entries: AuditEntry[]): FakeDesk {
+function deskWith(attempts: Attempt[]): FakeDesk {
   const desk = new FakeDesk();
-  desk.entries = entries;
+  desk.attempts = attempts;
   return desk;
 }
+
+const ANY: AttemptFilter = { environment: null, person: null, result: null, search: null };
 
 function rowIds(): string[] {
   return screen.getAllByTestId('audit-row').map((row) => row.dataset.id ?? '');
@@ -31,21 +33,23 @@ function rowIds(): string[] {
 
 describe('audit view', () => {
   it('shows a loading state while the journal is read', async () => {
-    let answer: (entries: AuditEntry[]) => void = () => {};
+    let answer: (attempts: Attempt[]) => void = () => {};
     renderAudit(new FakeDesk(), {
-      audit: () => new Promise<AuditEntry[]>((resolve) => (answer = resolve)),
+      audit: () => new Promise<Attempt[]>((resolve) => (answer = resolve)),
     });
 
     expect(screen.getByTestId('audit-loading')).toHaveTextContent('Reading the audit journal…');
-    answer(auditJournal());
+    answer(auditAttempts());
     expect(await screen.findByTestId('audit-table')).toBeInTheDocument();
     expect(screen.queryByTestId('audit-loading')).not.toBeInTheDocument();
   });
 
-  it('shows the journal newest first, a start grouped under its outcome', async () => {
-    renderAudit(deskWith(auditJournal()));
+  it('shows the attempts as the console grouped them, a start under its outcome', async () => {
+    const desk = deskWith(auditAttempts());
+    renderAudit(desk);
 
     await screen.findByTestId('audit-table');
+    expect(desk.callsTo('audit')).toEqual([[ANY]]);
     expect(rowIds()).toEqual(['d1', 'c2', 'c1', 'b1', 'a2', 'a1']);
     const groups = screen.getAllByTestId('audit-attempt');
     expect(groups.map((g) => [g.dataset.correlation, g.dataset.result])).toEqual([
@@ -78,12 +82,36 @@ describe('audit view', () => {
     expect(succeeded).toHaveTextContent('GitHub approval');
   });
 
-  it('highlights an attempt with no outcome, and one the backend marked interrupted', async () => {
+  it('shows the run reviewed and what the environment ran after the attempt', async () => {
+    const started = auditEntry({ id: 'g1', result: 'started', runId: 10062, toVersion: '353e6df' });
+    const ended = auditEntry({ id: 'g2', correlation: 'g1', runId: 10062, toVersion: '353e6df', shipped: 'daaf471' });
     renderAudit(
       deskWith([
-        ...auditJournal(),
-        auditEntry({ id: 'e1', at: '2026-05-04T13:00:00Z', result: 'started' }),
-        auditEntry({ id: 'e2', correlation: 'e1', at: '2026-05-04T13:10:00Z', result: 'interrupted' }),
+        { correlation: 'g1', entries: [ended, started], result: 'succeeded', unfinished: false, latestAt: ended.at, environment: 'production', actor: 'alice' },
+      ]),
+    );
+
+    const [outcomeRow, startRow] = await screen.findAllByTestId('audit-row');
+    expect(within(outcomeRow!).getByTestId('audit-run')).toHaveTextContent('deploy run #10062');
+    expect(within(outcomeRow!).getByTestId('audit-shipped')).toHaveTextContent('production ran daaf471 after');
+    expect(within(startRow!).queryByTestId('audit-shipped')).not.toBeInTheDocument();
+  });
+
+  it('highlights an attempt with no outcome, and one the backend marked interrupted', async () => {
+    const started = auditEntry({ id: 'e1', at: '2026-05-04T13:00:00Z', result: 'started' });
+    const stopped = auditEntry({ id: 'e2', correlation: 'e1', at: '2026-05-04T13:10:00Z', result: 'interrupted' });
+    renderAudit(
+      deskWith([
+        {
+          correlation: 'e1',
+          entries: [stopped, started],
+          result: 'interrupted',
+          unfinished: true,
+          latestAt: stopped.at,
+          environment: 'production',
+          actor: 'alice',
+        },
+        ...auditAttempts(),
       ]),
     );
 
@@ -98,7 +126,7 @@ describe('audit view', () => {
   });
 
   it('shows an error with its hint, and retries', async () => {
-    const desk = deskWith(auditJournal());
+    const desk = deskWith(auditAttempts());
     desk.failure = { code: 'journal_unreadable', message: 'cannot open audit.jsonl', hint: 'Check the disk.' };
     renderAudit(desk);
 
@@ -119,8 +147,9 @@ describe('audit view', () => {
     expect(screen.queryByTestId('audit-table')).not.toBeInTheDocument();
   });
 
-  it('filters by environment, person, result and words', async () => {
-    renderAudit(deskWith(auditJournal()));
+  it('asks the console again with each filter, and shows what it keeps', async () => {
+    const desk = deskWith(auditAttempts());
+    renderAudit(desk);
     await screen.findByTestId('audit-table');
 
     const environment = screen.getByTestId('audit-filter-environment') as HTMLSelectElement;
@@ -128,29 +157,38 @@ describe('audit view', () => {
     const person = screen.getByTestId('audit-filter-person') as HTMLSelectElement;
     expect([...person.options].map((o) => o.textContent)).toEqual(['Everyone', '@alice', '@bob', '@carol', '@dave']);
 
+    const asked = () => desk.callsTo('audit').at(-1)?.[0];
+
     await fireEvent.change(environment, { target: { value: 'staging' } });
-    expect(rowIds()).toEqual(['c2', 'c1']);
+    await vi.waitFor(() => expect(rowIds()).toEqual(['c2', 'c1']));
+    expect(asked()).toEqual({ ...ANY, environment: 'staging' });
     expect(screen.getByTestId('audit-count')).toHaveTextContent('Showing 1 of 4 attempts');
 
     await fireEvent.change(environment, { target: { value: '' } });
     await fireEvent.change(person, { target: { value: 'bob' } });
-    expect(rowIds()).toEqual(['b1']);
+    await vi.waitFor(() => expect(rowIds()).toEqual(['b1']));
+    expect(asked()).toEqual({ ...ANY, person: 'bob' });
 
     await fireEvent.change(person, { target: { value: '' } });
     await fireEvent.change(screen.getByTestId('audit-filter-result'), { target: { value: 'succeeded' } });
-    expect(rowIds()).toEqual(['a2', 'a1']);
+    await vi.waitFor(() => expect(rowIds()).toEqual(['a2', 'a1']));
+    expect(asked()).toEqual({ ...ANY, result: 'succeeded' });
 
+    // What the console answers is what shows, whatever the words were.
+    desk.attempts = [auditAttempts()[0]!];
     await fireEvent.change(screen.getByTestId('audit-filter-result'), { target: { value: '' } });
-    await fireEvent.input(screen.getByTestId('audit-search'), { target: { value: 'hotfix' } });
-    expect(rowIds()).toEqual(['d1']);
+    await fireEvent.input(screen.getByTestId('audit-search'), { target: { value: ' hotfix ' } });
+    await vi.waitFor(() => expect(asked()).toEqual({ ...ANY, search: 'hotfix' }));
+    await vi.waitFor(() => expect(rowIds()).toEqual(['d1']));
+    expect(screen.getByTestId('audit-count')).toHaveTextContent('Showing 1 of 1 attempt');
   });
 
   it('shows a filtered-empty state that clears the filters', async () => {
-    renderAudit(deskWith(auditJournal()));
+    renderAudit(deskWith(auditAttempts()));
     await screen.findByTestId('audit-table');
 
     await fireEvent.change(screen.getByTestId('audit-filter-environment'), { target: { value: 'dev' } });
-    const none = screen.getByTestId('audit-filtered-empty');
+    const none = await screen.findByTestId('audit-filtered-empty');
     expect(none).toHaveTextContent('No entries match these filters');
     expect(screen.queryByTestId('audit-table')).not.toBeInTheDocument();
 
@@ -158,12 +196,12 @@ describe('audit view', () => {
     const clear = within(none).getByRole('button', { name: 'Clear filters' });
     expect(clear).toHaveClass('btn');
     await fireEvent.click(clear);
-    expect(rowIds()).toHaveLength(6);
+    await vi.waitFor(() => expect(rowIds()).toHaveLength(6));
     expect((screen.getByTestId('audit-filter-environment') as HTMLSelectElement).value).toBe('');
   });
 
   it('exports CSV and JSON and says where', async () => {
-    const desk = deskWith(auditJournal());
+    const desk = deskWith(auditAttempts());
     renderAudit(desk);
     await screen.findByTestId('audit-table');
     // The app's buttons, as on every other screen.
@@ -181,7 +219,7 @@ describe('audit view', () => {
   });
 
   it('shows a failed export with its hint', async () => {
-    const desk = deskWith(auditJournal());
+    const desk = deskWith(auditAttempts());
     renderAudit(desk);
     await screen.findByTestId('audit-table');
 
@@ -193,11 +231,15 @@ describe('audit view', () => {
   });
 
   it('refreshes, keeping the table while it reads', async () => {
-    const desk = deskWith(auditJournal());
+    const desk = deskWith(auditAttempts());
     renderAudit(desk);
     await screen.findByTestId('audit-table');
 
-    desk.entries = [...auditJournal(), auditEntry({ id: 'f1', at: '2026-05-05T08:00:00Z', actor: 'erin' })];
+    const erin = auditEntry({ id: 'f1', at: '2026-05-05T08:00:00Z', actor: 'erin' });
+    desk.attempts = [
+      { correlation: 'f1', entries: [erin], result: 'succeeded', unfinished: false, latestAt: erin.at, environment: 'production', actor: 'erin' },
+      ...auditAttempts(),
+    ];
     await fireEvent.click(screen.getByRole('button', { name: 'Refresh' }));
     expect(screen.getByTestId('audit-table')).toBeInTheDocument();
     await screen.findByText('@erin', { selector: 'td' });

@@ -61,6 +61,19 @@ function brokenStaging(): Snapshot {
 }
 
 describe('environment detail', () => {
+  it('says since when the running version runs whole, and how the console knows', async () => {
+    await renderAppLive(
+      withEnvironment(tbyteSnapshot(), 'staging', (state) => ({
+        ...state,
+        runningSince: { at: minutesAgo(110), evidence: 'tbyte-staging-api finished rolling out bbb2222' },
+      })),
+    );
+    const detail = await openDetail('staging');
+    expect(textOf(within(detail).getByTestId('running-since'))).toBe(
+      'Fully rolled out 1 h ago: tbyte-staging-api finished rolling out bbb2222',
+    );
+  });
+
   it('opens from the card name and shows workloads, pods, warnings and Helm history', async () => {
     await renderAppLive(brokenStaging());
     const detail = await openDetail('staging');

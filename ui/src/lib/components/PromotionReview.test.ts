@@ -1,19 +1,23 @@
 import { act, fireEvent, screen, within } from '@testing-library/svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Review } from '../bindings';
+import type { Outcome, Review } from '../bindings';
 import {
   FakeDesk,
   account,
   approvableReview,
+  fullSha,
+  overridableReview,
   pod,
-  productionGate,
+  refusal,
   reviewFixture,
   sessionInfo,
   tbyteSnapshot,
+  waitingRun,
   withEnvironment,
   workload,
 } from '../../test/fixtures';
 import { cellsOf, pushSnapshot, renderAppLive, textOf } from '../../test/app';
+import { CONFIRM_ARMING_MS } from './PromotionReview.svelte';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -35,37 +39,85 @@ async function openReview(review: Review, signedIn = true) {
   return { ...rendered, panel };
 }
 
+/** Clicks a confirm button once it accepts activation (it ignores it for a moment after appearing). */
+async function confirmWhenArmed(panel: HTMLElement, testid = 'confirm-approve-button'): Promise<void> {
+  const button = within(panel).getByTestId(testid);
+  await vi.waitFor(() => expect(button).toBeEnabled(), { timeout: CONFIRM_ARMING_MS + 1000 });
+  await fireEvent.click(button);
+}
+
+/** Enter on the focused button, as a browser does it: keydown, then the button's click. */
+async function pressEnter(): Promise<void> {
+  const focused = document.activeElement as HTMLElement;
+  await fireEvent.keyDown(focused, { key: 'Enter' });
+  if (focused instanceof HTMLButtonElement && !focused.disabled) await fireEvent.click(focused);
+}
+
+const pause = (ms: number) => act(() => new Promise((resolve) => setTimeout(resolve, ms)));
+
+function outcome(rest: Partial<Outcome> = {}): Outcome {
+  return { result: 'succeeded', message: 'production runs bbb2222', running: 'bbb2222', rollback: null, ...rest };
+}
+
 describe('promotion review', () => {
-  it('shows what would ship: versions, release notes, conditions and reviewers', async () => {
+  it('shows what would ship: the target first, release notes, images, values, conditions and reviewers', async () => {
     const review = reviewFixture({
-      gate: productionGate({
-        pending: {
-          ...productionGate().pending,
-          imageChanges: [{ workload: 'api', from: 'ghcr.io/tbyte/api:aaa1111', to: 'ghcr.io/tbyte/api:bbb2222' }],
-          valuesDiff: [{ key: 'resources.requests.cpu', from: '100m', to: '200m' }],
+      imageChanges: [
+        {
+          workload: 'tbyte-prod-api',
+          container: 'api',
+          sourceWorkload: 'tbyte-staging-api',
+          from: 'ghcr.io/tbyte/api:aaa1111',
+          to: 'ghcr.io/tbyte/api:bbb2222',
         },
-      }),
+      ],
+      values: {
+        before: 'production as deployed (Helm revision 4)',
+        after: 'values-prod.yaml at bbb2222, image.tag = bbb2222',
+        changes: [
+          { key: 'image.tag', from: 'aaa1111', to: 'bbb2222' },
+          { key: 'resources.requests.cpu', from: '200m', to: '250m' },
+        ],
+        chart: { key: 'chart', from: 'tbyte-0.1.0', to: 'tbyte-0.2.0' },
+        notes: ['values-prod.yaml was read from the local checkout, not from bbb2222.'],
+      },
     });
     const { panel, desk } = await openReview(review);
 
     expect(within(panel).getByRole('heading', { level: 1, name: 'Promote into production' })).toHaveFocus();
-    expect(textOf(within(panel).getByTestId('review-versions'))).toBe('staging aaa1111 → production bbb2222');
+    // What production runs → what Approve ships; staging appears only as the source.
+    expect(textOf(within(panel).getByTestId('review-versions'))).toBe('production aaa1111 → bbb2222 · from staging');
+    expect(textOf(within(panel).getByTestId('review-summary'))).toBe('3 commits / 1 PR · GitHub approval');
+
     const notes = within(panel).getByTestId('release-notes');
-    expect(within(notes).getAllByTestId('release-note-item').map(textOf)).toEqual([
-      'Add retries (#42)',
-      'bbb2222 Add retries (@bob)',
-      'bbb2221 Fix typo (@carol)',
-      'bbb2220 Bump deps (@bob)',
+    expect(textOf(within(notes).getByTestId('release-notes-heading'))).toBe(review.notes.heading);
+    const items = within(notes).getAllByTestId('release-note-item');
+    expect(items.map((item) => [item.dataset.kind, textOf(item)])).toEqual([
+      ['pull-request', '#42 Add retries'],
+      ['commit', `${fullSha('bbb2220')} Bump deps (@bob)`],
+      ['commit', `${fullSha('bbb2221')} Fix typo (@carol)`],
+      ['commit', `${fullSha('bbb2222')} Add retries (@bob)`],
     ]);
-    await fireEvent.click(within(notes).getByRole('button', { name: '#42' }));
+    expect(within(notes).queryByTestId('release-notes-empty')).not.toBeInTheDocument();
+    await fireEvent.click(within(notes).getByRole('button', { name: /#42 Add retries/ }));
     expect(desk.callsTo('openUrl')).toEqual([['https://github.com/acme/app/pull/42']]);
 
-    expect(cellsOf(within(panel).getByTestId('image-change'))).toBe(
-      'api ghcr.io/tbyte/api:aaa1111 ghcr.io/tbyte/api:bbb2222',
+    const image = within(panel).getByTestId('image-change');
+    const imageTable = image.closest('table')!;
+    expect([...imageTable.querySelectorAll('thead th')].map(textOf)).toEqual(['Workload', 'Container', 'Now', 'After']);
+    expect(cellsOf(image)).toBe('tbyte-prod-api api ghcr.io/tbyte/api:aaa1111 ghcr.io/tbyte/api:bbb2222');
+
+    const values = within(panel).getByTestId('review-values');
+    expect(textOf(within(values).getByTestId('review-values-sides'))).toBe(
+      'production as deployed (Helm revision 4) → values-prod.yaml at bbb2222, image.tag = bbb2222',
     );
-    const valueRow = within(panel).getByTestId('review-value-row');
-    expect(valueRow).toHaveAttribute('data-change', 'changed');
-    expect(cellsOf(valueRow)).toBe('~ changed resources.requests.cpu 100m 200m');
+    const rows = within(values).getAllByTestId('review-value-row');
+    expect(rows.map((row) => [row.dataset.change, cellsOf(row)])).toEqual([
+      ['changed', '~ changed chart tbyte-0.1.0 tbyte-0.2.0'],
+      ['changed', '~ changed image.tag aaa1111 bbb2222'],
+      ['changed', '~ changed resources.requests.cpu 200m 250m'],
+    ]);
+    expect(within(values).getAllByTestId('review-values-note').map(textOf)).toEqual(review.values.notes);
 
     const conditions = within(panel).getAllByTestId('review-condition');
     expect(conditions.map((c) => [c.dataset.kind, c.dataset.met])).toEqual([
@@ -76,14 +128,28 @@ describe('promotion review', () => {
     expect(textOf(within(panel).getByTestId('reviewers'))).toBe('@alice@tbyte-org/production-approvers');
   });
 
-  it('copies the release notes as Markdown', async () => {
+  it('says so when nothing would ship', async () => {
+    const { panel } = await openReview(
+      reviewFixture({
+        candidate: { sha: fullSha('aaa1111'), label: 'aaa1111', runId: null, shipsSourceVersion: true },
+        notes: { ...reviewFixture().notes, heading: 'tbyte: production aaa1111 → aaa1111 (from staging)', commits: [], pullRequests: [], empty: true },
+        values: { ...reviewFixture().values, changes: [] },
+      }),
+    );
+    expect(textOf(within(panel).getByTestId('review-versions'))).toBe('production aaa1111 → aaa1111 · from staging');
+    expect(within(panel).getByTestId('release-notes-empty')).toHaveTextContent('Nothing to ship');
+    expect(within(panel).queryAllByTestId('release-note-item')).toEqual([]);
+    expect(within(panel).getByTestId('review-values-empty')).toHaveTextContent('The promotion changes no values.');
+  });
+
+  it('copies the release notes as the console wrote them in Markdown', async () => {
     const writeText = vi.fn(async () => undefined);
     Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
     const review = reviewFixture();
     const { panel } = await openReview(review);
 
     await fireEvent.click(within(panel).getByRole('button', { name: 'Copy as Markdown' }));
-    expect(writeText).toHaveBeenCalledWith(review.releaseNotes);
+    expect(writeText).toHaveBeenCalledWith(review.notes.markdown);
     expect(await within(panel).findByText('Copied')).toBeInTheDocument();
     Object.defineProperty(navigator, 'clipboard', { value: undefined, configurable: true });
   });
@@ -99,24 +165,44 @@ describe('promotion review', () => {
     expect(await within(panel).findByText('Copied')).toBeInTheDocument();
   });
 
-  it('disables Approve and Reject with the reasons next to them', async () => {
-    const { panel, desk } = await openReview(reviewFixture(), false);
+  it('disables Approve, Reject and the comment with the console\'s reasons next to them', async () => {
+    const review = reviewFixture();
+    const { panel, desk } = await openReview(review, false);
 
     const approve = within(panel).getByRole('button', { name: 'Approve' });
     expect(approve).toBeDisabled();
-    expect(approve).toHaveAccessibleDescription('bbb2222 has run 3h in staging; 24h required');
-    expect(within(panel).getByTestId('refusals')).toHaveTextContent('24h required');
+    const sentences = review.decision.approve.refusals.map((r) => r.sentence);
+    expect(approve).toHaveAccessibleDescription(sentences.join(' '));
+    expect(within(within(panel).getByTestId('refusals')).getAllByRole('listitem').map(textOf)).toEqual(sentences);
     const reject = within(panel).getByRole('button', { name: 'Reject' });
     expect(reject).toBeDisabled();
-    expect(reject).toHaveAccessibleDescription(/Rejecting is possible only/);
+    expect(reject).toHaveAccessibleDescription(review.decision.reject.refusals[0]!.sentence);
+    expect(within(panel).getByLabelText('Comment')).toBeDisabled();
     await fireEvent.click(approve);
     expect(within(panel).queryByTestId('confirm-approve')).not.toBeInTheDocument();
     expect(desk.callsTo('act')).toEqual([]);
   });
 
-  it('approves after an in-page confirmation, with the comment, then follows the rollout to its outcome', async () => {
-    const desk = deskWith(approvableReview());
-    desk.outcome = { result: 'succeeded', message: 'production runs bbb2222' };
+  it('says a reason once when Approve and Reject are refused for it', async () => {
+    const signIn = refusal('not-signed-in', 'Sign in with GitHub to approve or reject.');
+    const review = reviewFixture({
+      decision: {
+        ...reviewFixture().decision,
+        approve: { allowed: false, refusals: [signIn] },
+        reject: { allowed: false, refusals: [signIn] },
+      },
+    });
+    const { panel } = await openReview(review, false);
+
+    expect(within(panel).getByRole('button', { name: 'Reject' })).toHaveAccessibleDescription(signIn.sentence);
+    expect(within(panel).queryByTestId('reject-refusal')).not.toBeInTheDocument();
+    expect(within(panel).getByTestId('refusals')).toHaveTextContent(signIn.sentence);
+  });
+
+  it('approves after a deliberate confirmation, sending the pin of the review shown, then follows the rollout', async () => {
+    const review = approvableReview();
+    const desk = deskWith(review);
+    desk.outcome = outcome();
     const { live } = await renderAppLive(tbyteSnapshot(1), desk);
     await fireEvent.click(screen.getByTestId('gate-review'));
     const panel = await screen.findByTestId('review');
@@ -129,16 +215,18 @@ describe('promotion review', () => {
     await fireEvent.click(approve);
 
     const confirm = within(panel).getByTestId('confirm-approve');
-    expect(textOf(confirm)).toContain('Approve promoting bbb2222 into production?');
+    expect(textOf(confirm)).toContain('Approve promoting bbb2222 into production? GitHub deploys run #77.');
+    // Focus lands on Cancel, and the confirm button does not take a click at once.
+    await vi.waitFor(() => expect(within(confirm).getByRole('button', { name: 'Cancel' })).toHaveFocus());
+    const yes = within(confirm).getByTestId('confirm-approve-button');
+    expect(yes).toBeDisabled();
+    await fireEvent.click(yes);
     expect(desk.callsTo('act')).toEqual([]);
-    // Cancel returns; Approve again, then confirm.
-    await fireEvent.click(within(confirm).getByRole('button', { name: 'Cancel' }));
-    expect(within(panel).queryByTestId('confirm-approve')).not.toBeInTheDocument();
-    await fireEvent.click(within(panel).getByRole('button', { name: 'Approve' }));
-    expect(within(panel).getByTestId('confirm-approve-button')).toHaveFocus();
 
-    await fireEvent.click(within(panel).getByTestId('confirm-approve-button'));
-    expect(desk.callsTo('act')).toEqual([['production', 'approve', 'Ship it', null]]);
+    await confirmWhenArmed(panel);
+    expect(desk.callsTo('act')).toEqual([
+      [{ environment: 'production', action: 'approve', comment: 'Ship it', overrideReason: null, pin: review.pin }],
+    ]);
 
     // Production rolls out while act runs; the screen follows it.
     await pushSnapshot(
@@ -150,26 +238,79 @@ describe('promotion review', () => {
         rollout: { progress: 0.66, from: 'aaa1111', to: 'bbb2222', stalled: false },
       })),
     );
-    const outcome = await within(panel).findByTestId('outcome');
-    expect(outcome).toHaveAttribute('data-result', 'succeeded');
-    expect(textOf(outcome)).toBe('✓ succeeded: production runs bbb2222, 3/3 ready');
+    const result = await within(panel).findByTestId('outcome');
+    expect(result).toHaveAttribute('data-result', 'succeeded');
+    expect(textOf(result)).toBe('✓ succeeded: production runs bbb2222, 3/3 ready');
+    expect(textOf(within(panel).getByTestId('outcome-running'))).toBe('production runs bbb2222, as the cluster shows it.');
     expect(within(panel).getByTestId('rollout-follow')).toBeInTheDocument();
     expect(within(panel).queryByTestId('rollback')).not.toBeInTheDocument();
+    // The review is asked for again once the approval ended.
+    await vi.waitFor(() => expect(desk.callsTo('review').length).toBeGreaterThanOrEqual(2));
+  });
+
+  it('does not confirm on a double Enter, and Escape returns to Approve', async () => {
+    const { panel, desk } = await openReview(approvableReview());
+    const approve = within(panel).getByTestId('approve');
+
+    approve.focus();
+    await pressEnter();
+    await pause(80);
+    await pressEnter();
+    await pause(CONFIRM_ARMING_MS);
+    expect(desk.callsTo('act')).toEqual([]);
+
+    // Open again; Escape from the box closes it and puts focus back on Approve, on this screen.
+    within(panel).getByTestId('approve').focus();
+    await pressEnter();
+    await vi.waitFor(() => expect(within(panel).getByTestId('confirm-approve-cancel')).toHaveFocus());
+    await fireEvent.keyDown(document.activeElement!, { key: 'Escape' });
+    expect(within(panel).queryByTestId('confirm-approve')).not.toBeInTheDocument();
+    await vi.waitFor(() => expect(within(panel).getByTestId('approve')).toHaveFocus());
+    expect(screen.getByTestId('review')).toBeInTheDocument();
+    expect(desk.callsTo('act')).toEqual([]);
+  });
+
+  it('keeps the review shown while the person confirms, and catches up after Cancel', async () => {
+    const desk = deskWith(approvableReview());
+    const { live } = await renderAppLive(tbyteSnapshot(1), desk);
+    await fireEvent.click(screen.getByTestId('gate-review'));
+    const panel = await screen.findByTestId('review');
+    await within(panel).findByTestId('decide');
+    await fireEvent.click(within(panel).getByTestId('approve'));
+
+    const moved = waitingRun({ runId: 91, sha: fullSha('ccc3333'), label: 'ccc3333' });
+    desk.reviews.set(
+      'production',
+      approvableReview({
+        candidate: { sha: moved.sha, label: 'ccc3333', runId: 91, shipsSourceVersion: true },
+        waitingRuns: [moved],
+        pin: { runId: 91, sha: moved.sha, images: [] },
+      }),
+    );
+    await pushSnapshot(live, tbyteSnapshot(2));
+    await pause(500);
+    expect(desk.callsTo('review')).toHaveLength(1);
+    expect(textOf(within(panel).getByTestId('confirm-approve'))).toContain('Approve promoting bbb2222');
+
+    await fireEvent.click(within(panel).getByTestId('confirm-approve-cancel'));
+    await vi.waitFor(() =>
+      expect(textOf(within(panel).getByTestId('review-versions'))).toBe('production aaa1111 → ccc3333 · from staging'),
+    );
   });
 
   it('shows the rollout live while the approval runs', async () => {
     const desk = deskWith(approvableReview());
-    let resolveAct: (value: { result: 'succeeded'; message: string }) => void = () => {};
+    let resolveAct: (value: Outcome) => void = () => {};
     const { live } = await renderAppLive(tbyteSnapshot(1), desk);
     await fireEvent.click(screen.getByTestId('gate-review'));
     const panel = await screen.findByTestId('review');
     await within(panel).findByTestId('decide');
     // act answers with the desk's outcome: make it a promise the test settles.
-    const pending = new Promise<{ result: 'succeeded'; message: string }>((resolve) => (resolveAct = resolve));
+    const pending = new Promise<Outcome>((resolve) => (resolveAct = resolve));
     Object.defineProperty(desk, 'outcome', { get: () => pending as never, configurable: true });
 
     await fireEvent.click(within(panel).getByRole('button', { name: 'Approve' }));
-    await fireEvent.click(within(panel).getByTestId('confirm-approve-button'));
+    await confirmWhenArmed(panel);
     expect(await within(panel).findByTestId('acting')).toHaveTextContent('Waiting for production to finish…');
     expect(within(panel).getByRole('button', { name: 'Approve' })).toBeDisabled();
 
@@ -200,14 +341,51 @@ describe('promotion review', () => {
     ]);
     // No review refresh while acting.
     const reviewsAsked = desk.callsTo('review').length;
-    await act(() => new Promise((resolve) => setTimeout(resolve, 500)));
+    await pause(500);
     expect(desk.callsTo('review')).toHaveLength(reviewsAsked);
 
-    resolveAct({ result: 'succeeded', message: 'production runs bbb2222' });
+    resolveAct(outcome());
     expect(await within(panel).findByTestId('outcome')).toHaveAttribute('data-result', 'succeeded');
   });
 
-  it('shows a failed rollout\'s message and hint, and offers a confirmed rollback', async () => {
+  it('offers a rollback exactly when the outcome does, with its reason, after a deliberate confirmation', async () => {
+    const desk = deskWith(approvableReview());
+    desk.outcome = outcome({
+      result: 'failed',
+      message: 'production: rollout of bbb2222 stalled',
+      running: 'aaa1111',
+      rollback: { environment: 'production', reason: 'tbyte-prod-api: 1 of 3 replicas ready after 10 min (CrashLoopBackOff)' },
+    });
+    await renderAppLive(tbyteSnapshot(), desk);
+    await fireEvent.click(screen.getByTestId('gate-review'));
+    const panel = await screen.findByTestId('review');
+    await within(panel).findByTestId('decide');
+    await fireEvent.click(within(panel).getByRole('button', { name: 'Approve' }));
+    await confirmWhenArmed(panel);
+
+    expect(textOf(await within(panel).findByTestId('outcome'))).toBe('✗ failed: production: rollout of bbb2222 stalled');
+    expect(textOf(within(panel).getByTestId('rollback-reason'))).toBe(
+      'tbyte-prod-api: 1 of 3 replicas ready after 10 min (CrashLoopBackOff)',
+    );
+
+    // Escape from the confirmation goes back to the Roll back button.
+    await fireEvent.click(within(panel).getByRole('button', { name: 'Roll back production' }));
+    await vi.waitFor(() => expect(within(panel).getByTestId('confirm-rollback-cancel')).toHaveFocus());
+    expect(within(panel).getByTestId('confirm-rollback-button')).toBeDisabled();
+    await fireEvent.keyDown(document.activeElement!, { key: 'Escape' });
+    await vi.waitFor(() => expect(within(panel).getByTestId('rollback-button')).toHaveFocus());
+
+    desk.outcome = outcome({ message: 'production rolled back to revision 4', running: 'aaa1111' });
+    await fireEvent.click(within(panel).getByRole('button', { name: 'Roll back production' }));
+    expect(desk.callsTo('rollback')).toEqual([]);
+    await confirmWhenArmed(panel, 'confirm-rollback-button');
+    expect(desk.callsTo('rollback')).toEqual([['production']]);
+    expect(textOf(await within(panel).findByTestId('rollback-outcome'))).toBe(
+      'Rollback succeeded: production rolled back to revision 4',
+    );
+  });
+
+  it('shows a failed approval\'s message and hint, offering no rollback the console did not offer', async () => {
     const desk = deskWith(approvableReview());
     await renderAppLive(tbyteSnapshot(), desk);
     await fireEvent.click(screen.getByTestId('gate-review'));
@@ -215,30 +393,23 @@ describe('promotion review', () => {
     await within(panel).findByTestId('decide');
 
     desk.failure = {
-      code: 'promotion.failed',
+      code: 'promotion.rollout-failed',
       message: 'production: rollout of bbb2222 exceeded its progress deadline',
       hint: "The cluster has the last word; see the environment's workloads for what happened.",
     };
     await fireEvent.click(within(panel).getByRole('button', { name: 'Approve' }));
-    await fireEvent.click(within(panel).getByTestId('confirm-approve-button'));
+    await confirmWhenArmed(panel);
 
-    const outcome = await within(panel).findByTestId('outcome');
-    expect(outcome).toHaveAttribute('data-code', 'promotion.failed');
-    expect(outcome).toHaveTextContent('production: rollout of bbb2222 exceeded its progress deadline');
-    expect(outcome).toHaveTextContent("The cluster has the last word; see the environment's workloads");
-
-    desk.outcome = { result: 'succeeded', message: 'production rolled back to revision 4' };
-    await fireEvent.click(within(panel).getByRole('button', { name: 'Roll back production' }));
-    expect(desk.callsTo('rollback')).toEqual([]);
-    await fireEvent.click(within(panel).getByTestId('confirm-rollback-button'));
-    expect(desk.callsTo('rollback')).toEqual([['production']]);
-    expect(textOf(await within(panel).findByTestId('rollback-outcome'))).toBe(
-      'Rollback succeeded: production rolled back to revision 4',
-    );
+    const result = await within(panel).findByTestId('outcome');
+    expect(result).toHaveAttribute('data-code', 'promotion.rollout-failed');
+    expect(result).toHaveTextContent('production: rollout of bbb2222 exceeded its progress deadline');
+    expect(result).toHaveTextContent("The cluster has the last word; see the environment's workloads");
+    expect(within(panel).queryByTestId('rollback')).not.toBeInTheDocument();
   });
 
   it('shows a refusal as such, without offering a rollback', async () => {
-    const desk = deskWith(approvableReview());
+    const review = approvableReview();
+    const desk = deskWith(review);
     await renderAppLive(tbyteSnapshot(), desk);
     await fireEvent.click(screen.getByTestId('gate-review'));
     const panel = await screen.findByTestId('review');
@@ -246,53 +417,157 @@ describe('promotion review', () => {
 
     desk.failure = { code: 'promotion.refused', message: 'GitHub refused: 422 Unprocessable', hint: 'GitHub has the last word.' };
     await fireEvent.click(within(panel).getByRole('button', { name: 'Reject' }));
-    const outcome = await within(panel).findByTestId('outcome');
-    expect(desk.callsTo('act')).toEqual([['production', 'reject', '', null]]);
-    expect(outcome).toHaveTextContent('GitHub refused: 422 Unprocessable');
-    expect(outcome).toHaveTextContent('GitHub has the last word.');
+    const result = await within(panel).findByTestId('outcome');
+    expect(desk.callsTo('act')).toEqual([
+      [{ environment: 'production', action: 'reject', comment: '', overrideReason: null, pin: review.pin }],
+    ]);
+    expect(result).toHaveTextContent('GitHub refused: 422 Unprocessable');
+    expect(result).toHaveTextContent('GitHub has the last word.');
     expect(within(panel).queryByTestId('rollback')).not.toBeInTheDocument();
   });
 
-  it('offers a rollback when the outcome says the rollout failed', async () => {
+  it('shows "the release changed" like any error, then the review of the new release', async () => {
     const desk = deskWith(approvableReview());
-    desk.outcome = { result: 'failed', message: 'production: 1 of 3 replicas ready after 10 min' };
     await renderAppLive(tbyteSnapshot(), desk);
     await fireEvent.click(screen.getByTestId('gate-review'));
     const panel = await screen.findByTestId('review');
     await within(panel).findByTestId('decide');
-    await fireEvent.click(within(panel).getByRole('button', { name: 'Approve' }));
-    await fireEvent.click(within(panel).getByTestId('confirm-approve-button'));
-    expect(textOf(await within(panel).findByTestId('outcome'))).toBe(
-      '✗ failed: production: 1 of 3 replicas ready after 10 min',
+
+    const moved = waitingRun({ runId: 91, sha: fullSha('ccc3333'), label: 'ccc3333' });
+    desk.reviews.set(
+      'production',
+      approvableReview({
+        sourceVersion: 'ccc3333',
+        candidate: { sha: moved.sha, label: 'ccc3333', runId: 91, shipsSourceVersion: true },
+        waitingRuns: [moved],
+        pin: { runId: 91, sha: moved.sha, images: [] },
+      }),
     );
-    expect(within(panel).getByRole('button', { name: 'Roll back production' })).toBeInTheDocument();
+    desk.failure = {
+      code: 'promotion.release-changed',
+      message: 'The release changed while you were reviewing: staging now runs ccc3333.',
+      hint: 'Read the new review, then decide again.',
+    };
+    await fireEvent.click(within(panel).getByRole('button', { name: 'Approve' }));
+    await confirmWhenArmed(panel);
+
+    const result = await within(panel).findByTestId('outcome');
+    expect(result).toHaveAttribute('data-code', 'promotion.release-changed');
+    expect(result).toHaveTextContent('The release changed while you were reviewing');
+    expect(result).toHaveTextContent('Read the new review, then decide again.');
+    await vi.waitFor(() =>
+      expect(textOf(within(panel).getByTestId('review-versions'))).toBe('production aaa1111 → ccc3333 · from staging'),
+    );
   });
 
   it('offers an override with a mandatory reason when only the soak blocks', async () => {
-    const review = reviewFixture({ mayOverride: true });
+    const review = overridableReview();
     const { panel, desk } = await openReview(review);
 
     const approve = within(panel).getByRole('button', { name: 'Approve' });
     expect(approve).toBeDisabled();
-    const reason = within(panel).getByLabelText(/Override with reason/);
-    await fireEvent.input(reason, { target: { value: 'Hotfix for incident 4711' } });
+    expect(within(panel).getByLabelText(/Override with reason/)).toHaveAccessibleName(
+      'Override with reason (required to approve despite soak)',
+    );
+    await fireEvent.input(within(panel).getByLabelText(/Override with reason/), {
+      target: { value: 'Hotfix for incident 4711' },
+    });
     expect(approve).toBeEnabled();
     await fireEvent.click(approve);
-    await fireEvent.click(within(panel).getByTestId('confirm-approve-button'));
-    expect(desk.callsTo('act')).toEqual([['production', 'approve', '', 'Hotfix for incident 4711']]);
+    expect(textOf(within(panel).getByTestId('confirm-approve'))).toContain('This overrides soak.');
+    await confirmWhenArmed(panel);
+    expect(desk.callsTo('act')).toEqual([
+      [
+        {
+          environment: 'production',
+          action: 'approve',
+          comment: '',
+          overrideReason: 'Hotfix for incident 4711',
+          pin: review.pin,
+        },
+      ],
+    ]);
   });
 
   it('offers no override when the console says one would not let the person approve', async () => {
-    const review = reviewFixture({
-      mayOverride: false,
-      decision: {
-        allowed: false,
-        refusals: ['bbb2222 has run 3h in staging; 24h required', 'Sign in to approve.'],
-        overridden: [],
-      },
-    });
-    const { panel } = await openReview(review);
+    const { panel } = await openReview(reviewFixture());
     expect(within(panel).queryByLabelText(/Override with reason/)).not.toBeInTheDocument();
+  });
+
+  it('puts the warnings to read above the decision', async () => {
+    const warnings = [
+      'Run #10062 deploys daaf471, not 353e6df that staging runs: approving it ships daaf471 to production.',
+    ];
+    const { panel } = await openReview(approvableReview({ warnings }));
+
+    const box = within(panel).getByTestId('review-warnings');
+    expect(box).toHaveAttribute('role', 'alert');
+    expect(within(box).getAllByTestId('review-warning').map(textOf)).toEqual(warnings);
+    const decide = within(panel).getByTestId('decide');
+    expect(box.compareDocumentPosition(decide) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+  });
+
+  it('lists every waiting run and reviews the one chosen, also on refresh', async () => {
+    const newest = waitingRun({ runId: 10090, sha: fullSha('353e6df'), label: '353e6df', actor: 'dave' });
+    const older = waitingRun({
+      runId: 10062,
+      sha: fullSha('daaf471'),
+      label: 'daaf471',
+      actor: 'erin',
+      shipsSourceVersion: false,
+    });
+    const runs = [newest, older];
+    const desk = deskWith(
+      approvableReview({
+        candidate: { sha: newest.sha, label: '353e6df', runId: 10090, shipsSourceVersion: true },
+        waitingRuns: runs,
+        pin: { runId: 10090, sha: newest.sha, images: [] },
+      }),
+    );
+    desk.runReviews.set(
+      10062,
+      approvableReview({
+        candidate: { sha: older.sha, label: 'daaf471', runId: 10062, shipsSourceVersion: false },
+        waitingRuns: runs,
+        warnings: ['Run #10062 deploys daaf471, not 353e6df that staging runs: approving it ships daaf471 to production.'],
+        pin: { runId: 10062, sha: older.sha, images: [] },
+      }),
+    );
+    const { live } = await renderAppLive(tbyteSnapshot(1), desk);
+    await fireEvent.click(screen.getByTestId('gate-review'));
+    const panel = await screen.findByTestId('review');
+    await within(panel).findByTestId('decide');
+
+    const listed = within(within(panel).getByTestId('waiting-runs')).getAllByTestId('waiting-run');
+    expect(listed.map((run) => [run.dataset.runId, run.dataset.current, textOf(run)])).toEqual([
+      ['10090', 'true', 'run #10090 353e6df by @dave what staging runs under review'],
+      ['10062', 'false', 'run #10062 daaf471 by @erin not what staging runs Review run #10062'],
+    ]);
+
+    await fireEvent.click(within(panel).getByRole('button', { name: 'Review run #10062' }));
+    await within(panel).findByTestId('decide');
+    expect(desk.callsTo('review').at(-1)).toEqual(['production', 10062]);
+    expect(textOf(within(panel).getByTestId('review-versions'))).toBe('production aaa1111 → daaf471 · from staging');
+    expect(within(panel).getByTestId('review-warnings')).toHaveTextContent('approving it ships daaf471');
+
+    // The live state moves: the same run is asked for again.
+    await pushSnapshot(live, tbyteSnapshot(2));
+    await vi.waitFor(() => expect(desk.callsTo('review')).toHaveLength(3));
+    expect(desk.callsTo('review').at(-1)).toEqual(['production', 10062]);
+
+    await fireEvent.click(within(panel).getByRole('button', { name: 'Approve' }));
+    await confirmWhenArmed(panel);
+    expect(desk.callsTo('act')).toEqual([
+      [
+        {
+          environment: 'production',
+          action: 'approve',
+          comment: '',
+          overrideReason: null,
+          pin: { runId: 10062, sha: older.sha, images: [] },
+        },
+      ],
+    ]);
   });
 
   it('shows a loading state, then the error with a retry', async () => {
@@ -324,5 +599,6 @@ describe('promotion review', () => {
     await pushSnapshot(live, tbyteSnapshot(3));
     await vi.waitFor(() => expect(within(panel).getByRole('button', { name: 'Approve' })).toBeEnabled());
     expect(desk.callsTo('review')).toHaveLength(2);
+    expect(within(panel).getByLabelText('Comment')).toBeEnabled();
   });
 });

@@ -78,6 +78,44 @@ describe('settings view', () => {
     expect(await screen.findByTestId('settings-signed-out')).toBeInTheDocument();
   });
 
+  it('says which identity is used and why, and why a present credential is not', () => {
+    const why = 'Using $GH_TOKEN from the environment: it wins over the token kept in the Secret Service keyring.';
+    renderSettings(
+      deskWith({
+        account: account('alice', { source: 'environment', tokenHome: 'the environment ($GH_TOKEN)', why }),
+        identityNote: null,
+      }),
+    );
+    const used = screen.getByTestId('settings-identity-why');
+    expect(used).toHaveTextContent(why);
+    expect(used).toHaveAttribute('data-source', 'environment');
+    expect(screen.queryByTestId('settings-identity-note')).not.toBeInTheDocument();
+  });
+
+  it('offers to keep the environment token in the keychain while it is in use', async () => {
+    const desk = deskWith({
+      account: account('alice', { source: 'environment', tokenHome: 'the GH_TOKEN environment variable' }),
+      environmentToken: 'GH_TOKEN',
+    });
+    renderSettings(desk);
+    const keep = screen.getByTestId('settings-signin-env');
+    expect(keep).toHaveTextContent(`Keep this token in ${desk.session.keychain.name}`);
+    await fireEvent.click(keep);
+    expect(desk.callsTo('signInFromEnvironment')).toEqual([[false]]);
+  });
+
+  it('does not offer to keep a token that is already kept', () => {
+    renderSettings(deskWith({ account: account('alice', { source: 'keychain' }), environmentToken: 'GH_TOKEN' }));
+    expect(screen.queryByTestId('settings-signin-env')).not.toBeInTheDocument();
+  });
+
+  it('shows the identity note when a credential is present but not used', () => {
+    const note = 'GitHub refused the token in $GH_TOKEN (401 Bad credentials); nobody is signed in.';
+    renderSettings(deskWith({ identityNote: note }));
+    expect(screen.getByTestId('settings-identity-note')).toHaveTextContent(note);
+    expect(screen.getByTestId('settings-signed-out')).toBeInTheDocument();
+  });
+
   it('notes a session-only sign-in', () => {
     renderSettings(
       deskWith({ account: account('alice', { tokenHome: 'memory, for this session only', sessionOnly: true }) }),

@@ -6,7 +6,6 @@
 //! Sign-in methods: a pasted token, `GH_TOKEN`/`GITHUB_TOKEN` from the environment, or GitHub's
 //! device flow; each is checked with `GET /user` before it is kept.
 
-pub mod command;
 mod error;
 mod host;
 mod keychain;

@@ -12,7 +12,6 @@
 //!   the middle that fail their checksum are reported and skipped, never rewritten: rewriting
 //!   the file would race with other processes holding it open for appending.
 
-mod command;
 pub mod export;
 mod line;
 
@@ -25,8 +24,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use jiff::Timestamp;
 use sluice_core::UiError;
 use sluice_core::audit::{AuditEntry, AuditProblem, AuditResult};
-
-pub use command::{render, run};
 
 /// Overrides the journal's location (tests, e2e, several profiles on one machine).
 pub const PATH_ENV: &str = "SLUICE_AUDIT_JOURNAL";

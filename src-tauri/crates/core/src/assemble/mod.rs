@@ -2,18 +2,23 @@
 //! how healthy it is, how far a rollout got, whether GitHub and the cluster disagree, and what
 //! each gate would let through and why it may or may not open.
 
-use std::collections::BTreeMap;
-
 use jiff::{SignedDuration, Timestamp};
 
-use crate::inputs::{ClusterInputs, GithubInputs};
+use crate::commit::{as_sha, label, same_commit, short};
+use crate::image::tag_of;
+use crate::inputs::{ClusterInputs, DeploymentInfo, GithubInputs};
 use crate::pipeline::{Environment, Gate, Pipeline, Trigger, Weekday};
 use crate::snapshot::{
-    CheckState, CommitSummary, Drift, EnvironmentState, GateCondition, GateConditionKind,
-    GateState, Health, ImageChange, LastDeployed, Pending, PullRequestRef, PullRequestState,
-    Rollout, Snapshot, SourceState, ValueChange, Version, WaitingRun, Workload,
+    CheckState, CommitSummary, DeployedValues, Drift, EnvironmentState, GateCondition,
+    GateConditionKind, GateState, GateStatus, Health, LastDeployed, Pending, PullRequestRef,
+    PullRequestState, Rollout, RunningSince, Snapshot, SourceState, ValueEntry, Version,
+    WaitingRun, Workload,
 };
-use crate::values::FlatValues;
+
+mod images;
+mod inbox;
+
+pub use images::{component, image_plan};
 
 /// One environment's inputs as the console holds them.
 #[derive(Debug, Clone, Default)]
@@ -22,8 +27,6 @@ pub struct EnvironmentInputs {
     pub cluster: Option<ClusterInputs>,
     /// The cluster source is disconnected: `cluster` is the last known state.
     pub stale: bool,
-    /// The environment's values file, for the values diff between environments.
-    pub values: FlatValues,
 }
 
 pub struct Sources<'a> {
@@ -34,24 +37,6 @@ pub struct Sources<'a> {
     pub source_states: Vec<SourceState>,
     pub now: Timestamp,
     pub sequence: u32,
-}
-
-/// A git SHA (7 to 40 hex digits) or nothing.
-fn as_sha(text: &str) -> Option<&str> {
-    (text.len() >= 7 && text.len() <= 40 && text.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then_some(text)
-}
-
-/// Whether two SHAs name the same commit, one possibly abbreviated.
-fn same_commit(a: &str, b: &str) -> bool {
-    let n = a.len().min(b.len());
-    n >= 7 && a[..n].eq_ignore_ascii_case(&b[..n])
-}
-
-fn tag_of(image: &str) -> Option<&str> {
-    let name = image.split('@').next().unwrap_or(image);
-    let last = name.rsplit('/').next().unwrap_or(name);
-    last.split_once(':').map(|(_, t)| t)
 }
 
 fn first_tag(images: &[String]) -> Option<&str> {
@@ -66,6 +51,13 @@ fn new_replica_set(w: &Workload) -> Option<&crate::snapshot::ReplicaSetState> {
         .or_else(|| w.replica_sets.first())
 }
 
+/// The Deployment's template changed and the controller has not made its ReplicaSet yet: the
+/// newest ReplicaSet still runs the previous images. Without this, the moment between a
+/// `helm upgrade` and the controller's answer reads as "the new version runs, healthy".
+fn template_ahead(w: &Workload) -> Option<&crate::snapshot::ReplicaSetState> {
+    new_replica_set(w).filter(|rs| !rs.images.is_empty() && rs.images != w.images)
+}
+
 fn in_rollout(w: &Workload) -> bool {
     let Some(new) = new_replica_set(w) else {
         return false;
@@ -74,11 +66,15 @@ fn in_rollout(w: &Workload) -> bool {
         .replica_sets
         .iter()
         .any(|rs| rs.name != new.name && (rs.desired > 0 || rs.ready > 0));
-    new.ready < w.desired || old_running || w.updated < w.desired
+    template_ahead(w).is_some() || new.ready < w.desired || old_running || w.updated < w.desired
 }
 
-/// The tag a workload is rolling away from: its newest older replica set that still runs.
+/// The tag a workload is rolling away from: what its ReplicaSet runs when the template is
+/// ahead of it, else its newest older replica set that still runs.
 fn old_tag(w: &Workload) -> Option<&str> {
+    if let Some(previous) = template_ahead(w) {
+        return first_tag(&previous.images);
+    }
     let new = new_replica_set(w)?;
     w.replica_sets
         .iter()
@@ -96,7 +92,7 @@ fn version_from_tag(
         .or_else(|| app_version.and_then(as_sha))
         .map(str::to_owned);
     let label = match &sha {
-        Some(s) => s[..7.min(s.len())].to_owned(),
+        Some(s) => short(s).to_owned(),
         None => tag.to_owned(),
     };
     let (pull_request, title) = match (&sha, github) {
@@ -164,6 +160,8 @@ fn environment_state(
         rollout: None,
         helm_history: Vec::new(),
         last_deployed: None,
+        running_since: None,
+        deployed_values: None,
         drift: None,
         warnings: Vec::new(),
         stale: inputs.stale,
@@ -178,6 +176,21 @@ fn environment_state(
         return state;
     };
     state.workloads = cluster.workloads.clone();
+    for w in &mut state.workloads {
+        w.component = component(&env.release, &w.name).to_owned();
+    }
+    state.deployed_values = cluster.deployed_release.as_ref().map(|d| DeployedValues {
+        revision: d.revision,
+        chart: d.chart.clone(),
+        values: d
+            .values
+            .iter()
+            .map(|(key, value)| ValueEntry {
+                key: key.to_owned(),
+                value: value.to_owned(),
+            })
+            .collect(),
+    });
     state.helm_history = cluster.helm_history.clone();
     state.warnings = cluster.warnings.clone();
     state.problems = cluster.problems.clone();
@@ -215,14 +228,16 @@ fn environment_state(
         let done: u32 = cluster
             .workloads
             .iter()
-            .map(|w| new_replica_set(w).map_or(0, |rs| rs.ready.min(w.desired)))
+            .map(|w| match template_ahead(w) {
+                Some(_) => 0,
+                None => new_replica_set(w).map_or(0, |rs| rs.ready.min(w.desired)),
+            })
             .sum();
         let progress = if desired == 0 {
             1.0
         } else {
             f64::from(done) / f64::from(desired)
         };
-        let label = |t: &str| as_sha(t).map_or_else(|| t.to_owned(), |s| s[..7].to_owned());
         state.rollout = Some(Rollout {
             progress: progress.clamp(0.0, 1.0),
             from: from_tag.as_deref().map(label),
@@ -283,19 +298,24 @@ fn environment_state(
     state.health = health;
     state.health_reason = reason;
 
+    if state.health == Health::Healthy {
+        state.running_since = running_since(&cluster.workloads);
+    }
     let deployment =
         github.and_then(|gh| gh.deployments.iter().find(|d| d.environment == env.name));
     let running_sha = state.version.as_ref().and_then(|v| v.sha.clone());
     if let Some(latest) = cluster.helm_history.first() {
-        let by = deployment
-            .filter(|d| {
-                running_sha
-                    .as_deref()
-                    .is_some_and(|s| same_commit(s, &d.sha))
-            })
-            .map(|d| d.creator.clone());
+        let of_running = deployment.filter(|d| {
+            running_sha
+                .as_deref()
+                .is_some_and(|s| same_commit(s, &d.sha))
+        });
         if let Some(at) = &latest.deployed_at {
-            state.last_deployed = Some(LastDeployed { at: at.clone(), by });
+            state.last_deployed = Some(LastDeployed {
+                at: at.clone(),
+                approved_by: of_running.and_then(|d| d.approved_by.clone()),
+                deployed_by: of_running.map(deployer),
+            });
         }
     }
     if let Some(d) = deployment.filter(|d| d.state == "success") {
@@ -308,7 +328,7 @@ fn environment_state(
             .as_deref()
             .is_some_and(|s| same_commit(s, &d.sha));
         if !agrees && !rolling_to_it {
-            let short = abbreviated(&d.sha);
+            let deployed = short(&d.sha);
             let running = state
                 .version
                 .as_ref()
@@ -317,13 +337,56 @@ fn environment_state(
                 github_sha: d.sha.clone(),
                 cluster_sha: running_sha.clone(),
                 message: format!(
-                    "GitHub's last successful deployment to {} is {short}, but the cluster runs {running}",
+                    "GitHub's last successful deployment to {} is {deployed}, but the cluster runs {running}",
                     env.name
                 ),
             });
         }
     }
     state
+}
+
+/// Kubernetes sets `Progressing` to `NewReplicaSetAvailable` when a rollout completes and leaves
+/// it alone until the Deployment changes again: its update time is when the running version
+/// began to run whole. Status is written by the controller, not by whoever may edit the
+/// Deployment or Helm's release records, so a soak measured from it cannot be forged by them.
+const ROLLOUT_COMPLETE: &str = "NewReplicaSetAvailable";
+
+/// When every workload had finished rolling out to what it runs: the latest completion.
+fn running_since(workloads: &[Workload]) -> Option<RunningSince> {
+    let mut latest: Option<(Timestamp, &str)> = None;
+    for w in workloads {
+        let completed = w
+            .conditions
+            .iter()
+            .find(|c| c.kind == "Progressing" && c.reason == ROLLOUT_COMPLETE)?
+            .last_update
+            .as_deref()?
+            .parse::<Timestamp>()
+            .ok()?;
+        if latest.is_none_or(|(at, _)| completed > at) {
+            latest = Some((completed, w.name.as_str()));
+        }
+    }
+    latest.map(|(at, name)| RunningSince {
+        at: at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        evidence: format!(
+            "Deployment {name} completed its rollout at {}",
+            at.strftime("%Y-%m-%d %H:%M UTC")
+        ),
+    })
+}
+
+/// The workflow's bot in words; a person by login.
+fn deployer(d: &DeploymentInfo) -> String {
+    if d.creator.ends_with("[bot]") {
+        match d.creator.trim_end_matches("[bot]") {
+            "github-actions" => "GitHub Actions".to_owned(),
+            bot => format!("{bot} (bot)"),
+        }
+    } else {
+        format!("@{}", d.creator)
+    }
 }
 
 fn principals(p: &crate::pipeline::Principals) -> String {
@@ -348,28 +411,28 @@ fn weekday(d: jiff::civil::Weekday) -> Weekday {
     }
 }
 
-fn window_condition(gate: &Gate, now: Timestamp) -> GateCondition {
-    if gate.change_windows.is_empty() {
-        return GateCondition {
-            kind: GateConditionKind::Window,
-            met: true,
-            reason: "no change window configured".into(),
-        };
+fn condition(kind: GateConditionKind, met: bool, reason: impl Into<String>) -> GateCondition {
+    GateCondition {
+        kind,
+        met,
+        reason: reason.into(),
+        overridable: false,
     }
+}
+
+/// The change window `now` falls in (`Some("")` when the gate has none), and every window in
+/// words.
+pub fn change_window_at(gate: &Gate, now: Timestamp) -> (Option<String>, Vec<String>) {
     let mut described = Vec::new();
+    let mut inside = gate.change_windows.is_empty().then(String::new);
     for w in &gate.change_windows {
         let days: Vec<String> = w
             .days
             .iter()
             .map(|d| format!("{d:?}").to_lowercase())
             .collect();
-        described.push(format!(
-            "{} {}–{} {}",
-            days.join(","),
-            w.start,
-            w.end,
-            w.timezone
-        ));
+        let text = format!("{} {}–{} {}", days.join(","), w.start, w.end, w.timezone);
+        described.push(text.clone());
         let (Ok(tz), Ok(start), Ok(end)) = (
             jiff::tz::TimeZone::get(&w.timezone),
             w.start.parse::<jiff::civil::Time>(),
@@ -378,95 +441,146 @@ fn window_condition(gate: &Gate, now: Timestamp) -> GateCondition {
             continue;
         };
         let local = now.to_zoned_datetime(tz);
-        if w.days.contains(&weekday(local.weekday())) && local.time() >= start && local.time() < end
+        if inside.is_none()
+            && w.days.contains(&weekday(local.weekday()))
+            && local.time() >= start
+            && local.time() < end
         {
-            return GateCondition {
-                kind: GateConditionKind::Window,
-                met: true,
-                reason: format!(
-                    "inside the change window {}",
-                    described.last().map_or("", String::as_str)
-                ),
-            };
+            inside = Some(text);
         }
     }
-    GateCondition {
-        kind: GateConditionKind::Window,
-        met: false,
-        reason: format!("outside the change windows ({})", described.join("; ")),
+    (inside, described)
+}
+
+/// The freeze in force at `now`, if any.
+pub fn freeze_at(gate: &Gate, now: Timestamp) -> Option<&crate::pipeline::Freeze> {
+    gate.freezes.iter().find(|f| {
+        matches!(
+            (f.start.parse::<Timestamp>(), f.end.parse::<Timestamp>()),
+            (Ok(start), Ok(end)) if start <= now && now < end
+        )
+    })
+}
+
+fn window_condition(gate: &Gate, now: Timestamp) -> GateCondition {
+    let kind = GateConditionKind::Window;
+    match change_window_at(gate, now) {
+        (Some(w), _) if w.is_empty() => condition(kind, true, "no change window configured"),
+        (Some(w), _) => condition(kind, true, format!("inside the change window {w}")),
+        (None, windows) => condition(
+            kind,
+            false,
+            format!("outside the change windows ({})", windows.join("; ")),
+        ),
     }
 }
 
 fn freeze_condition(gate: &Gate, now: Timestamp) -> GateCondition {
-    for f in &gate.freezes {
-        let (Ok(start), Ok(end)) = (f.start.parse::<Timestamp>(), f.end.parse::<Timestamp>())
-        else {
-            continue;
-        };
-        if start <= now && now < end {
+    match freeze_at(gate, now) {
+        Some(f) => {
             let by = principals(&gate.override_by);
             let override_note = if by.is_empty() {
                 String::new()
             } else {
                 format!("; {by} may override with a reason")
             };
-            return GateCondition {
-                kind: GateConditionKind::Freeze,
-                met: false,
-                reason: format!("{} until {}{override_note}", f.reason, f.end),
-            };
+            GateCondition {
+                overridable: !gate.override_by.is_empty(),
+                ..condition(
+                    GateConditionKind::Freeze,
+                    false,
+                    format!("{} until {}{override_note}", f.reason, f.end),
+                )
+            }
         }
-    }
-    GateCondition {
-        kind: GateConditionKind::Freeze,
-        met: true,
-        reason: "no freeze in force".into(),
+        None => condition(GateConditionKind::Freeze, true, "no freeze in force"),
     }
 }
 
-fn soak_condition(gate: &Gate, source: &EnvironmentState, now: Timestamp) -> Option<GateCondition> {
+/// A duration as people say it: `1h 51m`, `10m 29s`, `2d 3h`; never negative (clocks of two
+/// machines can disagree by a little).
+pub fn duration_text(d: SignedDuration) -> String {
+    let secs = d.as_secs().max(0);
+    let (days, hours, minutes, seconds) = (
+        secs / 86_400,
+        secs % 86_400 / 3_600,
+        secs % 3_600 / 60,
+        secs % 60,
+    );
+    match (days, hours, minutes) {
+        (0, 0, 0) => format!("{seconds}s"),
+        (0, 0, m) => format!("{m}m {seconds}s"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, h, _) => format!("{d}d {h}h"),
+    }
+}
+
+/// How long the candidate has run whole in the source environment, against the gate's soak. Only
+/// the version the source runs has soaked there; another commit has not.
+fn soak_condition(
+    gate: &Gate,
+    candidate: Option<&str>,
+    source: &EnvironmentState,
+    now: Timestamp,
+) -> Option<GateCondition> {
     let soak_text = gate.soak.as_deref()?;
     let soak = soak_text.parse::<jiff::Span>().ok().and_then(|s| {
         s.to_duration(jiff::SpanRelativeTo::days_are_24_hours())
             .ok()
     })?;
-    let since = source
-        .helm_history
-        .first()
-        .and_then(|h| h.deployed_at.as_deref())
-        .and_then(|t| t.parse::<Timestamp>().ok());
-    Some(match since {
-        None => GateCondition {
-            kind: GateConditionKind::Soak,
-            met: false,
-            reason: format!(
-                "unknown how long the version has run in {} (needs {soak_text})",
+    let overridable = !gate.override_by.is_empty();
+    let unmet = |reason: String| GateCondition {
+        overridable,
+        ..condition(GateConditionKind::Soak, false, reason)
+    };
+    let source_sha = source.version.as_ref().and_then(|v| v.sha.as_deref());
+    let runs_there = match (candidate, source_sha) {
+        (Some(c), Some(s)) => same_commit(c, s),
+        (None, _) => true,
+        (Some(_), None) => false,
+    };
+    if !runs_there {
+        return Some(unmet(format!(
+            "{} does not run in {}, so it has not soaked there (needs {soak_text})",
+            candidate.map_or("it", short),
+            source.name
+        )));
+    }
+    let version = source
+        .version
+        .as_ref()
+        .map_or("the version", |v| v.label.as_str());
+    let Some(since) = source
+        .running_since
+        .as_ref()
+        .and_then(|r| r.at.parse::<Timestamp>().ok())
+    else {
+        return Some(unmet(format!(
+            "{version} has not finished rolling out in {}, so its soak has not started (needs {soak_text})",
+            source.name
+        )));
+    };
+    let ran = now.duration_since(since);
+    let ran_text = duration_text(ran);
+    let evidence = source
+        .running_since
+        .as_ref()
+        .map_or(String::new(), |r| format!(" ({})", r.evidence));
+    Some(if ran >= soak {
+        condition(
+            GateConditionKind::Soak,
+            true,
+            format!(
+                "{version} has run {ran_text} in {}, more than {soak_text}{evidence}",
                 source.name
             ),
-        },
-        Some(since) => {
-            let ran = now.duration_since(since);
-            let ran_text = format!("{:#}", SignedDuration::from_secs(ran.as_secs()));
-            if ran >= soak {
-                GateCondition {
-                    kind: GateConditionKind::Soak,
-                    met: true,
-                    reason: format!("ran {ran_text} in {} (needs {soak_text})", source.name),
-                }
-            } else {
-                GateCondition {
-                    kind: GateConditionKind::Soak,
-                    met: false,
-                    reason: format!("has run {ran_text} in {}; needs {soak_text}", source.name),
-                }
-            }
-        }
+        )
+    } else {
+        unmet(format!(
+            "{version} has run {ran_text} in {}; it needs {soak_text}{evidence}",
+            source.name
+        ))
     })
-}
-
-/// A commit id as people write it; an id from the wild may be short or not even ASCII.
-fn abbreviated(sha: &str) -> &str {
-    sha.get(..7).unwrap_or(sha)
 }
 
 /// The start of a checks condition's reason while GitHub's answer for the commit is awaited.
@@ -482,11 +596,11 @@ fn checks_condition(
     }
     let kind = GateConditionKind::Checks;
     let (Some(sha), Some(gh)) = (sha, github) else {
-        return Some(GateCondition {
+        return Some(condition(
             kind,
-            met: false,
-            reason: "unknown: GitHub is not connected or the version has no commit".into(),
-        });
+            false,
+            "unknown: GitHub is not connected or the version has no commit",
+        ));
     };
     let found = gh
         .checks
@@ -495,11 +609,11 @@ fn checks_condition(
         .map(|(_, c)| c);
     // GitHub has not been asked about this commit yet: saying "not passed" would be a guess.
     let Some(found) = found else {
-        return Some(GateCondition {
+        return Some(condition(
             kind,
-            met: false,
-            reason: format!("{CHECKS_NOT_KNOWN_YET} {}", abbreviated(sha)),
-        });
+            false,
+            format!("{CHECKS_NOT_KNOWN_YET} {}", short(sha)),
+        ));
     };
     let mut missing = Vec::new();
     let mut failed = Vec::new();
@@ -511,109 +625,84 @@ fn checks_condition(
         }
     }
     Some(if !failed.is_empty() {
-        GateCondition {
-            kind,
-            met: false,
-            reason: format!("failed: {}", failed.join(", ")),
-        }
+        condition(kind, false, format!("failed: {}", failed.join(", ")))
     } else if !missing.is_empty() {
-        GateCondition {
+        condition(
             kind,
-            met: false,
-            reason: format!("not passed yet: {}", missing.join(", ")),
-        }
+            false,
+            format!("not passed yet: {}", missing.join(", ")),
+        )
     } else {
-        GateCondition {
+        condition(
             kind,
-            met: true,
-            reason: format!("passed: {}", gate.required_checks.join(", ")),
-        }
+            true,
+            format!("passed: {}", gate.required_checks.join(", ")),
+        )
     })
 }
 
-fn values_diff(from: &FlatValues, to: &FlatValues) -> Vec<ValueChange> {
-    let mut keys: Vec<&str> = from
-        .iter()
-        .map(|(k, _)| k)
-        .chain(to.iter().map(|(k, _)| k))
-        .collect();
-    keys.sort_unstable();
-    keys.dedup();
-    keys.into_iter()
-        .filter(|k| from.get(k) != to.get(k))
-        .map(|k| ValueChange {
-            key: k.to_owned(),
-            from: from.get(k).map(str::to_owned),
-            to: to.get(k).map(str::to_owned),
-        })
-        .collect()
-}
-
-fn image_changes(target: &EnvironmentState, source: &EnvironmentState) -> Vec<ImageChange> {
-    let container_image = |env: &EnvironmentState| -> BTreeMap<String, String> {
-        env.workloads
-            .iter()
-            .flat_map(|w| {
-                let new = new_replica_set(w);
-                // What the workload actually serves: the newest replica set's images when the
-                // rollout is done, otherwise the template's.
-                let images = new.map_or(&w.images, |rs| {
-                    if in_rollout(w) { &w.images } else { &rs.images }
-                });
-                images
-                    .iter()
-                    .map(|i| {
-                        (
-                            i.rsplit('/')
-                                .next()
-                                .unwrap_or(i)
-                                .split(':')
-                                .next()
-                                .unwrap_or(i)
-                                .to_owned(),
-                            i.clone(),
-                        )
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .collect()
-    };
-    let (from, to) = (container_image(target), container_image(source));
-    let mut names: Vec<&String> = from.keys().chain(to.keys()).collect();
-    names.sort_unstable();
-    names.dedup();
-    names
-        .into_iter()
-        .filter(|n| from.get(*n) != to.get(*n))
-        .map(|n| ImageChange {
-            workload: n.clone(),
-            from: from.get(n).cloned(),
-            to: to.get(n).cloned(),
-        })
-        .collect()
-}
-
-fn gate_state(
-    target_env: &Environment,
-    target: &EnvironmentState,
+/// The gate's conditions for promoting `candidate` (a commit; the source's version when
+/// `None`).
+fn conditions_for(
+    gate: Option<&Gate>,
+    candidate: Option<&str>,
     source_env: &Environment,
     source: &EnvironmentState,
-    inputs: (&EnvironmentInputs, &EnvironmentInputs),
     github: Option<&GithubInputs>,
     now: Timestamp,
-) -> GateState {
-    let target_sha = target.version.as_ref().and_then(|v| v.sha.clone());
-    let source_sha = source.version.as_ref().and_then(|v| v.sha.clone());
-    let comparison = match (&target_sha, &source_sha, github) {
-        (Some(base), Some(head), Some(gh)) => gh
-            .comparisons
-            .iter()
-            .find(|((b, h), _)| same_commit(b, base) && same_commit(h, head))
-            .map(|(_, c)| c),
-        _ => None,
+) -> Vec<GateCondition> {
+    let mut conditions = vec![condition(
+        GateConditionKind::SourceHealthy,
+        source.health == Health::Healthy,
+        match source.health {
+            Health::Healthy => format!("{} is healthy", source_env.name),
+            _ => format!(
+                "{} is not healthy: {}",
+                source_env.name, source.health_reason
+            ),
+        },
+    )];
+    let Some(gate) = gate else {
+        return conditions;
     };
-    let commits: Vec<CommitSummary> = comparison
-        .map(|c| {
+    let sha = candidate.or_else(|| source.version.as_ref().and_then(|v| v.sha.as_deref()));
+    conditions.extend(checks_condition(gate, sha, github));
+    conditions.extend(soak_condition(gate, candidate, source, now));
+    conditions.push(match &gate.approval {
+        Some(a) => condition(
+            GateConditionKind::Reviewers,
+            false,
+            format!(
+                "needs approval by one of {}{}",
+                principals(&a.reviewers),
+                if a.prevent_self_review {
+                    "; authors may not approve their own changes"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        None => condition(GateConditionKind::Reviewers, true, "no approval required"),
+    });
+    conditions.push(window_condition(gate, now));
+    conditions.push(freeze_condition(gate, now));
+    conditions
+}
+
+/// The commits between what the target runs and `head`, and the pull requests merged by them.
+fn commits_between(
+    base: Option<&str>,
+    head: Option<&str>,
+    github: Option<&GithubInputs>,
+) -> (Vec<CommitSummary>, Vec<PullRequestRef>) {
+    let (Some(base), Some(head), Some(gh)) = (base, head, github) else {
+        return (Vec::new(), Vec::new());
+    };
+    let commits: Vec<CommitSummary> = gh
+        .comparisons
+        .iter()
+        .find(|((b, h), _)| same_commit(b, base) && same_commit(h, head))
+        .map(|(_, c)| {
             c.commits
                 .iter()
                 .map(|c| CommitSummary {
@@ -624,94 +713,168 @@ fn gate_state(
                 .collect()
         })
         .unwrap_or_default();
-    let pull_requests: Vec<PullRequestRef> = github
-        .map(|gh| {
-            gh.pull_requests
-                .iter()
-                .filter(|p| {
-                    p.merge_commit_sha
-                        .as_deref()
-                        .is_some_and(|m| commits.iter().any(|c| same_commit(&c.sha, m)))
-                })
-                .map(|p| PullRequestRef {
-                    number: p.number,
-                    title: p.title.clone(),
-                    url: p.url.clone(),
-                })
-                .collect()
+    let pull_requests = gh
+        .pull_requests
+        .iter()
+        .filter(|p| {
+            p.merge_commit_sha
+                .as_deref()
+                .is_some_and(|m| commits.iter().any(|c| same_commit(&c.sha, m)))
         })
-        .unwrap_or_default();
+        .map(|p| PullRequestRef {
+            number: p.number,
+            title: p.title.clone(),
+            url: p.url.clone(),
+        })
+        .collect();
+    (commits, pull_requests)
+}
+
+/// The comparisons (base, head) and check results the gates need from GitHub: what the target
+/// runs against what the source runs and against each waiting run's commit.
+pub fn github_wants(snapshot: &Snapshot) -> (Vec<(String, String)>, Vec<String>) {
+    let mut comparisons: Vec<(String, String)> = Vec::new();
+    let mut shas: Vec<String> = Vec::new();
+    let sha_of = |name: &str| {
+        snapshot
+            .environments
+            .iter()
+            .find(|e| e.name == name)
+            .and_then(|e| e.version.as_ref())
+            .and_then(|v| v.sha.clone())
+    };
+    for gate in &snapshot.gates {
+        let base = sha_of(&gate.environment);
+        let heads = sha_of(&gate.from)
+            .into_iter()
+            .chain(gate.waiting_runs.iter().map(|r| r.sha.clone()));
+        for head in heads {
+            if let Some(base) = &base
+                && !same_commit(base, &head)
+                && !comparisons
+                    .iter()
+                    .any(|(b, h)| same_commit(b, base) && same_commit(h, &head))
+            {
+                comparisons.push((base.clone(), head.clone()));
+            }
+            if !shas.iter().any(|s| same_commit(s, &head)) {
+                shas.push(head);
+            }
+        }
+    }
+    (comparisons, shas)
+}
+
+/// The gate's status. A release the source is still rolling out (or failed to) counts as
+/// something new on its way: the gate is held by the source's health, not up to date.
+fn gate_status(
+    pending: &Pending,
+    source: &EnvironmentState,
+    conditions: &[GateCondition],
+) -> (GateStatus, &'static str) {
+    let arriving = source
+        .rollout
+        .as_ref()
+        .and_then(|r| r.to.as_ref())
+        .is_some_and(|to| Some(to) != pending.current_version.as_ref());
+    match (&pending.current_version, &pending.incoming_version) {
+        (_, None) => (GateStatus::Unknown, "unknown"),
+        (Some(a), Some(b)) if a == b && !arriving => (GateStatus::UpToDate, "up to date"),
+        _ if conditions
+            .iter()
+            .filter(|c| c.kind != GateConditionKind::Reviewers)
+            .all(|c| c.met) =>
+        {
+            (GateStatus::Open, "open")
+        }
+        _ => (GateStatus::Blocked, "blocked"),
+    }
+}
+
+struct GateSides<'a> {
+    target_env: &'a Environment,
+    target: &'a EnvironmentState,
+    target_inputs: &'a EnvironmentInputs,
+    source_env: &'a Environment,
+    source: &'a EnvironmentState,
+    source_inputs: &'a EnvironmentInputs,
+}
+
+fn gate_state(sides: &GateSides<'_>, github: Option<&GithubInputs>, now: Timestamp) -> GateState {
+    let GateSides {
+        target_env,
+        target,
+        source_env,
+        source,
+        ..
+    } = *sides;
+    let target_sha = target.version.as_ref().and_then(|v| v.sha.as_deref());
+    let source_sha = source.version.as_ref().and_then(|v| v.sha.as_deref());
+    let (commits, pull_requests) = commits_between(target_sha, source_sha, github);
+    let images_of = |i: &EnvironmentInputs| {
+        i.cluster
+            .as_ref()
+            .map(|c| c.images.as_slice())
+            .unwrap_or_default()
+            .to_vec()
+    };
+    let (image_changes, image_problems) = image_plan(
+        (&target_env.release, &images_of(sides.target_inputs)),
+        (&source_env.release, &images_of(sides.source_inputs)),
+    );
     let pending = Pending {
-        from_version: target.version.as_ref().map(|v| v.label.clone()),
-        to_version: source.version.as_ref().map(|v| v.label.clone()),
+        current_version: target.version.as_ref().map(|v| v.label.clone()),
+        incoming_version: source.version.as_ref().map(|v| v.label.clone()),
         commits,
         pull_requests,
-        image_changes: image_changes(target, source),
-        values_diff: values_diff(&inputs.0.values, &inputs.1.values),
+        image_changes,
+        image_problems,
     };
-
-    let mut conditions = vec![GateCondition {
-        kind: GateConditionKind::SourceHealthy,
-        met: source.health == Health::Healthy,
-        reason: match source.health {
-            Health::Healthy => format!("{} is healthy", source_env.name),
-            _ => format!(
-                "{} is not healthy: {}",
-                source_env.name, source.health_reason
-            ),
-        },
-    }];
-    if let Some(gate) = &target_env.gate {
-        conditions.extend(checks_condition(gate, source_sha.as_deref(), github));
-        conditions.extend(soak_condition(gate, source, now));
-        conditions.push(match &gate.approval {
-            Some(a) => GateCondition {
-                kind: GateConditionKind::Reviewers,
-                met: false,
-                reason: format!(
-                    "needs approval by one of {}{}",
-                    principals(&a.reviewers),
-                    if a.prevent_self_review {
-                        "; authors may not approve their own changes"
-                    } else {
-                        ""
-                    }
-                ),
-            },
-            None => GateCondition {
-                kind: GateConditionKind::Reviewers,
-                met: true,
-                reason: "no approval required".into(),
-            },
-        });
-        conditions.push(window_condition(gate, now));
-        conditions.push(freeze_condition(gate, now));
-    }
-    // The approval is what the gate waits for; the gate is open when everything else is met.
-    let open = conditions
-        .iter()
-        .filter(|c| c.kind != GateConditionKind::Reviewers)
-        .all(|c| c.met);
-    let waiting_run = github.and_then(|gh| {
-        gh.waiting_runs.iter().find_map(|r| {
-            r.environments
+    let gate = target_env.gate.as_ref();
+    let conditions = conditions_for(gate, None, source_env, source, github, now);
+    let waiting_runs = github
+        .map(|gh| {
+            gh.waiting_runs
                 .iter()
-                .find(|(name, _)| *name == target_env.name)
-                .map(|(_, can)| WaitingRun {
-                    run_id: r.run_id,
-                    sha: r.head_sha.clone(),
-                    actor: r.actor.clone(),
-                    current_user_can_approve: *can,
+                .filter_map(|r| {
+                    let (_, can) = r
+                        .environments
+                        .iter()
+                        .find(|(name, _)| *name == target_env.name)?;
+                    let (commits, pull_requests) =
+                        commits_between(target_sha, Some(&r.head_sha), github);
+                    Some(WaitingRun {
+                        run_id: r.run_id,
+                        sha: r.head_sha.clone(),
+                        label: label(&r.head_sha),
+                        actor: r.actor.clone(),
+                        current_user_can_approve: *can,
+                        ships_source_version: source_sha
+                            .is_some_and(|s| same_commit(s, &r.head_sha)),
+                        commits,
+                        pull_requests,
+                        conditions: conditions_for(
+                            gate,
+                            Some(&r.head_sha),
+                            source_env,
+                            source,
+                            Some(gh),
+                            now,
+                        ),
+                    })
                 })
+                .collect::<Vec<_>>()
         })
-    });
+        .unwrap_or_default();
+    let (status, status_label) = gate_status(&pending, source, &conditions);
     GateState {
         environment: target_env.name.clone(),
         from: source_env.name.clone(),
-        open,
+        status,
+        status_label: status_label.to_owned(),
         pending,
         conditions,
-        waiting_run,
+        waiting_runs,
     }
 }
 
@@ -731,11 +894,14 @@ pub fn assemble(sources: &Sources<'_>) -> Snapshot {
             && let Some(j) = envs.iter().position(|e| &e.name == from)
         {
             gates.push(gate_state(
-                env,
-                &states[i],
-                &envs[j],
-                &states[j],
-                (inputs_of(i), inputs_of(j)),
+                &GateSides {
+                    target_env: env,
+                    target: &states[i],
+                    target_inputs: inputs_of(i),
+                    source_env: &envs[j],
+                    source: &states[j],
+                    source_inputs: inputs_of(j),
+                },
                 sources.github,
                 sources.now,
             ));
@@ -770,6 +936,8 @@ pub fn assemble(sources: &Sources<'_>) -> Snapshot {
             prs
         })
         .unwrap_or_default();
+    let viewer = sources.github.and_then(|gh| gh.viewer.as_deref());
+    let inbox = inbox::items(sources.pipeline, &gates, viewer);
     Snapshot {
         sequence: sources.sequence,
         generated_at: sources.now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
@@ -777,6 +945,8 @@ pub fn assemble(sources: &Sources<'_>) -> Snapshot {
         gates,
         sources: sources.source_states.clone(),
         pull_requests,
+        viewer: viewer.map(str::to_owned),
+        inbox,
     }
 }
 

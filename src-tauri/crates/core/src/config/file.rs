@@ -22,6 +22,8 @@ pub(super) struct GithubSection {
     /// `owner/name`.
     pub repository: Spanned<String>,
     pub api_url: Option<Spanned<String>>,
+    /// The pipeline file's folder within the repository.
+    pub directory: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -29,6 +31,8 @@ pub(super) struct GithubSection {
 pub(super) struct ChartSection {
     #[serde(default = "default_replicas_key")]
     pub replicas_key: Spanned<String>,
+    /// Where the deploy sets the image tag, e.g. `image.tag`.
+    pub image_tag_key: Option<Spanned<String>>,
     #[serde(default)]
     pub show: Vec<ShownValueSection>,
 }
@@ -37,6 +41,7 @@ impl Default for ChartSection {
     fn default() -> Self {
         Self {
             replicas_key: default_replicas_key(),
+            image_tag_key: None,
             show: Vec::new(),
         }
     }

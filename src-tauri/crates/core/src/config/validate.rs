@@ -50,6 +50,16 @@ pub(super) fn validate(path: &Path, raw: PipelineFile) -> Result<Pipeline, Vec<D
         );
     }
     let github = github_repository(&mut report, &raw);
+    let image_tag_key = raw.chart.image_tag_key.as_ref().map(|key| {
+        if !is_dotted_key(&key.value) {
+            report.at(
+                &key.referenced,
+                format!("`{}` is not a dotted values key", key.value),
+                "Name the key the chart reads the image tag from, e.g. `imageTagKey: image.tag`.",
+            );
+        }
+        key.value.clone()
+    });
     let envs = &raw.environments.value;
     if envs.is_empty() {
         report.at(
@@ -88,6 +98,7 @@ pub(super) fn validate(path: &Path, raw: PipelineFile) -> Result<Pipeline, Vec<D
             app: raw.app.value,
             source_file: path.display().to_string(),
             github,
+            image_tag_key,
             environments,
         })
     } else {
@@ -121,11 +132,32 @@ fn github_repository(report: &mut Report<'_>, raw: &PipelineFile) -> GithubRepos
         }
         url.value.trim_end_matches('/').to_owned()
     });
+    let directory = raw.github.directory.as_ref().map(|dir| {
+        let d = dir.value.trim_matches('/');
+        let escapes = d.split('/').any(|part| part == ".." || part.is_empty() && !d.is_empty());
+        if escapes || dir.value.starts_with('/') || d.contains('\\') {
+            report.at(
+                &dir.referenced,
+                format!("`{}` is not a folder inside the repository", dir.value),
+                "Give the pipeline file's folder relative to the repository root, e.g. `directory: environments` (`.` for the root).",
+            );
+        }
+        if d == "." { String::new() } else { d.to_owned() }
+    });
     GithubRepository {
         owner,
         name,
         api_url,
+        directory,
     }
+}
+
+/// `a.b.c`: dot-separated names, none empty, no spaces.
+fn is_dotted_key(key: &str) -> bool {
+    !key.is_empty()
+        && key
+            .split('.')
+            .all(|part| !part.is_empty() && !part.contains(char::is_whitespace))
 }
 
 fn check_unique_names(report: &mut Report<'_>, envs: &[EnvironmentSection]) {

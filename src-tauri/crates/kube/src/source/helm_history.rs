@@ -6,21 +6,44 @@ use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
+use sluice_core::inputs::DeployedRelease;
 use sluice_core::snapshot::HelmRevision;
+use sluice_core::values::FlatValues;
 
 use crate::helm::decode_release;
+
+/// What one release Secret gave: the revision shown, and what Helm deployed with it.
+#[derive(Clone)]
+struct Decoded {
+    revision: HelmRevision,
+    values: FlatValues,
+    deployments: Option<Vec<String>>,
+}
 
 #[derive(Default)]
 pub(super) struct HelmHistory {
     /// By Secret uid (or name): the resourceVersion decoded, and what it gave.
-    decoded: HashMap<String, (Option<String>, Result<HelmRevision, String>)>,
+    decoded: HashMap<String, (Option<String>, Result<Decoded, String>)>,
+}
+
+/// The release's history as the cluster source hands it on.
+#[derive(Default)]
+pub(super) struct HelmRead {
+    /// Newest first.
+    pub revisions: Vec<HelmRevision>,
+    /// The newest revision Helm marked deployed.
+    pub deployed: Option<DeployedRelease>,
+    /// The Deployments the release renders: its newest and its deployed revisions' manifests.
+    /// `None` when no revision's manifest could be read.
+    pub members: Option<Vec<String>>,
+    /// One readable problem per Secret that could not be read.
+    pub problems: Vec<String>,
 }
 
 impl HelmHistory {
-    /// Revisions newest first, and one readable problem per Secret that could not be read.
-    pub fn read(&mut self, secrets: &[Arc<Secret>]) -> (Vec<HelmRevision>, Vec<String>) {
+    pub fn read(&mut self, secrets: &[Arc<Secret>]) -> HelmRead {
         let mut seen = Vec::with_capacity(secrets.len());
-        let mut revisions = Vec::new();
+        let mut decoded: Vec<Decoded> = Vec::new();
         let mut problems = Vec::new();
         let mut sorted: Vec<&Secret> = secrets.iter().map(AsRef::as_ref).collect();
         sorted.sort_by_key(|s| s.name_any());
@@ -36,7 +59,7 @@ impl HelmHistory {
                     .insert(key.clone(), (version, revision_of(secret)));
             }
             match self.decoded.get(&key).map(|(_, result)| result) {
-                Some(Ok(revision)) => revisions.push(revision.clone()),
+                Some(Ok(d)) => decoded.push(d.clone()),
                 Some(Err(problem)) => problems.push(problem.clone()),
                 None => {}
             }
@@ -44,12 +67,31 @@ impl HelmHistory {
         }
         // Forget Secrets Helm pruned (history-max) so the cache stays the size of the history.
         self.decoded.retain(|key, _| seen.contains(key));
-        revisions.sort_by_key(|r| std::cmp::Reverse(r.revision));
-        (revisions, problems)
+        decoded.sort_by_key(|d| std::cmp::Reverse(d.revision.revision));
+        let deployed = decoded.iter().find(|d| d.revision.status == "deployed");
+        let mut members: Option<Vec<String>> = None;
+        for d in decoded.first().into_iter().chain(deployed) {
+            if let Some(names) = &d.deployments {
+                let all = members.get_or_insert_with(Vec::new);
+                all.extend(names.iter().cloned());
+                all.sort();
+                all.dedup();
+            }
+        }
+        HelmRead {
+            deployed: deployed.map(|d| DeployedRelease {
+                revision: d.revision.revision,
+                chart: d.revision.chart.clone(),
+                values: d.values.clone(),
+            }),
+            members,
+            revisions: decoded.into_iter().map(|d| d.revision).collect(),
+            problems,
+        }
     }
 }
 
-fn revision_of(secret: &Secret) -> Result<HelmRevision, String> {
+fn revision_of(secret: &Secret) -> Result<Decoded, String> {
     let name = secret.name_any();
     let payload = secret
         .data
@@ -62,13 +104,17 @@ fn revision_of(secret: &Secret) -> Result<HelmRevision, String> {
             crate::errors::describe(&error)
         )
     })?;
-    Ok(HelmRevision {
-        revision: release.revision,
-        status: release.status,
-        chart: format!("{}-{}", release.chart_name, release.chart_version),
-        app_version: release.app_version,
-        description: release.description,
-        deployed_at: release.last_deployed,
+    Ok(Decoded {
+        values: FlatValues::from_tree(&release.values),
+        deployments: release.deployments,
+        revision: HelmRevision {
+            revision: release.revision,
+            status: release.status,
+            chart: format!("{}-{}", release.chart_name, release.chart_version),
+            app_version: release.app_version,
+            description: release.description,
+            deployed_at: release.last_deployed,
+        },
     })
 }
 
@@ -97,6 +143,8 @@ mod tests {
             "name": "tbyte-staging", "version": revision,
             "info": {"status": "deployed", "description": "Upgrade complete", "last_deployed": "2026-11-25T09:30:00Z"},
             "chart": {"metadata": {"name": "tbyte-microservices", "version": "0.1.0", "appVersion": "abc1234"}},
+            "config": {"replicaCount": 2, "image": {"tag": "abc1234"}},
+            "manifest": format!("kind: Deployment\nmetadata:\n  name: tbyte-staging-v{revision}\n"),
         });
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(doc.to_string().as_bytes()).unwrap();
@@ -108,7 +156,7 @@ mod tests {
     #[test]
     fn newest_first_and_corrupt_secrets_are_problems() {
         let mut history = HelmHistory::default();
-        let (revisions, problems) = history.read(&[
+        let read = history.read(&[
             secret("sh.helm.release.v1.tbyte-staging.v1", "1", Some(payload(1))),
             secret("sh.helm.release.v1.tbyte-staging.v2", "2", Some(payload(2))),
             secret(
@@ -118,6 +166,7 @@ mod tests {
             ),
             secret("sh.helm.release.v1.tbyte-staging.v4", "4", None),
         ]);
+        let (revisions, problems) = (&read.revisions, &read.problems);
         let numbers: Vec<u32> = revisions.iter().map(|r| r.revision).collect();
         assert_eq!(numbers, [2, 1]);
         assert_eq!(revisions[0].chart, "tbyte-microservices-0.1.0");
@@ -132,6 +181,14 @@ mod tests {
             "{problems:?}"
         );
         assert!(problems[1].contains("no `release` data"), "{problems:?}");
+        let deployed = read.deployed.as_ref().unwrap();
+        assert_eq!(deployed.revision, 2);
+        assert_eq!(deployed.values.get("image.tag"), Some("abc1234"));
+        assert_eq!(
+            read.members,
+            Some(vec!["tbyte-staging-v2".to_owned()]),
+            "the newest revision is also the deployed one"
+        );
     }
 
     #[test]
@@ -139,8 +196,8 @@ mod tests {
         let mut history = HelmHistory::default();
         let name = "sh.helm.release.v1.tbyte-staging.v1";
         history.read(&[secret(name, "1", Some(b"!!".to_vec()))]);
-        let (revisions, problems) = history.read(&[secret(name, "2", Some(payload(1)))]);
-        assert_eq!((revisions.len(), problems.len()), (1, 0));
+        let read = history.read(&[secret(name, "2", Some(payload(1)))]);
+        assert_eq!((read.revisions.len(), read.problems.len()), (1, 0));
         history.read(&[]);
         assert!(history.decoded.is_empty());
     }

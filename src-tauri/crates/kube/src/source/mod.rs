@@ -390,24 +390,27 @@ fn build(
     feed_states: &[FeedState],
     link: &Link,
 ) -> ClusterView {
+    let helm = history.read(&stores.secrets.state());
     let found = workloads::workload_inputs(
         &stores.deployments.state(),
         &stores.replica_sets.state(),
         &stores.pods.state(),
         release,
+        helm.members.as_deref(),
     );
-    let (helm_history, decode_problems) = history.read(&stores.secrets.state());
     let mut problems: Vec<String> = feed_states
         .iter()
         .filter_map(|s| s.refused.clone())
         .collect();
-    problems.extend(decode_problems);
+    problems.extend(helm.problems);
+    problems.extend(found.problems);
     ClusterView {
         inputs: ClusterInputs {
             workloads: found.workloads,
             images: found.images,
             stalled: found.stalled,
-            helm_history,
+            helm_history: helm.revisions,
+            deployed_release: helm.deployed,
             warnings: workloads::warnings(&stores.warnings.state()),
             problems,
         },

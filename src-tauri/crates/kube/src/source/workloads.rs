@@ -27,22 +27,42 @@ pub(super) struct WorkloadInputs {
     pub workloads: Vec<Workload>,
     pub images: Vec<ImageRef>,
     pub stalled: Vec<String>,
+    pub problems: Vec<String>,
 }
 
-/// The release's Deployments (or the whole namespace's, when none is labelled with the release)
-/// with their ReplicaSets and pods, sorted by name so that an unchanged cluster maps to an
-/// equal value.
+/// The release's Deployments with their ReplicaSets and pods, sorted by name so that an
+/// unchanged cluster maps to an equal value. The release's own objects are the ones its Helm
+/// manifest names (`members`); without one, those labelled with the release; without any, the
+/// whole namespace's. A labelled Deployment the manifest does not name is someone else's: it is
+/// left out, and said so.
 pub(super) fn workload_inputs(
     deployments: &[Arc<Deployment>],
     replica_sets: &[Arc<ReplicaSet>],
     pods: &[Arc<Pod>],
     release: &str,
+    members: Option<&[String]>,
 ) -> WorkloadInputs {
-    let of_release: Vec<&Deployment> = deployments
-        .iter()
-        .map(AsRef::as_ref)
-        .filter(|d| d.labels().get(INSTANCE_LABEL).map(String::as_str) == Some(release))
-        .collect();
+    let labelled =
+        |d: &&Deployment| d.labels().get(INSTANCE_LABEL).map(String::as_str) == Some(release);
+    let mut outsiders = Vec::new();
+    let of_release: Vec<&Deployment> = match members.filter(|m| !m.is_empty()) {
+        Some(members) => deployments
+            .iter()
+            .map(AsRef::as_ref)
+            .filter(|d| {
+                let member = members.contains(&d.name_any());
+                if !member && labelled(d) {
+                    outsiders.push(d.name_any());
+                }
+                member
+            })
+            .collect(),
+        None => deployments
+            .iter()
+            .map(AsRef::as_ref)
+            .filter(labelled)
+            .collect(),
+    };
     // A namespace managed without Helm's labels (or by an older chart) still shows something.
     let mut chosen = if of_release.is_empty() {
         deployments.iter().map(AsRef::as_ref).collect()
@@ -52,6 +72,15 @@ pub(super) fn workload_inputs(
     chosen.sort_by_key(|d| d.name_any());
 
     let mut out = WorkloadInputs::default();
+    outsiders.sort();
+    out.problems = outsiders
+        .into_iter()
+        .map(|name| {
+            format!(
+                "Deployment {name} is labelled as part of release {release}, but the release's Helm manifest does not create it: it is not shown, and never promoted"
+            )
+        })
+        .collect();
     for deployment in chosen {
         let owned_sets = owned_by(replica_sets, deployment.uid().as_deref());
         let workload = workload(deployment, &owned_sets, pods);
@@ -90,6 +119,8 @@ fn workload(deployment: &Deployment, replica_sets: &[&ReplicaSet], pods: &[Arc<P
 
     Workload {
         name: deployment.name_any(),
+        // Set where the release is known (assembly).
+        component: String::new(),
         desired: count(deployment.spec.as_ref().and_then(|s| s.replicas), 1),
         updated: count(status.and_then(|s| s.updated_replicas), 0),
         ready: count(status.and_then(|s| s.ready_replicas), 0),
@@ -109,6 +140,7 @@ fn workload(deployment: &Deployment, replica_sets: &[&ReplicaSet], pods: &[Arc<P
                 status: c.status.clone(),
                 reason: c.reason.clone().unwrap_or_default(),
                 message: c.message.clone().unwrap_or_default(),
+                last_update: c.last_update_time.as_ref().map(|t| t.0.to_string()),
             })
             .collect(),
         replica_sets: sets
@@ -214,7 +246,7 @@ fn image_refs(
         .iter()
         .map(|container| {
             let image = container.image.clone().unwrap_or_default();
-            let reference = parse_image(&image);
+            let reference = sluice_core::image::parse(&image);
             let running_digest = running.iter().find_map(|pod| {
                 pod.status
                     .as_ref()?
@@ -227,8 +259,8 @@ fn image_refs(
             ImageRef {
                 workload: workload.to_owned(),
                 container: container.name.clone(),
-                tag: reference.tag,
-                digest: running_digest.or(reference.digest),
+                tag: reference.tag.map(str::to_owned),
+                digest: running_digest.or(reference.digest.map(str::to_owned)),
                 image,
             }
         })
@@ -295,28 +327,6 @@ fn last_seen(event: &Event) -> Option<k8s_openapi::jiff::Timestamp> {
         .or_else(|| event.event_time.as_ref().map(|t| t.0))
         .or_else(|| event.first_timestamp.as_ref().map(|t| t.0))
         .or_else(|| event.metadata.creation_timestamp.as_ref().map(|t| t.0))
-}
-
-/// An image reference split the way registries read it.
-#[derive(Debug, PartialEq, Eq)]
-pub(super) struct ImageReference {
-    pub tag: Option<String>,
-    pub digest: Option<String>,
-}
-
-/// Splits `registry:port/path/name:tag@sha256:…`: the tag is after the last ':' of the last
-/// path segment (a ':' before a '/' is a registry port), the digest after '@'.
-pub(super) fn parse_image(image: &str) -> ImageReference {
-    let (name, digest) = match image.split_once('@') {
-        Some((name, digest)) => (name, Some(digest.to_owned())),
-        None => (image, None),
-    };
-    let last_segment = name.rsplit('/').next().unwrap_or(name);
-    let tag = last_segment
-        .rsplit_once(':')
-        .map(|(_, tag)| tag.to_owned())
-        .filter(|t| !t.is_empty());
-    ImageReference { tag, digest }
 }
 
 /// Container runtimes report `docker-pullable://repo@sha256:…`, `repo@sha256:…` or a bare
@@ -388,30 +398,7 @@ mod tests {
     }
 
     #[test]
-    fn image_tags_and_digests() {
-        let cases = [
-            ("ghcr.io/tbyte-org/tbyte-api:abc1234", Some("abc1234"), None),
-            ("nginx", None, None),
-            ("localhost:5000/app", None, None),
-            ("localhost:5000/app:1.2", Some("1.2"), None),
-            (
-                "registry:5000/team/app@sha256:0123",
-                None,
-                Some("sha256:0123"),
-            ),
-            ("app:v1@sha256:abcd", Some("v1"), Some("sha256:abcd")),
-            ("app:", None, None),
-        ];
-        for (image, tag, digest) in cases {
-            assert_eq!(
-                parse_image(image),
-                ImageReference {
-                    tag: tag.map(str::to_owned),
-                    digest: digest.map(str::to_owned)
-                },
-                "{image}"
-            );
-        }
+    fn digests_come_from_image_ids() {
         assert_eq!(
             digest_of("docker-pullable://ghcr.io/x@sha256:feed").as_deref(),
             Some("sha256:feed")
@@ -438,7 +425,7 @@ mod tests {
                 "status": {"containerStatuses": [{"name": "c", "image": "", "imageID": "", "ready": false, "restartCount": -3}]}}),
             ),
         ];
-        let out = workload_inputs(&deployments, &sets, &pods, "rel");
+        let out = workload_inputs(&deployments, &sets, &pods, "rel", None);
         assert_eq!(out.workloads.len(), 2);
         let w = &out.workloads[1];
         assert_eq!((w.name.as_str(), w.desired, w.ready), ("no-spec", 1, 0));
@@ -490,6 +477,7 @@ mod tests {
                 pod("b", "api-10", "docker-pullable://r/api@sha256:new"),
             ],
             "rel",
+            None,
         );
         assert_eq!(out.workloads.len(), 1, "only the release's deployment");
         let w = &out.workloads[0];
@@ -506,5 +494,31 @@ mod tests {
             "the digest comes from the current set's pod"
         );
         assert_eq!(out.stalled, ["api"]);
+
+        // With the release's manifest, a labelled Deployment it does not create is left out.
+        let with_manifest = workload_inputs(
+            &[
+                deployment("api", "d-api", Some("rel")),
+                deployment("rel-aaa", "d-aaa", Some("rel")),
+            ],
+            &[],
+            &[],
+            "rel",
+            Some(&["api".to_owned()]),
+        );
+        let names: Vec<&str> = with_manifest
+            .workloads
+            .iter()
+            .map(|w| w.name.as_str())
+            .collect();
+        assert_eq!(names, ["api"]);
+        assert_eq!(with_manifest.images.len(), 1);
+        assert_eq!(with_manifest.problems.len(), 1);
+        assert!(
+            with_manifest.problems[0]
+                .starts_with("Deployment rel-aaa is labelled as part of release rel"),
+            "{:?}",
+            with_manifest.problems
+        );
     }
 }

@@ -39,6 +39,7 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     ("get", "/repos/{owner}/{repo}/commits/{ref}"),
     ("get", "/repos/{owner}/{repo}/commits/{ref}/check-runs"),
     ("get", "/repos/{owner}/{repo}/compare/{basehead}"),
+    ("get", "/repos/{owner}/{repo}/contents/{path}"),
     ("get", "/repos/{owner}/{repo}/actions/workflows"),
     ("get", "/repos/{owner}/{repo}/actions/runs"),
     ("get", "/repos/{owner}/{repo}/actions/runs/{run_id}"),
@@ -49,6 +50,10 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     (
         "post",
         "/repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments",
+    ),
+    (
+        "get",
+        "/repos/{owner}/{repo}/actions/runs/{run_id}/approvals",
     ),
     (
         "post",
@@ -110,6 +115,7 @@ pub fn router(world: GithubWorld, faults: Faults) -> Router {
         .route(&format!("{repo}/commits"), get(list_commits))
         .route(&format!("{repo}/commits/{{*rest}}"), get(commit_or_checks))
         .route(&format!("{repo}/compare/{{*basehead}}"), get(compare))
+        .route(&format!("{repo}/contents/{{*path}}"), get(get_content))
         .route(&format!("{repo}/actions/workflows"), get(list_workflows))
         .route(
             &format!("{repo}/actions/workflows/{{workflow}}/dispatches"),
@@ -120,6 +126,10 @@ pub fn router(world: GithubWorld, faults: Faults) -> Router {
         .route(
             &format!("{repo}/actions/runs/{{run_id}}/pending_deployments"),
             get(get_pending).post(review_pending),
+        )
+        .route(
+            &format!("{repo}/actions/runs/{{run_id}}/approvals"),
+            get(get_approvals),
         )
         .route(
             &format!("{repo}/deployments"),
@@ -819,6 +829,40 @@ async fn compare(State(app): State<App>, headers: HeaderMap, path: PathParams) -
     ok(&body)
 }
 
+/// A file of the repository as of `ref` (the default branch without one). The simulated
+/// commits share one set of files, so the ref only has to name a commit.
+async fn get_content(
+    State(app): State<App>,
+    headers: HeaderMap,
+    path: PathParams,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let path = params(path)?;
+    let q = Query::parse(raw);
+    let s = app.world.state();
+    repo_path(&s, &path)?;
+    let reference = q
+        .get("ref")
+        .filter(|r| !r.is_empty())
+        .unwrap_or(&s.default_branch)
+        .to_owned();
+    if s.resolve(&reference).is_none() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("No commit found for the ref {reference}"),
+        ));
+    }
+    let file = path_param(&path, "path").trim_matches('/');
+    let text = s.files.get(file).ok_or_else(ApiError::not_found)?;
+    ok(&render::content_file(
+        &ctx(&headers),
+        &s,
+        file,
+        &reference,
+        text,
+    ))
+}
+
 fn render_short(sha: &str) -> &str {
     super::world::short(sha)
 }
@@ -929,6 +973,25 @@ async fn get_pending(
     let items: Vec<Value> = s
         .pending_gates(run)
         .map(|(gate, env)| render::pending_deployment(&ctx, &s, run, gate, env, caller.login()))
+        .collect();
+    ok(&Value::Array(items))
+}
+
+/// The run's review history, newest first.
+async fn get_approvals(State(app): State<App>, headers: HeaderMap, path: PathParams) -> ApiResult {
+    let path = params(path)?;
+    let s = app.world.state();
+    repo_path(&s, &path)?;
+    let run = s
+        .runs
+        .get(&path_id(&path, "run_id")?)
+        .ok_or_else(ApiError::not_found)?;
+    let ctx = ctx(&headers);
+    let items: Vec<Value> = run
+        .reviews
+        .iter()
+        .rev()
+        .map(|review| render::approval(&ctx, &s, review))
         .collect();
     ok(&Value::Array(items))
 }

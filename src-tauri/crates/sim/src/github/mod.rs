@@ -5,6 +5,7 @@
 //! [`GithubWorld`] holds the state and is what the story drives; [`start`] serves it.
 
 mod api;
+mod blob;
 mod device;
 mod ratelimit;
 mod render;
@@ -14,8 +15,9 @@ mod world;
 use std::io;
 
 pub use api::{ENDPOINTS, router};
+pub use blob::blob_sha;
 pub use ratelimit::{ANONYMOUS_LIMIT, AUTHENTICATED_LIMIT};
-pub use seed::{APPROVER, DEVELOPER, RELEASE_MANAGERS, Seeded, seed_tbyte};
+pub use seed::{APPROVER, DEVELOPER, LEAD, RELEASE_MANAGERS, Seeded, seed_tbyte};
 pub use world::{
     ACTIONS_BOT, CheckStatus, Conclusion, DeploymentSpec, DeploymentState, EnvironmentSpec,
     GithubEvent, GithubWorld, ReviewRefusal, ReviewState, Reviewer, RunStatus, StatusSpec,

@@ -6,8 +6,8 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::world::{
-    CheckRun, Commit, Deployment, DeploymentStatus, Environment, Gate, Pull, PullState, Reviewer,
-    Run, State, Team, User, UserKind, Workflow,
+    CheckRun, Commit, Deployment, DeploymentStatus, Environment, Gate, Pull, PullState, Review,
+    Reviewer, Run, State, Team, User, UserKind, Workflow,
 };
 
 /// Where this server is reachable, as the client addressed it.
@@ -514,6 +514,11 @@ pub fn workflow(ctx: &Ctx, s: &State, w: &Workflow) -> Value {
     })
 }
 
+/// A run's page on the web, which deployment statuses written by its jobs link to.
+fn run_html(ctx: &Ctx, s: &State, run_id: u64) -> String {
+    format!("{}/actions/runs/{run_id}", ctx.repo_html(s))
+}
+
 pub fn run(ctx: &Ctx, s: &State, r: &Run) -> Value {
     let api = ctx.repo_api(s);
     let this = format!("{api}/actions/runs/{}", r.id);
@@ -558,7 +563,7 @@ pub fn run(ctx: &Ctx, s: &State, r: &Run) -> Value {
         "conclusion": r.conclusion.map(|c| c.as_str()),
         "workflow_id": r.workflow_id,
         "url": this,
-        "html_url": format!("{}/actions/runs/{}", ctx.repo_html(s), r.id),
+        "html_url": run_html(ctx, s, r.id),
         "pull_requests": pulls,
         "created_at": ts(r.created_at),
         "updated_at": ts(r.updated_at),
@@ -624,6 +629,32 @@ fn environment_ref(ctx: &Ctx, s: &State, env: &Environment) -> Value {
         "name": env.name,
         "url": format!("{}/environments/{}", ctx.repo_api(s), env.name),
         "html_url": format!("{}/deployments/activity_log?environments_filter={}", ctx.repo_html(s), env.name),
+    })
+}
+
+/// An environment as a run's review history names it: the reference and its times.
+fn environment_summary(ctx: &Ctx, s: &State, env: &Environment) -> Value {
+    let mut v = environment_ref(ctx, s, env);
+    merge(
+        &mut v,
+        json!({"created_at": ts(env.created_at), "updated_at": ts(env.updated_at)}),
+    );
+    v
+}
+
+/// One entry of `GET …/actions/runs/{run_id}/approvals`.
+pub fn approval(ctx: &Ctx, s: &State, review: &Review) -> Value {
+    let environments: Vec<Value> = review
+        .environments
+        .iter()
+        .filter_map(|name| s.environments.get(name))
+        .map(|env| environment_summary(ctx, s, env))
+        .collect();
+    json!({
+        "state": review.state.as_str(),
+        "comment": review.comment,
+        "environments": environments,
+        "user": user_ref(ctx, s, &review.reviewer),
     })
 }
 
@@ -702,6 +733,11 @@ pub fn deployment(ctx: &Ctx, s: &State, d: &Deployment) -> Value {
 
 pub fn deployment_status(ctx: &Ctx, s: &State, d: &Deployment, st: &DeploymentStatus) -> Value {
     let api = ctx.repo_api(s);
+    // GitHub sends "" for a URL nobody gave; a job's status without one links to its run.
+    let link = |given: &str| match st.run_id {
+        Some(run_id) if given.is_empty() => run_html(ctx, s, run_id),
+        _ => given.to_owned(),
+    };
     json!({
         "url": format!("{api}/deployments/{}/statuses/{}", d.id, st.id),
         "id": st.id,
@@ -710,13 +746,51 @@ pub fn deployment_status(ctx: &Ctx, s: &State, d: &Deployment, st: &DeploymentSt
         "creator": user_ref(ctx, s, &st.creator),
         "description": st.description,
         "environment": st.environment,
-        "target_url": st.target_url,
+        "target_url": link(&st.target_url),
         "created_at": ts(st.created_at),
         "updated_at": ts(st.created_at),
         "deployment_url": format!("{api}/deployments/{}", d.id),
         "repository_url": api,
         "environment_url": st.environment_url,
-        "log_url": st.log_url,
+        "log_url": link(&st.log_url),
+    })
+}
+
+/// Percent-encodes what may not stand in a URL path or query as it is (`/` stays).
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `GET /contents/{path}` of a file, as read at `reference` (the ref the client asked for).
+pub fn content_file(ctx: &Ctx, s: &State, path: &str, reference: &str, text: &str) -> Value {
+    let api = ctx.repo_api(s);
+    let html = ctx.repo_html(s);
+    let sha = super::blob::blob_sha(text.as_bytes());
+    let (path_url, ref_url) = (escape(path), escape(reference));
+    let this = format!("{api}/contents/{path_url}?ref={ref_url}");
+    let git = format!("{api}/git/blobs/{sha}");
+    let page = format!("{html}/blob/{ref_url}/{path_url}");
+    json!({
+        "type": "file",
+        "encoding": "base64",
+        "size": text.len(),
+        "name": path.rsplit('/').next().unwrap_or(path),
+        "path": path,
+        "content": super::blob::wrapped_base64(text.as_bytes()),
+        "sha": sha,
+        "url": this,
+        "git_url": git,
+        "html_url": page,
+        "download_url": format!("{html}/raw/{ref_url}/{path_url}"),
+        "_links": {"self": this, "git": git, "html": page},
     })
 }
 

@@ -1,6 +1,7 @@
 //! The deterministic tbyte repository every world starts from: two merged changes on `main`, an
 //! open pull request with checks still running, the CI and Deploy workflows, the release
-//! managers team and the three environments of the pipeline, with what each one last received.
+//! managers team (the approver and the lead) and the three environments of the pipeline, with
+//! what each one last received.
 
 use std::time::Duration;
 
@@ -11,6 +12,8 @@ use super::world::{
 
 pub const APPROVER: &str = "alice-approver";
 pub const DEVELOPER: &str = "dave-developer";
+/// The release lead: reviews production as a member of the release managers, not by name.
+pub const LEAD: &str = "carol-lead";
 pub const RELEASE_MANAGERS: &str = "release-managers";
 
 /// What the seed created, for the story and tests to refer to.
@@ -31,7 +34,7 @@ pub struct Seeded {
 /// advances the world's clock by a few minutes so that commit times are distinct.
 pub fn seed_tbyte(world: &GithubWorld) -> Result<Seeded, WorldError> {
     let step = |minutes: u64| world.clock().advance(Duration::from_secs(minutes * 60));
-    world.add_team(RELEASE_MANAGERS, "Release managers", &[APPROVER])?;
+    world.add_team(RELEASE_MANAGERS, "Release managers", &[APPROVER, LEAD])?;
     let ci_workflow = world.add_workflow("CI", ".github/workflows/ci.yml");
     let deploy_workflow = world.add_workflow("Deploy", ".github/workflows/deploy.yml");
 

@@ -258,7 +258,10 @@ pub(crate) struct User {
 
 impl User {
     pub fn can_write(&self) -> bool {
-        matches!(self.role, Some(Role::Approver | Role::Developer))
+        matches!(
+            self.role,
+            Some(Role::Approver | Role::Developer | Role::Lead)
+        )
     }
 }
 
@@ -353,6 +356,16 @@ pub(crate) struct Gate {
     pub approved_by: Option<String>,
 }
 
+/// One review of a run's pending deployments, as its review history lists it.
+#[derive(Debug, Clone)]
+pub(crate) struct Review {
+    pub state: ReviewState,
+    pub comment: String,
+    /// The environments this one review approved or rejected.
+    pub environments: Vec<String>,
+    pub reviewer: String,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Run {
     pub id: u64,
@@ -368,6 +381,8 @@ pub(crate) struct Run {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub gates: Vec<Gate>,
+    /// Oldest first.
+    pub reviews: Vec<Review>,
 }
 
 #[derive(Debug, Clone)]
@@ -378,6 +393,9 @@ pub(crate) struct DeploymentStatus {
     pub environment: String,
     pub target_url: String,
     pub log_url: String,
+    /// The workflow run that wrote this status: without URLs of its own, the status links to
+    /// the run's page, which is only known per request (the server's address).
+    pub run_id: Option<u64>,
     pub environment_url: String,
     pub creator: String,
     pub created_at: Timestamp,
@@ -459,6 +477,8 @@ pub struct StatusSpec {
     pub environment: Option<String>,
     pub target_url: String,
     pub log_url: String,
+    /// Written by this workflow run's job: `log_url` and `target_url` default to its page.
+    pub run_id: Option<u64>,
     pub environment_url: String,
     pub auto_inactive: bool,
 }
@@ -472,9 +492,16 @@ impl StatusSpec {
             environment: None,
             target_url: String::new(),
             log_url: String::new(),
+            run_id: None,
             environment_url: String::new(),
             auto_inactive: true,
         }
+    }
+
+    /// The status as a job of workflow run `run_id` writes it: linking to the run.
+    pub fn of_run(mut self, run_id: u64) -> Self {
+        self.run_id = Some(run_id);
+        self
     }
 }
 
@@ -498,6 +525,9 @@ pub(crate) struct State {
     pub runs: BTreeMap<u64, Run>,
     pub deployments: BTreeMap<u64, Deployment>,
     pub environments: BTreeMap<String, Environment>,
+    /// Repository files by path: the simulated commits carry no trees, so every commit holds
+    /// the same content.
+    pub files: BTreeMap<String, String>,
     pub device: DeviceFlows,
     pub limits: RateLimits,
     next_id: u64,
@@ -743,6 +773,7 @@ impl GithubWorld {
             runs: BTreeMap::new(),
             deployments: BTreeMap::new(),
             environments: BTreeMap::new(),
+            files: BTreeMap::new(),
             device: DeviceFlows::default(),
             limits: RateLimits::default(),
             next_id: 10_000,
@@ -796,6 +827,19 @@ impl GithubWorld {
 
     pub(crate) fn now(&self) -> Timestamp {
         self.shared.clock.now()
+    }
+
+    /// Puts `text` at `path` (relative to the repository's root) in every commit, replacing
+    /// what was there.
+    pub fn set_file(&self, path: &str, text: &str) -> Result<(), WorldError> {
+        let path = path.trim_matches('/');
+        if path.is_empty() || path.split('/').any(|part| matches!(part, "" | "." | "..")) {
+            return Err(WorldError::Invalid(format!(
+                "{path:?} is not a file path in the repository"
+            )));
+        }
+        self.state().files.insert(path.to_owned(), text.to_owned());
+        Ok(())
     }
 
     /// Adds a team of the organization (e.g. `release-managers`) with its members.
@@ -1175,6 +1219,7 @@ impl GithubWorld {
                 created_at: now,
                 updated_at: now,
                 gates,
+                reviews: Vec::new(),
             },
         );
         Ok(id)
@@ -1297,6 +1342,14 @@ impl GithubWorld {
             if targets.is_empty() {
                 return Err(ReviewRefusal::NothingPending);
             }
+            if let Some(run) = s.runs.get_mut(&run_id) {
+                run.reviews.push(Review {
+                    state,
+                    comment: comment.to_owned(),
+                    environments: targets.clone(),
+                    reviewer: reviewer.to_owned(),
+                });
+            }
             let mut created = Vec::new();
             for env in &targets {
                 events.push(GithubEvent::DeploymentReviewed {
@@ -1313,7 +1366,9 @@ impl GithubWorld {
                                 g.approved_by = Some(reviewer.to_owned());
                             }
                         }
-                        let mut spec = DeploymentSpec::new(&run.head_branch, env, &run.actor);
+                        // The approved job creates its deployment: the workflow's bot, not
+                        // the person who pushed, is its creator.
+                        let mut spec = DeploymentSpec::new(&run.head_branch, env, ACTIONS_BOT);
                         spec.description =
                             Some(format!("Deploy {} to {env}", short(&run.head_sha)));
                         let id = create_deployment_locked(&mut s, &run.head_sha, spec, now);
@@ -1321,7 +1376,7 @@ impl GithubWorld {
                             deployment_id: id,
                             environment: env.clone(),
                             sha: run.head_sha.clone(),
-                            creator: run.actor.clone(),
+                            creator: ACTIONS_BOT.to_owned(),
                         });
                         created.push(id);
                     }
@@ -1503,6 +1558,7 @@ pub(crate) fn add_status_locked(
         environment: env.clone(),
         target_url: spec.target_url.clone(),
         log_url: spec.log_url.clone(),
+        run_id: spec.run_id,
         environment_url: spec.environment_url.clone(),
         creator: spec.creator.clone(),
         created_at: now,
@@ -1532,6 +1588,7 @@ pub(crate) fn add_status_locked(
                     environment: env.clone(),
                     target_url: String::new(),
                     log_url: String::new(),
+                    run_id: None,
                     environment_url: String::new(),
                     creator: spec.creator.clone(),
                     created_at: now,

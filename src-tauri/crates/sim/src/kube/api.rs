@@ -693,7 +693,31 @@ fn update(world: &KubeWorld, target: &Target, req: &RequestParams, body: &Bytes)
     store_write(world, target, &current, object, req, true)
 }
 
+/// A patch that names no resourceVersion applies to whatever is current: like the real API
+/// server, a write that lost a race with another writer (a controller updating status) is
+/// tried again on the new object instead of answering 409.
 fn patch(world: &KubeWorld, target: &Target, req: &RequestParams, body: &Bytes) -> Answer {
+    let pinned = serde_json::from_slice::<Value>(body)
+        .ok()
+        .is_some_and(|p| p["metadata"]["resourceVersion"].is_string());
+    let mut attempt = 0;
+    loop {
+        match patch_once(world, target, req, body) {
+            // A field-ownership conflict of a server-side apply is an answer, not a lost race.
+            Err(e)
+                if e.code == 409
+                    && !pinned
+                    && attempt < 5
+                    && e.message.starts_with("Operation cannot be fulfilled") =>
+            {
+                attempt += 1;
+            }
+            answer => return answer,
+        }
+    }
+}
+
+fn patch_once(world: &KubeWorld, target: &Target, req: &RequestParams, body: &Bytes) -> Answer {
     let name = target.name.as_deref().unwrap_or_default();
     let ns = target.namespace.as_deref().unwrap_or_default();
     let kind = PatchType::from_content_type(&req.content_type)

@@ -19,7 +19,7 @@ pub fn allowed(person: &Person, verb: &str, kind: Option<Kind>, namespace: Optio
     }
     let read = READ_VERBS.contains(&verb);
     match person.role {
-        Role::Approver => true,
+        Role::Approver | Role::Lead => true,
         Role::Developer => {
             if read {
                 return true;
@@ -64,8 +64,8 @@ pub fn review(person: &Person, request: &Value) -> Value {
             .map(|r| r.kind);
         let ok = match kind {
             Some(k) => allowed(person, verb, Some(k), namespace),
-            // Unknown resources: only the approver's wildcard rule covers them.
-            None => person.role == Role::Approver,
+            // Unknown resources: only the approver's and the lead's wildcard rule covers them.
+            None => matches!(person.role, Role::Approver | Role::Lead),
         };
         let reason = if ok {
             allowed_by(person, verb, kind, namespace)
@@ -105,6 +105,10 @@ fn allowed_by(person: &Person, verb: &str, kind: Option<Kind>, namespace: Option
             "ClusterRoleBinding \"release-approvers\"".to_owned(),
             "cluster-admin",
         ),
+        Role::Lead => (
+            "ClusterRoleBinding \"release-leads\"".to_owned(),
+            "cluster-admin",
+        ),
         Role::Developer if READ_VERBS.contains(&verb) => (
             "ClusterRoleBinding \"developers-read\"".to_owned(),
             "sluice:read-all",
@@ -135,13 +139,18 @@ mod tests {
 
     #[test]
     fn roles_allow_what_they_should() {
-        let (a, d, v) = (
+        let (a, d, v, l) = (
             person(Role::Approver),
             person(Role::Developer),
             person(Role::Viewer),
+            person(Role::Lead),
         );
         let deploy = Some(Kind::Deployment);
         assert!(allowed(&a, "patch", deploy, Some("production")));
+        // The lead may do whatever the approver may, production and Helm's Secrets included.
+        assert!(allowed(&l, "patch", deploy, Some("production")));
+        assert!(allowed(&l, "create", Some(Kind::Lease), Some("production")));
+        assert!(allowed(&l, "list", Some(Kind::Secret), Some("production")));
         assert!(allowed(&d, "patch", deploy, Some("staging")));
         assert!(!allowed(&d, "patch", deploy, Some("production")));
         assert!(allowed(&d, "watch", deploy, Some("production")));
@@ -160,6 +169,15 @@ mod tests {
         assert_eq!(
             review(&person(Role::Developer), &req)["status"]["allowed"],
             false
+        );
+        let lead = review(&person(Role::Lead), &req);
+        assert_eq!(lead["status"]["allowed"], true);
+        assert!(
+            lead["status"]["reason"]
+                .as_str()
+                .unwrap()
+                .ends_with("to User \"carol-lead\""),
+            "{lead}"
         );
         let lease = json!({"spec": {"resourceAttributes": {"namespace": "production", "verb": "create", "group": "coordination.k8s.io", "resource": "leases"}}});
         assert_eq!(

@@ -10,6 +10,8 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 
+use sha2::{Digest, Sha256};
+
 use super::resources::{Kind, ResourceType};
 use super::store::{Change, metadata_mut};
 use super::world::{Breakage, KubeWorld, PodTimings};
@@ -400,7 +402,14 @@ fn reconcile_pod(world: &KubeWorld, ns: &str, name: &str) -> Option<Timestamp> {
             .as_str()
             .unwrap_or_default()
             .to_owned();
-        (state.timings, state.broken_images.get(&image).copied())
+        let crashing_owner =
+            owner_uid(&pod).is_some_and(|uid| state.crash_looping_replicasets.contains(uid));
+        let broken = state
+            .broken_images
+            .get(&image)
+            .copied()
+            .or(crashing_owner.then_some(Breakage::CrashLoop));
+        (state.timings, broken)
     };
     if let Some(deleting) = ts(&pod, &["metadata", "deletionTimestamp"]) {
         let gone_at = after(deleting, timings.terminate);
@@ -453,7 +462,7 @@ fn reconcile_pod(world: &KubeWorld, ns: &str, name: &str) -> Option<Timestamp> {
                 status["lastState"] = json!({"terminated": {"exitCode": 1, "reason": "Error", "startedAt": rfc3339(t), "finishedAt": rfc3339(t)}});
             }
             if s.running_since.is_some() {
-                status["imageID"] = json!(format!("docker-pullable://{}", c["image"].as_str().unwrap_or_default()));
+                status["imageID"] = json!(image_id(c["image"].as_str().unwrap_or_default()));
                 status["containerID"] = json!(format!("containerd://{:064x}", name.len() as u64 * 7919 + s.restarts as u64));
             }
             status
@@ -944,7 +953,10 @@ fn reconcile_deployment(world: &KubeWorld, ns: &str, name: &str) -> Option<Times
                 "spec": {"replicas": 0, "minReadySeconds": d["spec"]["minReadySeconds"].as_i64().unwrap_or(0), "selector": selector, "template": rs_template},
             });
             match world.create(Kind::ReplicaSet, ns, rs) {
-                Ok(created) => (*created).clone(),
+                Ok(created) => {
+                    spend_rollout_crash(world, ns, name, &created);
+                    (*created).clone()
+                }
                 Err(_) => return None,
             }
         }
@@ -1053,6 +1065,30 @@ fn reconcile_deployment(world: &KubeWorld, ns: &str, name: &str) -> Option<Times
     update_deployment_status(world, &d, &new_rs, &olds, replicas)
 }
 
+/// In a namespace armed by [`KubeWorld::crash_next_rollout`], the first ReplicaSet created for
+/// each Deployment crash-loops; once every Deployment there had one, the fault is spent.
+fn spend_rollout_crash(world: &KubeWorld, ns: &str, deployment: &str, rs: &Value) {
+    let deployments: Vec<String> = world
+        .list(Kind::Deployment, Some(ns))
+        .iter()
+        .filter_map(|d| d["metadata"]["name"].as_str().map(str::to_owned))
+        .collect();
+    let mut guard = world.lock();
+    let state = &mut *guard;
+    let Some(crashed) = state.rollout_crashes.get_mut(ns) else {
+        return;
+    };
+    if !crashed.insert(deployment.to_owned()) {
+        return;
+    }
+    if let Some(uid) = rs["metadata"]["uid"].as_str() {
+        state.crash_looping_replicasets.insert(uid.to_owned());
+    }
+    if deployments.iter().all(|d| crashed.contains(d)) {
+        state.rollout_crashes.remove(ns);
+    }
+}
+
 fn update_deployment_status(
     world: &KubeWorld,
     d: &Value,
@@ -1151,6 +1187,16 @@ fn update_deployment_status(
     } else {
         rfc3339(last_progress)
     };
+    let progressing = json!({"type": "Progressing", "status": p_status, "lastUpdateTime": progressing_update, "lastTransitionTime": transition("Progressing", p_status),
+        "reason": p_reason, "message": p_message});
+    // The deployment controller ignores a condition whose status and reason are unchanged, so
+    // a completed rollout's condition keeps saying when it completed, whatever moves later.
+    let progressing = match &old_progressing {
+        Some(old) if complete && old["status"] == p_status && old["reason"] == p_reason => {
+            old.clone()
+        }
+        _ => progressing,
+    };
     let status = json!({
         "observedGeneration": d["metadata"]["generation"],
         "replicas": total,
@@ -1162,8 +1208,7 @@ fn update_deployment_status(
             {"type": "Available", "status": a_status, "lastUpdateTime": transition("Available", a_status), "lastTransitionTime": transition("Available", a_status),
              "reason": if available_ok { "MinimumReplicasAvailable" } else { "MinimumReplicasUnavailable" },
              "message": if available_ok { "Deployment has minimum availability." } else { "Deployment does not have minimum availability." }},
-            {"type": "Progressing", "status": p_status, "lastUpdateTime": progressing_update, "lastTransitionTime": transition("Progressing", p_status),
-             "reason": p_reason, "message": p_message},
+            progressing,
         ],
     });
     let mut next = d.clone();
@@ -1196,6 +1241,20 @@ fn update_deployment_status(
     (!complete && p_reason != "ProgressDeadlineExceeded").then_some(deadline_at)
 }
 
+/// What a kubelet reports as a running container's image: the repository pinned to the
+/// content digest it pulled (here a stable digest of the reference, as a registry would keep
+/// one image per tag).
+fn image_id(image: &str) -> String {
+    if let Some((_, digest)) = image.split_once('@') {
+        let name = sluice_core::image::parse(image).name;
+        return format!("docker-pullable://{name}@{digest}");
+    }
+    let name = sluice_core::image::parse(image).name;
+    let digest = Sha256::digest(image.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("docker-pullable://{name}@sha256:{hex}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1220,6 +1279,75 @@ mod tests {
         let mut other = t.clone();
         other["spec"]["containers"][0]["image"] = json!("b");
         assert_ne!(template_hash(&t), template_hash(&other));
+    }
+
+    /// A Deployment in `prod` whose rollout reached `reason` at 09:00 with 2 of 2 replicas
+    /// available, and whose spec changed since (a new generation the status has not seen).
+    fn deployment_after(reason: &str) -> (KubeWorld, Value) {
+        let clock = crate::clock::ScenarioClock::manual("2026-11-26T09:00:00Z".parse().unwrap());
+        let world = KubeWorld::new(clock, Vec::new(), &["prod"]);
+        let at = "2026-11-26T09:00:00Z";
+        let created = world
+            .create(
+                Kind::Deployment,
+                "prod",
+                json!({
+                    "metadata": {"name": "web"},
+                    "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                             "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web", "image": "web:1"}]}}},
+                    "status": {"observedGeneration": 1, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2, "availableReplicas": 2,
+                               "conditions": [
+                                   {"type": "Available", "status": "True", "lastUpdateTime": at, "lastTransitionTime": at, "reason": "MinimumReplicasAvailable", "message": ""},
+                                   {"type": "Progressing", "status": "True", "lastUpdateTime": at, "lastTransitionTime": at, "reason": reason, "message": "ReplicaSet \"web-1\" is progressing."},
+                               ]},
+                }),
+            )
+            .unwrap();
+        let mut changed = (*created).clone();
+        changed["spec"]["progressDeadlineSeconds"] = json!(300);
+        let updated = world
+            .lock()
+            .store
+            .update(ResourceType::of(Kind::Deployment), "prod", "web", changed)
+            .unwrap();
+        assert_eq!(updated["metadata"]["generation"], 2);
+        world.clock.advance(Duration::from_secs(3600));
+        (world, (*updated).clone())
+    }
+
+    fn progressing_after_sync(world: &KubeWorld, d: &Value) -> Value {
+        let new_rs = json!({"metadata": {"name": "web-1", "annotations": {REVISION: "1"}},
+                            "status": {"replicas": 2, "readyReplicas": 2, "availableReplicas": 2}});
+        update_deployment_status(world, d, &new_rs, &[], 2);
+        let d = world.get(Kind::Deployment, "prod", "web").unwrap();
+        assert_eq!(
+            d["status"]["observedGeneration"], 2,
+            "the status saw the change"
+        );
+        d["status"]["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["type"] == "Progressing")
+            .unwrap()
+            .clone()
+    }
+
+    #[test]
+    fn a_completed_rollout_keeps_saying_when_it_completed() {
+        let (world, d) = deployment_after("NewReplicaSetAvailable");
+        let progressing = progressing_after_sync(&world, &d);
+        assert_eq!(progressing["reason"], "NewReplicaSetAvailable");
+        assert_eq!(progressing["lastUpdateTime"], "2026-11-26T09:00:00Z");
+    }
+
+    #[test]
+    fn a_rollout_that_completes_now_says_so() {
+        let (world, d) = deployment_after("ReplicaSetUpdated");
+        let progressing = progressing_after_sync(&world, &d);
+        assert_eq!(progressing["reason"], "NewReplicaSetAvailable");
+        assert_eq!(progressing["lastUpdateTime"], "2026-11-26T10:00:00Z");
+        assert_eq!(progressing["lastTransitionTime"], "2026-11-26T09:00:00Z");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The cluster's shared state: the store, the clock, the people, and what the world counts.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -44,6 +44,11 @@ impl Default for PodTimings {
 pub struct ClusterState {
     pub store: Store,
     pub broken_images: HashMap<String, Breakage>,
+    /// Namespaces whose next rollout crashes ([`KubeWorld::crash_next_rollout`]), with the
+    /// Deployments whose new ReplicaSet already did.
+    pub rollout_crashes: HashMap<String, BTreeSet<String>>,
+    /// Uids of ReplicaSets whose pods crash-loop whatever their image.
+    pub crash_looping_replicasets: HashSet<String>,
     pub timings: PodTimings,
     /// Requests served, by verb (`list`, `watch`, `get`, …), for the steady-state benchmarks.
     pub requests: HashMap<String, u64>,
@@ -66,6 +71,8 @@ impl KubeWorld {
             state: Arc::new(Mutex::new(ClusterState {
                 store: Store::new(),
                 broken_images: HashMap::new(),
+                rollout_crashes: HashMap::new(),
+                crash_looping_replicasets: HashSet::new(),
                 timings: PodTimings::default(),
                 requests: HashMap::new(),
                 bookmark_interval: Duration::from_secs(15),
@@ -120,6 +127,19 @@ impl KubeWorld {
     /// Marks an image as failing in the given way; pods running it fail from their next start.
     pub fn break_image(&self, image: &str, breakage: Breakage) {
         self.lock().broken_images.insert(image.to_owned(), breakage);
+    }
+
+    /// Makes the next rollout in `namespace` crash: the next ReplicaSet the deployment
+    /// controller creates there for each Deployment (its next revision, whatever the image)
+    /// has pods that crash-loop, so the rollout stalls while the older ReplicaSets keep serving,
+    /// and a rollback to an earlier template brings healthy pods back. The fault is spent once
+    /// every Deployment in the namespace has rolled out such a ReplicaSet. Unlike
+    /// [`Self::break_image`], the same image elsewhere (the environment it was promoted from)
+    /// stays healthy.
+    pub fn crash_next_rollout(&self, namespace: &str) {
+        self.lock()
+            .rollout_crashes
+            .insert(namespace.to_owned(), BTreeSet::new());
     }
 
     pub fn set_pod_timings(&self, timings: PodTimings) {

@@ -18,13 +18,13 @@ pub const LEASE_SECONDS: i32 = 30;
 pub enum LeaseError {
     #[error("promotion in progress by {holder}")]
     Held { holder: String },
-    /// Words only (see [`sluice_kube::errors`]): kube's error can quote an exec plugin's output.
+    /// Words only (see [`crate::errors`]): kube's error can quote an exec plugin's output.
     #[error("the promotion lock could not be taken: {0}")]
     Kube(String),
 }
 
 fn kube_failure(error: kube::Error) -> LeaseError {
-    LeaseError::Kube(sluice_kube::errors::describe(&error))
+    LeaseError::Kube(crate::errors::describe(&error))
 }
 
 /// A held lock; it is renewed in the background until released or dropped.

@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-//! The window's session against the demo world: who is signed in, the review the Approve
-//! button is built from, refusals journaled, values and exports — through the real clients.
+//! The session both front ends drive, against the demo world and a simulated one: who is signed
+//! in, the review the Approve button is built from, refusals journaled, values and exports,
+//! context choices — through the real clients.
 
 use std::path::Path;
 use std::time::Duration;
@@ -8,32 +9,34 @@ use std::time::Duration;
 use sluice_console::Console;
 use sluice_console::contexts::ContextChoices;
 use sluice_console::credentials::Keychain;
-use sluice_console::desk::{Desk, DeskOptions};
-use sluice_core::audit::AuditResult;
-use sluice_core::desk::{ExportFormat, ReviewAction};
+use sluice_console::session::{Session, SessionOptions};
+use sluice_core::audit::{AttemptFilter, AuditResult};
+use sluice_core::desk::{ActRequest, ExportFormat, ReviewAction};
 
 fn shipped() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../environments/pipeline.yaml")
 }
 
-/// A desk's options with no keychain, no token in the environment and nothing to reach; each
-/// test sets what it needs.
-fn options(journal: &Path) -> DeskOptions {
-    DeskOptions {
+/// A session's options with no keychain, no token in the environment and nothing to reach;
+/// each test sets what it needs.
+fn options(journal: &Path) -> SessionOptions {
+    SessionOptions {
         demo: false,
         kubeconfig: None,
         github_api_url: None,
         device_client_id: None,
         keychain: Keychain::disabled("no keychain in this test"),
         journal: journal.to_owned(),
-        environment: |_| None,
+        environment: std::sync::Arc::new(|_| None),
+        demo_person: None,
+        autopilot: false,
     }
 }
 
-fn demo_desk(journal: &Path) -> Desk {
-    Desk::new(
+fn demo_desk(journal: &Path) -> Session {
+    Session::new(
         Console::new(shipped()),
-        DeskOptions {
+        SessionOptions {
             demo: true,
             ..options(journal)
         },
@@ -41,16 +44,16 @@ fn demo_desk(journal: &Path) -> Desk {
 }
 
 /// Waits until every source answered and the gate into production is known.
-async fn settled(desk: &Desk) {
+async fn settled(desk: &Session) {
     let mut rx = desk.subscribe();
     tokio::time::timeout(
         Duration::from_secs(30),
         rx.wait_for(|s| {
             s.as_deref().is_some_and(|s| {
                 s.sources.iter().all(|x| x.connected)
-                    && s.gates
-                        .iter()
-                        .any(|g| g.pending.to_version.is_some() && g.pending.from_version.is_some())
+                    && s.gates.iter().any(|g| {
+                        g.pending.incoming_version.is_some() && g.pending.current_version.is_some()
+                    })
             })
         }),
     )
@@ -66,7 +69,7 @@ async fn demo_session_signs_in_reviews_refuses_and_exports() {
     desk.start().await.unwrap();
     settled(&desk).await;
 
-    let session = desk.session().await;
+    let session = desk.info().await;
     assert!(session.demo);
     assert!(session.account.is_none());
     let people: Vec<&str> = session
@@ -74,50 +77,66 @@ async fn demo_session_signs_in_reviews_refuses_and_exports() {
         .iter()
         .map(|p| p.login.as_str())
         .collect();
-    assert_eq!(people, ["alice-approver", "dave-developer", "vera-viewer"]);
+    assert_eq!(
+        people,
+        [
+            "alice-approver",
+            "dave-developer",
+            "vera-viewer",
+            "carol-lead"
+        ]
+    );
     assert!(!session.keychain.available, "the demo never keeps tokens");
 
     // Nobody signed in: the review says why Approve is not offered.
-    let review = desk.review("production").await.unwrap();
-    assert!(!review.decision.allowed);
-    assert!(
-        review
-            .decision
-            .refusals
-            .iter()
-            .any(|r| r.contains("Sign in")),
-        "{:?}",
-        review.decision.refusals
+    let review = desk.review("production", None).await.unwrap();
+    assert!(!review.decision.approve.allowed);
+    assert_eq!(
+        review.decision.approve.refusals[0].kind,
+        sluice_core::approval::RefusalKind::NotSignedIn
     );
     assert!(
-        review
-            .release_notes
-            .starts_with("## tbyte: staging → production")
+        review.notes.heading.starts_with("tbyte: production "),
+        "{}",
+        review.notes.heading
     );
-    assert!(!review.may_override, "nobody signed in may override");
+    assert!(
+        review.notes.markdown.starts_with("## tbyte: production "),
+        "{}",
+        review.notes.markdown
+    );
+    assert!(
+        !review.decision.may_override && !review.decision.may_comment,
+        "nobody signed in may override or comment"
+    );
     assert_eq!(review.reviewers.users, ["alice-approver"]);
 
     // The viewer: signed in, but not a reviewer; the refusal is journaled.
     let session = desk.sign_in_as_demo_person("vera-viewer").await.unwrap();
     assert_eq!(session.account.as_ref().unwrap().login, "vera-viewer");
     settled(&desk).await;
-    let review = desk.review("production").await.unwrap();
-    assert!(!review.decision.allowed);
+    let review = desk.review("production", None).await.unwrap();
+    assert!(!review.decision.approve.allowed);
     assert!(
-        review
-            .decision
-            .refusals
-            .iter()
-            .any(|r| r.contains("@vera-viewer is not a required reviewer")),
+        review.decision.approve.refusals.iter().any(|r| r.kind
+            == sluice_core::approval::RefusalKind::NotAReviewer
+            && r.sentence
+                .contains("@vera-viewer is not a required reviewer")),
         "{:?}",
-        review.decision.refusals
+        review.decision.approve.refusals
     );
     let err = desk
-        .act("production", ReviewAction::Approve, "ship it", None)
+        .act(&ActRequest {
+            environment: "production".into(),
+            action: ReviewAction::Approve,
+            comment: "ship it".into(),
+            override_reason: None,
+            pin: review.pin.clone(),
+        })
         .await
         .unwrap_err();
     assert_eq!(err.code, "promotion.refused");
-    let audit = desk.audit().unwrap();
+    let audit = desk.audit(&AttemptFilter::default()).await.unwrap();
     assert_eq!(audit[0].actor, "vera-viewer");
     assert_eq!(audit[0].result, AuditResult::Refused);
 
@@ -135,10 +154,10 @@ async fn demo_session_signs_in_reviews_refuses_and_exports() {
     settled(&desk).await;
 
     // No token of any simulated person reaches what the window is told.
-    let session = desk.session().await;
+    let session = desk.info().await;
     let told = serde_json::to_string(&session).unwrap()
         + &serde_json::to_string(&*desk.latest().unwrap()).unwrap()
-        + &serde_json::to_string(&desk.review("production").await.unwrap()).unwrap();
+        + &serde_json::to_string(&desk.review("production", None).await.unwrap()).unwrap();
     assert!(!told.contains("ghp_sim"), "a token reached the window");
 
     let values = desk.environment_values("production").unwrap();
@@ -155,6 +174,7 @@ async fn demo_session_signs_in_reviews_refuses_and_exports() {
 
     let export = desk
         .export_audit(ExportFormat::Csv, &dir.path().join("downloads"))
+        .await
         .unwrap();
     assert_eq!(export.entries, 1);
     let csv = std::fs::read_to_string(&export.path).unwrap();
@@ -169,7 +189,7 @@ async fn demo_session_signs_in_reviews_refuses_and_exports() {
         desk.set_demo_speed(f64::NAN).await.unwrap_err().code,
         "demo.bad-speed"
     );
-    let session = desk.sign_out().await.unwrap();
+    let (session, _) = desk.sign_out().await.unwrap();
     assert!(session.account.is_none());
 }
 
@@ -194,15 +214,15 @@ async fn demo_device_sign_in_is_completed_by_the_simulated_approver() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outside_the_demo_the_simulated_people_are_not_offered() {
     let dir = tempfile::tempdir().unwrap();
-    let desk = Desk::new(
+    let desk = Session::new(
         Console::new(shipped()),
-        DeskOptions {
+        SessionOptions {
             kubeconfig: Some(dir.path().join("no-kubeconfig")),
             github_api_url: Some("http://127.0.0.1:9".into()),
             ..options(&dir.path().join("audit.jsonl"))
         },
     );
-    let session = desk.session().await;
+    let session = desk.info().await;
     assert!(!session.demo && session.demo_people.is_empty());
     assert!(!session.device_flow, "no client id configured");
     assert_eq!(
@@ -241,27 +261,30 @@ async fn a_promotion_started_and_never_finished_is_shown_at_start() {
         override_reason: None,
         result: AuditResult::Started,
         error: None,
+        run_id: None,
+        sha: None,
+        shipped: None,
     };
     sluice_console::journal::Journal::open(&path)
         .unwrap()
         .append(&started)
         .unwrap();
     // The console that wrote it died here; the next one starts.
-    let desk = Desk::new(
+    let desk = Session::new(
         Console::new(shipped()),
-        DeskOptions {
+        SessionOptions {
             kubeconfig: Some(dir.path().join("no-kubeconfig")),
             github_api_url: Some("http://127.0.0.1:9".into()),
             ..options(&path)
         },
     );
-    let session = desk.session().await;
+    let session = desk.info().await;
     assert_eq!(session.interrupted, [started]);
 }
 
-/// A desk outside the demo, on a simulated world whose kubeconfig has the pipeline's context
+/// A session outside the demo, on a simulated world whose kubeconfig has the pipeline's context
 /// `tbyte` and one of the person's own, `my-cluster`; choices kept under `dir`.
-async fn world_desk(dir: &Path) -> (sluice_sim::SimWorld, Desk) {
+async fn world_desk(dir: &Path) -> (sluice_sim::SimWorld, Session) {
     let world = sluice_sim::SimWorld::start(sluice_sim::WorldOptions::default())
         .await
         .unwrap();
@@ -272,9 +295,9 @@ async fn world_desk(dir: &Path) -> (sluice_sim::SimWorld, Desk) {
     let console = Console::new(shipped()).with_context_choices(Some(ContextChoices::at(
         dir.join("config/kube-contexts.json"),
     )));
-    let desk = Desk::new(
+    let desk = Session::new(
         console,
-        DeskOptions {
+        SessionOptions {
             kubeconfig: Some(kubeconfig),
             github_api_url: Some(world.github_server.url()),
             device_client_id: Some("sluice-test".into()),
@@ -290,7 +313,7 @@ async fn an_environment_is_pointed_at_another_context_and_back() {
     let (_world, desk) = world_desk(dir.path()).await;
     desk.start().await.unwrap();
 
-    let session = desk.session().await;
+    let session = desk.info().await;
     assert!(session.contexts_editable);
     assert_eq!(session.contexts_problem, None);
     assert!(session.kube_contexts.contains(&"my-cluster".to_owned()));
@@ -379,7 +402,7 @@ async fn the_demo_keeps_its_own_contexts() {
     let dir = tempfile::tempdir().unwrap();
     let desk = demo_desk(&dir.path().join("audit.jsonl"));
     desk.start().await.unwrap();
-    let session = desk.session().await;
+    let session = desk.info().await;
     assert!(!session.contexts_editable);
     assert!(session.kube_contexts.is_empty());
     assert!(session.contexts.iter().all(|c| c.found.is_none()));
@@ -410,7 +433,7 @@ async fn a_device_sign_in_can_be_cancelled_while_it_waits() {
         .unwrap()
         .unwrap_err();
     assert_eq!(err.code, "signin.cancelled");
-    assert!(desk.session().await.account.is_none());
+    assert!(desk.info().await.account.is_none());
     assert_eq!(
         desk.finish_device_sign_in(true).await.unwrap_err().code,
         "signin.no-device-flow"
@@ -424,4 +447,72 @@ async fn a_device_sign_in_can_be_cancelled_while_it_waits() {
         .expect("an early cancel ends the wait at once")
         .unwrap_err();
     assert_eq!(err.code, "signin.cancelled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demos_own_approvals_are_the_simulated_leads_made_through_the_same_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = Session::new(
+        Console::new(shipped()),
+        SessionOptions {
+            demo: true,
+            autopilot: true,
+            ..options(&dir.path().join("audit.jsonl"))
+        },
+    );
+    desk.start().await.unwrap();
+    settled(&desk).await;
+    // Nobody approves the waiting release: the lead does, after her patience, at 60×.
+    desk.set_demo_speed(60.0).await.unwrap();
+    let mut attempts = Vec::new();
+    for _ in 0..240 {
+        attempts = desk.audit(&AttemptFilter::default()).await.unwrap();
+        if attempts.iter().any(|a| a.result == AuditResult::Succeeded) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let done = attempts
+        .iter()
+        .find(|a| a.result == AuditResult::Succeeded)
+        .unwrap_or_else(|| panic!("no approval by the lead: {attempts:#?}"));
+    assert_eq!(done.actor, "carol-lead");
+    let outcome = &done.entries[0];
+    assert_eq!(
+        outcome.comment.as_deref(),
+        Some("Approved by the demo's simulated release lead.")
+    );
+    let reviewers = outcome
+        .gates
+        .iter()
+        .find(|g| g.kind == "reviewers")
+        .unwrap();
+    assert_eq!(reviewers.reason, "approved by @carol-lead");
+    // Production is credited to her approval and to GitHub Actions, never to the author.
+    let mut rx = desk.subscribe();
+    let s = tokio::time::timeout(
+        Duration::from_secs(60),
+        rx.wait_for(|s| {
+            s.as_deref().is_some_and(|s| {
+                s.environments[2]
+                    .last_deployed
+                    .as_ref()
+                    .is_some_and(|d| d.approved_by.as_deref() == Some("carol-lead"))
+            })
+        }),
+    )
+    .await
+    .expect("production credited to the lead's approval")
+    .unwrap()
+    .clone()
+    .unwrap();
+    assert_eq!(
+        s.environments[2]
+            .last_deployed
+            .as_ref()
+            .unwrap()
+            .deployed_by
+            .as_deref(),
+        Some("GitHub Actions")
+    );
 }

@@ -2,24 +2,34 @@
 
 use std::collections::HashSet;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
+use sluice_core::UiError;
 use sluice_core::audit::{AuditEntry, AuditResult};
 
-use super::{AuditFilter, Journal, JournalError, Listing, default_path, export};
-use crate::cli::AuditArgs;
+use super::AuditArgs;
+use super::text::{plain, table as text_table};
+use crate::journal::{AuditFilter, Journal, JournalError, Listing, default_path, export};
 
 /// Prints the journal selected by `args` to stdout, and any problem found in it to stderr.
-pub fn run(args: &AuditArgs) -> Result<(), JournalError> {
+pub(super) fn run(args: &AuditArgs) -> Result<ExitCode, UiError> {
     let path = match &args.journal {
         Some(p) => p.clone(),
-        None => default_path()?,
+        None => default_path().map_err(|e| e.to_ui())?,
     };
-    let (out, problems) = render(args, path)?;
+    let (out, problems) = render(args, path).map_err(|e| e.to_ui())?;
     for p in problems {
-        eprintln!("sluice audit: warning: {p}");
+        eprintln!("sluice audit: warning: {}", plain(&p));
     }
-    print!("{out}");
-    Ok(())
+    print!(
+        "{}",
+        if args.json || args.csv {
+            out
+        } else {
+            plain(&out)
+        }
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// What `sluice audit` prints on stdout, and the warnings for stderr.
@@ -73,20 +83,7 @@ fn table(entries: &[AuditEntry]) -> String {
         .filter(|e| e.result != AuditResult::Started)
         .map(|e| e.correlation.as_str())
         .collect();
-    let mut rows = vec![
-        [
-            "AT",
-            "ACTOR",
-            "ENVIRONMENT",
-            "CHANGE",
-            "METHOD",
-            "ACTION",
-            "RESULT",
-            "DETAIL",
-        ]
-        .map(String::from),
-    ];
-    for e in entries {
+    let rows = entries.iter().map(|e| {
         let result =
             if e.result == AuditResult::Started && !finished.contains(e.correlation.as_str()) {
                 "started (no outcome)".to_owned()
@@ -95,6 +92,7 @@ fn table(entries: &[AuditEntry]) -> String {
             };
         let detail = [
             e.error.as_ref().map(|x| x.message.clone()),
+            e.shipped.as_ref().map(|s| format!("shipped {s}")),
             e.override_reason.as_ref().map(|r| format!("override: {r}")),
             e.comment.as_ref().map(|c| format!("“{c}”")),
         ]
@@ -102,7 +100,7 @@ fn table(entries: &[AuditEntry]) -> String {
         .flatten()
         .collect::<Vec<_>>()
         .join(" · ");
-        rows.push([
+        vec![
             e.at.clone(),
             e.actor.clone(),
             e.environment.clone(),
@@ -114,30 +112,20 @@ fn table(entries: &[AuditEntry]) -> String {
             e.method.as_str().to_owned(),
             e.action.as_str().to_owned(),
             result,
-            // One row per entry, whatever the person typed.
-            detail.replace(['\r', '\n'], " "),
-        ]);
-    }
-    let mut widths = [0usize; 8];
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in rows {
-        let mut line = String::new();
-        for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
-            if i > 0 {
-                line.push_str("  ");
-            }
-            line.push_str(cell);
-            if i + 1 < row.len() {
-                line.extend(std::iter::repeat_n(' ', w - cell.chars().count()));
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+            detail,
+        ]
+    });
+    text_table(
+        &[
+            "AT",
+            "ACTOR",
+            "ENVIRONMENT",
+            "CHANGE",
+            "METHOD",
+            "ACTION",
+            "RESULT",
+            "DETAIL",
+        ],
+        rows,
+    )
 }

@@ -1,22 +1,22 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-//! The kubernetes promotion method against the simulated cluster: the real kube client, RBAC,
-//! server-side apply, the Lease, and rollback.
+//! The cluster writes against the simulated cluster: the real kube client, RBAC, server-side
+//! apply of exactly the reviewed containers, the Lease, and rollback.
 
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::api::{Api, ListParams};
-use serde_json::json;
-use sluice_console::promote::kubernetes::{self, KubePromotionError, Record};
-use sluice_console::promote::lease::{self, LeaseError};
+use sluice_core::snapshot::ImageChange;
+use sluice_kube::write::lease::{self, LeaseError};
+use sluice_kube::write::{self as kubernetes, Record, WriteError as KubePromotionError};
 use sluice_sim::kube::Breakage;
-use sluice_sim::kube::helm::{self, Upgrade};
-use sluice_sim::{SimWorld, WorldOptions};
+use sluice_sim::{SimWorld, WorldOptions, testing};
 
 struct Cluster {
     world: SimWorld,
-    dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
+    kubeconfig: std::path::PathBuf,
 }
 
 impl Cluster {
@@ -28,12 +28,14 @@ impl Cluster {
         .await
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        world
-            .write_kubeconfig(&dir.path().join("kubeconfig"), &["tbyte".to_owned()])
-            .unwrap();
-        let c = Self { world, dir };
-        c.deploy("tbyte-prod", "production", 3, "aaaaaaa");
-        c.deploy("tbyte-staging", "staging", 2, "bbbbbbb");
+        let kubeconfig = testing::write_kubeconfig(&world, dir.path(), &["tbyte"]).unwrap();
+        testing::deploy(&world, "tbyte-prod", "production", 3, "aaaaaaa").unwrap();
+        testing::deploy(&world, "tbyte-staging", "staging", 2, "bbbbbbb").unwrap();
+        let c = Self {
+            world,
+            _dir: dir,
+            kubeconfig,
+        };
         let api: Api<Deployment> = Api::namespaced(c.client("tbyte").await, "production");
         kubernetes::follow(
             &api,
@@ -45,22 +47,8 @@ impl Cluster {
         c
     }
 
-    fn deploy(&self, release: &str, ns: &str, replicas: u32, tag: &str) {
-        helm::upgrade(
-            &self.world.kube,
-            Upgrade {
-                release,
-                namespace: ns,
-                values: json!({"replicaCount": replicas, "image": {"tag": tag}}),
-                version: tag,
-                description: None,
-            },
-        )
-        .unwrap();
-    }
-
     async fn client(&self, context: &str) -> kube::Client {
-        sluice_kube::connect(Some(&self.dir.path().join("kubeconfig")), context)
+        sluice_kube::connect(Some(&self.kubeconfig), context)
             .await
             .unwrap()
     }
@@ -91,14 +79,16 @@ impl Cluster {
     }
 }
 
-fn staging_images(tag: &str) -> Vec<(String, String)> {
+/// What a review of production shows: each container from what it runs to staging's `tag`.
+fn staging_images(tag: &str) -> Vec<ImageChange> {
     ["api", "web"]
         .iter()
-        .map(|s| {
-            (
-                (*s).to_owned(),
-                format!("ghcr.io/tbyte-org/tbyte-{s}:{tag}"),
-            )
+        .map(|s| ImageChange {
+            workload: format!("tbyte-prod-{s}"),
+            container: (*s).to_owned(),
+            source_workload: format!("tbyte-staging-{s}"),
+            from: Some(format!("ghcr.io/tbyte-org/tbyte-{s}:aaaaaaa")),
+            to: Some(format!("ghcr.io/tbyte-org/tbyte-{s}:{tag}")),
         })
         .collect()
 }
@@ -116,10 +106,9 @@ fn record() -> Record<'static> {
 async fn promotion_moves_production_to_the_staging_images_and_records_who() {
     let c = Cluster::start().await;
     let client = c.client("tbyte").await;
-    kubernetes::promote(
+    kubernetes::set_images(
         &client,
         "production",
-        "tbyte-prod",
         &staging_images("bbbbbbb"),
         &record(),
         "alice-approver@test/1",
@@ -159,10 +148,9 @@ async fn kubernetes_refuses_a_developer_and_nothing_changes() {
     let c = Cluster::start().await;
     let before = c.images("production").await;
     let dev = c.client("tbyte@dave-developer").await;
-    let err = kubernetes::promote(
+    let err = kubernetes::set_images(
         &dev,
         "production",
-        "tbyte-prod",
         &staging_images("bbbbbbb"),
         &record(),
         "dave-developer@test/1",
@@ -185,10 +173,9 @@ async fn twenty_concurrent_promotions_one_proceeds() {
     for i in 0..20 {
         let client = consoles[i % 2].clone();
         tasks.push(tokio::spawn(async move {
-            kubernetes::promote(
+            kubernetes::set_images(
                 &client,
                 "production",
-                "tbyte-prod",
                 &staging_images("bbbbbbb"),
                 &record(),
                 &format!("alice-approver@console{}/{i}", i % 2),
@@ -201,7 +188,7 @@ async fn twenty_concurrent_promotions_one_proceeds() {
     let mut in_progress = 0;
     for t in tasks {
         match t.await.unwrap() {
-            Ok(()) => ok += 1,
+            Ok(_) => ok += 1,
             Err(KubePromotionError::Lease(LeaseError::Held { holder })) => {
                 assert!(
                     holder.contains("alice-approver") || holder.contains("another console"),
@@ -213,6 +200,32 @@ async fn twenty_concurrent_promotions_one_proceeds() {
         }
     }
     assert_eq!((ok, in_progress), (1, 19));
+}
+
+#[tokio::test]
+async fn a_container_that_no_longer_runs_what_was_reviewed_is_left_alone() {
+    let c = Cluster::start().await;
+    let client = c.client("tbyte").await;
+    // Someone set production's api by hand after the review was made.
+    let mut reviewed = staging_images("bbbbbbb");
+    reviewed[0].from = Some("ghcr.io/tbyte-org/tbyte-api:0000000".into());
+    let before = c.images("production").await;
+    let err = kubernetes::set_images(
+        &client,
+        "production",
+        &reviewed,
+        &record(),
+        "alice-approver@test/1",
+        Duration::from_secs(30),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, KubePromotionError::Changed(_)), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "the release changed while you were reviewing: container `api` of tbyte-prod-api runs ghcr.io/tbyte-org/tbyte-api:aaaaaaa, not ghcr.io/tbyte-org/tbyte-api:0000000 as reviewed"
+    );
+    assert_eq!(c.images("production").await, before, "all or nothing");
 }
 
 #[tokio::test]
@@ -246,10 +259,9 @@ async fn rollback_after_a_failed_rollout_restores_the_previous_revision() {
     }
     // Deadlines are ten simulated minutes: about 20 seconds at speed 30.
     let client = c.client("tbyte").await;
-    let err = kubernetes::promote(
+    let err = kubernetes::set_images(
         &client,
         "production",
-        "tbyte-prod",
         &staging_images("ccccccc"),
         &record(),
         "alice-approver@test/1",

@@ -1,0 +1,358 @@
+//! The `sluice` command line: its clap types, and printers over the session's use cases. Without
+//! a subcommand `sluice` opens the desktop window (the app crate does that). Nothing outside this
+//! module depends on it.
+
+mod audit;
+mod credentials;
+mod promote;
+mod sim;
+mod status;
+mod text;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use sluice_core::UiError;
+
+use crate::Console;
+use crate::session::{Session, SessionOptions};
+
+pub use audit::render as render_audit;
+pub use credentials::{login_with, logout_with, whoami_with};
+pub use promote::{print_inbox, print_review};
+pub use status::render as render_status;
+pub use text::plain;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sluice",
+    version,
+    about = "A desktop release console: what runs where, and promotion with approval."
+)]
+pub struct Cli {
+    /// The pipeline file: environments in promotion order, their clusters, values files and gates.
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "SLUICE_PIPELINE",
+        default_value = "environments/pipeline.yaml",
+        global = true
+    )]
+    pub pipeline: PathBuf,
+
+    /// Run against the built-in simulated world (no cluster or GitHub account needed).
+    #[arg(long, global = true)]
+    pub demo: bool,
+
+    /// The kubeconfig to read contexts from (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, value_name = "PATH", global = true)]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// GitHub's REST API base URL, for GitHub Enterprise Server (overrides the pipeline file).
+    #[arg(long, value_name = "URL", env = "SLUICE_GITHUB_API_URL", global = true)]
+    pub github_api_url: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the pipeline file and its values files; print every problem with its line and a fix.
+    Validate,
+    /// Run the simulated world (Kubernetes and GitHub on loopback) until interrupted.
+    Sim(SimArgs),
+    /// Print what runs where, its health, rollouts, drift and the gates.
+    Status(StatusArgs),
+    /// Print what waits on you: deploy runs GitHub asks you to review, and gates you review.
+    Inbox(InboxArgs),
+    /// Print the audit journal: every promotion, approval, rejection and rollback attempt,
+    /// newest first.
+    Audit(AuditArgs),
+    /// Sign in to GitHub (device flow by default) and keep the token in the OS keychain.
+    Login(LoginArgs),
+    /// Sign out of GitHub: delete the token kept for the GitHub host.
+    Logout,
+    /// Print who Sluice acts as on GitHub, and why.
+    Whoami,
+    /// Review a promotion (what it would ship and whether you may), then approve or reject it.
+    Promote(PromoteArgs),
+    /// Roll an environment back to its previous revision.
+    Rollback(RollbackArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// Print the Snapshot as JSON (the same document the window renders).
+    #[arg(long)]
+    pub json: bool,
+    /// Print again on every change until interrupted.
+    #[arg(long)]
+    pub watch: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InboxArgs {
+    /// Print the items as JSON (the same the window shows).
+    #[arg(long)]
+    pub json: bool,
+    /// With --demo: act as this simulated person (default alice-approver).
+    #[arg(long = "as", value_name = "LOGIN")]
+    pub as_login: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// Print the entries as a JSON array.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print the entries as CSV (RFC 4180), for spreadsheets.
+    #[arg(long)]
+    pub csv: bool,
+    /// Only entries for this environment.
+    #[arg(long, value_name = "E")]
+    pub environment: Option<String>,
+    /// Only entries by this GitHub login.
+    #[arg(long, value_name = "P")]
+    pub person: Option<String>,
+    /// Only entries with this result: started, succeeded, failed, refused or interrupted.
+    #[arg(long, value_name = "R")]
+    pub result: Option<sluice_core::audit::AuditResult>,
+    /// The journal file (default: the app's data directory, audit/journal.jsonl).
+    #[arg(long, value_name = "PATH", env = "SLUICE_AUDIT_JOURNAL")]
+    pub journal: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("method").args(["token_stdin", "from_env", "device"])))]
+pub struct LoginArgs {
+    /// Read a token (one line) from standard input, check it with GitHub and keep it.
+    #[arg(long)]
+    pub token_stdin: bool,
+    /// Import the token in GH_TOKEN (or GITHUB_TOKEN), check it with GitHub and keep it.
+    #[arg(long)]
+    pub from_env: bool,
+    /// Sign in in the browser with GitHub's device flow (the default).
+    #[arg(long)]
+    pub device: bool,
+    /// Client id of the GitHub OAuth app used for the device flow.
+    #[arg(long, value_name = "ID", env = "SLUICE_GITHUB_CLIENT_ID")]
+    pub client_id: Option<String>,
+    /// Keep the token in memory for this run only; nothing is written to the keychain.
+    #[arg(long)]
+    pub session_only: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PromoteArgs {
+    /// The environment to promote into (e.g. production).
+    pub environment: String,
+    /// Review this waiting deploy run (github-approval) instead of the one that ships what the
+    /// source environment runs.
+    #[arg(long, value_name = "ID")]
+    pub run: Option<u64>,
+    /// Approve (or, for the kubernetes and workflow-dispatch methods, carry out) the promotion.
+    #[arg(long, conflicts_with = "reject")]
+    pub approve: bool,
+    /// Reject the waiting deployment (github-approval).
+    #[arg(long)]
+    pub reject: bool,
+    /// A comment recorded with the review and in the audit journal.
+    #[arg(long, default_value = "")]
+    pub comment: String,
+    /// Override a freeze or an unfinished soak (only people the pipeline names), with this reason.
+    #[arg(long, value_name = "REASON")]
+    pub override_reason: Option<String>,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+    /// Print the review as JSON (the same document the window gets); with --approve or
+    /// --reject, then the outcome.
+    #[arg(long)]
+    pub json: bool,
+    /// With --demo: act as this simulated person (default alice-approver).
+    #[arg(long = "as", value_name = "LOGIN")]
+    pub as_login: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RollbackArgs {
+    /// The environment to roll back to its previous revision.
+    pub environment: String,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+    /// With --demo: act as this simulated person (default alice-approver).
+    #[arg(long = "as", value_name = "LOGIN")]
+    pub as_login: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SimArgs {
+    /// Where to write a kubeconfig for the simulated cluster: the pipeline's contexts, plus
+    /// `<context>@<login>` for each simulated person.
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: PathBuf,
+    /// Where to write the simulated people's GitHub tokens, as JSON {"<login>": "<token>"}.
+    #[arg(long, value_name = "PATH")]
+    pub github_tokens: Option<PathBuf>,
+    /// Simulated seconds per real second.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// Approve waiting production deployments as the simulated release manager after this
+    /// many simulated minutes (by default they wait for a real approval).
+    #[arg(long, value_name = "MINUTES")]
+    pub auto_approve_after: Option<u64>,
+    /// Make the pods of the next rollout in this namespace crash (a fault for trying Rollback).
+    #[arg(long, value_name = "NAMESPACE")]
+    pub crash_next_rollout: Option<String>,
+}
+
+/// The simulated person a demo command acts as when none is named.
+const DEMO_DEFAULT_PERSON: &str = "alice-approver";
+
+/// Runs `command` and says how it ended.
+pub fn run(console: &Console, cli: &Cli, command: &Command) -> ExitCode {
+    let name = match command {
+        Command::Validate => "validate",
+        Command::Sim(_) => "sim",
+        Command::Status(_) => "status",
+        Command::Inbox(_) => "inbox",
+        Command::Audit(_) => "audit",
+        Command::Login(_) => "login",
+        Command::Logout => "logout",
+        Command::Whoami => "whoami",
+        Command::Promote(_) => "promote",
+        Command::Rollback(_) => "rollback",
+    };
+    let result = match command {
+        Command::Validate => validate(console),
+        Command::Sim(args) => sim::run(console, args),
+        Command::Status(args) => block_on(status::run(console, cli, args)),
+        Command::Inbox(args) => block_on(promote::inbox(console, cli, args)),
+        Command::Audit(args) => audit::run(args),
+        Command::Login(args) => block_on(credentials::login(console, cli, args)),
+        Command::Logout => block_on(credentials::logout(console, cli)),
+        Command::Whoami => block_on(credentials::whoami(console, cli)),
+        Command::Promote(args) => block_on(promote::promote(console, cli, args)),
+        Command::Rollback(args) => block_on(promote::rollback(console, cli, args)),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("sluice {name}: {}", plain(&e.message));
+            if !e.hint.is_empty() {
+                eprintln!("hint: {}", plain(&e.hint));
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn block_on(
+    work: impl std::future::Future<Output = Result<ExitCode, UiError>>,
+) -> Result<ExitCode, UiError> {
+    tokio::runtime::Runtime::new()
+        .map_err(|e| {
+            UiError::new(
+                "runtime.failed",
+                format!("cannot start the async runtime: {e}"),
+                "Try again.",
+            )
+        })?
+        .block_on(work)
+}
+
+/// A session for a command: the demo world with `--demo` (acting as `demo_person`), else the
+/// user's clusters and GitHub identity.
+async fn session(
+    console: &Console,
+    cli: &Cli,
+    demo_person: Option<&str>,
+) -> Result<Session, UiError> {
+    let mut options =
+        SessionOptions::from_process(cli.demo, cli.kubeconfig.clone(), cli.github_api_url.clone())?;
+    if cli.demo {
+        options.demo_person = Some(demo_person.unwrap_or(DEMO_DEFAULT_PERSON).to_owned());
+    }
+    let session = Session::new(console.clone(), options);
+    session.open().await?;
+    Ok(session)
+}
+
+/// [`session`], with the live view started and settled: every source answered.
+async fn watching(
+    console: &Console,
+    cli: &Cli,
+    demo_person: Option<&str>,
+) -> Result<Session, UiError> {
+    let session = session(console, cli, demo_person).await?;
+    session.watch().await?;
+    session.settled(Duration::from_secs(20)).await;
+    Ok(session)
+}
+
+/// What `sluice validate` prints, and whether it succeeded.
+pub fn validate_report(console: &Console) -> (String, bool) {
+    match console.pipeline_as_written() {
+        Ok(p) => {
+            let names: Vec<&str> = p.environments.iter().map(|e| e.name.as_str()).collect();
+            (
+                format!(
+                    "{}: pipeline `{}` is valid: {}",
+                    console.pipeline_path().display(),
+                    p.app,
+                    names.join(" → ")
+                ),
+                true,
+            )
+        }
+        Err(e) => (format!("{}\nhint: {}", e.message, e.hint), false),
+    }
+}
+
+fn validate(console: &Console) -> Result<ExitCode, UiError> {
+    let (report, ok) = validate_report(console);
+    if ok {
+        println!("{}", plain(&report));
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("{}", plain(&report));
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn pipeline_flag_picks_another_file() {
+        let cli = Cli::try_parse_from(["sluice", "--pipeline", "other.yaml"]).unwrap();
+        assert_eq!(cli.pipeline, PathBuf::from("other.yaml"));
+        assert!(cli.command.is_none());
+        let cli = Cli::try_parse_from(["sluice", "validate", "--pipeline", "x.yaml"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Validate)));
+    }
+
+    #[test]
+    fn validate_reports_success_and_failure() {
+        let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../environments/pipeline.yaml");
+        let (out, ok) = validate_report(&Console::new(shipped));
+        assert!(ok, "{out}");
+        assert!(out.contains("dev → staging → production"), "{out}");
+        let (out, ok) = validate_report(&Console::new("/nonexistent.yaml"));
+        assert!(!ok);
+        assert!(out.contains("hint:"), "{out}");
+    }
+}

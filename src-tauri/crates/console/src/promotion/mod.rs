@@ -1,0 +1,530 @@
+//! Promotions: the review of what would ship, and moving it into the environment by the method
+//! the pipeline names — after Sluice's rules and then the real authority (GitHub, Kubernetes)
+//! agreed, and only if it is still what the person reviewed. Every attempt — refused, failed or
+//! done — is written to the audit journal, with what actually shipped.
+
+mod follow;
+mod methods;
+mod values;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sluice_core::UiError;
+use sluice_core::approval::{Standing, sentences};
+use sluice_core::audit::{AuditAction, AuditEntry, AuditGate, AuditMethod, AuditPlan, AuditResult};
+use sluice_core::desk::{ActRequest, Outcome, ReviewAction, RollbackOffer};
+use sluice_core::pipeline::{Environment, Pipeline, PromotionMethod};
+use sluice_core::review::{self, Review, ReviewInputs};
+use sluice_core::snapshot::{EnvironmentState, GateConditionKind, GateState, Snapshot};
+use sluice_github::GithubClient;
+use tokio::sync::watch;
+
+use crate::journal::Journal;
+
+pub use values::{FileCache, local_values};
+
+/// What the promotion use cases need from the session, for one acting person.
+pub struct Setup {
+    pub pipeline: Pipeline,
+    /// The pipeline file's folder: values files are relative to it.
+    pub pipeline_dir: PathBuf,
+    pub snapshots: watch::Receiver<Option<Arc<Snapshot>>>,
+    pub kubeconfig: Option<PathBuf>,
+    /// As the acting person (anonymous when nobody is signed in).
+    pub github: Option<GithubClient>,
+    /// The acting person's GitHub login; `None` when not signed in.
+    pub login: Option<String>,
+    pub signed_in: bool,
+    /// This console's identity on the Lease (`login@host/pid`).
+    pub holder: String,
+    /// How long to follow a rollout before calling it failed.
+    pub follow_timeout: Duration,
+    pub files: FileCache,
+}
+
+impl Setup {
+    /// The GitHub client of a signed-in person.
+    fn person_github(&self) -> Option<&GithubClient> {
+        self.github.as_ref().filter(|_| self.signed_in)
+    }
+}
+
+/// Whether every source has answered at least once (or failed to start): a snapshot worth
+/// deciding on.
+pub fn answered(s: &Snapshot) -> bool {
+    s.sources
+        .iter()
+        .all(|src| src.connected || src.last_error.is_some())
+}
+
+fn latest(setup: &Setup) -> Result<Arc<Snapshot>, UiError> {
+    setup.snapshots.borrow().clone().ok_or_else(|| {
+        UiError::new(
+            "promotion.not-ready",
+            "The live state is not known yet.",
+            "Wait a moment for the cluster and GitHub to answer, then try again.",
+        )
+    })
+}
+
+/// The environment's configuration, its gate, and both sides as the snapshot shows them.
+struct Sides<'a> {
+    env: &'a Environment,
+    gate: &'a GateState,
+    target: &'a EnvironmentState,
+    source: &'a EnvironmentState,
+}
+
+fn sides<'a>(
+    pipeline: &'a Pipeline,
+    snapshot: &'a Snapshot,
+    environment: &str,
+) -> Result<Sides<'a>, UiError> {
+    let env = pipeline.environment(environment)?;
+    let gate = snapshot
+        .gates
+        .iter()
+        .find(|g| g.environment == environment)
+        .ok_or_else(|| {
+            UiError::new(
+                "promotion.not-a-gate",
+                format!("`{environment}` is not reached by promotion."),
+                "Promote into an environment whose pipeline entry says `deploy: {on: promotion, from: …}`.",
+            )
+        })?;
+    let state = |name: &str| {
+        snapshot
+            .environments
+            .iter()
+            .find(|e| e.name == name)
+            .ok_or_else(|| {
+                UiError::new(
+                    "promotion.not-ready",
+                    format!("The live state of `{name}` is not known yet."),
+                    "Wait a moment for the cluster to answer, then try again.",
+                )
+            })
+    };
+    Ok(Sides {
+        env,
+        gate,
+        target: state(environment)?,
+        source: state(&gate.from)?,
+    })
+}
+
+fn method_of(env: &Environment) -> PromotionMethod {
+    env.gate
+        .as_ref()
+        .map_or(PromotionMethod::Kubernetes, |g| g.method)
+}
+
+/// GitHub's answer for the acting person about the run under review. The live view reads as
+/// the session's person, so its answer serves when that is who acts; otherwise (or when the
+/// answer must be fresh, before acting) GitHub is asked.
+async fn github_can_approve(
+    setup: &Setup,
+    snapshot: &Snapshot,
+    sides: &Sides<'_>,
+    run_id: Option<u64>,
+    fresh: bool,
+) -> Option<bool> {
+    if method_of(sides.env) != PromotionMethod::GithubApproval {
+        return None;
+    }
+    let run_id = run_id?;
+    let viewer_acts = snapshot
+        .viewer
+        .as_deref()
+        .zip(setup.login.as_deref())
+        .is_some_and(|(v, l)| v.eq_ignore_ascii_case(l));
+    if viewer_acts && !fresh {
+        return sides
+            .gate
+            .waiting_runs
+            .iter()
+            .find(|r| r.run_id == run_id)
+            .map(|r| r.current_user_can_approve);
+    }
+    let github = setup.person_github()?;
+    match github.pending_deployments(run_id).await {
+        Ok(pending) => Some(
+            pending
+                .iter()
+                .any(|p| p.environment == sides.env.name && p.current_user_can_approve),
+        ),
+        Err(e) => {
+            tracing::warn!(run_id, error = %e, "GitHub's answer for the run is not known");
+            None
+        }
+    }
+}
+
+/// Everything the review screen and `sluice promote` show, decided by the rules that carry it
+/// out; for the run `run_id` when one is named.
+pub async fn review(
+    setup: &Setup,
+    environment: &str,
+    run_id: Option<u64>,
+) -> Result<Review, UiError> {
+    compose(setup, environment, run_id, None, false).await
+}
+
+async fn compose(
+    setup: &Setup,
+    environment: &str,
+    run_id: Option<u64>,
+    override_reason: Option<&str>,
+    fresh: bool,
+) -> Result<Review, UiError> {
+    let snapshot = latest(setup)?;
+    let sides = sides(&setup.pipeline, &snapshot, environment)?;
+    let method = method_of(sides.env);
+    let candidate = review::candidate(method, sides.gate, sides.source, run_id);
+    let can = github_can_approve(
+        setup,
+        &snapshot,
+        &sides,
+        candidate.as_ref().and_then(|c| c.run_id),
+        fresh,
+    )
+    .await;
+    let values = match &candidate {
+        Some(c) => {
+            let file = values::at_commit(setup, sides.env, c).await;
+            review::values_changes(
+                sides.target,
+                sides.source,
+                c,
+                &file,
+                setup.pipeline.image_tag_key.as_deref(),
+            )
+        }
+        None => Default::default(),
+    };
+    Ok(review::compose(ReviewInputs {
+        app: &setup.pipeline.app,
+        environment: sides.env,
+        gate: sides.gate,
+        target: sides.target,
+        candidate,
+        values,
+        standing: Standing {
+            login: setup.login.as_deref(),
+            override_reason,
+            github_can_approve: can,
+        },
+    }))
+}
+
+fn refused(message: String, hint: &str) -> UiError {
+    UiError::new("promotion.refused", message, hint)
+}
+
+/// Why an approval is refused because what it carries is no longer what would ship.
+fn release_changed(now: &Review) -> UiError {
+    UiError::new(
+        "promotion.release-changed",
+        format!(
+            "The release changed while you were reviewing: {} would now ship {}.",
+            now.environment,
+            now.candidate
+                .as_ref()
+                .map_or("nothing", |c| c.label.as_str())
+        ),
+        "Nothing was changed. Read the review again (it now shows the new release), then decide.",
+    )
+}
+
+/// The gate conditions as journaled: an approval that is carried out met the reviewers
+/// condition itself.
+fn audit_gates(review: &Review, approved_by: Option<&str>) -> Vec<AuditGate> {
+    review
+        .conditions
+        .iter()
+        .map(|c| {
+            let approval = c.kind == GateConditionKind::Reviewers && approved_by.is_some();
+            AuditGate {
+                kind: format!("{:?}", c.kind).to_lowercase(),
+                met: c.met || approval,
+                reason: match approved_by {
+                    Some(login) if approval => format!("approved by @{login}"),
+                    _ => c.reason.clone(),
+                },
+            }
+        })
+        .collect()
+}
+
+/// The attempt as first journaled.
+fn attempt(setup: &Setup, review: &Review, request: &ActRequest) -> AuditEntry {
+    let id = crate::journal::new_id();
+    let overriding = !review.decision.overridden.is_empty();
+    let approving = request.action == ReviewAction::Approve;
+    AuditEntry {
+        id: id.clone(),
+        at: crate::journal::now(),
+        correlation: id,
+        actor: setup.login.clone().unwrap_or_else(|| "unknown".into()),
+        environment: review.environment.clone(),
+        from_version: review.current_version.clone(),
+        to_version: review.candidate.as_ref().map(|c| c.label.clone()),
+        method: review.method.into(),
+        action: match (request.action, overriding) {
+            (ReviewAction::Reject, _) => AuditAction::Reject,
+            (ReviewAction::Approve, true) => AuditAction::Override,
+            (ReviewAction::Approve, false) if review.method == PromotionMethod::GithubApproval => {
+                AuditAction::Approve
+            }
+            (ReviewAction::Approve, false) => AuditAction::Promote,
+        },
+        plan: Some(AuditPlan {
+            commits: u32::try_from(review.notes.commits.len()).unwrap_or(u32::MAX),
+            pull_requests: review
+                .notes
+                .pull_requests
+                .iter()
+                .map(|p| p.number)
+                .collect(),
+            images: review.image_changes.clone(),
+        }),
+        gates: audit_gates(
+            review,
+            (approving && review.decision.approve.allowed)
+                .then_some(setup.login.as_deref())
+                .flatten(),
+        ),
+        comment: Some(request.comment.clone()).filter(|c| !c.trim().is_empty()),
+        override_reason: request
+            .override_reason
+            .clone()
+            .filter(|_| overriding && approving),
+        result: AuditResult::Started,
+        error: None,
+        run_id: request.pin.run_id,
+        sha: request.pin.sha.clone(),
+        shipped: None,
+    }
+}
+
+fn journal_err(e: crate::journal::JournalError) -> UiError {
+    e.to_ui()
+}
+
+/// Records `started`'s outcome.
+fn record(
+    journal: &Journal,
+    started: &AuditEntry,
+    result: AuditResult,
+    error: Option<UiError>,
+    shipped: Option<String>,
+) -> Result<(), UiError> {
+    let mut entry = started.outcome(
+        crate::journal::new_id(),
+        crate::journal::now(),
+        result,
+        error,
+    );
+    entry.shipped = shipped;
+    journal.append(&entry).map_err(journal_err)
+}
+
+/// How a method's attempt ended when it did not succeed.
+pub(crate) enum Failure {
+    /// The authority said no, or the release changed: nothing was changed.
+    Refused(UiError),
+    /// Something failed before anything was changed.
+    Failed(UiError),
+    /// The environment was changed and then went wrong: rolling back is offered.
+    WentWrong(UiError),
+}
+
+/// What a method did, in words, and what the environment runs at the end.
+pub(crate) struct Done {
+    pub message: String,
+    pub running: Option<String>,
+}
+
+/// Approves (or carries out) or rejects what was reviewed, refusing when the release changed
+/// since, follows the rollout to its end and journals every step.
+pub async fn act(
+    setup: &Setup,
+    journal: &Journal,
+    request: &ActRequest,
+) -> Result<Outcome, UiError> {
+    let now = compose(
+        setup,
+        &request.environment,
+        request.pin.run_id,
+        request.override_reason.as_deref(),
+        true,
+    )
+    .await?;
+    let started = attempt(setup, &now, request);
+    let refuse = |err: UiError| -> Result<Outcome, UiError> {
+        record(
+            journal,
+            &started,
+            AuditResult::Refused,
+            Some(err.clone()),
+            None,
+        )?;
+        Err(err)
+    };
+    if now.pin != request.pin || !methods::still_waiting(setup, &now).await {
+        return refuse(release_changed(&now));
+    }
+    let offer = match request.action {
+        ReviewAction::Approve => &now.decision.approve,
+        ReviewAction::Reject => &now.decision.reject,
+    };
+    if !offer.allowed {
+        return refuse(refused(
+            sentences(&offer.refusals),
+            "Each reason says what must change first; nothing was changed in the cluster or on GitHub.",
+        ));
+    }
+    journal.append(&started).map_err(journal_err)?;
+    let done = methods::carry_out(setup, &now, request).await;
+    let running = |s: &Setup| follow::running(s, &request.environment);
+    match done {
+        Ok(done) => {
+            record(
+                journal,
+                &started,
+                AuditResult::Succeeded,
+                None,
+                done.running.clone(),
+            )?;
+            Ok(Outcome {
+                result: AuditResult::Succeeded,
+                message: done.message,
+                running: done.running,
+                rollback: None,
+            })
+        }
+        Err(Failure::Refused(e)) => {
+            record(
+                journal,
+                &started,
+                AuditResult::Refused,
+                Some(e.clone()),
+                None,
+            )?;
+            Err(e)
+        }
+        Err(Failure::Failed(e)) => {
+            record(
+                journal,
+                &started,
+                AuditResult::Failed,
+                Some(e.clone()),
+                running(setup),
+            )?;
+            Err(e)
+        }
+        Err(Failure::WentWrong(e)) => {
+            let shipped = running(setup);
+            record(
+                journal,
+                &started,
+                AuditResult::Failed,
+                Some(e.clone()),
+                shipped.clone(),
+            )?;
+            Ok(Outcome {
+                result: AuditResult::Failed,
+                message: e.message.clone(),
+                running: shipped,
+                rollback: Some(RollbackOffer {
+                    environment: request.environment.clone(),
+                    reason: e.message,
+                }),
+            })
+        }
+    }
+}
+
+/// What to do when an environment's cluster cannot be reached.
+pub(crate) fn kube_context_hint(context: &str) -> String {
+    format!(
+        "Check the environment's kube context `{context}` (Settings, or the pipeline file) and that `kubectl --context {context} get ns` works."
+    )
+}
+
+/// Rolls `environment` back to its previous revision, journaled.
+pub async fn rollback(
+    setup: &Setup,
+    journal: &Journal,
+    environment: &str,
+) -> Result<Outcome, UiError> {
+    let env = setup.pipeline.environment(environment)?;
+    let id = crate::journal::new_id();
+    let started = AuditEntry {
+        id: id.clone(),
+        at: crate::journal::now(),
+        correlation: id,
+        actor: setup.login.clone().unwrap_or_else(|| "unknown".into()),
+        environment: env.name.clone(),
+        from_version: follow::running(setup, environment),
+        to_version: None,
+        method: AuditMethod::Rollback,
+        action: AuditAction::Rollback,
+        plan: None,
+        gates: Vec::new(),
+        comment: None,
+        override_reason: None,
+        result: AuditResult::Started,
+        error: None,
+        run_id: None,
+        sha: None,
+        shipped: None,
+    };
+    journal.append(&started).map_err(journal_err)?;
+    let result = methods::kubernetes::roll_back(setup, env).await;
+    let shipped = follow::running(setup, environment);
+    match result {
+        Ok(names) => {
+            record(
+                journal,
+                &started,
+                AuditResult::Succeeded,
+                None,
+                shipped.clone(),
+            )?;
+            Ok(Outcome {
+                result: AuditResult::Succeeded,
+                message: format!(
+                    "rolled back {}; {environment} runs {}",
+                    names.join(", "),
+                    shipped.as_deref().unwrap_or("its previous revision")
+                ),
+                running: shipped,
+                rollback: None,
+            })
+        }
+        Err((result, e)) => {
+            record(journal, &started, result, Some(e.clone()), shipped)?;
+            Err(e)
+        }
+    }
+}
+
+/// A failure of GitHub: a 4xx is GitHub's refusal, anything else a failure to reach it.
+pub(crate) fn github_failure(e: sluice_github::GithubError) -> Failure {
+    let text = e.to_string();
+    if e.status().is_some_and(|s| (400..500).contains(&s)) {
+        Failure::Refused(refused(
+            format!("GitHub refused: {text}"),
+            "GitHub has the last word on approvals: check that you are a required reviewer and did not trigger this run.",
+        ))
+    } else {
+        Failure::Failed(UiError::new(
+            "promotion.github-failed",
+            format!("GitHub could not be reached: {text}"),
+            "Try again; nothing was approved.",
+        ))
+    }
+}

@@ -1,0 +1,132 @@
+//! The values file a deploy reads, at the commit it deploys: from GitHub when the pipeline says
+//! where its folder is in the repository, else from the pipeline's own folder (said so).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use sluice_core::UiError;
+use sluice_core::pipeline::Environment;
+use sluice_core::review::{Candidate, ValuesFile};
+use sluice_core::values::FlatValues;
+
+use super::Setup;
+
+/// A commit's file never changes: what GitHub answered is kept (at most this many files).
+const KEPT: usize = 64;
+
+/// A file's path in the repository, and the commit it was read at.
+type FileAt = (String, String);
+
+/// Files read from GitHub, by (path, commit); `None` when GitHub has no such file.
+#[derive(Clone, Default)]
+pub struct FileCache(Arc<Mutex<HashMap<FileAt, Option<String>>>>);
+
+impl FileCache {
+    fn get(&self, key: &FileAt) -> Option<Option<String>> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(key)
+            .cloned()
+    }
+
+    fn put(&self, key: FileAt, text: Option<String>) {
+        let mut files = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if files.len() >= KEPT {
+            files.clear();
+        }
+        files.insert(key, text);
+    }
+}
+
+/// The values file as the pipeline's folder holds it, flattened.
+pub fn local_values(pipeline_dir: &Path, values_file: &str) -> Result<FlatValues, UiError> {
+    let path = pipeline_dir.join(values_file);
+    let unreadable = |detail: String| {
+        UiError::new(
+            "values.unreadable",
+            format!("Cannot read {}: {detail}", path.display()),
+            "Check that the values file exists and is valid YAML.",
+        )
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| unreadable(e.to_string()))?;
+    FlatValues::parse(&text).map_err(|e| unreadable(e.to_string()))
+}
+
+/// The target's values file as the deploy of `candidate` would read it.
+pub(super) async fn at_commit(
+    setup: &Setup,
+    env: &Environment,
+    candidate: &Candidate,
+) -> ValuesFile {
+    let file = &env.values_file;
+    if let (Some(path), Some(sha), Some(github)) = (
+        setup.pipeline.github.path_of(file),
+        candidate.sha.as_deref(),
+        setup.github.as_ref(),
+    ) {
+        let key = (path.clone(), sha.to_owned());
+        let answer = match setup.files.get(&key) {
+            Some(text) => Ok(text),
+            None => github.file_at(&path, sha).await.inspect(|text| {
+                setup.files.put(key, text.clone());
+            }),
+        };
+        match answer {
+            Ok(Some(text)) => match FlatValues::parse(&text) {
+                Ok(values) => {
+                    return ValuesFile {
+                        values,
+                        label: format!("{file} at {}", candidate.label),
+                        note: None,
+                    };
+                }
+                Err(e) => {
+                    return ValuesFile {
+                        values: FlatValues::default(),
+                        label: format!("{file} at {}", candidate.label),
+                        note: Some(format!(
+                            "{path} at {} is not valid YAML: {e}",
+                            candidate.label
+                        )),
+                    };
+                }
+            },
+            Ok(None) => {
+                return ValuesFile {
+                    values: FlatValues::default(),
+                    label: format!("{file} at {}", candidate.label),
+                    note: Some(format!(
+                        "GitHub has no {path} at {}: the deploy would run without it.",
+                        candidate.label
+                    )),
+                };
+            }
+            Err(e) => tracing::warn!(path, sha, error = %e, "values file not read from GitHub"),
+        }
+    }
+    let note = if setup.pipeline.github.directory.is_none() {
+        format!(
+            "Read from {file} beside the pipeline file, not at {}: set `github.directory` in the pipeline file so Sluice reads it at the commit being promoted.",
+            candidate.label
+        )
+    } else {
+        format!(
+            "GitHub did not answer for {file} at {}: read from the pipeline's folder instead.",
+            candidate.label
+        )
+    };
+    match local_values(&setup.pipeline_dir, file) {
+        Ok(values) => ValuesFile {
+            values,
+            label: format!("{file} (local copy)"),
+            note: Some(note),
+        },
+        Err(e) => ValuesFile {
+            values: FlatValues::default(),
+            label: file.clone(),
+            note: Some(format!("{} {}", e.message, e.hint)),
+        },
+    }
+}

@@ -1,0 +1,824 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Promotions end to end against the simulated world, through the session both front ends
+//! drive: the live view, the review, Sluice's rules, the real authority (GitHub or Kubernetes),
+//! the rollout followed to its end, and the audit journal. Each person is a session of their
+//! own, signed in by `GH_TOKEN` as a script or CI job would be.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use serde_json::json;
+use sluice_console::Console;
+use sluice_console::credentials::Keychain;
+use sluice_console::session::{Session, SessionOptions};
+use sluice_core::UiError;
+use sluice_core::approval::RefusalKind;
+use sluice_core::audit::{AttemptFilter, AuditEntry, AuditResult};
+use sluice_core::desk::{ActRequest, Outcome, ReviewAction};
+use sluice_core::review::Review;
+use sluice_core::snapshot::{GateConditionKind, Health, Snapshot};
+use sluice_sim::kube::helm::{self, Upgrade};
+use sluice_sim::kube::resources::Kind;
+use sluice_sim::people::Role;
+use sluice_sim::testing;
+use sluice_sim::{SimWorld, WorldOptions};
+
+/// The shipped pipeline with production's gate replaced: no clock-dependent conditions, so the
+/// tests do not depend on when they run.
+fn pipeline_with(dir: &Path, method: &str, gate_extra: &str) -> PathBuf {
+    let shipped = testing::shipped_pipeline_dir();
+    for f in ["values-dev.yaml", "values-staging.yaml", "values-prod.yaml"] {
+        std::fs::copy(shipped.join(f), dir.join(f)).unwrap();
+    }
+    let text = std::fs::read_to_string(shipped.join("pipeline.yaml")).unwrap();
+    let head = &text[..text.find("    gate:").unwrap()];
+    let gate = format!(
+        "    gate:\n      method: {method}\n      workflow: deploy.yml\n      approval:\n        reviewers:\n          users: [alice-approver]\n        preventSelfReview: true\n      requiredChecks: [build, test]\n"
+    );
+    let path = dir.join("pipeline.yaml");
+    std::fs::write(&path, format!("{head}{gate}{gate_extra}")).unwrap();
+    path
+}
+
+/// `helm upgrade` of `sha` into an environment with its own values file, as CI runs it.
+fn deploy(world: &SimWorld, env: &str, sha: &str) {
+    let (release, ns, file) = match env {
+        "dev" => ("tbyte-dev", "dev", "values-dev.yaml"),
+        "staging" => ("tbyte-staging", "staging", "values-staging.yaml"),
+        _ => ("tbyte-prod", "production", "values-prod.yaml"),
+    };
+    let mut values =
+        sluice_core::values::read_tree(&testing::shipped_pipeline_dir().join(file)).unwrap();
+    values["image"] = json!({"tag": &sha[..7]});
+    helm::upgrade(
+        &world.kube,
+        Upgrade {
+            release,
+            namespace: ns,
+            values,
+            version: &sha[..7],
+            description: None,
+        },
+    )
+    .unwrap();
+}
+
+struct World {
+    world: SimWorld,
+    pipeline: PathBuf,
+    kubeconfig: PathBuf,
+    journal: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+async fn start(method: &str) -> World {
+    start_with(method, "").await
+}
+
+/// A world where production runs `main[1]` and staging and dev `main[2]`, and a pipeline whose
+/// production gate uses `method`, with `gate_extra` (YAML lines at the gate's indent) appended.
+async fn start_with(method: &str, gate_extra: &str) -> World {
+    let world = SimWorld::start(WorldOptions {
+        speed: 30.0,
+        ..WorldOptions::default()
+    })
+    .await
+    .unwrap();
+    // The repository holds the values files where the pipeline says its folder is.
+    for f in ["values-dev.yaml", "values-staging.yaml", "values-prod.yaml"] {
+        let text = std::fs::read_to_string(testing::shipped_pipeline_dir().join(f)).unwrap();
+        world
+            .github
+            .set_file(&format!("environments/{f}"), &text)
+            .unwrap();
+    }
+    deploy(&world, "production", &world.seeded.main[1].clone());
+    deploy(&world, "staging", &world.seeded.main[2].clone());
+    deploy(&world, "dev", &world.seeded.main[2].clone());
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = testing::write_kubeconfig(&world, dir.path(), &["tbyte"]).unwrap();
+    let pipeline = pipeline_with(dir.path(), method, gate_extra);
+    World {
+        journal: dir.path().join("journal.jsonl"),
+        world,
+        pipeline,
+        kubeconfig,
+        _dir: dir,
+    }
+}
+
+impl World {
+    /// A console of `role`'s person, signed in by `GH_TOKEN`, its live view settled: every
+    /// environment healthy and GitHub's answers about the checks in.
+    async fn console(&self, role: Role) -> Session {
+        let token = self.world.person(role).github_token.clone();
+        let session = Session::new(
+            Console::new(&self.pipeline),
+            SessionOptions {
+                demo: false,
+                kubeconfig: Some(self.kubeconfig.clone()),
+                github_api_url: Some(self.world.github_server.url()),
+                device_client_id: None,
+                keychain: Keychain::disabled("no keychain in these tests"),
+                journal: self.journal.clone(),
+                environment: Arc::new(move |name| (name == "GH_TOKEN").then(|| token.clone())),
+                demo_person: None,
+                autopilot: false,
+            },
+        );
+        session.start().await.unwrap();
+        until(
+            &session,
+            "a healthy, synced pipeline whose checks are known",
+            |s| {
+                s.environments.iter().all(|e| e.health == Health::Healthy)
+                    && s.sources.iter().all(|x| x.connected)
+                    && s.gates.iter().flat_map(|g| &g.conditions).all(|c| {
+                        !c.reason
+                            .starts_with(sluice_core::assemble::CHECKS_NOT_KNOWN_YET)
+                    })
+            },
+        )
+        .await;
+        session
+    }
+
+    fn production_tag(&self) -> String {
+        let d = self
+            .world
+            .kube
+            .get(Kind::Deployment, "production", "tbyte-prod-api")
+            .unwrap();
+        let image = d["spec"]["template"]["spec"]["containers"][0]["image"]
+            .as_str()
+            .unwrap();
+        sluice_core::image::tag_of(image).unwrap().to_owned()
+    }
+
+    fn production_images(&self) -> Vec<String> {
+        ["tbyte-prod-api", "tbyte-prod-web"]
+            .iter()
+            .map(|name| {
+                self.world
+                    .kube
+                    .get(Kind::Deployment, "production", name)
+                    .unwrap()["spec"]["template"]["spec"]["containers"][0]["image"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    /// The journal in append order.
+    fn journal(&self) -> Vec<AuditEntry> {
+        sluice_console::journal::Journal::open(&self.journal)
+            .unwrap()
+            .read()
+            .unwrap()
+            .entries
+    }
+
+    fn results(&self) -> Vec<AuditResult> {
+        self.journal().iter().map(|e| e.result).collect()
+    }
+
+    /// A commit on main by the developer, with its checks passed.
+    fn merge(&self, message: &str) -> String {
+        let sha = self
+            .world
+            .github
+            .commit("main", "dave-developer", message)
+            .unwrap();
+        for name in ["build", "test"] {
+            self.world
+                .github
+                .set_check_run(
+                    &sha,
+                    name,
+                    sluice_sim::github::CheckStatus::Completed,
+                    Some(sluice_sim::github::Conclusion::Success),
+                )
+                .unwrap();
+        }
+        sha
+    }
+
+    /// The deploy workflow's run for main's head, its production job waiting for a review.
+    fn waiting_run(&self) -> u64 {
+        self.world
+            .github
+            .start_run(
+                "deploy.yml",
+                "main",
+                "push",
+                "dave-developer",
+                &["production"],
+            )
+            .unwrap()
+    }
+}
+
+async fn until(session: &Session, what: &str, ok: impl Fn(&Snapshot) -> bool) -> Arc<Snapshot> {
+    let mut rx = session.subscribe();
+    testing::until(&mut rx, Duration::from_secs(60), what, |s| {
+        s.as_deref().is_some_and(&ok)
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}: {:#?}", session.latest()))
+    .unwrap()
+}
+
+fn approve(review: &Review, comment: &str) -> ActRequest {
+    ActRequest {
+        environment: review.environment.clone(),
+        action: ReviewAction::Approve,
+        comment: comment.into(),
+        override_reason: None,
+        pin: review.pin.clone(),
+    }
+}
+
+async fn approve_now(session: &Session, comment: &str) -> Result<Outcome, UiError> {
+    let review = session.review("production", None).await?;
+    session.act(&approve(&review, comment)).await
+}
+
+fn kinds(review: &Review) -> Vec<RefusalKind> {
+    review
+        .decision
+        .approve
+        .refusals
+        .iter()
+        .map(|r| r.kind)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn github_approval_refuses_the_author_then_the_reviewer_ships_it_credited_to_her() {
+    let w = start("github-approval").await;
+    let staging = w.world.seeded.main[2][..7].to_owned();
+    let run = w.waiting_run();
+    let dave = w.console(Role::Developer).await;
+    until(&dave, "the waiting run", |s| {
+        !s.gates[0].waiting_runs.is_empty()
+    })
+    .await;
+
+    let review = dave.review("production", None).await.unwrap();
+    assert_eq!(review.candidate.as_ref().unwrap().run_id, Some(run));
+    // Sluice's rules and GitHub's own answer for dave both say no.
+    assert_eq!(
+        kinds(&review),
+        [
+            RefusalKind::NotAReviewer,
+            RefusalKind::SelfReview,
+            RefusalKind::AuthorityDenied
+        ]
+    );
+    let err = dave.act(&approve(&review, "lgtm")).await.unwrap_err();
+    assert_eq!(err.code, "promotion.refused");
+    assert!(
+        err.message.contains("not a required reviewer")
+            && err.message.contains("another reviewer must approve"),
+        "{}",
+        err.message
+    );
+    assert_ne!(w.production_tag(), staging, "nothing moved");
+
+    let alice = w.console(Role::Approver).await;
+    let outcome = approve_now(&alice, "ship release 42").await.unwrap();
+    assert_eq!(
+        outcome.result,
+        AuditResult::Succeeded,
+        "{}",
+        outcome.message
+    );
+    assert_eq!(outcome.running.as_deref(), Some(staging.as_str()));
+    assert_eq!(w.production_tag(), staging);
+    assert_eq!(
+        w.results(),
+        [
+            AuditResult::Refused,
+            AuditResult::Started,
+            AuditResult::Succeeded
+        ]
+    );
+    let journal = w.journal();
+    let done = journal.last().unwrap();
+    assert_eq!(
+        (done.actor.as_str(), done.comment.as_deref()),
+        ("alice-approver", Some("ship release 42"))
+    );
+    assert_eq!(done.run_id, Some(run));
+    assert_eq!(done.to_version.as_deref(), Some(staging.as_str()));
+    assert_eq!(done.shipped.as_deref(), Some(staging.as_str()));
+    // The approval itself met the reviewers condition of the journaled gates.
+    let reviewers = done.gates.iter().find(|g| g.kind == "reviewers").unwrap();
+    assert!(reviewers.met, "{reviewers:?}");
+    assert_eq!(reviewers.reason, "approved by @alice-approver");
+
+    // Production is credited to who approved and what deployed, never to the author.
+    let s = until(&alice, "GitHub's record of the approved deployment", |s| {
+        s.environments[2]
+            .last_deployed
+            .as_ref()
+            .is_some_and(|d| d.approved_by.is_some())
+    })
+    .await;
+    let deployed = s.environments[2].last_deployed.as_ref().unwrap();
+    assert_eq!(deployed.approved_by.as_deref(), Some("alice-approver"));
+    assert_eq!(deployed.deployed_by.as_deref(), Some("GitHub Actions"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reviewed_run_ships_exactly_its_commit_and_a_stale_approval_is_refused() {
+    let w = start("github-approval").await;
+    let older = w.world.seeded.main[2].clone();
+    let older_run = w.waiting_run();
+    // A newer merge reaches staging, and its run waits on production too.
+    let newer = w.merge("Cache rate cards");
+    deploy(&w.world, "staging", &newer);
+    let newer_run = w.waiting_run();
+    let alice = w.console(Role::Approver).await;
+    until(
+        &alice,
+        "two waiting runs, staging on the newer commit",
+        |s| {
+            s.gates[0].waiting_runs.len() == 2
+                && s.environments[1]
+                    .version
+                    .as_ref()
+                    .is_some_and(|v| v.label == newer[..7])
+        },
+    )
+    .await;
+
+    // By default the review is of the run that ships what staging runs, and lists both.
+    let review = alice.review("production", None).await.unwrap();
+    let candidate = review.candidate.clone().unwrap();
+    assert_eq!(
+        (candidate.run_id, candidate.label.as_str()),
+        (Some(newer_run), &newer[..7])
+    );
+    assert!(candidate.ships_source_version);
+    assert_eq!(review.waiting_runs.len(), 2);
+    assert!(
+        review
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("2 deploy runs wait on production")),
+        "{:?}",
+        review.warnings
+    );
+    // The older run, reviewed on purpose: the review says plainly it is not staging's version.
+    let older_review = alice.review("production", Some(older_run)).await.unwrap();
+    assert_eq!(
+        older_review.candidate.as_ref().unwrap().label,
+        older[..7].to_owned()
+    );
+    assert!(
+        older_review.warnings.iter().any(|w| w
+            == &format!(
+                "Run #{older_run} deploys {}, not {} that staging runs: approving it ships {} to production.",
+                &older[..7],
+                &newer[..7],
+                &older[..7]
+            )),
+        "{:?}",
+        older_review.warnings
+    );
+    assert!(
+        older_review.image_changes.is_empty(),
+        "staging does not run its images: none are claimed"
+    );
+    let soak = older_review
+        .conditions
+        .iter()
+        .find(|c| c.kind == GateConditionKind::Checks)
+        .unwrap();
+    assert!(
+        soak.met,
+        "checks are the older commit's own: {}",
+        soak.reason
+    );
+
+    // Approving the review of the older run ships exactly the older commit.
+    let outcome = alice
+        .act(&approve(&older_review, "the older one"))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome.result,
+        AuditResult::Succeeded,
+        "{}",
+        outcome.message
+    );
+    assert_eq!(w.production_tag(), older[..7]);
+    let done = w.journal().last().cloned().unwrap();
+    assert_eq!(done.run_id, Some(older_run));
+    assert_eq!(done.sha.as_deref(), Some(older.as_str()));
+    assert_eq!(done.shipped.as_deref(), Some(&older[..7]));
+
+    // The review shown before is stale now (production moved): its approval is refused, and
+    // nothing changes.
+    let err = alice.act(&approve(&review, "stale")).await.unwrap_err();
+    assert!(
+        err.code == "promotion.release-changed" || err.code == "promotion.refused",
+        "{err:?}"
+    );
+    let fresh = alice.review("production", Some(newer_run)).await.unwrap();
+    // A stale pin for the same run: refused as changed, and the new review differs from it.
+    let mut stale = approve(&fresh, "stale pin");
+    stale.pin.sha = Some(older.clone());
+    let err = alice.act(&stale).await.unwrap_err();
+    assert_eq!(err.code, "promotion.release-changed");
+    assert!(
+        err.message
+            .starts_with("The release changed while you were reviewing"),
+        "{}",
+        err.message
+    );
+    assert_eq!(w.production_tag(), older[..7]);
+    assert_eq!(w.journal().last().unwrap().result, AuditResult::Refused);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_review_shows_production_values_as_deployed_against_its_file_at_the_commit() {
+    let w = start("github-approval").await;
+    w.waiting_run();
+    let alice = w.console(Role::Approver).await;
+    until(&alice, "the waiting run", |s| {
+        !s.gates[0].waiting_runs.is_empty()
+    })
+    .await;
+    let review = alice.review("production", None).await.unwrap();
+    let to = &w.world.seeded.main[2][..7];
+    let from = &w.world.seeded.main[1][..7];
+    // Versions the right way round: production's, then what would ship.
+    assert_eq!(review.current_version.as_deref(), Some(from));
+    assert_eq!(review.candidate.as_ref().unwrap().label, to);
+    assert!(
+        review
+            .values
+            .before
+            .starts_with("production as deployed (Helm revision "),
+        "{}",
+        review.values.before
+    );
+    assert_eq!(
+        review.values.after,
+        format!("values-prod.yaml at {to}, image.tag = {to}")
+    );
+    let changes: Vec<(&str, Option<&str>, Option<&str>)> = review
+        .values
+        .changes
+        .iter()
+        .map(|c| (c.key.as_str(), c.from.as_deref(), c.to.as_deref()))
+        .collect();
+    // Only the image tag changes: production keeps its own replicas, host and database.
+    assert_eq!(changes, [("image.tag", Some(from), Some(to))]);
+    assert!(review.values.notes.is_empty(), "{:?}", review.values.notes);
+    assert_eq!(
+        review.values.chart, None,
+        "the same chart runs on both sides"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workflow_dispatch_moves_production_to_the_staging_version() {
+    let w = start("workflow-dispatch").await;
+    let staging = w.world.seeded.main[2][..7].to_owned();
+    let alice = w.console(Role::Approver).await;
+    let outcome = approve_now(&alice, "dispatch it").await.unwrap();
+    assert_eq!(
+        outcome.result,
+        AuditResult::Succeeded,
+        "{}",
+        outcome.message
+    );
+    assert_eq!(w.production_tag(), staging);
+    assert_eq!(w.results(), [AuditResult::Started, AuditResult::Succeeded]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubernetes_method_moves_production_and_posts_a_github_deployment() {
+    let w = start("kubernetes").await;
+    let staging_sha = w.world.seeded.main[2].clone();
+    let alice = w.console(Role::Approver).await;
+    let review = alice.review("production", None).await.unwrap();
+    // Exactly which container changes to what, workload to workload.
+    let changes: Vec<(&str, &str, &str)> = review
+        .image_changes
+        .iter()
+        .map(|c| {
+            (
+                c.workload.as_str(),
+                c.container.as_str(),
+                c.source_workload.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("tbyte-prod-api", "api", "tbyte-staging-api"),
+            ("tbyte-prod-web", "web", "tbyte-staging-web")
+        ]
+    );
+    let outcome = alice.act(&approve(&review, "apply it")).await.unwrap();
+    assert_eq!(
+        outcome.result,
+        AuditResult::Succeeded,
+        "{}",
+        outcome.message
+    );
+    assert_eq!(w.production_tag(), &staging_sha[..7]);
+    assert_eq!(w.results(), [AuditResult::Started, AuditResult::Succeeded]);
+    assert_eq!(w.journal()[1].shipped.as_deref(), Some(&staging_sha[..7]));
+    // Traceability: GitHub now records the promotion, so no drift appears.
+    let s = until(&alice, "GitHub to record the promotion", |s| {
+        s.environments[2].drift.is_none()
+            && s.environments[2]
+                .version
+                .as_ref()
+                .is_some_and(|v| v.label == staging_sha[..7])
+    })
+    .await;
+    assert!(s.environments[2].last_deployed.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_foreign_labelled_deployment_never_reaches_production_and_digests_keep_their_port() {
+    let w = start("kubernetes").await;
+    // A developer (who may write staging) labels a backdoor as part of staging's release.
+    let dave = sluice_kube::connect(Some(&w.kubeconfig), "tbyte@dave-developer")
+        .await
+        .unwrap();
+    let foreign: Deployment = serde_json::from_value(json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "tbyte-staging-aaa", "labels": {"app.kubernetes.io/instance": "tbyte-staging"}},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "aaa"}},
+            "template": {"metadata": {"labels": {"app": "aaa"}},
+                "spec": {"containers": [{"name": "api", "image": "ghcr.io/evil/backdoor:1"}]}}},
+    }))
+    .unwrap();
+    Api::<Deployment>::namespaced(dave.clone(), "staging")
+        .create(&PostParams::default(), &foreign)
+        .await
+        .unwrap();
+    // And staging's real api runs an image from a registry with a port.
+    let ported = "registry.example:5000/tbyte-api:v2";
+    Api::<Deployment>::namespaced(dave, "staging")
+        .patch(
+            "tbyte-staging-api",
+            &PatchParams::default(),
+            &Patch::Strategic(json!({"spec": {"template": {"spec": {"containers": [{"name": "api", "image": ported}]}}}})),
+        )
+        .await
+        .unwrap();
+    let alice = w.console(Role::Approver).await;
+    let s = until(
+        &alice,
+        "staging running the ported image, with a digest",
+        |s| {
+            s.environments[1]
+                .workloads
+                .iter()
+                .all(|w| w.name != "tbyte-staging-aaa")
+                && s.gates[0].pending.image_changes.iter().any(|c| {
+                    c.to.as_deref()
+                        .is_some_and(|t| t.starts_with(&format!("{ported}@sha256:")))
+                })
+        },
+    )
+    .await;
+    assert!(
+        s.environments[1].problems.iter().any(|p| p.starts_with(
+            "Deployment tbyte-staging-aaa is labelled as part of release tbyte-staging"
+        )),
+        "{:?}",
+        s.environments[1].problems
+    );
+    let review = alice.review("production", None).await.unwrap();
+    let told = serde_json::to_string(&review).unwrap();
+    assert!(!told.contains("backdoor"), "the backdoor is not offered");
+    let outcome = alice.act(&approve(&review, "ship")).await.unwrap();
+    assert_eq!(
+        outcome.result,
+        AuditResult::Succeeded,
+        "{}",
+        outcome.message
+    );
+    let images = w.production_images();
+    assert!(
+        images[0].starts_with(&format!("{ported}@sha256:")),
+        "the port and the digest survive: {images:?}"
+    );
+    assert!(images.iter().all(|i| !i.contains("backdoor")), "{images:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_carries_what_was_reviewed_and_is_refused_when_staging_moved() {
+    let w = start("kubernetes").await;
+    let alice = w.console(Role::Approver).await;
+    let review = alice.review("production", None).await.unwrap();
+    let reviewed = review.candidate.clone().unwrap().label;
+    // Staging moves on while the person reads the review.
+    let newer = w.merge("Move sessions to Redis");
+    deploy(&w.world, "staging", &newer);
+    until(&alice, "staging on the newer commit", |s| {
+        s.environments[1].health == Health::Healthy
+            && s.environments[1]
+                .version
+                .as_ref()
+                .is_some_and(|v| v.label == newer[..7])
+    })
+    .await;
+    let before = w.production_tag();
+    let err = alice.act(&approve(&review, "yes")).await.unwrap_err();
+    assert_eq!(err.code, "promotion.release-changed");
+    assert!(
+        err.message.contains(&newer[..7]),
+        "{} (newer {newer}, reviewed {reviewed})",
+        err.message
+    );
+    assert_eq!(w.production_tag(), before, "nothing was promoted");
+    assert_ne!(before, reviewed);
+    assert_eq!(w.results(), [AuditResult::Refused]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_check_is_refused_audited_and_nothing_changes() {
+    let w = start("kubernetes").await;
+    let before = w.production_tag();
+    w.world
+        .github
+        .set_check_run(
+            &w.world.seeded.main[2],
+            "test",
+            sluice_sim::github::CheckStatus::Completed,
+            Some(sluice_sim::github::Conclusion::Failure),
+        )
+        .unwrap();
+    let alice = w.console(Role::Approver).await;
+    until(&alice, "the failed check", |s| {
+        s.gates[0]
+            .conditions
+            .iter()
+            .any(|c| c.reason.contains("failed: test"))
+    })
+    .await;
+    let err = approve_now(&alice, "").await.unwrap_err();
+    assert!(
+        err.message.to_lowercase().contains("failed: test"),
+        "{}",
+        err.message
+    );
+    assert_eq!(w.production_tag(), before);
+    assert_eq!(w.results(), [AuditResult::Refused]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_concurrent_approvals_one_proceeds_and_all_are_journaled() {
+    let w = start("kubernetes").await;
+    // Two consoles, double clicks.
+    let consoles = [
+        w.console(Role::Approver).await,
+        w.console(Role::Approver).await,
+    ];
+    let review = consoles[0].review("production", None).await.unwrap();
+    let requests: Vec<ActRequest> = (0..20)
+        .map(|i| approve(&review, &format!("click {i}")))
+        .collect();
+    let outcomes = futures::future::join_all(
+        requests
+            .iter()
+            .enumerate()
+            .map(|(i, r)| consoles[i % 2].act(r)),
+    )
+    .await;
+    let succeeded = outcomes.iter().filter(|o| o.is_ok()).count();
+    let in_progress = outcomes
+        .iter()
+        .filter(|o| {
+            o.as_ref()
+                .is_err_and(|e| e.message.contains("promotion in progress by"))
+        })
+        .count();
+    assert_eq!((succeeded, in_progress), (1, 19), "{outcomes:?}");
+    let journal = w.journal();
+    let attempts = sluice_core::audit::attempts(&journal);
+    assert_eq!(attempts.len(), 20, "one journaled attempt per click");
+    let by_result = |r| attempts.iter().filter(|a| a.result == r).count();
+    assert_eq!(
+        (
+            by_result(AuditResult::Refused),
+            by_result(AuditResult::Succeeded)
+        ),
+        (19, 1)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unfinished_soak_is_offered_for_override_only_to_the_person_named() {
+    let w = start_with(
+        "kubernetes",
+        "      soak: 24h\n      overrideBy:\n        users: [alice-approver]\n",
+    )
+    .await;
+    let alice = w.console(Role::Approver).await;
+    let review = alice.review("production", None).await.unwrap();
+    assert!(!review.decision.approve.allowed);
+    assert!(
+        review.decision.may_override,
+        "{:?}",
+        review.decision.approve
+    );
+    assert_eq!(kinds(&review), [RefusalKind::OverrideNeedsReason]);
+    // Not a reviewer: no reason would let the developer approve.
+    let dave = w.console(Role::Developer).await;
+    let theirs = dave.review("production", None).await.unwrap();
+    assert!(!theirs.decision.approve.allowed && !theirs.decision.may_override);
+    // With the reason, the override goes through and is journaled as one.
+    let mut request = approve(&review, "hotfix");
+    request.override_reason = Some("Incident 4711 needs the fix now".into());
+    let outcome = alice.act(&request).await.unwrap();
+    assert_eq!(
+        outcome.result,
+        AuditResult::Succeeded,
+        "{}",
+        outcome.message
+    );
+    let journal = w.journal();
+    assert_eq!(
+        journal[0].override_reason.as_deref(),
+        Some("Incident 4711 needs the fix now")
+    );
+    assert_eq!(journal[0].action, sluice_core::audit::AuditAction::Override);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gate_of_team_reviewers_takes_the_signed_in_persons_answer_from_github() {
+    let w = start_with("github-approval", "").await;
+    // Only the team is named: whether alice may approve is GitHub's answer for her.
+    let text = std::fs::read_to_string(&w.pipeline).unwrap().replace(
+        "users: [alice-approver]",
+        "teams: [tbyte-org/release-managers]",
+    );
+    std::fs::write(&w.pipeline, text).unwrap();
+    w.waiting_run();
+    let alice = w.console(Role::Approver).await;
+    until(&alice, "the waiting run", |s| {
+        !s.gates[0].waiting_runs.is_empty()
+    })
+    .await;
+    let review = alice.review("production", None).await.unwrap();
+    assert!(
+        review.decision.approve.allowed,
+        "GitHub says alice may (a member of the team): {:?}",
+        review.decision.approve.refusals
+    );
+    assert_eq!(
+        alice.latest().unwrap().viewer.as_deref(),
+        Some("alice-approver")
+    );
+    assert_eq!(alice.inbox().len(), 1, "GitHub asks alice about the run");
+    let vera = w.console(Role::Viewer).await;
+    let theirs = vera.review("production", None).await.unwrap();
+    assert_eq!(
+        kinds(&theirs),
+        [RefusalKind::NotAReviewer, RefusalKind::AuthorityDenied]
+    );
+    assert!(vera.inbox().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollout_that_stalls_after_approval_offers_rollback_which_restores_the_images() {
+    let w = start("kubernetes").await;
+    let alice = w.console(Role::Approver).await;
+    let before = w.production_images();
+    // The new pods will crash: the rollout stalls past its deadline.
+    w.world.kube.crash_next_rollout("production");
+    let outcome = approve_now(&alice, "ship").await.unwrap();
+    assert_eq!(outcome.result, AuditResult::Failed, "{}", outcome.message);
+    let offer = outcome.rollback.expect("rollback is offered");
+    assert_eq!(offer.environment, "production");
+    assert!(
+        offer.reason.contains("progress deadline") || offer.reason.contains("stalled"),
+        "{}",
+        offer.reason
+    );
+    assert_eq!(w.results(), [AuditResult::Started, AuditResult::Failed]);
+    let rolled = alice.rollback("production").await.unwrap();
+    assert_eq!(rolled.result, AuditResult::Succeeded, "{}", rolled.message);
+    assert_eq!(w.production_images(), before, "the previous images again");
+    let attempts = alice.audit(&AttemptFilter::default()).await.unwrap();
+    assert_eq!(
+        attempts[0].entries[0].action,
+        sluice_core::audit::AuditAction::Rollback
+    );
+}

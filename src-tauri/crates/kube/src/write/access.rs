@@ -1,0 +1,43 @@
+//! The cluster's own answer to "may I?": SelfSubjectAccessReview, asked before every change so
+//! that a refusal comes from RBAC in words, not as a failed write halfway through.
+
+use k8s_openapi::api::authorization::v1::SelfSubjectAccessReview;
+use kube::api::{Api, PostParams};
+use serde_json::json;
+
+use super::WriteError;
+
+/// Whether the current user may `verb` `resource` (of `group`) in `namespace`.
+pub async fn can(
+    client: &kube::Client,
+    namespace: &str,
+    verb: &str,
+    group: &str,
+    resource: &str,
+) -> Result<bool, kube::Error> {
+    let review: SelfSubjectAccessReview = serde_json::from_value(json!({
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SelfSubjectAccessReview",
+        "spec": {"resourceAttributes": {"namespace": namespace, "verb": verb, "group": group, "resource": resource}},
+    }))
+    .unwrap_or_default();
+    let api: Api<SelfSubjectAccessReview> = Api::all(client.clone());
+    let answer = api.create(&PostParams::default(), &review).await?;
+    Ok(answer.status.is_some_and(|s| s.allowed))
+}
+
+/// Everything a change to an environment's Deployments needs: patching them, and the Lease.
+pub async fn authorize(client: &kube::Client, namespace: &str) -> Result<(), WriteError> {
+    for (verb, group, resource) in [
+        ("patch", "apps", "deployments"),
+        ("create", "coordination.k8s.io", "leases"),
+        ("update", "coordination.k8s.io", "leases"),
+    ] {
+        if !can(client, namespace, verb, group, resource).await? {
+            return Err(WriteError::Forbidden(format!(
+                "you may not {verb} {resource} in namespace `{namespace}`"
+            )));
+        }
+    }
+    Ok(())
+}

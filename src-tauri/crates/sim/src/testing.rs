@@ -1,0 +1,118 @@
+//! Test support: the world set-up the crates' test suites share (waiting on a live value, the
+//! shipped pipeline, a kubeconfig for the simulated cluster, a Helm deploy as CI runs it).
+//! Compiled always so that other crates' tests can use it; the product never calls it. Nothing
+//! here panics: failures come back as errors for the test to unwrap.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::sync::watch;
+
+use crate::kube::helm::{self, Upgrade};
+use crate::kube::status::ApiError;
+use crate::world::SimWorld;
+
+/// The first value of `rx` (the current one included) for which `ok` holds, waiting at most
+/// `limit` of real time. The error names `what` was awaited, for the test's failure message.
+pub async fn until<T: Clone>(
+    rx: &mut watch::Receiver<T>,
+    limit: Duration,
+    what: &str,
+    ok: impl Fn(&T) -> bool,
+) -> Result<T, String> {
+    match tokio::time::timeout(limit, rx.wait_for(|value| ok(value))).await {
+        Ok(Ok(value)) => Ok(value.clone()),
+        Ok(Err(_)) => Err(format!("the sender was dropped while waiting for {what}")),
+        Err(_) => Err(format!("timed out after {limit:?} waiting for {what}")),
+    }
+}
+
+/// The repository's `environments/` directory: the shipped pipeline, its values files and the
+/// tbyte chart.
+pub fn shipped_pipeline_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../environments")
+}
+
+/// Writes `dir/kubeconfig` for `world`'s cluster with the given contexts (as the approver, plus
+/// `<context>@<login>` for every simulated person) and returns its path.
+pub fn write_kubeconfig(
+    world: &SimWorld,
+    dir: &Path,
+    contexts: &[&str],
+) -> std::io::Result<PathBuf> {
+    let path = dir.join("kubeconfig");
+    let contexts: Vec<String> = contexts.iter().map(|c| (*c).to_owned()).collect();
+    world.write_kubeconfig(&path, &contexts)?;
+    Ok(path)
+}
+
+/// `helm upgrade --install release` of the tbyte chart at commit `sha` into `namespace` with
+/// `replicas` replicas, as CI runs it: the image tag and the release's version are the short
+/// SHA. Returns the Helm revision.
+pub fn deploy(
+    world: &SimWorld,
+    release: &str,
+    namespace: &str,
+    replicas: u32,
+    sha: &str,
+) -> Result<u32, ApiError> {
+    let tag = crate::story::short(sha);
+    helm::upgrade(
+        &world.kube,
+        Upgrade {
+            release,
+            namespace,
+            values: json!({"replicaCount": replicas, "image": {"tag": tag}}),
+            version: tag,
+            description: None,
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn until_returns_the_first_value_that_holds_or_says_what_it_waited_for() {
+        let (tx, mut rx) = watch::channel(1);
+        assert_eq!(
+            until(&mut rx, Duration::from_secs(1), "one", |v| *v == 1).await,
+            Ok(1),
+            "the current value counts"
+        );
+        let sender = tokio::spawn(async move {
+            for v in 2..=5 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                let _ = tx.send(v);
+            }
+            tx
+        });
+        assert_eq!(
+            until(
+                &mut rx,
+                Duration::from_secs(5),
+                "an even number above 3",
+                |v| { *v > 3 && *v % 2 == 0 }
+            )
+            .await,
+            Ok(4)
+        );
+        let tx = sender.await.unwrap();
+        let err = until(&mut rx, Duration::from_millis(20), "seven", |v| *v == 7)
+            .await
+            .unwrap_err();
+        assert!(err.contains("seven") && err.contains("timed out"), "{err}");
+        drop(tx);
+        let err = until(&mut rx, Duration::from_secs(1), "eight", |v| *v == 8)
+            .await
+            .unwrap_err();
+        assert!(err.contains("eight") && err.contains("dropped"), "{err}");
+    }
+
+    #[test]
+    fn the_shipped_pipeline_is_where_it_says() {
+        assert!(shipped_pipeline_dir().join("pipeline.yaml").is_file());
+    }
+}

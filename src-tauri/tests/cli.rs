@@ -1,0 +1,299 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The `sluice` command line as people run it: the built binary, its output and exit status,
+//! against the demo world and a simulated one.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::Duration;
+
+use sluice_sim::people::Role;
+use sluice_sim::{SimWorld, WorldOptions, testing};
+
+fn shipped() -> PathBuf {
+    testing::shipped_pipeline_dir().join("pipeline.yaml")
+}
+
+/// `sluice <args>` in a home of its own, with no keychain to reach and no token in the
+/// environment unless `env` gives one.
+async fn sluice(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_sluice"));
+    command
+        .args(args)
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("share"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        // No Secret Service: what works must work without one (scripts, CI jobs, SSH).
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env_remove("GH_TOKEN")
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("SLUICE_AUDIT_JOURNAL")
+        .kill_on_drop(true);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    tokio::time::timeout(Duration::from_secs(240), command.output())
+        .await
+        .expect("sluice finished within four minutes")
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The header line's two versions: `Promote into production: <current> → <candidate> (…`.
+fn header_versions(out: &str) -> (String, String) {
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("Promote into production: "))
+        .unwrap_or_else(|| panic!("no review header in:\n{out}"));
+    let versions = line
+        .trim_start_matches("Promote into production: ")
+        .split(" (")
+        .next()
+        .unwrap();
+    let (current, candidate) = versions.split_once(" → ").unwrap();
+    (current.to_owned(), candidate.to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_shows_an_approval_at_any_hour_and_refuses_the_author() {
+    let home = tempfile::tempdir().unwrap();
+    let pipeline = shipped();
+    let pipeline = pipeline.to_str().unwrap();
+    let dave = sluice(
+        home.path(),
+        &[
+            "--pipeline",
+            pipeline,
+            "promote",
+            "production",
+            "--demo",
+            "--as",
+            "dave-developer",
+            "--approve",
+            "--yes",
+        ],
+        &[],
+    )
+    .await;
+    assert!(!dave.status.success(), "{}", text(&dave.stdout));
+    let refused = text(&dave.stderr);
+    assert!(
+        refused
+            .contains("@dave-developer authored this release; another reviewer must approve it."),
+        "{refused}"
+    );
+
+    let alice = sluice(
+        home.path(),
+        &[
+            "--pipeline",
+            pipeline,
+            "promote",
+            "production",
+            "--demo",
+            "--as",
+            "alice-approver",
+            "--approve",
+            "--yes",
+        ],
+        &[],
+    )
+    .await;
+    let out = text(&alice.stdout);
+    assert!(alice.status.success(), "{out}\n{}", text(&alice.stderr));
+    let (current, candidate) = header_versions(&out);
+    assert_ne!(current, candidate, "something new ships");
+    assert!(
+        out.contains("  ✓ window    inside the change window"),
+        "the demo opens inside its change window, whatever the hour: {out}"
+    );
+    assert!(
+        out.lines().last() == Some(&format!("production now runs {candidate}")),
+        "{out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn promote_json_is_the_review_the_window_gets_and_inbox_lists_what_waits() {
+    let home = tempfile::tempdir().unwrap();
+    let pipeline = shipped();
+    let pipeline = pipeline.to_str().unwrap();
+    let review = sluice(
+        home.path(),
+        &[
+            "--pipeline",
+            pipeline,
+            "promote",
+            "production",
+            "--demo",
+            "--as",
+            "alice-approver",
+            "--json",
+        ],
+        &[],
+    )
+    .await;
+    assert!(review.status.success(), "{}", text(&review.stderr));
+    let review: sluice_core::review::Review = serde_json::from_slice(&review.stdout)
+        .unwrap_or_else(|e| panic!("not a Review ({e}): {}", text(&review.stdout)));
+    assert_eq!(review.environment, "production");
+    assert!(review.decision.approve.allowed, "{:?}", review.decision);
+    let run = review
+        .candidate
+        .as_ref()
+        .unwrap()
+        .run_id
+        .expect("a waiting run");
+
+    let inbox = sluice(
+        home.path(),
+        &[
+            "--pipeline",
+            pipeline,
+            "inbox",
+            "--demo",
+            "--as",
+            "alice-approver",
+            "--json",
+        ],
+        &[],
+    )
+    .await;
+    assert!(inbox.status.success(), "{}", text(&inbox.stderr));
+    let items: Vec<sluice_core::snapshot::InboxItem> = serde_json::from_slice(&inbox.stdout)
+        .unwrap_or_else(|e| panic!("not inbox items ({e}): {}", text(&inbox.stdout)));
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0].environment, "production");
+    assert_eq!(items[0].run_id, Some(run));
+    let vera = sluice(
+        home.path(),
+        &[
+            "--pipeline",
+            pipeline,
+            "inbox",
+            "--demo",
+            "--as",
+            "vera-viewer",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(text(&vera.stdout), "Nothing waits on @vera-viewer.\n");
+}
+
+/// The shipped pipeline without the clock-dependent gate conditions.
+fn clock_free(dir: &Path) -> PathBuf {
+    let source = testing::shipped_pipeline_dir();
+    for f in ["values-dev.yaml", "values-staging.yaml", "values-prod.yaml"] {
+        std::fs::copy(source.join(f), dir.join(f)).unwrap();
+    }
+    let text = std::fs::read_to_string(shipped()).unwrap();
+    let head = &text[..text.find("      soak:").unwrap()];
+    let path = dir.join("pipeline.yaml");
+    std::fs::write(
+        &path,
+        format!("{head}      requiredChecks: [build, test]\n"),
+    )
+    .unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_only_gh_token_and_no_secret_service_a_promotion_is_approved() {
+    let world = SimWorld::start(WorldOptions {
+        speed: 30.0,
+        ..WorldOptions::default()
+    })
+    .await
+    .unwrap();
+    let main = world.seeded.main.clone();
+    testing::deploy(&world, "tbyte-prod", "production", 3, &main[1]).unwrap();
+    testing::deploy(&world, "tbyte-staging", "staging", 2, &main[2]).unwrap();
+    testing::deploy(&world, "tbyte-dev", "dev", 1, &main[2]).unwrap();
+    // The merge's deploy run, its production job waiting for a review.
+    world
+        .github
+        .start_run(
+            "deploy.yml",
+            "main",
+            "push",
+            "dave-developer",
+            &["production"],
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = testing::write_kubeconfig(&world, dir.path(), &["tbyte"]).unwrap();
+    let pipeline = clock_free(dir.path());
+    let token = world.person(Role::Approver).github_token.clone();
+    let github = world.github_server.url();
+    let args = [
+        "--pipeline",
+        pipeline.to_str().unwrap(),
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "--github-api-url",
+        &github,
+    ];
+    let who = sluice(
+        dir.path(),
+        &[&args[..], &["whoami"]].concat(),
+        &[("GH_TOKEN", &token)],
+    )
+    .await;
+    let who_out = text(&who.stdout);
+    assert!(who.status.success(), "{who_out}{}", text(&who.stderr));
+    assert!(
+        who_out.starts_with(
+            "signed in as @alice-approver (token from the GH_TOKEN environment variable)"
+        ),
+        "{who_out}"
+    );
+
+    let promoted = sluice(
+        dir.path(),
+        &[
+            &args[..],
+            &[
+                "promote",
+                "production",
+                "--approve",
+                "--yes",
+                "--comment",
+                "from CI",
+            ],
+        ]
+        .concat(),
+        &[("GH_TOKEN", &token)],
+    )
+    .await;
+    let out = text(&promoted.stdout);
+    assert!(
+        promoted.status.success(),
+        "{out}\n{}",
+        text(&promoted.stderr)
+    );
+    let (_, candidate) = header_versions(&out);
+    assert_eq!(candidate, world.seeded.main[2][..7]);
+    assert!(
+        out.contains("@alice-approver may approve."),
+        "GitHub answered for her: {out}"
+    );
+    assert!(
+        out.ends_with(&format!("production now runs {candidate}\n")),
+        "{out}"
+    );
+    let d = world
+        .kube
+        .get(
+            sluice_sim::kube::resources::Kind::Deployment,
+            "production",
+            "tbyte-prod-api",
+        )
+        .unwrap();
+    let image = d["spec"]["template"]["spec"]["containers"][0]["image"]
+        .as_str()
+        .unwrap();
+    assert_eq!(sluice_core::image::tag_of(image), Some(candidate.as_str()));
+}

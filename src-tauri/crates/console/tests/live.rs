@@ -418,6 +418,7 @@ async fn soak_counts_from_the_rollout_and_a_forged_helm_record_moves_nothing() {
         "the forged record moves nothing"
     );
     assert!(!soak(&s).met);
+    assert_eq!(s.environments[1].running_since.as_ref(), Some(&since));
 
     // `kubectl set image` on staging: a new version runs, and its soak starts over.
     kube::Api::<k8s_openapi::api::apps::v1::Deployment>::namespaced(dave, "staging")

@@ -48,6 +48,8 @@ check: ui $(TOOLS)/bin/cargo-machete
 	cargo test --workspace --test bindings_fresh
 	npm run check
 	npm run lint
+	bash tests/control-plane/build.sh actionlint
+	"$$(bash tests/control-plane/build.sh --path actionlint)" environments/github/deploy.yml
 
 test-rust: ui
 	cargo test --workspace
@@ -87,8 +89,10 @@ bindings:
 
 ## screenshots: every view, light and dark, from the real app on the demo world (docs/screenshots/)
 screenshots: build deps-test
+	bash tests/control-plane/build.sh helm
 	bash tests/scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1280x800x24" \
-	  env SLUICE_APP="$(APP)" SLUICE_PIPELINE="$(PIPELINE)" node tests/screenshots/capture.mjs docs/screenshots
+	  env SLUICE_APP="$(APP)" SLUICE_PIPELINE="$(PIPELINE)" SLUICE_HELM="$$(bash tests/control-plane/build.sh --path helm)" \
+	  node tests/screenshots/capture.mjs docs/screenshots
 
 fmt:
 	cargo fmt --all

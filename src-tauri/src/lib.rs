@@ -15,6 +15,8 @@ pub use command_names::COMMANDS;
 
 /// The event that carries every new Snapshot to the webview.
 pub const SNAPSHOT_EVENT: &str = "snapshot";
+/// The event that carries each line a running promotion's tool prints (`helm upgrade`).
+pub const PROGRESS_EVENT: &str = "progress";
 
 /// A handler for each of [`COMMANDS`] (a test holds the two lists together).
 macro_rules! app_commands {
@@ -101,6 +103,7 @@ async fn publish<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
         tracing::error!(error = %e.message, "the live session did not start");
         return;
     }
+    tauri::async_runtime::spawn(forward_progress(app.clone(), session.clone()));
     let mut rx = session.subscribe();
     loop {
         let snapshot = rx.borrow_and_update().clone();
@@ -114,6 +117,23 @@ async fn publish<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
             break;
         }
         tokio::time::sleep_until(emitted_at + FRAME).await;
+    }
+}
+
+/// Passes each line of a running promotion's tool to the window as it comes.
+async fn forward_progress<R: tauri::Runtime>(app: tauri::AppHandle<R>, session: Arc<Session>) {
+    use tokio::sync::broadcast::error::RecvError;
+    let mut lines = session.subscribe_progress();
+    loop {
+        match lines.recv().await {
+            Ok(line) => {
+                if let Err(e) = app.emit(PROGRESS_EVENT, &line) {
+                    tracing::warn!(error = %e, "cannot push a progress line to the window");
+                }
+            }
+            Err(RecvError::Lagged(n)) => tracing::warn!(n, "progress lines dropped"),
+            Err(RecvError::Closed) => break,
+        }
     }
 }
 

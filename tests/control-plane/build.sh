@@ -5,12 +5,13 @@
 #   etcd/<etcd>/etcd                                                            (go.etcd.io/etcd/server/v3)
 #   kwok/<kwok>/kwok                                                            (sigs.k8s.io/kwok)
 #   helm/<helm>/helm                                                            (helm.sh/helm/v3)
+#   actionlint/<actionlint>/actionlint                                          (github.com/rhysd/actionlint)
 # k8s.io/kubernetes is required as a module; its staging modules are replaced by their published
 # v0.X.Y versions, read from its own go.mod. Each component is built in a module of its own, so
 # each gets exactly the dependency versions its upstream go.mod asks for.
 #
 # Usage: build.sh [component…]   (components: kube-apiserver kube-controller-manager
-#                                  kube-scheduler etcd kwok helm; default: all)
+#                                  kube-scheduler etcd kwok helm actionlint; default: all)
 # Prints where each binary is, and how long each build took. Exits non-zero naming the
 # component that could not be built.
 set -euo pipefail
@@ -20,9 +21,10 @@ K8S_VERSION=${K8S_VERSION:-v1.33.1}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
 KWOK_VERSION=${KWOK_VERSION:-v0.8.0}
 HELM_VERSION=${HELM_VERSION:-v3.22.0}
+ACTIONLINT_VERSION=${ACTIONLINT_VERSION:-v1.7.12}
 
 ROOT_CACHE=${SLUICE_CACHE:-$HOME/.cache/sluice}
-ALL=(kube-apiserver kube-controller-manager kube-scheduler etcd kwok helm)
+ALL=(kube-apiserver kube-controller-manager kube-scheduler etcd kwok helm actionlint)
 
 # Where a component's binary lives.
 binary_path() {
@@ -31,6 +33,7 @@ binary_path() {
     etcd) echo "$ROOT_CACHE/etcd/$ETCD_VERSION/etcd" ;;
     kwok) echo "$ROOT_CACHE/kwok/$KWOK_VERSION/kwok" ;;
     helm) echo "$ROOT_CACHE/helm/$HELM_VERSION/helm" ;;
+    actionlint) echo "$ROOT_CACHE/actionlint/$ACTIONLINT_VERSION/actionlint" ;;
     *) echo "unknown component: $1 (known: ${ALL[*]})" >&2; return 1 ;;
   esac
 }
@@ -182,6 +185,13 @@ if want helm; then
   build_in_module helm.sh/helm/v3 "$HELM_VERSION" "$ROOT_CACHE/helm/$HELM_VERSION" \
     "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
     helm helm.sh/helm/v3/cmd/helm || failed+=("helm $HELM_VERSION")
+fi
+
+# --- actionlint: checks the shipped GitHub Actions workflow ---------------------------------------
+if want actionlint; then
+  build_in_module github.com/rhysd/actionlint "$ACTIONLINT_VERSION" "$ROOT_CACHE/actionlint/$ACTIONLINT_VERSION" \
+    "-X github.com/rhysd/actionlint.version=$ACTIONLINT_VERSION" \
+    actionlint github.com/rhysd/actionlint/cmd/actionlint || failed+=("actionlint $ACTIONLINT_VERSION")
 fi
 
 if [ ${#failed[@]} -gt 0 ]; then

@@ -249,10 +249,85 @@ exec "$(binary kube-scheduler)" --kubeconfig "$DIR/kube-scheduler.kubeconfig" \\
 EOF
   local kwok
   kwok=$(binary kwok)
+  crash_stage > "$r/crash-stage.yaml"
   cat > "$r/kwok.sh" <<EOF
-exec "$kwok" --kubeconfig "$DIR/kwok.kubeconfig" --config "${kwok%/*}/stages.yaml" \\
+exec "$kwok" --kubeconfig "$DIR/kwok.kubeconfig" --config "${kwok%/*}/stages.yaml" --config "$r/crash-stage.yaml" \\
   --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \\
   --cidr 10.0.1.0/24 --node-ip 10.0.0.2 --server-address 127.0.0.1:$KWOK_PORT
+EOF
+}
+
+# A bad release, as the simulator's broken images (KubeWorld::break_image): a pod with an image
+# whose name has `-crashloop` in it (a tag ending so, or a registry such as
+# `ghcr.io/tbyte-org-crashloop`) starts and keeps crashing (CrashLoopBackOff, never Ready) instead
+# of becoming Ready. Its weight makes kwok pick it over pod-ready, which matches such pods too.
+crash_stage() {
+  cat <<'EOF'
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: pod-crash-loop
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+    - key: '.status.phase'
+      operator: 'In'
+      values:
+      - 'Pending'
+    - key: '.spec.containers.[].image | contains("-crashloop")'
+      operator: 'In'
+      values:
+      - 'true'
+  weight: 1
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      conditions:
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "True"
+        type: Initialized
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "False"
+        reason: ContainersNotReady
+        type: Ready
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "False"
+        reason: ContainersNotReady
+        type: ContainersReady
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "True"
+        type: PodScheduled
+      containerStatuses:
+      {{ range .spec.containers }}
+      - image: {{ .image | Quote }}
+        name: {{ .name | Quote }}
+        ready: false
+        started: false
+        restartCount: 1
+        lastState:
+          terminated:
+            exitCode: 1
+            reason: Error
+            startedAt: {{ $now | Quote }}
+            finishedAt: {{ $now | Quote }}
+        state:
+          waiting:
+            reason: CrashLoopBackOff
+            message: back-off 10s restarting failed container
+      {{ end }}
+      {{ with NodeIPWith .spec.nodeName }}
+      hostIP: {{ . | Quote }}
+      {{ end }}
+      {{ with PodIPWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) }}
+      podIP: {{ . | Quote }}
+      {{ end }}
+      phase: Running
+      startTime: {{ $now | Quote }}
 EOF
 }
 

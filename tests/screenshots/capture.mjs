@@ -4,13 +4,15 @@
 //
 // The demo keeps its own journal: the audit view is shot once the demo's simulated release lead
 // has approved a release, so it shows what it looks like in use.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { By } from 'selenium-webdriver';
-import { PIPELINE, byTestId, launchApp, scratch, waitFor } from '../e2e/harness.mjs';
+import { PIPELINE, byTestId, clockFreePipeline, launchApp, scratch, waitFor } from '../e2e/harness.mjs';
 
 const OUT = process.argv[2] ?? 'docs/screenshots';
 const THEMES = { light: 'Adwaita', dark: 'Adwaita:dark' };
+// The helm the control-plane build makes; the helm method's review is shot with it.
+const HELM = process.env.SLUICE_HELM;
 
 async function shoot(driver, name) {
   // Let transitions and the first snapshot after a navigation settle.
@@ -101,5 +103,57 @@ async function capture(theme) {
   }
 }
 
+/** The shipped pipeline with production promoted by `helm`, run by the helm at `HELM`. */
+function helmPipeline() {
+  const path = clockFreePipeline();
+  const text = readFileSync(path, 'utf8').replace(
+    /method: github-approval\n {6}workflow: deploy.yml/,
+    'method: helm',
+  );
+  if (!text.includes('method: helm')) throw new Error('the pipeline has no github-approval gate to turn into helm');
+  writeFileSync(path, `${text}\nhelm:\n  binary: ${HELM}\n  timeout: 5m\n  atomic: true\n`);
+  return path;
+}
+
+/** The review of a helm promotion: the command and what it would change, rendered by helm. */
+async function captureHelmReview(theme) {
+  const app = await launchApp({
+    args: ['--pipeline', helmPipeline()],
+    env: { GTK_THEME: THEMES[theme] },
+    home: scratch(`shots-helm-${theme}`),
+  });
+  const { driver } = app;
+  try {
+    await click(driver, byTestId('nav-settings'), 'Settings');
+    await click(driver, By.css('[data-testid="settings-demo-person"][data-login="alice-approver"]'), 'alice');
+    await click(driver, byTestId('nav-pipeline'), 'Pipeline');
+    await click(driver, byTestId('gate-review'), 'the gate review');
+    await waitFor(
+      driver,
+      async () => (await driver.findElements(byTestId('manifest-change-toggle'))).length > 0,
+      "helm's rendered changes",
+      60_000,
+    );
+    // The Deployment's diff open: what a release manager reads before approving.
+    await click(driver, By.css('[data-testid="manifest-change"][data-kind="Deployment"] button'), 'a Deployment diff');
+    const section = await driver.findElement(byTestId('helm-preview'));
+    await driver.executeScript('arguments[0].scrollIntoView({block: "start"})', section);
+    await waitFor(
+      driver,
+      async () => (await driver.findElements(byTestId('diff-line'))).length > 0,
+      "the Deployment's diff",
+    );
+    await shoot(driver, `review-helm-${theme}`);
+  } finally {
+    await app.quit();
+  }
+}
+
 mkdirSync(OUT, { recursive: true });
-for (const theme of Object.keys(THEMES)) await capture(theme);
+// SLUICE_SHOTS=helm retakes only the helm review's shots.
+const ONLY_HELM = process.env.SLUICE_SHOTS === 'helm';
+for (const theme of Object.keys(THEMES)) {
+  if (!ONLY_HELM) await capture(theme);
+  if (HELM) await captureHelmReview(theme);
+  else console.warn('SLUICE_HELM is not set: no shot of the helm review');
+}

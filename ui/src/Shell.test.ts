@@ -34,6 +34,7 @@ function interruptedEntry(): AuditEntry {
     runId: 77,
     sha: null,
     shipped: null,
+    revision: null,
   };
 }
 

@@ -1,33 +1,44 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Sluice's cluster-facing behaviour, with the same assertions against two clusters: the
 //! simulated world, and a real control plane built from upstream sources
-//! (tests/control-plane/: etcd, kube-apiserver, controller-manager, scheduler, kwok), where the
-//! releases are made by the real `helm` running the seed's own commands.
+//! (tests/control-plane/: etcd, kube-apiserver, controller-manager, scheduler, kwok). On both,
+//! the releases are made by the real `helm` 3 (built from source by tests/control-plane/build.sh)
+//! running the seed's own commands from environments/, and kubectl lists what they made.
 //!
-//! Versions, health, replica counts and rollouts, Helm history decoded from Helm's Secrets,
-//! SelfSubjectAccessReview per person, a kubernetes-method promotion under the Lease with a
-//! second console refused, rollback, watch recovery after an apiserver restart, and what
-//! `sluice status --json` reports. Where the two clusters disagree, the simulator is wrong.
+//! Versions, health, replica counts and rollouts, the chart's Services and Ingress, Helm
+//! history decoded from Helm's Secrets, SelfSubjectAccessReview per person, a kubernetes-method
+//! promotion under the Lease with a second console refused, rollback, watch recovery after an
+//! apiserver restart, a failing `helm upgrade --atomic` rolled back by Helm, and what `sluice
+//! status --json` reports (and how soon after each helm command), and promotions by the `helm`
+//! method through the console's session (control_plane/helm_method.rs). Where the two clusters
+//! disagree, the simulator is wrong.
 //!
-//! The real run needs the built control plane: `make conformance-control-plane` builds (or
-//! reuses) it and runs this file with `--include-ignored`. Set `SLUICE_BIN` to a built `sluice`
-//! to have `sluice status --json` run as a process; otherwise the library it wraps is used.
+//! Both targets need helm, and the real one the control plane: `make conformance-control-plane`
+//! builds (or reuses) them and runs this file with `--include-ignored`. Set `SLUICE_BIN` to a
+//! built `sluice` to have `sluice status --json` run as a process; otherwise the library it
+//! wraps is used.
 
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::authorization::v1::SelfSubjectAccessReview;
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret};
+use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret, Service};
+use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use sluice_console::live::{Live, LiveConfig};
 use sluice_core::snapshot::ImageChange;
 use sluice_kube::write::lease::{self, LeaseError};
 use sluice_kube::write::{self as kubernetes, Record, WriteError as KubePromotionError};
+use sluice_sim::kube::Breakage;
 use sluice_sim::{SimWorld, WorldOptions};
+
+#[path = "control_plane/helm_method.rs"]
+mod helm_method;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -147,10 +158,50 @@ impl RealCluster {
         eprintln!("{}", up.trim());
         cluster
     }
+}
 
-    fn helm_binary() -> PathBuf {
-        PathBuf::from(run_script("build.sh", &["--path", "helm"]).trim())
+/// The helm 3 that tests/control-plane/build.sh builds from source and caches.
+fn helm_binary() -> PathBuf {
+    let path = PathBuf::from(run_script("build.sh", &["--path", "helm"]).trim());
+    assert!(
+        path.is_file(),
+        "helm is not built ({}): run `bash tests/control-plane/build.sh helm` (make conformance-control-plane does)",
+        path.display()
+    );
+    path
+}
+
+/// kubectl: `SLUICE_KUBECTL`, else the 1.33 client beside gcloud's dispatcher, else PATH.
+fn kubectl_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("SLUICE_KUBECTL") {
+        return PathBuf::from(p);
     }
+    let versioned = Path::new("/usr/lib/google-cloud-sdk/bin/kubectl.1.33");
+    if versioned.exists() {
+        return versioned.to_owned();
+    }
+    PathBuf::from("kubectl")
+}
+
+/// The seed's deploy command for `e`, as the pipeline file writes it, then `extra`:
+/// `helm upgrade --install <release> ./apps/tbyte-microservices -f <values> -n <namespace>`.
+fn upgrade_command<'a>(e: &'a Env, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "upgrade",
+        "--install",
+        e.release,
+        "./apps/tbyte-microservices",
+        "-f",
+        e.values_file,
+        "-n",
+        e.namespace,
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 impl Drop for RealCluster {
@@ -203,6 +254,8 @@ enum Cluster {
 struct Target {
     cluster: Cluster,
     kubeconfig: PathBuf,
+    /// Helm's cache, config and data, apart from the user's.
+    helm_home: PathBuf,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -222,6 +275,7 @@ impl Target {
         Self {
             cluster: Cluster::Sim(Box::new(world)),
             kubeconfig,
+            helm_home: dir.path().join("helm"),
             _dir: Some(dir),
         }
     }
@@ -229,9 +283,11 @@ impl Target {
     fn real() -> Self {
         let cluster = RealCluster::start();
         let kubeconfig = cluster.dir.join("kubeconfig");
+        let helm_home = cluster.dir.join("helm");
         Self {
             cluster: Cluster::Real(cluster),
             kubeconfig,
+            helm_home,
             _dir: None,
         }
     }
@@ -249,77 +305,115 @@ impl Target {
             .unwrap()
     }
 
-    /// The seed's deployment commands:
-    /// `helm upgrade --install <release> ./apps/tbyte-microservices -f <values> -n <namespace>`.
-    fn seed(&self) {
-        match &self.cluster {
-            Cluster::Real(c) => {
-                let out = run_script("cluster.sh", &["seed", c.dir.to_str().unwrap()]);
-                for e in &ENVS {
-                    assert!(
-                        out.contains(&format!(
-                            "Release \"{}\" does not exist. Installing it now.",
-                            e.release
-                        )),
-                        "{out}"
-                    );
-                }
-            }
-            Cluster::Sim(_) => {
-                for e in &ENVS {
-                    self.helm_upgrade(e, None);
-                }
-            }
+    /// Runs the real helm from environments/ against this cluster (its kubeconfig's current
+    /// context, `tbyte`), as the seed's commands are run.
+    fn helm(&self, args: &[&str]) -> Output {
+        Command::new(helm_binary())
+            .current_dir(environments_dir())
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("HELM_CACHE_HOME", self.helm_home.join("cache"))
+            .env("HELM_CONFIG_HOME", self.helm_home.join("config"))
+            .env("HELM_DATA_HOME", self.helm_home.join("data"))
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run helm: {e}"))
+    }
+
+    fn kubectl(&self, args: &[&str]) -> String {
+        let out = Command::new(kubectl_binary())
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run kubectl: {e}; set SLUICE_KUBECTL"));
+        assert!(
+            out.status.success(),
+            "kubectl {args:?} on the {} failed: {}",
+            self.name(),
+            text(&out.stderr)
+        );
+        text(&out.stdout)
+    }
+
+    /// The seed's deployment commands, one after the other, each followed by `sluice status
+    /// --json`, which must show the new revision at once. `revisions` is what each command
+    /// makes (1 when it installs).
+    async fn seed(&self, revisions: [u32; 3]) {
+        for (e, revision) in ENVS.iter().zip(revisions) {
+            let out = self.helm(&upgrade_command(e, &[]));
+            let stdout = text(&out.stdout);
+            assert!(
+                out.status.success(),
+                "{} on the {}: {stdout}{}",
+                upgrade_command(e, &[]).join(" "),
+                self.name(),
+                text(&out.stderr)
+            );
+            let said = if revision == 1 {
+                format!(
+                    "Release \"{}\" does not exist. Installing it now.",
+                    e.release
+                )
+            } else {
+                format!(
+                    "Release \"{}\" has been upgraded. Happy Helming!",
+                    e.release
+                )
+            };
+            assert!(stdout.contains(&said), "{stdout}");
+            assert!(
+                stdout.contains(&format!("REVISION: {revision}\n")),
+                "{stdout}"
+            );
+            self.status_shows_revision(e, revision).await;
         }
     }
 
-    /// `helm upgrade --install` of `e`'s release with its values file (and `--set image.tag=`).
-    fn helm_upgrade(&self, e: &Env, tag: Option<&str>) {
-        match &self.cluster {
-            Cluster::Real(c) => {
-                let mut cmd = Command::new(RealCluster::helm_binary());
-                cmd.current_dir(environments_dir())
-                    .env("KUBECONFIG", &self.kubeconfig)
-                    .env("HELM_CACHE_HOME", c.dir.join("helm/cache"))
-                    .env("HELM_CONFIG_HOME", c.dir.join("helm/config"))
-                    .env("HELM_DATA_HOME", c.dir.join("helm/data"))
-                    .args([
-                        "upgrade",
-                        "--install",
-                        e.release,
-                        "./apps/tbyte-microservices",
-                    ])
-                    .args(["-f", e.values_file, "-n", e.namespace]);
-                if let Some(tag) = tag {
-                    cmd.args(["--set", &format!("image.tag={tag}")]);
-                }
-                let out = cmd.output().unwrap();
-                assert!(
-                    out.status.success(),
-                    "helm upgrade {} failed: {}",
-                    e.release,
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
-            Cluster::Sim(world) => {
-                let mut values = values_of(e);
-                if let Some(tag) = tag {
-                    values["image"] = json!({"tag": tag});
-                }
-                let app_version = chart_app_version();
-                sluice_sim::kube::helm::upgrade(
-                    &world.kube,
-                    sluice_sim::kube::helm::Upgrade {
-                        release: e.release,
-                        namespace: e.namespace,
-                        values,
-                        version: tag.unwrap_or(&app_version),
-                        description: None,
-                    },
-                )
-                .unwrap();
-            }
-        }
+    /// `sluice status --json`, run right after a helm command returned, shows `e`'s new Helm
+    /// revision as deployed, on its first read.
+    async fn status_shows_revision(&self, e: &Env, revision: u32) {
+        let started = Instant::now();
+        let s = self.status_json().await;
+        let took = started.elapsed();
+        let shown = s["environments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["name"] == e.name)
+            .map(|x| x["helmHistory"][0].clone())
+            .unwrap_or_default();
+        assert_eq!(
+            (shown["revision"].as_u64(), shown["status"].as_str()),
+            (Some(u64::from(revision)), Some("deployed")),
+            "{} on the {}: {shown:#}",
+            e.release,
+            self.name()
+        );
+        eprintln!(
+            "[{}] sluice status --json showed {} revision {revision} {} ms after helm returned",
+            self.name(),
+            e.release,
+            took.as_millis()
+        );
+        // How soon is printed, not asserted (speed is the benchmarks' business): what this
+        // checks is that the first read already shows the new revision.
+    }
+
+    /// `helm upgrade --install` of `e`'s release with its values file, `--set image.tag=<tag>`
+    /// and `flags` (`--wait`, `--atomic --wait --timeout 2m`).
+    fn helm_upgrade(&self, e: &Env, tag: &str, flags: &[&str]) {
+        let set = format!("image.tag={tag}");
+        let mut extra = vec!["--set", set.as_str()];
+        extra.extend_from_slice(flags);
+        let out = self.helm(&upgrade_command(e, &extra));
+        assert!(
+            out.status.success(),
+            "helm {} on the {} failed: {}{}",
+            upgrade_command(e, &extra).join(" "),
+            self.name(),
+            text(&out.stdout),
+            text(&out.stderr)
+        );
     }
 
     async fn restart_apiserver(&self) {
@@ -368,27 +462,18 @@ impl Target {
             },
         )
         .await;
-        // As `sluice status` does: the first snapshot once every environment has been read and
-        // the state has been quiet for a moment.
+        // As `sluice status` does: the first snapshot in which every source has read
+        // everything once (or failed to). An environment nothing was deployed to yet stays
+        // unknown; that is an answer too.
         let mut rx = live.subscribe();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-        loop {
-            let current = rx.borrow_and_update().clone();
-            let read = current.as_deref().is_some_and(|s| {
-                s.environments
+        let whole = |s: &Option<std::sync::Arc<sluice_core::snapshot::Snapshot>>| {
+            s.as_deref().is_some_and(|s| {
+                s.sources
                     .iter()
-                    .all(|e| e.health != sluice_core::snapshot::Health::Unknown)
-            });
-            let wait = if read {
-                tokio::time::Instant::now() + Duration::from_millis(700)
-            } else {
-                deadline
-            };
-            match tokio::time::timeout_at(wait.min(deadline), rx.changed()).await {
-                Ok(Ok(())) => {}
-                _ => break,
-            }
-        }
+                    .all(|src| src.synced || src.last_error.is_some())
+            })
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(15), rx.wait_for(whole)).await;
         let s = rx.borrow().clone().expect("no snapshot within 15 s");
         serde_json::to_value(&*s).unwrap()
     }
@@ -396,6 +481,11 @@ impl Target {
 
 /// Nothing listens there: `sluice status` reports the cluster side alone.
 const UNREACHABLE_GITHUB: &str = "http://127.0.0.1:9";
+
+/// An image tag whose pods crash on both clusters: the simulator is told so
+/// (`KubeWorld::break_image`), the real control plane's kwok has a stage for tags ending in
+/// `-crashloop` (tests/control-plane/cluster.sh).
+const CRASHING_TAG: &str = "ddddddd-crashloop";
 
 // --- assertions shared by both targets -------------------------------------------------------
 
@@ -1130,7 +1220,7 @@ async fn watch_recovery(t: &Target, tag: &str) {
     view_until(&view, "the first view", |v| v.synced && v.connected).await;
     t.restart_apiserver().await;
     // After the restart the same client works, and the same watches deliver the next release.
-    t.helm_upgrade(staging, Some(tag));
+    t.helm_upgrade(staging, tag, &["--atomic", "--wait", "--timeout", "2m"]);
     let want: Vec<String> = expected_images(tag);
     view_until(&view, "the release after the restart", |v| {
         v.connected
@@ -1193,6 +1283,202 @@ async fn status_reports(t: &Target, expected: &[(&str, &str, u32, u32)]) {
     assert_eq!(kube["connected"], true, "{kube:#}");
 }
 
+/// `kubectl get svc,ing -n production` lists the chart's Services and Ingress as a real
+/// apiserver prints them, and the objects are what the apiserver makes of Helm's: a cluster IP
+/// allocated, the Service defaults filled in, an empty load-balancer status, Helm's ownership.
+async fn services_and_ingress(t: &Target) {
+    let listed = t.kubectl(&["get", "svc,ing", "-n", "production"]);
+    let rows: Vec<Vec<&str>> = listed
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter(|cells| cells.first().is_some_and(|c| *c != "NAME"))
+        .collect();
+    let row = |name: &str| {
+        rows.iter()
+            .find(|r| r[0] == name)
+            .unwrap_or_else(|| panic!("no {name} on the {}:\n{listed}", t.name()))
+    };
+    let client = t.client("tbyte").await;
+    let services: Api<Service> = Api::namespaced(client.clone(), "production");
+    for (service, port) in [("api", 8080), ("web", 3000)] {
+        let name = format!("tbyte-prod-{service}");
+        // NAME TYPE CLUSTER-IP EXTERNAL-IP PORT(S) AGE
+        let cells = row(&format!("service/{name}"));
+        assert_eq!(
+            (cells[1], cells[3], cells[4]),
+            ("ClusterIP", "<none>", format!("{port}/TCP").as_str()),
+            "{listed}"
+        );
+        let svc = services.get(&name).await.unwrap();
+        let spec = svc.spec.clone().unwrap();
+        let ip = spec.cluster_ip.clone().unwrap();
+        assert!(ip.parse::<Ipv4Addr>().is_ok(), "cluster IP {ip}");
+        assert_eq!(cells[2], ip);
+        assert_eq!(spec.cluster_ips, Some(vec![ip.clone()]));
+        assert_eq!(spec.ip_families, Some(vec!["IPv4".to_owned()]));
+        assert_eq!(spec.ip_family_policy.as_deref(), Some("SingleStack"));
+        assert_eq!(spec.session_affinity.as_deref(), Some("None"));
+        assert_eq!(spec.internal_traffic_policy.as_deref(), Some("Cluster"));
+        assert_eq!(spec.external_traffic_policy, None);
+        assert_eq!(
+            serde_json::to_value(&spec.ports).unwrap(),
+            json!([{"port": port, "protocol": "TCP", "targetPort": port}])
+        );
+        assert_eq!(
+            serde_json::to_value(&spec.selector).unwrap(),
+            json!({"app.kubernetes.io/instance": "tbyte-prod", "app.kubernetes.io/name": format!("tbyte-{service}")})
+        );
+        assert_eq!(
+            serde_json::to_value(&svc.status).unwrap(),
+            json!({"loadBalancer": {}})
+        );
+        assert_helm_owns(&svc.metadata, "tbyte-prod", "production");
+    }
+    // NAME CLASS HOSTS ADDRESS PORTS AGE, the address empty: no controller serves it.
+    let cells = row("ingress.networking.k8s.io/tbyte-prod");
+    assert_eq!(
+        (cells[1], cells[2], cells[3]),
+        ("<none>", "tbyte.local", "80"),
+        "{listed}"
+    );
+    let ingresses: Api<Ingress> = Api::namespaced(client, "production");
+    let ing = ingresses.get("tbyte-prod").await.unwrap();
+    assert_eq!(ing.metadata.generation, Some(1));
+    let rule = &ing.spec.as_ref().unwrap().rules.as_ref().unwrap()[0];
+    assert_eq!(rule.host.as_deref(), Some("tbyte.local"));
+    let backends: Vec<(String, String, i32)> = rule
+        .http
+        .as_ref()
+        .unwrap()
+        .paths
+        .iter()
+        .map(|p| {
+            let svc = p.backend.service.as_ref().unwrap();
+            (
+                p.path.clone().unwrap_or_default(),
+                svc.name.clone(),
+                svc.port.as_ref().unwrap().number.unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        backends,
+        [
+            ("/api".to_owned(), "tbyte-prod-api".to_owned(), 8080),
+            ("/".to_owned(), "tbyte-prod-web".to_owned(), 3000)
+        ]
+    );
+    assert_eq!(
+        serde_json::to_value(&ing.status).unwrap(),
+        json!({"loadBalancer": {}})
+    );
+    assert_helm_owns(&ing.metadata, "tbyte-prod", "production");
+}
+
+/// What Helm sets on every object it makes, and that it made it as field manager `helm`.
+fn assert_helm_owns(
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+    release: &str,
+    namespace: &str,
+) {
+    let labels = meta.labels.as_ref().unwrap();
+    assert_eq!(labels["app.kubernetes.io/managed-by"], "Helm");
+    let annotations = meta.annotations.as_ref().unwrap();
+    assert_eq!(annotations["meta.helm.sh/release-name"], release);
+    assert_eq!(annotations["meta.helm.sh/release-namespace"], namespace);
+    let managers: Vec<(String, String)> = meta
+        .managed_fields
+        .iter()
+        .flatten()
+        .filter(|m| m.subresource.is_none())
+        .map(|m| {
+            (
+                m.manager.clone().unwrap_or_default(),
+                m.operation.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(managers, [("helm".to_owned(), "Update".to_owned())]);
+}
+
+/// `helm upgrade --atomic --wait` of an image whose pods crash: Helm gives up at its timeout
+/// and rolls back through the API, so the release's previous revision runs again (as a new
+/// revision, "Rollback to 1") and the failed one is recorded as failed.
+async fn atomic_upgrade_rolls_back(t: &Target, good_tag: &str) {
+    let dev = env("dev");
+    if let Cluster::Sim(world) = &t.cluster {
+        for s in SERVICES {
+            world
+                .kube
+                .break_image(&image(s, CRASHING_TAG), Breakage::CrashLoop);
+        }
+    }
+    let started = Instant::now();
+    let set = format!("image.tag={CRASHING_TAG}");
+    let flags = [
+        "--set",
+        set.as_str(),
+        "--atomic",
+        "--wait",
+        "--timeout",
+        "15s",
+    ];
+    let out = t.helm(&upgrade_command(dev, &flags));
+    let stderr = text(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "a crashing release went through on the {}: {}",
+        t.name(),
+        text(&out.stdout)
+    );
+    assert!(
+        stderr.contains("Error: UPGRADE FAILED: release tbyte-dev failed, and has been rolled back due to atomic being set: context deadline exceeded"),
+        "{stderr}"
+    );
+    eprintln!(
+        "[{}] helm --atomic failed and rolled back in {:.1} s",
+        t.name(),
+        started.elapsed().as_secs_f64()
+    );
+    let client = t.client("tbyte").await;
+    let history = helm_history(&client, dev).await;
+    let revisions: Vec<(u32, &str, &str, &str)> = history
+        .iter()
+        .map(|(s, r)| {
+            (
+                r.revision,
+                r.status.as_str(),
+                label(s, "status"),
+                r.description.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        revisions,
+        [
+            (1, "superseded", "superseded", "Install complete"),
+            (
+                2,
+                "failed",
+                "failed",
+                "Upgrade \"tbyte-dev\" failed: context deadline exceeded"
+            ),
+            (3, "deployed", "deployed", "Rollback to 1"),
+        ]
+    );
+    assert_eq!(
+        history[2].1.values, history[0].1.values,
+        "rev 1's values again"
+    );
+    rolled_out(&client, dev).await;
+    assert_eq!(images(&client, dev).await, expected_images(good_tag));
+    for d in deployments(&client, dev).await {
+        let status = d.status.unwrap();
+        assert_eq!(status.ready_replicas, Some(dev.replicas));
+        assert_eq!(status.updated_replicas, Some(dev.replicas));
+    }
+}
+
 /// The whole suite, in order, against one target.
 async fn suite(t: &Target) {
     let started = Instant::now();
@@ -1206,10 +1492,12 @@ async fn suite(t: &Target) {
     let app_version = chart_app_version();
     step("version and health endpoints");
     versions_and_health(t).await;
-    step("the seed's helm commands");
-    t.seed();
+    step("the seed's helm commands, each followed by sluice status --json");
+    t.seed([1, 1, 1]).await;
     step("replica counts, images, values, rollouts");
     seeded_releases(t).await;
+    step("kubectl get svc,ing: the chart's Services and Ingress");
+    services_and_ingress(t).await;
     step("Helm history decoded from Helm's Secrets");
     helm_history_after_install(t).await;
     step("sluice status --json after the seed");
@@ -1228,30 +1516,52 @@ async fn suite(t: &Target) {
     apply_conflicts_with_helm(t).await;
     step("Lease concurrency: stale replace and stale delete refused");
     lease_preconditions(t).await;
-    step("a new release in staging");
-    t.helm_upgrade(env("staging"), Some("bbbbbbb"));
+    step("a new release in staging (helm --wait)");
+    t.helm_upgrade(env("staging"), "bbbbbbb", &["--wait"]);
     rolled_out(&t.client("tbyte").await, env("staging")).await;
     helm_history_after_upgrade(t, "bbbbbbb").await;
     step("promotion staging → production under the Lease, a second console refused");
     promotion_under_the_lease(t, "bbbbbbb").await;
     step("rollback of production");
     rollback(t, &app_version).await;
-    step("watch recovery after an apiserver restart");
+    step("watch recovery after an apiserver restart (helm --atomic --wait --timeout 2m)");
     watch_recovery(t, "ccccccc").await;
-    step("sluice status --json at the end");
+    step("a crashing release in dev, rolled back by helm --atomic");
+    atomic_upgrade_rolls_back(t, &app_version).await;
+    step("sluice status --json after them");
     status_reports(
         t,
         &[
-            ("dev", &app_version, 1, 1),
+            ("dev", &app_version, 1, 3),
             ("staging", "ccccccc", 2, 3),
             ("production", &app_version, 3, 1),
         ],
     )
     .await;
+    step("the seed's helm commands again, as upgrades");
+    t.seed([4, 4, 2]).await;
+    let client = t.client("tbyte").await;
+    for e in &ENVS {
+        rolled_out(&client, e).await;
+    }
+    status_reports(
+        t,
+        &[
+            ("dev", &app_version, 1, 4),
+            ("staging", &app_version, 2, 4),
+            ("production", &app_version, 3, 2),
+        ],
+    )
+    .await;
+    step(
+        "the helm method: staging → production by Sluice, a second console refused, a bad release rolled back",
+    );
+    helm_method::helm_method(t).await;
     step("done");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs helm built from source: make conformance-control-plane"]
 async fn simulated_world() {
     let t = Target::simulated().await;
     suite(&t).await;

@@ -93,6 +93,19 @@ impl Cluster {
         String::from_utf8_lossy(&out.stderr).into_owned()
     }
 
+    /// `kubectl apply` without `--server-side`: kubectl computes the patch itself.
+    async fn client_side_apply(&self, manifest: &str) -> String {
+        let out = self
+            .kubectl_stdin(&["apply", "-f", "-"], Some(manifest))
+            .await;
+        assert!(
+            out.status.success(),
+            "apply failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     async fn apply(&self, manifest: &str) -> String {
         let out = self
             .kubectl_stdin(&["apply", "--server-side", "-f", "-"], Some(manifest))
@@ -543,4 +556,103 @@ async fn describe_shows_replicasets_and_events() {
     ] {
         assert!(p.contains(expected), "missing {expected:?} in\n{p}");
     }
+}
+
+/// A Service and an Ingress through kubectl's client-side apply, which computes its strategic
+/// merge patch from the `/openapi/v2` schemas (the protobuf form): created, listed as a real
+/// cluster lists them, re-applied with a port swapped (merged by `port`, the allocated cluster IP
+/// kept); `kubectl explain` reads the same document, `get --raw` its JSON form.
+#[tokio::test]
+async fn services_and_ingresses_apply_list_and_explain() {
+    let c = Cluster::start().await;
+    let manifest = |second: &str| {
+        format!(
+            "apiVersion: v1\nkind: Service\nmetadata: {{name: web, namespace: dev}}\nspec:\n  selector: {{app: web}}\n  ports: [{{name: http, port: 8080}}, {second}]\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {{name: web, namespace: dev}}\nspec:\n  rules:\n  - host: dev.tbyte.local\n    http:\n      paths:\n      - {{path: /, pathType: Prefix, backend: {{service: {{name: web, port: {{number: 8080}}}}}}}}\n"
+        )
+    };
+    assert_eq!(
+        c.client_side_apply(&manifest("{name: metrics, port: 9090}"))
+            .await,
+        "service/web created\ningress.networking.k8s.io/web created\n"
+    );
+    let ip = c
+        .ok(&[
+            "get",
+            "svc",
+            "web",
+            "-n",
+            "dev",
+            "-o",
+            "jsonpath={.spec.clusterIP}",
+        ])
+        .await;
+    assert!(ip.starts_with("10.96."), "{ip}");
+
+    assert_eq!(
+        c.client_side_apply(&manifest("{name: admin, port: 9191}"))
+            .await,
+        "service/web configured\ningress.networking.k8s.io/web unchanged\n"
+    );
+    let after = c
+        .ok(&[
+            "get",
+            "svc",
+            "web",
+            "-n",
+            "dev",
+            "-o",
+            "jsonpath={.spec.clusterIP} {.spec.ports[*].name} {.spec.ports[*].port}",
+        ])
+        .await;
+    assert_eq!(after, format!("{ip} http admin 8080 9191"));
+
+    let listed = c.ok(&["get", "svc,ing", "-n", "dev"]).await;
+    let rows: Vec<Vec<&str>> = listed
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .filter(|r: &Vec<&str>| r.first().is_some_and(|n| *n != "NAME"))
+        .collect();
+    assert_eq!(
+        rows[0][..5],
+        [
+            "service/web",
+            "ClusterIP",
+            ip.as_str(),
+            "<none>",
+            "8080/TCP,9191/TCP"
+        ],
+        "{listed}"
+    );
+    assert_eq!(
+        rows[1][..4],
+        [
+            "ingress.networking.k8s.io/web",
+            "<none>",
+            "dev.tbyte.local",
+            "80"
+        ],
+        "{listed}"
+    );
+
+    let explained = c
+        .ok(&[
+            "explain",
+            "service.spec.ports",
+            "--output=plaintext-openapiv2",
+        ])
+        .await;
+    assert!(
+        explained.starts_with("KIND:     Service\nVERSION:  v1\n"),
+        "{explained}"
+    );
+    assert!(
+        explained.contains("   port\t<integer> -required-\n"),
+        "{explained}"
+    );
+    let raw = c.ok(&["get", "--raw", "/openapi/v2"]).await;
+    let doc: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(
+        doc["definitions"]["io.k8s.api.networking.v1.Ingress"]["x-kubernetes-group-version-kind"],
+        serde_json::json!([{"group": "networking.k8s.io", "kind": "Ingress", "version": "v1"}])
+    );
 }

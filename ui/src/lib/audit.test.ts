@@ -4,6 +4,7 @@ import {
   actorLabel,
   actorsOf,
   attemptFilter,
+  auditMethodLabel,
   auditTime,
   environmentsOf,
   exportMessage,
@@ -50,5 +51,13 @@ describe('audit helpers', () => {
     expect(versionChange(null, 'bbb2222')).toBe('none → bbb2222');
     expect(exportMessage(1, '/tmp/a.csv')).toBe('Saved 1 entry to /tmp/a.csv');
     expect(exportMessage(6, '/tmp/a.json')).toBe('Saved 6 entries to /tmp/a.json');
+  });
+
+  it('names each method', () => {
+    expect(auditMethodLabel('github-approval')).toBe('GitHub approval');
+    expect(auditMethodLabel('workflow-dispatch')).toBe('Workflow dispatch');
+    expect(auditMethodLabel('kubernetes')).toBe('Kubernetes');
+    expect(auditMethodLabel('helm')).toBe('Helm upgrade');
+    expect(auditMethodLabel('rollback')).toBe('Rollback');
   });
 });

@@ -29,6 +29,7 @@ const METHOD_LABELS: Record<AuditMethod, string> = {
   'github-approval': 'GitHub approval',
   'workflow-dispatch': 'Workflow dispatch',
   kubernetes: 'Kubernetes',
+  helm: 'Helm upgrade',
   rollback: 'Rollback',
 };
 

@@ -13,6 +13,10 @@ sourceFile: string, github: GithubRepository,
  */
 imageTagKey: string | null, 
 /**
+ * How Sluice runs helm (the `helm` promotion method).
+ */
+helm: HelmSettings, 
+/**
  * In promotion order: every environment is reached before the ones after it.
  */
 environments: Array<Environment>, };
@@ -26,6 +30,19 @@ apiUrl: string | null,
  * files can be read at any commit; `None` when the pipeline does not say.
  */
 directory: string | null, };
+export type HelmSettings = { 
+/**
+ * The helm 3 binary: a path, or a name looked up on PATH.
+ */
+binary: string, 
+/**
+ * How long `helm upgrade --wait` may take.
+ */
+timeoutSeconds: number, 
+/**
+ * `--atomic`: a failed upgrade is rolled back by helm itself.
+ */
+atomic: boolean, };
 export type Environment = { name: string, kubeContext: string, namespace: string, 
 /**
  * The Helm release deployed into this environment.
@@ -82,7 +99,7 @@ changeWindows: Array<ChangeWindow>, freezes: Array<Freeze>,
  * Who may override a freeze or an unfinished soak (with a reason).
  */
 overrideBy: Principals, };
-export type PromotionMethod = "github-approval" | "workflow-dispatch" | "kubernetes";
+export type PromotionMethod = "github-approval" | "workflow-dispatch" | "kubernetes" | "helm";
 export type Approval = { 
 /**
  * Never empty: at least one user or team.
@@ -405,6 +422,11 @@ export type SourceState = {
  */
 name: string, kind: SourceKind, connected: boolean, 
 /**
+ * Its first whole read is done (every list, every poll): what the snapshot shows of it
+ * is complete, not still arriving.
+ */
+synced: boolean, 
+/**
  * RFC 3339 of the last event or answer received.
  */
 lastEventAt: string | null, lastError: UiError | null, 
@@ -442,7 +464,7 @@ condition: GateConditionKind | null,
  * One sentence for the person: what stands in the way, and what would change it.
  */
 sentence: string, };
-export type RefusalKind = "not-signed-in" | "not-a-reviewer" | "self-review" | "authority-denied" | "no-waiting-run" | "nothing-to-promote" | "condition-unmet" | "override-needs-reason" | "override-by-others" | "unmatched-workloads" | "release-changed";
+export type RefusalKind = "not-signed-in" | "not-a-reviewer" | "self-review" | "authority-denied" | "no-waiting-run" | "nothing-to-promote" | "condition-unmet" | "override-needs-reason" | "override-by-others" | "unmatched-workloads" | "release-changed" | "upgrade-unknown";
 export type AuditEntry = { 
 /**
  * Unique per entry.
@@ -505,15 +527,27 @@ sha: string | null,
  * On an outcome: what the environment ran when the attempt ended, as the cluster showed
  * it (which may differ from what was asked for).
  */
-shipped: string | null, };
-export type AuditMethod = "github-approval" | "workflow-dispatch" | "kubernetes" | "rollback";
+shipped: string | null, 
+/**
+ * On an outcome of the `helm` method: the release's revision the attempt left deployed.
+ */
+revision: number | null, };
+export type AuditMethod = "github-approval" | "workflow-dispatch" | "kubernetes" | "helm" | "rollback";
 export type AuditAction = "approve" | "reject" | "promote" | "rollback" | "override";
 export type AuditResult = "started" | "succeeded" | "failed" | "refused" | "interrupted";
 export type AuditPlan = { 
 /**
  * Commits between the from and to versions.
  */
-commits: number, pullRequests: Array<number>, images: Array<ImageChange>, };
+commits: number, pullRequests: Array<number>, images: Array<ImageChange>, 
+/**
+ * The `helm` method: the chart installed (`name-version`).
+ */
+chart: string | null, 
+/**
+ * The `helm` method: the command line run, exactly (it carries no credentials).
+ */
+command: string | null, };
 export type AuditGate = { kind: string, met: boolean, reason: string, };
 export type AuditProblem = { 
 /**
@@ -687,6 +721,10 @@ warnings: Array<string>, notes: ReleaseNotes,
  */
 imageChanges: Array<ImageChange>, values: ValuesChanges, 
 /**
+ * The `helm` method: what `helm upgrade` would change in the cluster, object by object.
+ */
+helm: HelmPreview | null, 
+/**
  * The gate's conditions for the candidate.
  */
 conditions: Array<GateCondition>, 
@@ -711,7 +749,42 @@ runId: number | null,
  * It is what the source environment runs.
  */
 shipsSourceVersion: boolean, };
-export type Pin = { runId: number | null, sha: string | null, images: Array<ImageChange>, };
+export type Pin = { runId: number | null, sha: string | null, images: Array<ImageChange>, 
+/**
+ * The chart a `helm` promotion installs.
+ */
+chart: string | null, };
+export type HelmPreview = { 
+/**
+ * The chart the source runs (`name-version`), rebuilt from its release record.
+ */
+chart: string | null, 
+/**
+ * The command Sluice would run, as the journal records it.
+ */
+command: string, 
+/**
+ * Every object the upgrade adds, removes or changes.
+ */
+changes: Array<ManifestChange>, 
+/**
+ * Each container whose image the upgrade changes, read from the rendered manifest.
+ */
+images: Array<ImageChange>, 
+/**
+ * Why the rendered difference is not known, with what to do.
+ */
+problem: string | null, };
+export type ManifestChange = { 
+/**
+ * e.g. `Deployment`.
+ */
+kind: string, name: string, change: ManifestChangeKind, 
+/**
+ * A unified diff of the object's YAML (now → after), three lines of context.
+ */
+diff: string, };
+export type ManifestChangeKind = "added" | "removed" | "changed";
 export type ReleaseNotes = { 
 /**
  * e.g. `tbyte: production d313be6 → 7ec480f (from staging)`.
@@ -770,6 +843,7 @@ export type RollbackOffer = { environment: string,
  * Why, in words: what failed.
  */
 reason: string, };
+export type ProgressLine = { environment: string, line: string, };
 export type ExportFormat = "csv" | "json";
 export type AuditExport = { 
 /**

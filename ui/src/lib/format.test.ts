@@ -24,6 +24,7 @@ describe('format', () => {
     expect(methodLabel('github-approval')).toBe('GitHub approval');
     expect(methodLabel('workflow-dispatch')).toBe('Workflow dispatch');
     expect(methodLabel('kubernetes')).toBe('Direct to Kubernetes');
+    expect(methodLabel('helm')).toBe('Helm upgrade');
   });
 
   it('mentions users and teams', () => {

@@ -19,6 +19,7 @@ const METHOD_LABELS: Record<PromotionMethod, string> = {
   'github-approval': 'GitHub approval',
   'workflow-dispatch': 'Workflow dispatch',
   kubernetes: 'Direct to Kubernetes',
+  helm: 'Helm upgrade',
 };
 
 export function methodLabel(method: PromotionMethod): string {

@@ -9,10 +9,12 @@ import type {
   EnvironmentState,
   GateCondition,
   GateState,
+  HelmPreview,
   InboxItem,
   Outcome,
   Pipeline,
   PodState,
+  ProgressLine,
   Refusal,
   Review,
   SessionInfo,
@@ -53,6 +55,7 @@ export function tbytePipeline(): Pipeline {
     sourceFile: 'environments/pipeline.yaml',
     github: { owner: 'tbyte-org', name: 'tbyte-microservices', apiUrl: null, directory: 'environments' },
     imageTagKey: 'image.tag',
+    helm: { binary: 'helm', timeoutSeconds: 600, atomic: false },
     environments: [
       environment(
         'dev',
@@ -209,6 +212,14 @@ export class FakeDesk {
   /** Rejects the next call with this, then clears. */
   failure: unknown = null;
   readonly calls: { name: string; args: unknown[] }[] = [];
+  /** Who listens to the progress lines of running promotions (see `progress`). */
+  readonly progressListeners = new Set<(line: ProgressLine) => void>();
+  progressUnsubscribeCalls = 0;
+
+  /** A line printed by the tool of a running promotion or rollback, as the console emits it. */
+  progress(environment: string, line: string): void {
+    for (const listener of this.progressListeners) listener({ environment, line });
+  }
 
   private record<T>(name: string, args: unknown[], answer: () => T): Promise<T> {
     this.calls.push({ name, args });
@@ -303,6 +314,13 @@ export class FakeDesk {
       setAttention: (count) => this.record('setAttention', [count], () => undefined),
       notify: (title, body) => this.record('notify', [title, body], () => undefined),
       setFullscreen: (on) => this.record('setFullscreen', [on], () => undefined),
+      onProgress: async (listener) => {
+        this.progressListeners.add(listener);
+        return () => {
+          this.progressUnsubscribeCalls += 1;
+          this.progressListeners.delete(listener);
+        };
+      },
     };
   }
 }
@@ -514,6 +532,7 @@ export function kubernetesSource(context: string, rest: Partial<SourceState> = {
     name: `kubernetes (${context})`,
     kind: 'kubernetes',
     connected: true,
+    synced: true,
     lastEventAt: minutesAgo(1),
     lastError: null,
     rateRemaining: null,
@@ -541,6 +560,7 @@ export function tbyteSnapshot(sequence = 1): Snapshot {
         name: 'github (tbyte-org/tbyte-microservices)',
         kind: 'github',
         connected: true,
+        synced: true,
         lastEventAt: minutesAgo(2),
         lastError: null,
         rateRemaining: 4990,
@@ -609,6 +629,7 @@ export function auditEntry(rest: Partial<AuditEntry> = {}): AuditEntry {
     runId: null,
     sha: null,
     shipped: null,
+    revision: null,
     ...rest,
   };
 }
@@ -742,6 +763,7 @@ export function reviewFixture(rest: Partial<Review> = {}): Review {
       ].join('\n'),
     },
     imageChanges: [],
+    helm: null,
     values: {
       before: 'production as deployed (Helm revision 4)',
       after: 'values-prod.yaml at bbb2222, image.tag = bbb2222',
@@ -768,7 +790,7 @@ export function reviewFixture(rest: Partial<Review> = {}): Review {
     },
     reviewers: { users: ['alice'], teams: ['tbyte-org/production-approvers'] },
     overrideBy: { users: [], teams: ['tbyte-org/sre'] },
-    pin: { runId: null, sha: fullSha('bbb2222'), images: [] },
+    pin: { runId: null, sha: fullSha('bbb2222'), images: [], chart: null },
     ...rest,
   };
 }
@@ -787,7 +809,7 @@ export function approvableReview(rest: Partial<Review> = {}): Review {
       overridden: [],
       mayComment: true,
     },
-    pin: { runId: run.runId, sha: run.sha, images: [] },
+    pin: { runId: run.runId, sha: run.sha, images: [], chart: null },
     ...rest,
   });
 }
@@ -814,7 +836,51 @@ export function overridableReview(rest: Partial<Review> = {}): Review {
       overridden: [],
       mayComment: true,
     },
-    pin: { runId: run.runId, sha: run.sha, images: [] },
+    pin: { runId: run.runId, sha: run.sha, images: [], chart: null },
     ...rest,
   });
+}
+
+/**
+ * What the console's `helm` method previews for production: `helm upgrade` would change the
+ * api Deployment's image and add a ConfigMap.
+ */
+export function helmPreview(rest: Partial<HelmPreview> = {}): HelmPreview {
+  return {
+    chart: 'tbyte-microservices-0.3.0',
+    command:
+      'helm upgrade tbyte-prod /tmp/sluice-chart/tbyte-microservices-0.3.0.tgz --kube-context prod-eks ' +
+      '--namespace production --values environments/values-prod.yaml --set image.tag=bbb2222 --wait --timeout 600s',
+    changes: [
+      {
+        kind: 'Deployment',
+        name: 'tbyte-prod-api',
+        change: 'changed',
+        diff: [
+          '--- now',
+          '+++ after',
+          '@@ -18,7 +18,7 @@',
+          '     spec:',
+          '       containers:',
+          '         - name: api',
+          '-          image: ghcr.io/tbyte/api:aaa1111',
+          '+          image: ghcr.io/tbyte/api:bbb2222',
+          '           ports:',
+          '             - containerPort: 8080',
+          '',
+        ].join('\n'),
+      },
+      {
+        kind: 'ConfigMap',
+        name: 'tbyte-prod-flags',
+        change: 'added',
+        diff: ['--- now', '+++ after', '@@ -0,0 +1,4 @@', '+apiVersion: v1', '+kind: ConfigMap', '+metadata:', '+  name: tbyte-prod-flags', ''].join(
+          '\n',
+        ),
+      },
+    ],
+    images: [],
+    problem: null,
+    ...rest,
+  };
 }

@@ -127,12 +127,17 @@ fn kube_source_states(pipeline: &Pipeline, envs: &[EnvFeed]) -> Vec<SourceState>
     let mut states: Vec<SourceState> = Vec::new();
     for (env, feed) in pipeline.environments.iter().zip(envs) {
         let name = format!("kubernetes ({})", env.kube_context);
-        let (connected, last_event_at, error) = match &feed.view {
+        let (connected, synced, last_event_at, error) = match &feed.view {
             Some(v) => {
                 let v = v.borrow();
-                (v.connected, v.last_event_at.clone(), v.last_error.clone())
+                (
+                    v.connected,
+                    v.synced,
+                    v.last_event_at.clone(),
+                    v.last_error.clone(),
+                )
             }
-            None => (false, None, feed.error.clone()),
+            None => (false, false, None, feed.error.clone()),
         };
         let last_error = error.map(|message| {
             UiError::new(
@@ -145,6 +150,7 @@ fn kube_source_states(pipeline: &Pipeline, envs: &[EnvFeed]) -> Vec<SourceState>
             // Several environments on one context: the context is as healthy as its worst watch.
             Some(s) => {
                 s.connected &= connected;
+                s.synced &= synced;
                 if s.last_error.is_none() {
                     s.last_error = last_error;
                 }
@@ -156,6 +162,7 @@ fn kube_source_states(pipeline: &Pipeline, envs: &[EnvFeed]) -> Vec<SourceState>
                 name,
                 kind: SourceKind::Kubernetes,
                 connected,
+                synced,
                 last_event_at,
                 last_error,
                 rate_remaining: None,
@@ -175,6 +182,7 @@ fn github_source_state(pipeline: &Pipeline, view: Option<&GithubView>) -> Source
             name,
             kind: SourceKind::Github,
             connected: v.connected,
+            synced: v.synced,
             last_event_at: v.last_event_at.clone(),
             last_error: v.last_error.clone().map(|m| {
                 UiError::new("github.unreachable", m, "Check the network and the GitHub token; Sluice retries by itself and honours GitHub's rate limits.")
@@ -185,6 +193,7 @@ fn github_source_state(pipeline: &Pipeline, view: Option<&GithubView>) -> Source
             name,
             kind: SourceKind::Github,
             connected: false,
+            synced: false,
             last_event_at: None,
             last_error: Some(UiError::new("github.unconfigured", "GitHub is not configured", "Check `github.repository` and `github.apiUrl` in the pipeline file.")),
             rate_remaining: None,

@@ -33,6 +33,8 @@ fn entry(id: &str, at: &str, actor: &str, env: &str, result: AuditResult) -> Aud
                 from: Some("ghcr.io/t/api:abc1234".into()),
                 to: Some("ghcr.io/t/api:def5678".into()),
             }],
+            chart: None,
+            command: None,
         }),
         gates: vec![
             AuditGate {
@@ -53,6 +55,7 @@ fn entry(id: &str, at: &str, actor: &str, env: &str, result: AuditResult) -> Aud
         run_id: None,
         sha: None,
         shipped: None,
+        revision: None,
     }
 }
 

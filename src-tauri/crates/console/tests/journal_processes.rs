@@ -36,6 +36,7 @@ fn entry(id: String, comment_len: usize) -> AuditEntry {
         run_id: None,
         sha: None,
         shipped: None,
+        revision: None,
     }
 }
 

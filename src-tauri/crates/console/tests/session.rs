@@ -264,6 +264,7 @@ async fn a_promotion_started_and_never_finished_is_shown_at_start() {
         run_id: None,
         sha: None,
         shipped: None,
+        revision: None,
     };
     sluice_console::journal::Journal::open(&path)
         .unwrap()

@@ -36,6 +36,9 @@ pub enum RefusalKind {
     UnmatchedWorkloads,
     /// What was reviewed is no longer what would ship.
     ReleaseChanged,
+    /// The `helm` method could not work out the upgrade (no chart to promote, no values file,
+    /// no helm): approving would run something nobody saw.
+    UpgradeUnknown,
 }
 
 impl RefusalKind {
@@ -161,6 +164,8 @@ pub struct Proposal<'a> {
     /// Why the source's workloads do not match the target's (the kubernetes method sets
     /// images workload by workload).
     pub image_problems: &'a [String],
+    /// Why the `helm` method's upgrade is not known, when it is not.
+    pub plan_problem: Option<&'a str>,
 }
 
 fn mentions(users: &[String]) -> String {
@@ -262,6 +267,9 @@ pub fn decide(
                 .iter()
                 .map(|p| Refusal::new(RefusalKind::UnmatchedWorkloads, p.clone())),
         );
+    }
+    if let Some(problem) = proposal.plan_problem {
+        refusals.push(Refusal::new(RefusalKind::UpgradeUnknown, problem));
     }
     // Reject standing is decided before the conditions: they hold back an approval, not a no.
     let mut reject: Vec<Refusal> = refusals
@@ -415,6 +423,7 @@ mod tests {
                 run: Some(&run),
                 something_new: true,
                 image_problems: &[],
+                plan_problem: None,
             },
             &Standing {
                 login,
@@ -499,6 +508,7 @@ mod tests {
                 run: None,
                 something_new: false,
                 image_problems: &[],
+                plan_problem: None,
             },
             &Standing {
                 login: Some("alice-approver"),
@@ -529,6 +539,7 @@ mod tests {
                 run: None,
                 something_new: true,
                 image_problems: &problems,
+                plan_problem: None,
             },
             &Standing {
                 login: Some("alice-approver"),

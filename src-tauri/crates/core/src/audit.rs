@@ -55,6 +55,9 @@ pub struct AuditEntry {
     /// it (which may differ from what was asked for).
     #[serde(default)]
     pub shipped: Option<String>,
+    /// On an outcome of the `helm` method: the release's revision the attempt left deployed.
+    #[serde(default)]
+    pub revision: Option<u32>,
 }
 
 impl AuditEntry {
@@ -84,6 +87,7 @@ pub enum AuditMethod {
     GithubApproval,
     WorkflowDispatch,
     Kubernetes,
+    Helm,
     Rollback,
 }
 
@@ -93,6 +97,7 @@ impl AuditMethod {
             Self::GithubApproval => "github-approval",
             Self::WorkflowDispatch => "workflow-dispatch",
             Self::Kubernetes => "kubernetes",
+            Self::Helm => "helm",
             Self::Rollback => "rollback",
         }
     }
@@ -105,6 +110,7 @@ impl From<crate::pipeline::PromotionMethod> for AuditMethod {
             P::GithubApproval => Self::GithubApproval,
             P::WorkflowDispatch => Self::WorkflowDispatch,
             P::Kubernetes => Self::Kubernetes,
+            P::Helm => Self::Helm,
         }
     }
 }
@@ -195,6 +201,12 @@ pub struct AuditPlan {
     pub commits: u32,
     pub pull_requests: Vec<u32>,
     pub images: Vec<ImageChange>,
+    /// The `helm` method: the chart installed (`name-version`).
+    #[serde(default)]
+    pub chart: Option<String>,
+    /// The `helm` method: the command line run, exactly (it carries no credentials).
+    #[serde(default)]
+    pub command: Option<String>,
 }
 
 /// One gate condition as it stood. `kind` is a word (`checks`, `soak`, `freeze`, `reviewers`,
@@ -301,6 +313,7 @@ fn searchable(entry: &AuditEntry) -> String {
             &entry.override_reason,
             &entry.sha,
             &entry.shipped,
+            &entry.plan.as_ref().and_then(|p| p.command.clone()),
         ]
         .into_iter()
         .flatten()
@@ -396,6 +409,7 @@ mod tests {
             run_id: None,
             sha: None,
             shipped: None,
+            revision: None,
         };
         let done = started.outcome("b", "2025-01-01T00:01:00Z", AuditResult::Succeeded, None);
         assert_eq!(done.correlation, "a");
@@ -430,6 +444,7 @@ mod tests {
             run_id: None,
             sha: None,
             shipped: None,
+            revision: None,
         }
     }
 

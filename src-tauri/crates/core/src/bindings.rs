@@ -10,14 +10,15 @@ use crate::audit::{
 };
 use crate::desk::{
     Account, AccountSource, ActRequest, AuditExport, DemoPerson, DeviceCode, EnvironmentContext,
-    ExportFormat, KeychainInfo, Outcome, ReviewAction, RollbackOffer, SessionInfo,
+    ExportFormat, KeychainInfo, Outcome, ProgressLine, ReviewAction, RollbackOffer, SessionInfo,
 };
 use crate::error::UiError;
+use crate::manifests::{ManifestChange, ManifestChangeKind};
 use crate::pipeline::{
-    Approval, ChangeWindow, Environment, Freeze, Gate, GithubRepository, Pipeline, Principals,
-    PromotionMethod, ShownValue, Trigger, Weekday,
+    Approval, ChangeWindow, Environment, Freeze, Gate, GithubRepository, HelmSettings, Pipeline,
+    Principals, PromotionMethod, ShownValue, Trigger, Weekday,
 };
-use crate::review::{Candidate, Pin, ReleaseNotes, Review, ValuesChanges};
+use crate::review::{Candidate, HelmPreview, Pin, ReleaseNotes, Review, ValuesChanges};
 use crate::snapshot::{
     CheckState, CommitSummary, Condition, DeployedValues, Drift, EnvironmentState, GateCondition,
     GateConditionKind, GateState, GateStatus, Health, HelmRevision, ImageChange, ImageRef,
@@ -35,6 +36,7 @@ pub fn typescript() -> String {
     let decls = [
         Pipeline::decl(&cfg),
         GithubRepository::decl(&cfg),
+        HelmSettings::decl(&cfg),
         Environment::decl(&cfg),
         ShownValue::decl(&cfg),
         Trigger::decl(&cfg),
@@ -103,12 +105,16 @@ pub fn typescript() -> String {
         Review::decl(&cfg),
         Candidate::decl(&cfg),
         Pin::decl(&cfg),
+        HelmPreview::decl(&cfg),
+        ManifestChange::decl(&cfg),
+        ManifestChangeKind::decl(&cfg),
         ReleaseNotes::decl(&cfg),
         ValuesChanges::decl(&cfg),
         ReviewAction::decl(&cfg),
         ActRequest::decl(&cfg),
         Outcome::decl(&cfg),
         RollbackOffer::decl(&cfg),
+        ProgressLine::decl(&cfg),
         ExportFormat::decl(&cfg),
         AuditExport::decl(&cfg),
     ];

@@ -148,6 +148,14 @@ pub struct Outcome {
     pub rollback: Option<RollbackOffer>,
 }
 
+/// One line a promotion's tool printed while it ran (`helm upgrade`), for the person watching.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProgressLine {
+    pub environment: String,
+    pub line: String,
+}
+
 /// A promotion that went wrong after it changed the environment: going back is offered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]

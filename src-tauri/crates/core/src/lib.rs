@@ -11,6 +11,7 @@ pub mod desk;
 pub mod error;
 pub mod image;
 pub mod inputs;
+pub mod manifests;
 pub mod pacing;
 pub mod pipeline;
 pub mod review;

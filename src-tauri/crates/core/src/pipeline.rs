@@ -14,6 +14,8 @@ pub struct Pipeline {
     pub github: GithubRepository,
     /// The values key the deploy sets the image tag at (`image.tag`), when the pipeline says.
     pub image_tag_key: Option<String>,
+    /// How Sluice runs helm (the `helm` promotion method).
+    pub helm: HelmSettings,
     /// In promotion order: every environment is reached before the ones after it.
     pub environments: Vec<Environment>,
 }
@@ -32,6 +34,28 @@ impl Pipeline {
                     format!("Name one of: {}.", names.join(", ")),
                 )
             })
+    }
+}
+
+/// How Sluice runs the helm binary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct HelmSettings {
+    /// The helm 3 binary: a path, or a name looked up on PATH.
+    pub binary: String,
+    /// How long `helm upgrade --wait` may take.
+    pub timeout_seconds: u32,
+    /// `--atomic`: a failed upgrade is rolled back by helm itself.
+    pub atomic: bool,
+}
+
+impl Default for HelmSettings {
+    fn default() -> Self {
+        Self {
+            binary: "helm".into(),
+            timeout_seconds: 300,
+            atomic: true,
+        }
     }
 }
 
@@ -139,6 +163,9 @@ pub enum PromotionMethod {
     WorkflowDispatch,
     /// Sluice sets the images itself by server-side apply.
     Kubernetes,
+    /// Sluice runs `helm upgrade` with the chart and image tag the source runs and the target's
+    /// own values file.
+    Helm,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

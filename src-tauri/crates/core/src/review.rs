@@ -9,6 +9,7 @@ use ts_rs::TS;
 
 use crate::approval::{self, Decision, Proposal, Standing};
 use crate::commit::{same_commit, short};
+use crate::manifests::ManifestChange;
 use crate::pipeline::{Environment, Principals, PromotionMethod};
 use crate::snapshot::{
     CommitSummary, EnvironmentState, GateCondition, GateState, ImageChange, PullRequestRef,
@@ -39,6 +40,8 @@ pub struct Review {
     /// Each container of the environment that would run another image.
     pub image_changes: Vec<ImageChange>,
     pub values: ValuesChanges,
+    /// The `helm` method: what `helm upgrade` would change in the cluster, object by object.
+    pub helm: Option<HelmPreview>,
     /// The gate's conditions for the candidate.
     pub conditions: Vec<GateCondition>,
     /// For the signed-in person, now.
@@ -63,6 +66,22 @@ pub struct Candidate {
     pub ships_source_version: bool,
 }
 
+/// What a `helm` promotion would run and change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct HelmPreview {
+    /// The chart the source runs (`name-version`), rebuilt from its release record.
+    pub chart: Option<String>,
+    /// The command Sluice would run, as the journal records it.
+    pub command: String,
+    /// Every object the upgrade adds, removes or changes.
+    pub changes: Vec<ManifestChange>,
+    /// Each container whose image the upgrade changes, read from the rendered manifest.
+    pub images: Vec<ImageChange>,
+    /// Why the rendered difference is not known, with what to do.
+    pub problem: Option<String>,
+}
+
 /// The identity of what was reviewed. An approval carries it back unchanged.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -71,6 +90,8 @@ pub struct Pin {
     pub run_id: Option<u64>,
     pub sha: Option<String>,
     pub images: Vec<ImageChange>,
+    /// The chart a `helm` promotion installs.
+    pub chart: Option<String>,
 }
 
 /// The release notes as data; Markdown only for copying.
@@ -107,6 +128,8 @@ pub struct ValuesChanges {
 /// The values file the deploy would read, as the console found it.
 #[derive(Debug, Clone, Default)]
 pub struct ValuesFile {
+    /// Its text, as helm would read it; `None` when it could not be read.
+    pub text: Option<String>,
     pub values: FlatValues,
     /// Where it was read, e.g. `values-prod.yaml at 7ec480f`.
     pub label: String,
@@ -293,6 +316,8 @@ pub struct ReviewInputs<'a> {
     pub target: &'a EnvironmentState,
     pub candidate: Option<Candidate>,
     pub values: ValuesChanges,
+    /// The `helm` method's preview, worked out by the console.
+    pub helm: Option<HelmPreview>,
     pub standing: Standing<'a>,
 }
 
@@ -305,6 +330,7 @@ pub fn compose(inputs: ReviewInputs<'_>) -> Review {
         target,
         candidate,
         values,
+        helm,
         standing,
     } = inputs;
     let method = environment
@@ -324,11 +350,12 @@ pub fn compose(inputs: ReviewInputs<'_>) -> Review {
         ),
     };
     let ships_source = candidate.as_ref().is_some_and(|c| c.ships_source_version);
-    // The images a promotion sets are the source's: they are known only when that is what ships.
-    let image_changes = if ships_source {
-        gate.pending.image_changes.clone()
-    } else {
-        Vec::new()
+    // The images a promotion sets: for helm, what the upgrade renders; otherwise the source's,
+    // known only when that is what ships.
+    let image_changes = match &helm {
+        Some(h) => h.images.clone(),
+        None if ships_source => gate.pending.image_changes.clone(),
+        None => Vec::new(),
     };
     let mut warnings = Vec::new();
     if let (Some(c), Some(r)) = (&candidate, run)
@@ -372,6 +399,7 @@ pub fn compose(inputs: ReviewInputs<'_>) -> Review {
             run,
             something_new,
             image_problems: &gate.pending.image_problems,
+            plan_problem: helm.as_ref().and_then(|h| h.problem.as_deref()),
         },
         &standing,
     );
@@ -391,6 +419,7 @@ pub fn compose(inputs: ReviewInputs<'_>) -> Review {
         run_id: candidate.as_ref().and_then(|c| c.run_id),
         sha: candidate.as_ref().and_then(|c| c.sha.clone()),
         images: image_changes.clone(),
+        chart: helm.as_ref().and_then(|h| h.chart.clone()),
     };
     Review {
         environment: environment.name.clone(),
@@ -404,6 +433,7 @@ pub fn compose(inputs: ReviewInputs<'_>) -> Review {
         notes,
         image_changes,
         values,
+        helm,
         conditions: conditions.clone(),
         decision,
         reviewers: gate_config

@@ -422,6 +422,9 @@ pub struct SourceState {
     pub name: String,
     pub kind: SourceKind,
     pub connected: bool,
+    /// Its first whole read is done (every list, every poll): what the snapshot shows of it
+    /// is complete, not still arriving.
+    pub synced: bool,
     /// RFC 3339 of the last event or answer received.
     pub last_event_at: Option<String>,
     pub last_error: Option<UiError>,

@@ -23,7 +23,7 @@ pub enum HelmDecodeError {
     Gzip(#[source] std::io::Error),
     #[error("release payload exceeds {MAX_DECODED_BYTES} bytes when decompressed")]
     TooLarge,
-    #[error("release payload is not a Helm release document")]
+    #[error("release payload is not a Helm release document: {0}")]
     Json(#[source] serde_json::Error),
 }
 
@@ -51,6 +51,13 @@ pub struct HelmRelease {
 
 /// Decodes the `release` entry of a Helm release Secret's `data`.
 pub fn decode_release(payload: &[u8]) -> Result<HelmRelease, HelmDecodeError> {
+    let doc: ReleaseDocument =
+        serde_json::from_slice(&release_json(payload)?).map_err(HelmDecodeError::Json)?;
+    Ok(doc.into())
+}
+
+/// The JSON of a release payload: base64, then gzip (old releases are not gzipped), bounded.
+fn release_json(payload: &[u8]) -> Result<Vec<u8>, HelmDecodeError> {
     let compact: Vec<u8> = payload
         .iter()
         .copied()
@@ -72,8 +79,204 @@ pub fn decode_release(payload: &[u8]) -> Result<HelmRelease, HelmDecodeError> {
     } else {
         raw
     };
+    Ok(json)
+}
+
+/// A release as Helm stored it, whole: what it rendered, and the chart it was rendered from
+/// (Helm keeps the chart's templates, values and files in the record).
+#[derive(Debug, Clone)]
+pub struct ReleaseRecord {
+    pub release: HelmRelease,
+    /// The rendered objects, as `helm get manifest` prints them.
+    pub manifest: String,
+    pub chart: StoredChart,
+}
+
+/// A chart as a release record keeps it.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct StoredChart {
+    #[serde(default)]
+    pub metadata: serde_json::Value,
+    #[serde(default)]
+    pub values: serde_json::Value,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub templates: Vec<ChartFile>,
+    /// Helm writes `null` when the chart has none.
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub files: Vec<ChartFile>,
+    /// `values.schema.json`, when the chart has one.
+    #[serde(default, deserialize_with = "optional_bytes")]
+    pub schema: Option<Vec<u8>>,
+}
+
+/// One file of a stored chart; Helm writes its bytes as base64.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChartFile {
+    pub name: String,
+    #[serde(deserialize_with = "bytes")]
+    pub data: Vec<u8>,
+}
+
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ChartFile>, D::Error> {
+    Ok(Option::<Vec<ChartFile>>::deserialize(d)?.unwrap_or_default())
+}
+
+fn bytes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    let text = String::deserialize(d)?;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(serde::de::Error::custom)
+}
+
+fn optional_bytes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        Some(text) => base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+        None => Ok(None),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChartError {
+    #[error(
+        "the chart has dependencies ({0}): a release record does not keep subcharts, so it cannot be rebuilt from one"
+    )]
+    Dependencies(String),
+    #[error("the chart names a file `{0}` outside its own folder")]
+    BadName(String),
+    #[error("cannot write the chart to {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl StoredChart {
+    /// `name-version`, as `helm list` shows a chart.
+    pub fn label(&self) -> String {
+        let field = |k: &str| self.metadata[k].as_str().unwrap_or_default().to_owned();
+        format!("{}-{}", field("name"), field("version"))
+    }
+
+    /// Writes the chart as a chart folder helm can install from: `Chart.yaml`, `values.yaml`,
+    /// its templates and files. JSON is YAML, so the stored metadata and values are written as
+    /// they are. Names come from the cluster: anything leaving `dir` is refused.
+    pub fn write_into(&self, dir: &std::path::Path) -> Result<(), ChartError> {
+        if let Some(deps) = self.metadata["dependencies"]
+            .as_array()
+            .filter(|d| !d.is_empty())
+        {
+            let names: Vec<&str> = deps.iter().filter_map(|d| d["name"].as_str()).collect();
+            return Err(ChartError::Dependencies(names.join(", ")));
+        }
+        let io = |path: &std::path::Path| {
+            let path = path.display().to_string();
+            move |source| ChartError::Io { path, source }
+        };
+        let write = |name: &str, data: &[u8]| -> Result<(), ChartError> {
+            let relative = std::path::Path::new(name);
+            let plain = !name.is_empty()
+                && relative
+                    .components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_)))
+                && !name.chars().any(char::is_control);
+            if !plain {
+                return Err(ChartError::BadName(name.escape_debug().to_string()));
+            }
+            let path = dir.join(relative);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(io(parent))?;
+            }
+            std::fs::write(&path, data).map_err(io(&path))
+        };
+        write("Chart.yaml", self.metadata.to_string().as_bytes())?;
+        let values = if self.values.is_null() {
+            "{}".to_owned()
+        } else {
+            self.values.to_string()
+        };
+        write("values.yaml", values.as_bytes())?;
+        if let Some(schema) = &self.schema {
+            write("values.schema.json", schema)?;
+        }
+        for f in self.templates.iter().chain(&self.files) {
+            write(&f.name, &f.data)?;
+        }
+        Ok(())
+    }
+}
+
+/// Decodes the whole record of a Helm release Secret's `release` entry.
+pub fn decode_record(payload: &[u8]) -> Result<ReleaseRecord, HelmDecodeError> {
+    #[derive(Deserialize)]
+    struct WithChart {
+        #[serde(default)]
+        chart: StoredChart,
+    }
+    let json = release_json(payload)?;
     let doc: ReleaseDocument = serde_json::from_slice(&json).map_err(HelmDecodeError::Json)?;
-    Ok(doc.into())
+    let stored: WithChart = serde_json::from_slice(&json).map_err(HelmDecodeError::Json)?;
+    let manifest = doc.manifest.clone();
+    Ok(ReleaseRecord {
+        release: doc.into(),
+        manifest,
+        chart: stored.chart,
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// Words only (see [`crate::errors`]): kube's error can quote an exec plugin's output.
+    #[error("cannot read the Helm release `{release}`: {detail}")]
+    Kube { release: String, detail: String },
+    #[error("Helm release `{release}` cannot be read: {source}")]
+    Decode {
+        release: String,
+        #[source]
+        source: HelmDecodeError,
+    },
+}
+
+/// The newest revision of `release` in `namespace` that Helm marked deployed, read whole from
+/// its Secret; `None` when the release has none.
+pub async fn deployed_record(
+    client: &kube::Client,
+    namespace: &str,
+    release: &str,
+) -> Result<Option<ReleaseRecord>, RecordError> {
+    use kube::api::{Api, ListParams};
+    let api: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(client.clone(), namespace);
+    let selector = format!("owner=helm,name={release},status=deployed");
+    let secrets = api
+        .list(&ListParams::default().labels(&selector))
+        .await
+        .map_err(|e| RecordError::Kube {
+            release: release.to_owned(),
+            detail: crate::errors::describe(&e),
+        })?;
+    let newest = secrets.items.into_iter().max_by_key(|s| {
+        s.metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("version"))
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(0)
+    });
+    let Some(payload) = newest
+        .and_then(|s| s.data)
+        .and_then(|d| d.get("release").cloned())
+    else {
+        return Ok(None);
+    };
+    decode_record(&payload.0)
+        .map(Some)
+        .map_err(|source| RecordError::Decode {
+            release: release.to_owned(),
+            source,
+        })
 }
 
 #[derive(Deserialize)]
@@ -228,6 +431,84 @@ mod tests {
         assert_eq!(r.last_deployed.as_deref(), Some("2026-11-25T09:30:00.5Z"));
         assert_eq!(r.values["replicaCount"], 2);
         assert_eq!(r.deployments, Some(vec!["tbyte-staging-api".to_owned()]));
+    }
+
+    #[test]
+    fn a_whole_record_rebuilds_its_chart_in_a_folder() {
+        let b64 = |t: &str| base64::engine::general_purpose::STANDARD.encode(t);
+        let b64_bytes = |t: &[u8]| base64::engine::general_purpose::STANDARD.encode(t);
+        let mut doc: serde_json::Value =
+            serde_json::from_str(&release_json(3, "deployed")).unwrap();
+        doc["chart"]["templates"] = serde_json::json!([
+            {"name": "templates/deployment.yaml", "data": b64("kind: Deployment\n")},
+            {"name": "templates/_helpers.tpl", "data": b64("{{- define \"x\" -}}{{- end -}}")},
+        ]);
+        doc["chart"]["files"] =
+            serde_json::json!([{"name": ".helmignore", "data": b64("*.tgz\n")}]);
+        let record =
+            decode_record(b64_bytes(&gzip(doc.to_string().as_bytes())).as_bytes()).unwrap();
+        assert_eq!(record.release.revision, 3);
+        assert!(record.manifest.contains("name: tbyte-staging-api"));
+        assert_eq!(record.chart.label(), "tbyte-microservices-0.3.1");
+        let dir = tempfile::tempdir().unwrap();
+        record.chart.write_into(dir.path()).unwrap();
+        let chart: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join("Chart.yaml")).unwrap())
+                .unwrap();
+        assert_eq!(chart["version"], "0.3.1");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("templates/deployment.yaml")).unwrap(),
+            "kind: Deployment\n"
+        );
+        assert!(dir.path().join(".helmignore").is_file());
+        let values: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join("values.yaml")).unwrap())
+                .unwrap();
+        assert_eq!(values["replicaCount"], 1);
+    }
+
+    #[test]
+    fn a_chart_without_files_as_helm_writes_it_is_read() {
+        let mut doc: serde_json::Value =
+            serde_json::from_str(&release_json(3, "deployed")).unwrap();
+        doc["chart"]["files"] = serde_json::Value::Null;
+        doc["chart"]["schema"] = serde_json::Value::Null;
+        let record = decode_record(&b64(&gzip(doc.to_string().as_bytes()))).unwrap();
+        assert!(record.chart.files.is_empty());
+        assert_eq!(record.chart.schema, None);
+    }
+
+    #[test]
+    fn a_stored_chart_cannot_write_outside_its_folder_or_drop_its_subcharts() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "../escape.yaml",
+            "/etc/passwd",
+            "templates/../../x",
+            "",
+            "a\u{1b}b",
+        ] {
+            let chart = StoredChart {
+                templates: vec![ChartFile {
+                    name: name.into(),
+                    data: vec![],
+                }],
+                ..StoredChart::default()
+            };
+            assert!(
+                matches!(chart.write_into(dir.path()), Err(ChartError::BadName(_))),
+                "{name:?}"
+            );
+        }
+        assert!(!dir.path().parent().unwrap().join("escape.yaml").exists());
+        let with_deps = StoredChart {
+            metadata: serde_json::json!({"name": "x", "dependencies": [{"name": "redis"}]}),
+            ..StoredChart::default()
+        };
+        assert!(matches!(
+            with_deps.write_into(dir.path()),
+            Err(ChartError::Dependencies(d)) if d == "redis"
+        ));
     }
 
     #[test]

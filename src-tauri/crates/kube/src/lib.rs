@@ -6,6 +6,7 @@
 pub mod client;
 pub mod errors;
 pub mod helm;
+pub mod helm_cli;
 pub mod kubeconfig;
 pub mod source;
 pub mod write;

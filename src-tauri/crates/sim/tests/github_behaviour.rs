@@ -802,8 +802,21 @@ async fn workflow_dispatch_starts_a_run_and_tells_the_story() {
     let w = World::start().await;
     let mut events = w.world.subscribe();
     let dave = w.token("dave-developer");
+    // The shipped workflow's `environment` input is a choice of `production` alone.
+    let (status, refused) = w
+        .post(
+            "{repo}/actions/workflows/deploy.yml/dispatches",
+            Some(&dave),
+            &json!({"ref": "main", "inputs": {"environment": "staging"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        refused["message"],
+        "Provided value 'staging' for input 'environment' not in the list of allowed values"
+    );
     let body =
-        json!({"ref": "main", "inputs": {"environment": "staging"}, "return_run_details": true});
+        json!({"ref": "main", "inputs": {"environment": "production"}, "return_run_details": true});
     let (status, ran) = w
         .post(
             "{repo}/actions/workflows/deploy.yml/dispatches",
@@ -821,6 +834,14 @@ async fn workflow_dispatch_starts_a_run_and_tells_the_story() {
         .unwrap();
     assert_eq!(run["event"], "workflow_dispatch");
     assert_eq!(run["actor"]["login"], "dave-developer");
+    let jobs: Value = w
+        .get(&format!("{{repo}}/actions/runs/{run_id}/jobs"), None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jobs["total_count"], 1);
+    assert_eq!(jobs["jobs"][0]["name"], "Deploy to production");
     let GithubEvent::WorkflowDispatched {
         workflow,
         git_ref,
@@ -834,7 +855,7 @@ async fn workflow_dispatch_starts_a_run_and_tells_the_story() {
         (workflow.as_str(), git_ref.as_str()),
         ("deploy.yml", "main")
     );
-    assert_eq!(inputs["environment"], "staging");
+    assert_eq!(inputs["environment"], "production");
 
     let eleven: serde_json::Map<String, Value> =
         (0..11).map(|i| (format!("i{i}"), json!("x"))).collect();

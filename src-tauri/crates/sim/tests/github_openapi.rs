@@ -628,6 +628,30 @@ async fn every_response_matches_githubs_openapi_description() {
     .await;
     c.call("get", &run, "{repo}/actions/runs/12345", None, None, 404)
         .await;
+    let jobs_op = op("/actions/runs/{run_id}/jobs");
+    let jobs = c
+        .call(
+            "get",
+            &jobs_op,
+            &format!("{{repo}}/actions/runs/{waiting}/jobs"),
+            None,
+            None,
+            200,
+        )
+        .await;
+    assert!(
+        jobs["total_count"].as_u64().is_some_and(|n| n > 0),
+        "{jobs}"
+    );
+    c.call(
+        "get",
+        &jobs_op,
+        "{repo}/actions/runs/12345/jobs",
+        None,
+        None,
+        404,
+    )
+    .await;
     let pending = op("/actions/runs/{run_id}/pending_deployments");
     let url = format!("{{repo}}/actions/runs/{waiting}/pending_deployments");
     let p = c.call("get", &pending, &url, a, None, 200).await;
@@ -736,11 +760,21 @@ async fn every_response_matches_githubs_openapi_description() {
         &dispatches,
         dispatch_url,
         d,
-        Some(json!({"ref": "main", "inputs": {"environment": "dev"}})),
+        Some(json!({"ref": "main", "inputs": {"environment": "production"}})),
         204,
     )
     .await;
-    let details = json!({"ref": "main", "return_run_details": true});
+    c.call(
+        "post",
+        &dispatches,
+        dispatch_url,
+        d,
+        Some(json!({"ref": "main", "inputs": {"environment": "dev"}})),
+        422,
+    )
+    .await;
+    let details =
+        json!({"ref": "main", "inputs": {"environment": "production"}, "return_run_details": true});
     let by_id = format!(
         "{{repo}}/actions/workflows/{}/dispatches",
         s.deploy_workflow

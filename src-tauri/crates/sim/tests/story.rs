@@ -295,11 +295,11 @@ async fn runs_deploying_staging_and_dev_link_their_statuses_to_the_run() {
         |w| w.github.run_status(run_id) == Some(("waiting", None)),
     )
     .await;
-    // The pull request's head went to dev in its own run, on the pull request's branch.
+    // The pull request's head went to dev in its own run, triggered by the pull request.
     let (method, path) = get(&format!("/commits/{merge}"));
     let (_, commit) = github(&w, &viewer, method, &path, None).await;
     let head = commit["parents"][1]["sha"].as_str().unwrap().to_owned();
-    let (method, path) = get(&format!("/actions/runs?head_sha={head}&event=push"));
+    let (method, path) = get(&format!("/actions/runs?head_sha={head}&event=pull_request"));
     let (_, runs) = github(&w, &viewer, method, &path, None).await;
     let dev_run = runs["workflow_runs"][0]["id"].as_u64().unwrap();
     assert_ne!(dev_run, run_id);

@@ -10,6 +10,7 @@ import type {
   ExportFormat,
   Outcome,
   Pipeline,
+  ProgressLine,
   Review,
   SessionInfo,
   Snapshot,
@@ -27,6 +28,12 @@ export interface Backend {
    * Resolves to the function that stops listening.
    */
   onSnapshot(listener: (snapshot: Snapshot) => void): Promise<() => void>;
+  /**
+   * Calls `listener` with every line the tool of a running promotion or rollback prints
+   * (`helm upgrade`, `helm rollback`), for whichever environment it runs in: filter by
+   * `line.environment`. Resolves to the function that stops listening.
+   */
+  onProgress(listener: (line: ProgressLine) => void): Promise<() => void>;
 
   /** The environment's Helm values file, flattened to dotted keys, sorted. */
   environmentValues(environment: string): Promise<ValueEntry[]>;

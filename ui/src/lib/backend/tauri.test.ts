@@ -1,9 +1,9 @@
 import { emit } from '@tauri-apps/api/event';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ActRequest, Snapshot } from '../bindings';
+import type { ActRequest, ProgressLine, Snapshot } from '../bindings';
 import { approvableReview, tbytePipeline, tbyteSnapshot, validationError } from '../../test/fixtures';
-import { createTauriBackend, SNAPSHOT_EVENT } from './tauri';
+import { createTauriBackend, PROGRESS_EVENT, SNAPSHOT_EVENT } from './tauri';
 
 afterEach(() => clearMocks());
 
@@ -72,6 +72,24 @@ describe('tauri backend', () => {
     await emit(SNAPSHOT_EVENT, tbyteSnapshot(4));
 
     expect(received).toEqual([1, 2]);
+  });
+
+  it('delivers every progress line a running promotion prints until unsubscribed', async () => {
+    mockIPC(() => undefined, { shouldMockEvents: true });
+    const received: ProgressLine[] = [];
+    const line = (environment: string, text: string): ProgressLine => ({ environment, line: text });
+
+    const unsubscribe = await createTauriBackend().onProgress((progress) => received.push(progress));
+    await emit(PROGRESS_EVENT, line('production', 'Release "tbyte-prod" has been upgraded.'));
+    await emit(PROGRESS_EVENT, line('staging', 'STATUS: deployed'));
+    await emit(SNAPSHOT_EVENT, tbyteSnapshot(1));
+    unsubscribe();
+    await emit(PROGRESS_EVENT, line('production', 'REVISION: 8'));
+
+    expect(received).toEqual([
+      line('production', 'Release "tbyte-prod" has been upgraded.'),
+      line('staging', 'STATUS: deployed'),
+    ]);
   });
 
   it('names invoke arguments as the camelCase of the Rust parameters', async () => {

@@ -7,6 +7,7 @@ import type {
   DeviceCode,
   Outcome,
   Pipeline,
+  ProgressLine,
   Review,
   SessionInfo,
   Snapshot,
@@ -16,10 +17,20 @@ import { toUiError, type Backend } from './backend';
 
 /** The event the shell emits with every new Snapshot. */
 export const SNAPSHOT_EVENT = 'snapshot';
+/** The event the shell emits with each line a running promotion's tool prints (`helm upgrade`). */
+export const PROGRESS_EVENT = 'progress';
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(command, args);
+  } catch (reason) {
+    throw toUiError(reason);
+  }
+}
+
+async function subscribe<T>(event: string, listener: (payload: T) => void): Promise<() => void> {
+  try {
+    return await listen<T>(event, (received) => listener(received.payload));
   } catch (reason) {
     throw toUiError(reason);
   }
@@ -54,12 +65,7 @@ export function createTauriBackend(): Backend {
     setAttention: (count) => call<void>('set_attention', { count }),
     notify: (title, body) => call<void>('notify', { title, body }),
     setFullscreen: (on) => call<void>('set_fullscreen', { on }),
-    onSnapshot: async (listener) => {
-      try {
-        return await listen<Snapshot>(SNAPSHOT_EVENT, (event) => listener(event.payload));
-      } catch (reason) {
-        throw toUiError(reason);
-      }
-    },
+    onSnapshot: (listener) => subscribe<Snapshot>(SNAPSHOT_EVENT, listener),
+    onProgress: (listener) => subscribe<ProgressLine>(PROGRESS_EVENT, listener),
   };
 }

@@ -97,6 +97,36 @@ describe('audit view', () => {
     expect(within(startRow!).queryByTestId('audit-shipped')).not.toBeInTheDocument();
   });
 
+  it('shows the chart and the exact command of a helm promotion, and the revision it left deployed', async () => {
+    const command =
+      'helm upgrade tbyte-prod /tmp/sluice-chart/tbyte-microservices-0.3.0.tgz --kube-context prod-eks ' +
+      '--namespace production --values environments/values-prod.yaml --set image.tag=bbb2222 --wait --timeout 600s';
+    const plan = { commits: 3, pullRequests: [42], images: [], chart: 'tbyte-microservices-0.3.0', command };
+    const started = auditEntry({ id: 'h1', method: 'helm', action: 'promote', result: 'started', plan });
+    const ended = auditEntry({ id: 'h2', correlation: 'h1', method: 'helm', action: 'promote', plan, revision: 7 });
+    renderAudit(
+      deskWith([
+        { correlation: 'h1', entries: [ended, started], result: 'succeeded', unfinished: false, latestAt: ended.at, environment: 'production', actor: 'alice' },
+        ...auditAttempts(),
+      ]),
+    );
+
+    const [outcomeRow, startRow] = await screen.findAllByTestId('audit-row');
+    expect(outcomeRow).toHaveTextContent('Helm upgrade');
+    expect(within(outcomeRow!).getByTestId('audit-chart')).toHaveTextContent('Chart: tbyte-microservices-0.3.0');
+    const shown = within(outcomeRow!).getByTestId('audit-command').querySelector('code');
+    expect(shown?.textContent).toBe(command);
+    expect(within(outcomeRow!).getByTestId('audit-revision')).toHaveTextContent('revision 7');
+    // The start carries the plan, not yet a revision.
+    expect(within(startRow!).getByTestId('audit-command')).toHaveTextContent(command);
+    expect(within(startRow!).queryByTestId('audit-revision')).not.toBeInTheDocument();
+    // Entries of the other methods have neither.
+    const approval = screen.getAllByTestId('audit-row').find((row) => row.dataset.id === 'a2')!;
+    expect(within(approval).queryByTestId('audit-command')).not.toBeInTheDocument();
+    expect(within(approval).queryByTestId('audit-chart')).not.toBeInTheDocument();
+    expect(within(approval).queryByTestId('audit-revision')).not.toBeInTheDocument();
+  });
+
   it('highlights an attempt with no outcome, and one the backend marked interrupted', async () => {
     const started = auditEntry({ id: 'e1', at: '2026-05-04T13:00:00Z', result: 'started' });
     const stopped = auditEntry({ id: 'e2', correlation: 'e1', at: '2026-05-04T13:10:00Z', result: 'interrupted' });

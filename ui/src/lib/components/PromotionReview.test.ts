@@ -6,6 +6,7 @@ import {
   account,
   approvableReview,
   fullSha,
+  helmPreview,
   overridableReview,
   pod,
   refusal,
@@ -284,7 +285,7 @@ describe('promotion review', () => {
       approvableReview({
         candidate: { sha: moved.sha, label: 'ccc3333', runId: 91, shipsSourceVersion: true },
         waitingRuns: [moved],
-        pin: { runId: 91, sha: moved.sha, images: [] },
+        pin: { runId: 91, sha: moved.sha, images: [], chart: null },
       }),
     );
     await pushSnapshot(live, tbyteSnapshot(2));
@@ -440,7 +441,7 @@ describe('promotion review', () => {
         sourceVersion: 'ccc3333',
         candidate: { sha: moved.sha, label: 'ccc3333', runId: 91, shipsSourceVersion: true },
         waitingRuns: [moved],
-        pin: { runId: 91, sha: moved.sha, images: [] },
+        pin: { runId: 91, sha: moved.sha, images: [], chart: null },
       }),
     );
     desk.failure = {
@@ -521,7 +522,7 @@ describe('promotion review', () => {
       approvableReview({
         candidate: { sha: newest.sha, label: '353e6df', runId: 10090, shipsSourceVersion: true },
         waitingRuns: runs,
-        pin: { runId: 10090, sha: newest.sha, images: [] },
+        pin: { runId: 10090, sha: newest.sha, images: [], chart: null },
       }),
     );
     desk.runReviews.set(
@@ -530,7 +531,7 @@ describe('promotion review', () => {
         candidate: { sha: older.sha, label: 'daaf471', runId: 10062, shipsSourceVersion: false },
         waitingRuns: runs,
         warnings: ['Run #10062 deploys daaf471, not 353e6df that staging runs: approving it ships daaf471 to production.'],
-        pin: { runId: 10062, sha: older.sha, images: [] },
+        pin: { runId: 10062, sha: older.sha, images: [], chart: null },
       }),
     );
     const { live } = await renderAppLive(tbyteSnapshot(1), desk);
@@ -564,7 +565,7 @@ describe('promotion review', () => {
           action: 'approve',
           comment: '',
           overrideReason: null,
-          pin: { runId: 10062, sha: older.sha, images: [] },
+          pin: { runId: 10062, sha: older.sha, images: [], chart: null },
         },
       ],
     ]);
@@ -600,5 +601,217 @@ describe('promotion review', () => {
     await vi.waitFor(() => expect(within(panel).getByRole('button', { name: 'Approve' })).toBeEnabled());
     expect(desk.callsTo('review')).toHaveLength(2);
     expect(within(panel).getByLabelText('Comment')).toBeEnabled();
+  });
+});
+
+describe('helm promotion review', () => {
+  const imageChange = {
+    workload: 'tbyte-prod-api',
+    container: 'api',
+    sourceWorkload: 'tbyte-staging-api',
+    from: 'ghcr.io/tbyte/api:aaa1111',
+    to: 'ghcr.io/tbyte/api:bbb2222',
+  };
+
+  function helmReview(rest: Partial<Review> = {}): Review {
+    return approvableReview({
+      method: 'helm',
+      candidate: { sha: fullSha('bbb2222'), label: 'bbb2222', runId: null, shipsSourceVersion: true },
+      waitingRuns: [],
+      imageChanges: [imageChange],
+      helm: helmPreview({ images: [imageChange] }),
+      pin: { runId: null, sha: fullSha('bbb2222'), images: [imageChange], chart: 'tbyte-microservices-0.3.0' },
+      ...rest,
+    });
+  }
+
+  it('shows what helm upgrade would change: the chart, the exact command and each object with its diff', async () => {
+    const writeText = vi.fn(async () => undefined);
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+    const review = helmReview();
+    const { panel } = await openReview(review);
+
+    expect(textOf(within(panel).getByTestId('review-summary'))).toBe('3 commits / 1 PR · Helm upgrade');
+    const helm = within(panel).getByTestId('helm-preview');
+    expect(within(helm).getByRole('heading', { level: 2 })).toHaveTextContent('What helm upgrade would change');
+    expect(textOf(within(helm).getByTestId('helm-chart'))).toBe('Chart tbyte-microservices-0.3.0');
+    const command = within(helm).getByTestId('helm-command');
+    expect(command.textContent).toBe(review.helm!.command);
+    expect(command.tagName).toBe('PRE');
+    await fireEvent.click(within(helm).getByRole('button', { name: 'Copy command' }));
+    expect(writeText).toHaveBeenCalledWith(review.helm!.command);
+    expect(await within(helm).findByText('Copied')).toBeInTheDocument();
+    Object.defineProperty(navigator, 'clipboard', { value: undefined, configurable: true });
+
+    const changes = within(helm).getAllByTestId('manifest-change');
+    expect(changes.map((c) => [c.dataset.kind, c.dataset.name, c.dataset.change])).toEqual([
+      ['Deployment', 'tbyte-prod-api', 'changed'],
+      ['ConfigMap', 'tbyte-prod-flags', 'added'],
+    ]);
+    expect(changes.map(textOf)).toEqual(['▸ Deployment tbyte-prod-api changed', '▸ ConfigMap tbyte-prod-flags added']);
+    expect(within(changes[1]!).getByTestId('manifest-change-badge')).toHaveClass('change-added');
+    // Collapsed until the person opens one.
+    expect(within(helm).queryByTestId('manifest-diff')).not.toBeInTheDocument();
+
+    const toggle = within(changes[0]!).getByRole('button', { name: /Deployment tbyte-prod-api/ });
+    expect(toggle).toHaveAttribute('aria-expanded', 'false');
+    await fireEvent.click(toggle);
+    expect(toggle).toHaveAttribute('aria-expanded', 'true');
+    const diff = within(changes[0]!).getByTestId('manifest-diff');
+    expect(toggle).toHaveAttribute('aria-controls', diff.id);
+    const lines = within(diff).getAllByTestId('diff-line');
+    expect(lines.map((line) => [line.className.match(/line-(\w+)/)?.[1], line.textContent])).toEqual([
+      ['header', '--- now'],
+      ['header', '+++ after'],
+      ['hunk', '@@ -18,7 +18,7 @@'],
+      ['context', '     spec:'],
+      ['context', '       containers:'],
+      ['context', '         - name: api'],
+      ['removed', '-          image: ghcr.io/tbyte/api:aaa1111'],
+      ['added', '+          image: ghcr.io/tbyte/api:bbb2222'],
+      ['context', '           ports:'],
+      ['context', '             - containerPort: 8080'],
+    ]);
+    // Only the object opened shows its diff; a second click closes it.
+    expect(within(changes[1]!).queryByTestId('manifest-diff')).not.toBeInTheDocument();
+    await fireEvent.click(toggle);
+    expect(within(changes[0]!).queryByTestId('manifest-diff')).not.toBeInTheDocument();
+
+    // The images helm's render changes are the review's image changes, listed once.
+    expect(within(panel).getAllByTestId('image-change')).toHaveLength(1);
+    expect(within(helm).queryByText('ghcr.io/tbyte/api:bbb2222')).not.toBeInTheDocument();
+  });
+
+  it('keeps an opened diff open when the review is refreshed', async () => {
+    const desk = deskWith(helmReview());
+    const { live } = await renderAppLive(tbyteSnapshot(1), desk);
+    await fireEvent.click(screen.getByTestId('gate-review'));
+    const panel = await screen.findByTestId('review');
+    await within(panel).findByTestId('decide');
+    await fireEvent.click(within(panel).getByRole('button', { name: /ConfigMap tbyte-prod-flags/ }));
+
+    await pushSnapshot(live, tbyteSnapshot(2));
+    await vi.waitFor(() => expect(desk.callsTo('review')).toHaveLength(2));
+    const added = within(panel).getAllByTestId('manifest-change')[1]!;
+    const lines = within(within(added).getByTestId('manifest-diff')).getAllByTestId('diff-line');
+    expect(lines.filter((line) => line.classList.contains('line-added')).map((line) => line.textContent)).toEqual([
+      '+apiVersion: v1',
+      '+kind: ConfigMap',
+      '+metadata:',
+      '+  name: tbyte-prod-flags',
+    ]);
+  });
+
+  it('shows why the difference is not known instead of the changes, with Approve refused for it', async () => {
+    const problem =
+      'helm template failed for production: chart tbyte-microservices-0.3.0 not found in the release record. ' +
+      'Approve is refused until the difference is known.';
+    const sentence = 'What helm upgrade would change in production is not known, so it cannot be approved.';
+    const review = helmReview({
+      helm: helmPreview({ changes: [], problem }),
+      decision: {
+        ...approvableReview().decision,
+        approve: { allowed: false, refusals: [refusal('upgrade-unknown', sentence)] },
+      },
+    });
+    const { panel } = await openReview(review);
+
+    const helm = within(panel).getByTestId('helm-preview');
+    expect(textOf(within(helm).getByTestId('helm-problem'))).toBe(problem);
+    expect(within(helm).queryByTestId('manifest-change')).not.toBeInTheDocument();
+    expect(within(helm).queryByTestId('helm-no-changes')).not.toBeInTheDocument();
+    // The command is still shown: it is what Sluice would run.
+    expect(within(helm).getByTestId('helm-command').textContent).toBe(review.helm!.command);
+    expect(within(panel).getByRole('button', { name: 'Approve' })).toBeDisabled();
+    expect(within(panel).getByTestId('refusals').querySelector('[data-kind="upgrade-unknown"]')).toHaveTextContent(
+      sentence,
+    );
+  });
+
+  it('says so when helm upgrade would change nothing', async () => {
+    const { panel } = await openReview(helmReview({ helm: helmPreview({ chart: null, changes: [] }) }));
+
+    const helm = within(panel).getByTestId('helm-preview');
+    expect(textOf(within(helm).getByTestId('helm-no-changes'))).toBe('helm upgrade would change no object in production.');
+    expect(within(helm).queryByTestId('helm-chart')).not.toBeInTheDocument();
+    expect(within(helm).queryByTestId('manifest-change')).not.toBeInTheDocument();
+  });
+
+  it('shows no helm section for the other methods', async () => {
+    const { panel } = await openReview(approvableReview());
+    expect(within(panel).queryByTestId('helm-preview')).not.toBeInTheDocument();
+  });
+
+  it("streams helm's lines for this environment while promoting and rolling back, and keeps them after", async () => {
+    const desk = deskWith(helmReview());
+    let settle: (value: Outcome) => void = () => {};
+    const pending = () => new Promise<Outcome>((resolve) => (settle = resolve));
+    let answer = pending();
+    Object.defineProperty(desk, 'outcome', { get: () => answer as never, configurable: true });
+    await renderAppLive(tbyteSnapshot(1), desk);
+    await fireEvent.click(screen.getByTestId('gate-review'));
+    const panel = await screen.findByTestId('review');
+    await within(panel).findByTestId('decide');
+    expect(desk.progressListeners.size).toBe(1);
+    const printed = (environment: string, line: string) => act(() => desk.progress(environment, line));
+    const shownLines = () => within(panel).queryAllByTestId('progress-line').map(textOf);
+
+    // Lines printed before an action started here are not this screen's.
+    await printed('production', 'Release "tbyte-prod" does not exist. Installing it now.');
+    await fireEvent.click(within(panel).getByRole('button', { name: 'Approve' }));
+    await confirmWhenArmed(panel);
+    await within(panel).findByTestId('acting');
+    expect(within(panel).queryByTestId('progress-log')).not.toBeInTheDocument();
+
+    await printed('production', 'client.go:477: [debug] Starting delete for "tbyte-prod-flags" ConfigMap');
+    await printed('staging', 'Release "tbyte-staging" has been upgraded. Happy Helming!');
+    await printed('production', 'wait.go:48: [debug] beginning wait for 4 resources with timeout of 10m0s');
+
+    const log = within(panel).getByTestId('progress-log');
+    expect(log).toHaveAttribute('data-running', 'true');
+    expect(shownLines()).toEqual([
+      'client.go:477: [debug] Starting delete for "tbyte-prod-flags" ConfigMap',
+      'wait.go:48: [debug] beginning wait for 4 resources with timeout of 10m0s',
+    ]);
+    expect(textOf(within(log).getByTestId('progress-count'))).toBe('2 lines');
+    // The lines scroll in their own box; only the summary is announced, not every line.
+    const lines = within(log).getByTestId('progress-lines');
+    expect(lines).not.toHaveAttribute('aria-live');
+    const summary = within(panel).getByTestId('progress-summary');
+    expect(summary).toHaveAttribute('aria-live', 'polite');
+    expect(textOf(summary)).toBe('Showing what the promotion prints as it runs.');
+
+    await printed('production', 'Error: UPGRADE FAILED: context deadline exceeded');
+    settle(
+      outcome({
+        result: 'failed',
+        message: 'helm upgrade failed: context deadline exceeded',
+        running: 'aaa1111',
+        rollback: { environment: 'production', reason: 'helm upgrade timed out after 10m' },
+      }),
+    );
+    expect(await within(panel).findByTestId('outcome')).toHaveAttribute('data-result', 'failed');
+    // helm's last lines stay to read after it ended.
+    expect(within(panel).getByTestId('progress-log')).toHaveAttribute('data-running', 'false');
+    expect(shownLines().at(-1)).toBe('Error: UPGRADE FAILED: context deadline exceeded');
+    expect(textOf(summary)).toBe('The promotion ended: what it printed last stays below.');
+
+    // A rollback is a new action: the log starts again with its lines.
+    answer = pending();
+    await fireEvent.click(within(panel).getByRole('button', { name: 'Roll back production' }));
+    await confirmWhenArmed(panel, 'confirm-rollback-button');
+    expect(within(panel).queryByTestId('progress-log')).not.toBeInTheDocument();
+    await printed('production', 'Rollback was a success! Happy Helming!');
+    expect(shownLines()).toEqual(['Rollback was a success! Happy Helming!']);
+    expect(within(panel).getByTestId('progress-log')).toHaveTextContent('What the rollback printed');
+    settle(outcome({ message: 'production rolled back to revision 6', running: 'aaa1111' }));
+    expect(await within(panel).findByTestId('rollback-outcome')).toHaveAttribute('data-result', 'succeeded');
+    expect(shownLines()).toEqual(['Rollback was a success! Happy Helming!']);
+
+    // Leaving the screen stops listening.
+    await fireEvent.click(within(panel).getByTestId('back'));
+    await vi.waitFor(() => expect(screen.queryByTestId('review')).not.toBeInTheDocument());
+    expect(desk.progressListeners.size).toBe(0);
+    expect(desk.progressUnsubscribeCalls).toBe(1);
   });
 });

@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use sluice_core::UiError;
 use sluice_core::audit::AuditResult;
 use sluice_core::commit::short;
-use sluice_core::desk::{ActRequest, Outcome, ReviewAction};
+use sluice_core::desk::{ActRequest, Outcome, ProgressLine, ReviewAction};
+use sluice_core::manifests::ManifestChangeKind;
 use sluice_core::review::Review;
 use sluice_core::snapshot::InboxItem;
 
@@ -16,6 +17,7 @@ use super::status::condition_word;
 use super::text::{plain, table};
 use super::{Cli, InboxArgs, PromoteArgs, RollbackArgs};
 use crate::Console;
+use crate::session::Session;
 
 fn principals(p: &sluice_core::pipeline::Principals) -> String {
     p.users
@@ -122,6 +124,9 @@ pub fn print_review(review: &Review, login: Option<&str>) -> String {
             let _ = writeln!(out, "  note: {n}");
         }
     }
+    if let Some(helm) = &review.helm {
+        print_helm(&mut out, helm);
+    }
     out.push_str("\nGate conditions:\n");
     for c in &review.conditions {
         let _ = writeln!(
@@ -149,6 +154,55 @@ pub fn print_review(review: &Review, login: Option<&str>) -> String {
         }
     }
     plain(&out)
+}
+
+/// The helm method's upgrade: the command, then each object it changes with its diff.
+fn print_helm(out: &mut String, helm: &sluice_core::review::HelmPreview) {
+    if let Some(problem) = &helm.problem {
+        let _ = writeln!(out, "\nhelm upgrade: not known. {problem}");
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nhelm upgrade ({}):\n  $ {}",
+        helm.chart.as_deref().unwrap_or("chart unknown"),
+        helm.command
+    );
+    if helm.changes.is_empty() {
+        out.push_str("  no object changes\n");
+    }
+    for c in &helm.changes {
+        let word = match c.change {
+            ManifestChangeKind::Added => "added",
+            ManifestChangeKind::Removed => "removed",
+            ManifestChangeKind::Changed => "changed",
+        };
+        let _ = writeln!(out, "  {} {} {word}", c.kind, c.name);
+        out.push_str(&indent(&indent(&c.diff)));
+    }
+}
+
+/// Runs `work`, printing the lines a promotion's tool prints meanwhile to stderr (stdout stays
+/// the answer, e.g. the JSON of `--json`).
+async fn echoing<T>(session: &Session, work: impl Future<Output = T>) -> T {
+    use tokio::sync::broadcast::error::RecvError;
+    let mut lines = session.subscribe_progress();
+    let show = |p: ProgressLine| eprintln!("  {} | {}", p.environment, plain(&p.line));
+    tokio::pin!(work);
+    let out = loop {
+        tokio::select! {
+            out = &mut work => break out,
+            line = lines.recv() => match line {
+                Ok(p) => show(p),
+                Err(RecvError::Lagged(n)) => eprintln!("  ({n} lines not shown)"),
+                Err(RecvError::Closed) => break work.await,
+            },
+        }
+    };
+    while let Ok(p) = lines.try_recv() {
+        show(p);
+    }
+    out
 }
 
 fn indent(text: &str) -> String {
@@ -249,7 +303,7 @@ pub(super) async fn promote(
             .filter(|r| !r.trim().is_empty()),
         pin: review.pin.clone(),
     };
-    let outcome = session.act(&request).await?;
+    let outcome = echoing(&session, session.act(&request)).await?;
     if args.json {
         println!(
             "{}",
@@ -283,7 +337,7 @@ pub(super) async fn rollback(
             "Run the command again and answer y, or pass --yes.",
         ));
     }
-    let outcome = session.rollback(&args.environment).await?;
+    let outcome = echoing(&session, session.rollback(&args.environment)).await?;
     Ok(print_outcome(&outcome))
 }
 

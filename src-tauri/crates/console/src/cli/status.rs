@@ -306,6 +306,7 @@ mod tests {
                 name: "github (tbyte-org/tbyte)".into(),
                 kind: SourceKind::Github,
                 connected: true,
+                synced: true,
                 last_event_at: None,
                 last_error: None,
                 rate_remaining: Some(4999),

@@ -14,15 +14,16 @@ use std::time::Duration;
 use sluice_core::UiError;
 use sluice_core::approval::{Standing, sentences};
 use sluice_core::audit::{AuditAction, AuditEntry, AuditGate, AuditMethod, AuditPlan, AuditResult};
-use sluice_core::desk::{ActRequest, Outcome, ReviewAction, RollbackOffer};
+use sluice_core::desk::{ActRequest, Outcome, ProgressLine, ReviewAction, RollbackOffer};
 use sluice_core::pipeline::{Environment, Pipeline, PromotionMethod};
 use sluice_core::review::{self, Review, ReviewInputs};
 use sluice_core::snapshot::{EnvironmentState, GateConditionKind, GateState, Snapshot};
 use sluice_github::GithubClient;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
 use crate::journal::Journal;
 
+pub use methods::helm::HelmPlans;
 pub use values::{FileCache, local_values};
 
 /// What the promotion use cases need from the session, for one acting person.
@@ -42,6 +43,9 @@ pub struct Setup {
     /// How long to follow a rollout before calling it failed.
     pub follow_timeout: Duration,
     pub files: FileCache,
+    pub helm_plans: HelmPlans,
+    /// Where a running tool's lines go (`helm upgrade`), for the window and the CLI.
+    pub progress: broadcast::Sender<ProgressLine>,
 }
 
 impl Setup {
@@ -51,12 +55,11 @@ impl Setup {
     }
 }
 
-/// Whether every source has answered at least once (or failed to start): a snapshot worth
-/// deciding on.
+/// Whether every source has read everything once (or failed to): a snapshot worth deciding on.
 pub fn answered(s: &Snapshot) -> bool {
     s.sources
         .iter()
-        .all(|src| src.connected || src.last_error.is_some())
+        .all(|src| src.synced || src.last_error.is_some())
 }
 
 fn latest(setup: &Setup) -> Result<Arc<Snapshot>, UiError> {
@@ -169,16 +172,19 @@ pub async fn review(
     environment: &str,
     run_id: Option<u64>,
 ) -> Result<Review, UiError> {
-    compose(setup, environment, run_id, None, false).await
+    compose(setup, environment, run_id, None, false)
+        .await
+        .map(|(review, _)| review)
 }
 
+/// The review, and for the helm method the upgrade it shows (which approving runs).
 async fn compose(
     setup: &Setup,
     environment: &str,
     run_id: Option<u64>,
     override_reason: Option<&str>,
     fresh: bool,
-) -> Result<Review, UiError> {
+) -> Result<(Review, Option<Arc<methods::helm::Plan>>), UiError> {
     let snapshot = latest(setup)?;
     let sides = sides(&setup.pipeline, &snapshot, environment)?;
     let method = method_of(sides.env);
@@ -191,32 +197,42 @@ async fn compose(
         fresh,
     )
     .await;
-    let values = match &candidate {
+    let (values, plan) = match &candidate {
         Some(c) => {
             let file = values::at_commit(setup, sides.env, c).await;
-            review::values_changes(
+            let plan = match method {
+                PromotionMethod::Helm => {
+                    let source = setup.pipeline.environment(&sides.gate.from)?;
+                    Some(methods::helm::plan(setup, sides.env, source, c, &file).await)
+                }
+                _ => None,
+            };
+            let values = review::values_changes(
                 sides.target,
                 sides.source,
                 c,
                 &file,
                 setup.pipeline.image_tag_key.as_deref(),
-            )
+            );
+            (values, plan)
         }
         None => Default::default(),
     };
-    Ok(review::compose(ReviewInputs {
+    let review = review::compose(ReviewInputs {
         app: &setup.pipeline.app,
         environment: sides.env,
         gate: sides.gate,
         target: sides.target,
         candidate,
         values,
+        helm: plan.as_ref().map(|p| p.preview.clone()),
         standing: Standing {
             login: setup.login.as_deref(),
             override_reason,
             github_can_approve: can,
         },
-    }))
+    });
+    Ok((review, plan))
 }
 
 fn refused(message: String, hint: &str) -> UiError {
@@ -289,6 +305,8 @@ fn attempt(setup: &Setup, review: &Review, request: &ActRequest) -> AuditEntry {
                 .map(|p| p.number)
                 .collect(),
             images: review.image_changes.clone(),
+            chart: review.helm.as_ref().and_then(|h| h.chart.clone()),
+            command: review.helm.as_ref().map(|h| h.command.clone()),
         }),
         gates: audit_gates(
             review,
@@ -306,11 +324,21 @@ fn attempt(setup: &Setup, review: &Review, request: &ActRequest) -> AuditEntry {
         run_id: request.pin.run_id,
         sha: request.pin.sha.clone(),
         shipped: None,
+        revision: None,
     }
 }
 
 fn journal_err(e: crate::journal::JournalError) -> UiError {
     e.to_ui()
+}
+
+/// How an attempt left the environment, as the journal records it.
+#[derive(Default)]
+struct Left {
+    /// What it runs, as the cluster showed it.
+    shipped: Option<String>,
+    /// The release's revision (helm).
+    revision: Option<u32>,
 }
 
 /// Records `started`'s outcome.
@@ -319,7 +347,7 @@ fn record(
     started: &AuditEntry,
     result: AuditResult,
     error: Option<UiError>,
-    shipped: Option<String>,
+    left: Left,
 ) -> Result<(), UiError> {
     let mut entry = started.outcome(
         crate::journal::new_id(),
@@ -327,7 +355,8 @@ fn record(
         result,
         error,
     );
-    entry.shipped = shipped;
+    entry.shipped = left.shipped;
+    entry.revision = left.revision;
     journal.append(&entry).map_err(journal_err)
 }
 
@@ -354,7 +383,7 @@ pub async fn act(
     journal: &Journal,
     request: &ActRequest,
 ) -> Result<Outcome, UiError> {
-    let now = compose(
+    let (now, plan) = compose(
         setup,
         &request.environment,
         request.pin.run_id,
@@ -369,7 +398,7 @@ pub async fn act(
             &started,
             AuditResult::Refused,
             Some(err.clone()),
-            None,
+            Left::default(),
         )?;
         Err(err)
     };
@@ -387,17 +416,18 @@ pub async fn act(
         ));
     }
     journal.append(&started).map_err(journal_err)?;
-    let done = methods::carry_out(setup, &now, request).await;
-    let running = |s: &Setup| follow::running(s, &request.environment);
+    let done = methods::carry_out(setup, &now, request, plan.as_deref()).await;
+    let left = async |s: &Setup| Left {
+        shipped: follow::running(s, &request.environment),
+        revision: methods::revision_after(s, &now).await,
+    };
     match done {
         Ok(done) => {
-            record(
-                journal,
-                &started,
-                AuditResult::Succeeded,
-                None,
-                done.running.clone(),
-            )?;
+            let left = Left {
+                shipped: done.running.clone(),
+                ..left(setup).await
+            };
+            record(journal, &started, AuditResult::Succeeded, None, left)?;
             Ok(Outcome {
                 result: AuditResult::Succeeded,
                 message: done.message,
@@ -411,28 +441,30 @@ pub async fn act(
                 &started,
                 AuditResult::Refused,
                 Some(e.clone()),
-                None,
+                Left::default(),
             )?;
             Err(e)
         }
         Err(Failure::Failed(e)) => {
+            let left = left(setup).await;
             record(
                 journal,
                 &started,
                 AuditResult::Failed,
                 Some(e.clone()),
-                running(setup),
+                left,
             )?;
             Err(e)
         }
         Err(Failure::WentWrong(e)) => {
-            let shipped = running(setup);
+            let left = left(setup).await;
+            let shipped = left.shipped.clone();
             record(
                 journal,
                 &started,
                 AuditResult::Failed,
                 Some(e.clone()),
-                shipped.clone(),
+                left,
             )?;
             Ok(Outcome {
                 result: AuditResult::Failed,
@@ -481,24 +513,40 @@ pub async fn rollback(
         run_id: None,
         sha: None,
         shipped: None,
+        revision: None,
     };
     journal.append(&started).map_err(journal_err)?;
-    let result = methods::kubernetes::roll_back(setup, env).await;
-    let shipped = follow::running(setup, environment);
+    let helm = method_of(env) == PromotionMethod::Helm;
+    // A Helm release is rolled back by helm, so that its records stay the truth.
+    let result = if helm {
+        methods::helm::roll_back(setup, env)
+            .await
+            .map(|()| format!("rolled {} back to its previous Helm revision", env.release))
+            .map_err(|f| match f {
+                Failure::Refused(e) => (AuditResult::Refused, e),
+                Failure::Failed(e) | Failure::WentWrong(e) => (AuditResult::Failed, e),
+            })
+    } else {
+        methods::kubernetes::roll_back(setup, env)
+            .await
+            .map(|names| format!("rolled back {}", names.join(", ")))
+    };
+    let left = Left {
+        shipped: follow::running(setup, environment),
+        revision: if helm {
+            methods::helm::deployed_revision(setup, environment).await
+        } else {
+            None
+        },
+    };
     match result {
-        Ok(names) => {
-            record(
-                journal,
-                &started,
-                AuditResult::Succeeded,
-                None,
-                shipped.clone(),
-            )?;
+        Ok(what) => {
+            let shipped = left.shipped.clone();
+            record(journal, &started, AuditResult::Succeeded, None, left)?;
             Ok(Outcome {
                 result: AuditResult::Succeeded,
                 message: format!(
-                    "rolled back {}; {environment} runs {}",
-                    names.join(", "),
+                    "{what}; {environment} runs {}",
                     shipped.as_deref().unwrap_or("its previous revision")
                 ),
                 running: shipped,
@@ -506,7 +554,7 @@ pub async fn rollback(
             })
         }
         Err((result, e)) => {
-            record(journal, &started, result, Some(e.clone()), shipped)?;
+            record(journal, &started, result, Some(e.clone()), left)?;
             Err(e)
         }
     }

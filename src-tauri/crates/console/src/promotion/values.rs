@@ -42,6 +42,11 @@ impl FileCache {
 
 /// The values file as the pipeline's folder holds it, flattened.
 pub fn local_values(pipeline_dir: &Path, values_file: &str) -> Result<FlatValues, UiError> {
+    local_file(pipeline_dir, values_file).map(|(_, values)| values)
+}
+
+/// The values file as the pipeline's folder holds it: its text, and flattened.
+fn local_file(pipeline_dir: &Path, values_file: &str) -> Result<(String, FlatValues), UiError> {
     let path = pipeline_dir.join(values_file);
     let unreadable = |detail: String| {
         UiError::new(
@@ -51,7 +56,8 @@ pub fn local_values(pipeline_dir: &Path, values_file: &str) -> Result<FlatValues
         )
     };
     let text = std::fs::read_to_string(&path).map_err(|e| unreadable(e.to_string()))?;
-    FlatValues::parse(&text).map_err(|e| unreadable(e.to_string()))
+    let values = FlatValues::parse(&text).map_err(|e| unreadable(e.to_string()))?;
+    Ok((text, values))
 }
 
 /// The target's values file as the deploy of `candidate` would read it.
@@ -77,6 +83,7 @@ pub(super) async fn at_commit(
             Ok(Some(text)) => match FlatValues::parse(&text) {
                 Ok(values) => {
                     return ValuesFile {
+                        text: Some(text),
                         values,
                         label: format!("{file} at {}", candidate.label),
                         note: None,
@@ -84,6 +91,7 @@ pub(super) async fn at_commit(
                 }
                 Err(e) => {
                     return ValuesFile {
+                        text: None,
                         values: FlatValues::default(),
                         label: format!("{file} at {}", candidate.label),
                         note: Some(format!(
@@ -95,6 +103,7 @@ pub(super) async fn at_commit(
             },
             Ok(None) => {
                 return ValuesFile {
+                    text: None,
                     values: FlatValues::default(),
                     label: format!("{file} at {}", candidate.label),
                     note: Some(format!(
@@ -117,13 +126,15 @@ pub(super) async fn at_commit(
             candidate.label
         )
     };
-    match local_values(&setup.pipeline_dir, file) {
-        Ok(values) => ValuesFile {
+    match local_file(&setup.pipeline_dir, file) {
+        Ok((text, values)) => ValuesFile {
+            text: Some(text),
             values,
             label: format!("{file} (local copy)"),
             note: Some(note),
         },
         Err(e) => ValuesFile {
+            text: None,
             values: FlatValues::default(),
             label: file.clone(),
             note: Some(format!("{} {}", e.message, e.hint)),

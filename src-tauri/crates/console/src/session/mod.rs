@@ -19,12 +19,12 @@ use sluice_core::UiError;
 use sluice_core::audit::{Attempt, AttemptFilter, AuditEntry, AuditProblem};
 use sluice_core::desk::{
     ActRequest, AuditExport, DemoPerson, EnvironmentContext, ExportFormat, KeychainInfo, Outcome,
-    SessionInfo,
+    ProgressLine, SessionInfo,
 };
 use sluice_core::review::Review;
 use sluice_core::snapshot::{InboxItem, Snapshot, ValueEntry};
 use sluice_github::{GithubClient, GithubConfig};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::{broadcast, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::Console;
@@ -32,7 +32,7 @@ use crate::credentials::{Credentials, DeviceSignIn, GithubHost, Keychain};
 use crate::demo::Demo;
 use crate::journal::Journal;
 use crate::live::{Live, LiveConfig};
-use crate::promotion::{self, FileCache};
+use crate::promotion::{self, FileCache, HelmPlans};
 
 pub(crate) use identity::Active;
 
@@ -41,6 +41,8 @@ const RESTART_PATIENCE: Duration = Duration::from_secs(5);
 
 /// How long a promotion follows its rollout before calling it failed.
 const FOLLOW_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+/// Lines of a tool's output kept for a listener that fell behind.
+const PROGRESS_LINES: usize = 256;
 
 /// Reads a variable of the environment Sluice runs in (tests give their own).
 pub type Environment = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
@@ -152,6 +154,10 @@ pub struct Session {
     state: tokio::sync::Mutex<State>,
     /// Values files read from GitHub at a commit; a commit's file never changes.
     files: FileCache,
+    /// The helm method's upgrades as last worked out, per environment.
+    helm_plans: HelmPlans,
+    /// Lines a running promotion's tool prints (`helm upgrade`).
+    progress: broadcast::Sender<ProgressLine>,
     /// The device sign-in started and not yet finished, with the end of its cancel line.
     device: Mutex<Option<(DeviceSignIn, oneshot::Receiver<()>)>>,
     /// Cancels that sign-in, whether or not its wait has begun; dropping it cancels too.
@@ -209,6 +215,8 @@ impl Session {
             autopilot: options.autopilot,
             snapshots: watch::channel(None).0,
             files: FileCache::default(),
+            helm_plans: HelmPlans::default(),
+            progress: broadcast::channel(PROGRESS_LINES).0,
             device: Mutex::new(None),
             device_cancel: Mutex::new(None),
         }
@@ -243,6 +251,11 @@ impl Session {
     }
 
     /// Every snapshot, across restarts of the live view.
+    /// The lines a promotion's tool prints while it runs, from now on.
+    pub fn subscribe_progress(&self) -> broadcast::Receiver<ProgressLine> {
+        self.progress.subscribe()
+    }
+
     pub fn subscribe(&self) -> watch::Receiver<Option<Arc<Snapshot>>> {
         self.snapshots.subscribe()
     }
@@ -251,28 +264,14 @@ impl Session {
         self.snapshots.borrow().clone()
     }
 
-    /// The first snapshot in which every source answered (or failed to start), once the
-    /// initial burst of a fresh watch has been quiet for a moment; what is known at `limit`.
+    /// The first snapshot in which every source has read everything once (or failed to
+    /// start): complete, so nothing is waited for after it; what is known at `limit` otherwise.
     pub async fn settled(&self, limit: Duration) -> Option<Arc<Snapshot>> {
         let mut rx = self.subscribe();
-        let deadline = tokio::time::Instant::now() + limit;
-        let quiet = Duration::from_millis(700);
-        loop {
-            let ready = rx
-                .borrow_and_update()
-                .as_deref()
-                .is_some_and(promotion::answered);
-            let wait = if ready {
-                tokio::time::Instant::now() + quiet
-            } else {
-                deadline
-            };
-            if tokio::time::timeout_at(wait.min(deadline), rx.changed())
-                .await
-                .is_err()
-            {
-                return rx.borrow().clone();
-            }
+        let answered = |s: &Option<Arc<Snapshot>>| s.as_deref().is_some_and(promotion::answered);
+        match tokio::time::timeout(limit, rx.wait_for(answered)).await {
+            Ok(Ok(s)) => s.clone(),
+            _ => self.latest(),
         }
     }
 
@@ -620,6 +619,8 @@ impl Session {
             login,
             follow_timeout: FOLLOW_TIMEOUT,
             files: self.files.clone(),
+            helm_plans: self.helm_plans.clone(),
+            progress: self.progress.clone(),
         })
     }
 

@@ -13,7 +13,16 @@ pub(super) struct PipelineFile {
     pub github: GithubSection,
     #[serde(default)]
     pub chart: ChartSection,
+    pub helm: Option<HelmSection>,
     pub environments: Spanned<Vec<EnvironmentSection>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct HelmSection {
+    pub binary: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<String>>,
+    pub atomic: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

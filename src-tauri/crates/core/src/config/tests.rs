@@ -356,3 +356,56 @@ fn cluster_per_environment_pipeline_differs_only_in_contexts() {
     }
     assert_eq!(normalised, one);
 }
+
+#[test]
+fn the_helm_method_needs_to_know_where_the_image_tag_goes() {
+    let text = edited("      method: kubernetes\n", "      method: helm\n");
+    let (d, file) = only_diagnostic(&text);
+    assert_diag(
+        &d,
+        &file,
+        line_of(&text, "method: helm"),
+        "imageTagKey: image.tag",
+    );
+    let fixed = edited("chart:\n", "chart:\n  imageTagKey: image.tag\n")
+        .replace("      method: kubernetes\n", "      method: helm\n");
+    let f = fixture(&fixed);
+    let p = load_pipeline(&f.pipeline).unwrap();
+    assert_eq!(p.image_tag_key.as_deref(), Some("image.tag"));
+    assert_eq!(
+        p.environments[2].gate.as_ref().unwrap().method,
+        PromotionMethod::Helm
+    );
+    assert_eq!(p.helm, crate::pipeline::HelmSettings::default());
+}
+
+#[test]
+fn helm_settings_are_read_and_checked() {
+    let with = |helm: &str| edited("environments:\n", &format!("helm:\n{helm}environments:\n"));
+    let f = fixture(&with(
+        "  binary: /opt/helm/bin/helm\n  timeout: 10m\n  atomic: false\n",
+    ));
+    let p = load_pipeline(&f.pipeline).unwrap();
+    assert_eq!(
+        (
+            p.helm.binary.as_str(),
+            p.helm.timeout_seconds,
+            p.helm.atomic
+        ),
+        ("/opt/helm/bin/helm", 600, false)
+    );
+    let text = with("  timeout: 500ms\n");
+    let (d, file) = only_diagnostic(&text);
+    assert_diag(&d, &file, line_of(&text, "timeout: 500ms"), "timeout: 5m");
+    let text = with("  timeout: soon\n");
+    let (d, file) = only_diagnostic(&text);
+    assert_diag(
+        &d,
+        &file,
+        line_of(&text, "timeout: soon"),
+        "positive duration",
+    );
+    let text = with("  binary: \"\"\n");
+    let (d, file) = only_diagnostic(&text);
+    assert_diag(&d, &file, line_of(&text, "binary:"), "helm 3 binary");
+}

@@ -12,8 +12,8 @@ use super::file::{
 };
 use super::suggest::nearest;
 use crate::pipeline::{
-    Approval, ChangeWindow, Environment, Freeze, Gate, GithubRepository, Pipeline, Principals,
-    PromotionMethod, ShownValue, Trigger,
+    Approval, ChangeWindow, Environment, Freeze, Gate, GithubRepository, HelmSettings, Pipeline,
+    Principals, PromotionMethod, ShownValue, Trigger,
 };
 use crate::values::FlatValues;
 
@@ -50,6 +50,7 @@ pub(super) fn validate(path: &Path, raw: PipelineFile) -> Result<Pipeline, Vec<D
         );
     }
     let github = github_repository(&mut report, &raw);
+    let helm = helm_settings(&mut report, &raw);
     let image_tag_key = raw.chart.image_tag_key.as_ref().map(|key| {
         if !is_dotted_key(&key.value) {
             report.at(
@@ -99,6 +100,7 @@ pub(super) fn validate(path: &Path, raw: PipelineFile) -> Result<Pipeline, Vec<D
             source_file: path.display().to_string(),
             github,
             image_tag_key,
+            helm,
             environments,
         })
     } else {
@@ -158,6 +160,57 @@ fn is_dotted_key(key: &str) -> bool {
         && key
             .split('.')
             .all(|part| !part.is_empty() && !part.contains(char::is_whitespace))
+}
+
+fn helm_settings(report: &mut Report<'_>, raw: &PipelineFile) -> HelmSettings {
+    let mut settings = HelmSettings::default();
+    if let Some(section) = &raw.helm {
+        if let Some(binary) = &section.binary {
+            if binary.value.trim().is_empty() {
+                report.at(
+                    &binary.referenced,
+                    "`helm.binary` is empty",
+                    "Name the helm 3 binary (`helm`, looked up on PATH) or give its path.",
+                );
+            }
+            settings.binary = binary.value.clone();
+        }
+        if let Some(timeout) = &section.timeout
+            && let Some(d) = parse_duration(report, timeout)
+        {
+            // Whole seconds, passed to helm as `--timeout <n>s`: Go's duration syntax is not
+            // the pipeline file's.
+            let seconds = u32::try_from(d.as_secs()).unwrap_or(u32::MAX);
+            if seconds == 0 {
+                report.at(
+                    &timeout.referenced,
+                    "`helm.timeout` is under a second: no upgrade could finish",
+                    "Give helm time to roll out, e.g. `timeout: 5m`.",
+                );
+            }
+            settings.timeout_seconds = seconds;
+        }
+        if let Some(atomic) = section.atomic {
+            settings.atomic = atomic;
+        }
+    }
+    // The helm method sets the image tag the source runs; it must know where.
+    if raw.chart.image_tag_key.is_none()
+        && let Some(method) = raw
+            .environments
+            .value
+            .iter()
+            .filter_map(|e| e.gate.as_ref())
+            .map(|g| &g.value.method)
+            .find(|m| m.value == PromotionMethod::Helm)
+    {
+        report.at(
+            &method.referenced,
+            "the `helm` method needs to know where the chart takes the image tag",
+            "Add `imageTagKey: image.tag` (the values key your chart reads the tag from) under `chart:`.",
+        );
+    }
+    settings
 }
 
 fn check_unique_names(report: &mut Report<'_>, envs: &[EnvironmentSection]) {

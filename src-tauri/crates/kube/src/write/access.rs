@@ -26,13 +26,25 @@ pub async fn can(
     Ok(answer.status.is_some_and(|s| s.allowed))
 }
 
+/// What holding the environment's Lease needs.
+pub const LEASE: [(&str, &str, &str); 2] = [
+    ("create", "coordination.k8s.io", "leases"),
+    ("update", "coordination.k8s.io", "leases"),
+];
+
 /// Everything a change to an environment's Deployments needs: patching them, and the Lease.
 pub async fn authorize(client: &kube::Client, namespace: &str) -> Result<(), WriteError> {
-    for (verb, group, resource) in [
-        ("patch", "apps", "deployments"),
-        ("create", "coordination.k8s.io", "leases"),
-        ("update", "coordination.k8s.io", "leases"),
-    ] {
+    require(client, namespace, &[("patch", "apps", "deployments")]).await?;
+    require(client, namespace, &LEASE).await
+}
+
+/// Asks for each `(verb, group, resource)` in turn; the first the cluster refuses is the error.
+pub async fn require(
+    client: &kube::Client,
+    namespace: &str,
+    needs: &[(&str, &str, &str)],
+) -> Result<(), WriteError> {
+    for &(verb, group, resource) in needs {
         if !can(client, namespace, verb, group, resource).await? {
             return Err(WriteError::Forbidden(format!(
                 "you may not {verb} {resource} in namespace `{namespace}`"

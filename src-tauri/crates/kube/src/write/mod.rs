@@ -4,11 +4,12 @@
 
 mod access;
 mod follow;
+pub mod helm;
 mod images;
 pub mod lease;
 mod rollback;
 
-pub use access::{authorize, can};
+pub use access::{authorize, can, require};
 pub use follow::follow;
 pub use images::{Record, set_images};
 pub use rollback::rollback;

@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 use super::device::Poll;
 use super::ratelimit::{Budget, RateKey, Verdict};
 use super::render::{self, Ctx};
+use super::workflow::{DEPLOY_WORKFLOW_PATH, deploy_workflow};
 use super::world::{
     DeploymentSpec, DeploymentState, GithubEvent, GithubWorld, Grant, PullState, ReviewRefusal,
     ReviewState, State as WorldState, StatusSpec, add_status_locked, create_deployment_locked,
@@ -43,6 +44,7 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     ("get", "/repos/{owner}/{repo}/actions/workflows"),
     ("get", "/repos/{owner}/{repo}/actions/runs"),
     ("get", "/repos/{owner}/{repo}/actions/runs/{run_id}"),
+    ("get", "/repos/{owner}/{repo}/actions/runs/{run_id}/jobs"),
     (
         "get",
         "/repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments",
@@ -123,6 +125,10 @@ pub fn router(world: GithubWorld, faults: Faults) -> Router {
         )
         .route(&format!("{repo}/actions/runs"), get(list_runs))
         .route(&format!("{repo}/actions/runs/{{run_id}}"), get(get_run))
+        .route(
+            &format!("{repo}/actions/runs/{{run_id}}/jobs"),
+            get(list_jobs),
+        )
         .route(
             &format!("{repo}/actions/runs/{{run_id}}/pending_deployments"),
             get(get_pending).post(review_pending),
@@ -471,6 +477,17 @@ impl Query {
 }
 
 /// Checks the `{owner}/{repo}` of the path (case-insensitively, as GitHub does).
+/// The run `{run_id}` of the repository the path names.
+fn run_in_path<'a>(
+    s: &'a WorldState,
+    path: &[(String, String)],
+) -> Result<&'a super::world::Run, ApiError> {
+    repo_path(s, path)?;
+    s.runs
+        .get(&path_id(path, "run_id")?)
+        .ok_or_else(ApiError::not_found)
+}
+
 fn repo_path(s: &WorldState, path: &[(String, String)]) -> Result<(), ApiError> {
     let get = |k: &str| {
         path.iter()
@@ -947,12 +964,21 @@ async fn list_runs(
 async fn get_run(State(app): State<App>, headers: HeaderMap, path: PathParams) -> ApiResult {
     let path = params(path)?;
     let s = app.world.state();
-    repo_path(&s, &path)?;
-    let run = s
-        .runs
-        .get(&path_id(&path, "run_id")?)
-        .ok_or_else(ApiError::not_found)?;
+    let run = run_in_path(&s, &path)?;
     ok(&render::run(&ctx(&headers), &s, run))
+}
+
+async fn list_jobs(State(app): State<App>, headers: HeaderMap, path: PathParams) -> ApiResult {
+    let path = params(path)?;
+    let s = app.world.state();
+    let run = run_in_path(&s, &path)?;
+    let ctx = ctx(&headers);
+    let jobs: Vec<Value> = run
+        .jobs
+        .iter()
+        .map(|j| render::job(&ctx, &s, run, j))
+        .collect();
+    ok(&json!({"total_count": jobs.len(), "jobs": jobs}))
 }
 
 async fn get_pending(
@@ -964,11 +990,7 @@ async fn get_pending(
     let path = params(path)?;
     let caller = caller_of(caller);
     let s = app.world.state();
-    repo_path(&s, &path)?;
-    let run = s
-        .runs
-        .get(&path_id(&path, "run_id")?)
-        .ok_or_else(ApiError::not_found)?;
+    let run = run_in_path(&s, &path)?;
     let ctx = ctx(&headers);
     let items: Vec<Value> = s
         .pending_gates(run)
@@ -981,11 +1003,7 @@ async fn get_pending(
 async fn get_approvals(State(app): State<App>, headers: HeaderMap, path: PathParams) -> ApiResult {
     let path = params(path)?;
     let s = app.world.state();
-    repo_path(&s, &path)?;
-    let run = s
-        .runs
-        .get(&path_id(&path, "run_id")?)
-        .ok_or_else(ApiError::not_found)?;
+    let run = run_in_path(&s, &path)?;
     let ctx = ctx(&headers);
     let items: Vec<Value> = run
         .reviews
@@ -1117,12 +1135,32 @@ async fn dispatch(
             "No ref found for: {git_ref}"
         )));
     }
-    let workflow_name = app
+    let (workflow_name, deploys) = app
         .world
         .state()
         .workflow_by_key(&workflow_key)
-        .map(|w| w.file_name().to_owned())
+        .map(|w| (w.file_name().to_owned(), w.path == DEPLOY_WORKFLOW_PATH))
         .unwrap_or_default();
+    // The deploy workflow's `environment` input is a choice: GitHub refuses any other value.
+    let environment = inputs
+        .get("environment")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    if deploys {
+        match &environment {
+            Some(env) if deploy_workflow().job("workflow_dispatch", env).is_ok() => {}
+            Some(env) => {
+                return Err(ApiError::unprocessable(format!(
+                    "Provided value '{env}' for input 'environment' not in the list of allowed values"
+                )));
+            }
+            None => {
+                return Err(ApiError::unprocessable(
+                    "Required input 'environment' not provided",
+                ));
+            }
+        }
+    }
     let run_id = app
         .world
         .start_run(
@@ -1133,6 +1171,11 @@ async fn dispatch(
             &[],
         )
         .map_err(|e| ApiError::unprocessable(e.to_string()))?;
+    if let (true, Some(env)) = (deploys, &environment) {
+        app.world
+            .start_dispatched_job(run_id, env)
+            .map_err(|e| ApiError::unprocessable(e.to_string()))?;
+    }
     app.world.emit(GithubEvent::WorkflowDispatched {
         workflow: workflow_name,
         git_ref: git_ref.clone(),

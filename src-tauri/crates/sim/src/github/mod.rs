@@ -10,6 +10,7 @@ mod device;
 mod ratelimit;
 mod render;
 mod seed;
+mod workflow;
 mod world;
 
 use std::io;
@@ -18,6 +19,7 @@ pub use api::{ENDPOINTS, router};
 pub use blob::blob_sha;
 pub use ratelimit::{ANONYMOUS_LIMIT, AUTHENTICATED_LIMIT};
 pub use seed::{APPROVER, DEVELOPER, LEAD, RELEASE_MANAGERS, Seeded, seed_tbyte};
+pub use workflow::{DEPLOY_WORKFLOW_PATH, DeployJob, DeployWorkflow, deploy_workflow};
 pub use world::{
     ACTIONS_BOT, CheckStatus, Conclusion, DeploymentSpec, DeploymentState, EnvironmentSpec,
     GithubEvent, GithubWorld, ReviewRefusal, ReviewState, Reviewer, RunStatus, StatusSpec,

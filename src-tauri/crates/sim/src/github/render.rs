@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::world::{
     CheckRun, Commit, Deployment, DeploymentStatus, Environment, Gate, Pull, PullState, Review,
-    Reviewer, Run, State, Team, User, UserKind, Workflow,
+    Reviewer, Run, RunJob, RunStatus, State, Team, User, UserKind, Workflow,
 };
 
 /// Where this server is reachable, as the client addressed it.
@@ -517,6 +517,50 @@ pub fn workflow(ctx: &Ctx, s: &State, w: &Workflow) -> Value {
 /// A run's page on the web, which deployment statuses written by its jobs link to.
 fn run_html(ctx: &Ctx, s: &State, run_id: u64) -> String {
     format!("{}/actions/runs/{run_id}", ctx.repo_html(s))
+}
+
+/// One job of a run, as `GET /actions/runs/{run_id}/jobs` lists it.
+pub fn job(ctx: &Ctx, s: &State, r: &Run, j: &RunJob) -> Value {
+    let api = ctx.repo_api(s);
+    let waiting = r
+        .gates
+        .iter()
+        .any(|g| g.environment == j.environment && g.approved_by.is_none());
+    let (status, conclusion) = match r.status {
+        RunStatus::Completed => ("completed", r.conclusion.map(|c| c.as_str())),
+        _ if waiting => ("waiting", None),
+        _ => ("in_progress", None),
+    };
+    let workflow_name = s
+        .workflows
+        .iter()
+        .find(|w| w.id == r.workflow_id)
+        .map(|w| w.name.clone());
+    json!({
+        "id": j.id,
+        "run_id": r.id,
+        "run_url": format!("{api}/actions/runs/{}", r.id),
+        "run_attempt": 1,
+        "node_id": node_id("CR", j.id),
+        "head_sha": r.head_sha,
+        "head_branch": r.head_branch,
+        "url": format!("{api}/actions/jobs/{}", j.id),
+        "html_url": format!("{}/job/{}", run_html(ctx, s, r.id), j.id),
+        "status": status,
+        "conclusion": conclusion,
+        "created_at": ts(j.started_at),
+        "started_at": ts(j.started_at),
+        "completed_at": if status == "completed" { json!(ts(r.updated_at)) } else { Value::Null },
+        "name": j.name,
+        "steps": [],
+        "check_run_url": format!("{api}/check-runs/{}", j.id),
+        "labels": ["ubuntu-latest"],
+        "runner_id": null,
+        "runner_name": null,
+        "runner_group_id": null,
+        "runner_group_name": null,
+        "workflow_name": workflow_name,
+    })
 }
 
 pub fn run(ctx: &Ctx, s: &State, r: &Run) -> Value {

@@ -36,7 +36,8 @@ pub fn seed_tbyte(world: &GithubWorld) -> Result<Seeded, WorldError> {
     let step = |minutes: u64| world.clock().advance(Duration::from_secs(minutes * 60));
     world.add_team(RELEASE_MANAGERS, "Release managers", &[APPROVER, LEAD])?;
     let ci_workflow = world.add_workflow("CI", ".github/workflows/ci.yml");
-    let deploy_workflow = world.add_workflow("Deploy", ".github/workflows/deploy.yml");
+    let deploy_workflow =
+        world.add_workflow(&super::deploy_workflow().name, super::DEPLOY_WORKFLOW_PATH);
 
     let root = world.commit(
         "main",

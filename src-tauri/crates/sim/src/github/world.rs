@@ -12,6 +12,7 @@ use tokio::sync::broadcast;
 
 use super::device::DeviceFlows;
 use super::ratelimit::RateLimits;
+use super::workflow::{DEPLOY_WORKFLOW_PATH, deploy_workflow};
 use crate::clock::ScenarioClock;
 use crate::people::{Person, Role};
 
@@ -383,6 +384,17 @@ pub(crate) struct Run {
     pub gates: Vec<Gate>,
     /// Oldest first.
     pub reviews: Vec<Review>,
+    /// The deploy workflow's jobs that have started, in order.
+    pub jobs: Vec<RunJob>,
+}
+
+/// A job of a deploy run: one of the shipped workflow's, deploying one environment.
+#[derive(Debug, Clone)]
+pub(crate) struct RunJob {
+    pub id: u64,
+    pub name: String,
+    pub environment: String,
+    pub started_at: Timestamp,
 }
 
 #[derive(Debug, Clone)]
@@ -1178,11 +1190,18 @@ impl GithubWorld {
             .cloned()
             .ok_or_else(|| WorldError::UnknownBranch(branch.to_owned()))?;
         let mut gates = Vec::new();
+        let mut jobs = Vec::new();
         for env in environments {
             let e = s
                 .environments
                 .get(*env)
                 .ok_or_else(|| WorldError::UnknownEnvironment((*env).to_owned()))?;
+            if wf.path == DEPLOY_WORKFLOW_PATH {
+                let job = deploy_workflow()
+                    .job(event, env)
+                    .map_err(WorldError::Invalid)?;
+                jobs.push((job.name.clone(), e.name.clone()));
+            }
             if e.is_protected() {
                 gates.push(Gate {
                     environment: e.name.clone(),
@@ -1199,6 +1218,15 @@ impl GithubWorld {
             .to_owned();
         let run_number = s.runs.values().filter(|r| r.workflow_id == wf.id).count() as u64 + 1;
         let id = s.next_id();
+        let jobs = jobs
+            .into_iter()
+            .map(|(name, environment)| RunJob {
+                id: s.next_id(),
+                name,
+                environment,
+                started_at: now,
+            })
+            .collect();
         s.runs.insert(
             id,
             Run {
@@ -1220,6 +1248,7 @@ impl GithubWorld {
                 updated_at: now,
                 gates,
                 reviews: Vec::new(),
+                jobs,
             },
         );
         Ok(id)
@@ -1237,6 +1266,7 @@ impl GithubWorld {
             .get(environment)
             .ok_or_else(|| WorldError::UnknownEnvironment(environment.to_owned()))?
             .is_protected();
+        let job_id = s.next_id();
         let run = s
             .runs
             .get_mut(&run_id)
@@ -1246,6 +1276,16 @@ impl GithubWorld {
                 "run {run_id} is completed; no job of it starts"
             )));
         }
+        let job = deploy_workflow()
+            .job(&run.event, environment)
+            .map_err(WorldError::Invalid)?;
+        let job = RunJob {
+            id: job_id,
+            name: job.name.clone(),
+            environment: environment.to_owned(),
+            started_at: now,
+        };
+        run.jobs.push(job);
         if protected {
             run.gates.push(Gate {
                 environment: environment.to_owned(),
@@ -1258,14 +1298,43 @@ impl GithubWorld {
         Ok(())
     }
 
-    /// The deploy workflow's job for `environment`, triggered by `actor` on `branch`.
+    /// Records the job a dispatched deploy run runs for `environment` (the `environment` input
+    /// of a `workflow_dispatch`). The story deploys it at once: a repository gated by Sluice's
+    /// workflow-dispatch method gives that environment no required reviewers of its own.
+    pub fn start_dispatched_job(&self, run_id: u64, environment: &str) -> Result<(), WorldError> {
+        let now = self.now();
+        let mut s = self.state();
+        let job_id = s.next_id();
+        let run = s
+            .runs
+            .get_mut(&run_id)
+            .ok_or(WorldError::UnknownRun(run_id))?;
+        let job = deploy_workflow()
+            .job(&run.event, environment)
+            .map_err(WorldError::Invalid)?;
+        run.jobs.push(RunJob {
+            id: job_id,
+            name: job.name.clone(),
+            environment: environment.to_owned(),
+            started_at: now,
+        });
+        Ok(())
+    }
+
+    /// The deploy workflow's run whose first job deploys `environment` (a pull request's head
+    /// into dev, a merge into staging), triggered by `actor` on `branch`.
     pub fn start_deploy_run(
         &self,
         environment: &str,
         branch: &str,
         actor: &str,
     ) -> Result<u64, WorldError> {
-        self.start_run("deploy.yml", branch, "push", actor, &[environment])
+        let event = deploy_workflow().event_of(environment).ok_or_else(|| {
+            WorldError::Invalid(format!(
+                "the deploy workflow deploys `{environment}` on no event of its own"
+            ))
+        })?;
+        self.start_run("deploy.yml", branch, event, actor, &[environment])
     }
 
     pub fn complete_run(&self, run_id: u64, conclusion: Conclusion) -> Result<(), WorldError> {

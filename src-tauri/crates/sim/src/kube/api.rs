@@ -47,6 +47,7 @@ pub fn router(world: KubeWorld) -> Router {
         .route("/apis/{group}", get(api_group))
         .route("/api/{version}", get(core_resource_list))
         .route("/apis/{group}/{version}", get(group_resource_list))
+        .route("/openapi/v2", get(openapi_v2))
         .route(
             "/openapi/v3",
             get(|| async { axum::Json(super::openapi::root()) }),
@@ -91,6 +92,34 @@ async fn authenticate(
             next.run(request).await
         }
         None => ApiError::unauthorized().into_response(),
+    }
+}
+
+/// `/openapi/v2`: gnostic protobuf when the client asks for it (client-go always does), JSON
+/// otherwise.
+async fn openapi_v2(headers: HeaderMap) -> Response {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    match super::openapi::v2_wants_protobuf(accept) {
+        Some(true) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    super::openapi::V2_PROTOBUF_CONTENT_TYPE,
+                ),
+                (header::VARY, "Accept"),
+            ],
+            super::openapi::v2_protobuf(),
+        )
+            .into_response(),
+        Some(false) => axum::Json(super::openapi::v2()).into_response(),
+        None => (
+            axum::http::StatusCode::NOT_ACCEPTABLE,
+            format!("none of the media types in {accept:?} can be served"),
+        )
+            .into_response(),
     }
 }
 
@@ -288,7 +317,7 @@ async fn handle(
         "create" => create(&world, &person, &target, &request, &body),
         "update" => update(&world, &target, &request, &body),
         "patch" => patch(&world, &target, &request, &body),
-        "delete" => delete(&world, &target, &body),
+        "delete" => delete(&world, &target, &request.content_type, &body),
         _ => delete_collection(&world, target.rt, ns, &request),
     };
     match result {
@@ -434,6 +463,21 @@ fn parse_body(body: &Bytes, yaml: bool) -> Result<Value, ApiError> {
     }
 }
 
+/// The object a create or update sends: JSON or YAML, or Kubernetes protobuf from typed
+/// client-go clients.
+fn read_body(rt: &ResourceType, req: &RequestParams, body: &Bytes) -> Result<Value, ApiError> {
+    if super::proto::is_protobuf(&req.content_type) {
+        return super::proto::decode_object(body, rt.kind).map_err(|e| match e {
+            super::proto::DecodeError::UnsupportedKind => {
+                ApiError::unsupported_media_type(&req.content_type)
+            }
+            super::proto::DecodeError::Malformed(why) => ApiError::bad_request(why),
+        });
+    }
+    check_body_type(&req.content_type)?;
+    parse_body(body, req.content_type.contains("yaml"))
+}
+
 fn check_body_type(content_type: &str) -> Result<(), ApiError> {
     if content_type.is_empty()
         || content_type.starts_with("application/json")
@@ -448,7 +492,7 @@ fn check_body_type(content_type: &str) -> Result<(), ApiError> {
 /// Decodes into the real Kubernetes type and back: wrong field types are rejected, unknown
 /// fields dropped, exactly as the apiserver's own decoding does for built-in kinds.
 pub fn normalize(rt: &ResourceType, name: &str, mut object: Value) -> Result<Value, ApiError> {
-    use k8s_openapi::api::{apps, authorization, coordination, core};
+    use k8s_openapi::api::{apps, authorization, coordination, core, networking};
     fn round_trip<T: DeserializeOwned + Serialize>(v: Value) -> Result<Value, String> {
         let typed: T = serde_json::from_value(v).map_err(|e| e.to_string())?;
         serde_json::to_value(typed).map_err(|e| e.to_string())
@@ -472,6 +516,9 @@ pub fn normalize(rt: &ResourceType, name: &str, mut object: Value) -> Result<Val
         Kind::Event => round_trip::<core::v1::Event>(object),
         Kind::Secret => round_trip::<core::v1::Secret>(object),
         Kind::ConfigMap => round_trip::<core::v1::ConfigMap>(object),
+        Kind::Service => round_trip::<core::v1::Service>(object),
+        Kind::ServiceAccount => round_trip::<core::v1::ServiceAccount>(object),
+        Kind::Ingress => round_trip::<networking::v1::Ingress>(object),
         Kind::Deployment => round_trip::<apps::v1::Deployment>(object),
         Kind::ReplicaSet => round_trip::<apps::v1::ReplicaSet>(object),
         Kind::Lease => round_trip::<coordination::v1::Lease>(object),
@@ -527,8 +574,7 @@ fn create(
         let review = super::proto::decode_access_review(body).map_err(ApiError::bad_request)?;
         return Ok((201, auth::review(person, &review)));
     }
-    check_body_type(&req.content_type)?;
-    let object = parse_body(body, req.content_type.contains("yaml"))?;
+    let object = read_body(target.rt, req, body)?;
     let name = object["metadata"]["name"]
         .as_str()
         .unwrap_or_default()
@@ -599,7 +645,7 @@ fn scale(
                 .filter(|k| *k != PatchType::Apply)
                 .ok_or_else(|| ApiError::unsupported_media_type(&req.content_type))?;
             apply_patch(kind, &view(&current), &parse_body(body, false)?)
-                .map_err(|e| ApiError::invalid(target.rt, name, e))?
+                .map_err(|e| patch_error(target.rt, name, e))?
         }
         _ => return Err(ApiError::method_not_allowed()),
     };
@@ -678,15 +724,9 @@ fn store_write(
 }
 
 fn update(world: &KubeWorld, target: &Target, req: &RequestParams, body: &Bytes) -> Answer {
-    check_body_type(&req.content_type)?;
     let name = target.name.as_deref().unwrap_or_default();
     let ns = target.namespace.as_deref().unwrap_or_default();
-    let object = decode(
-        target.rt,
-        name,
-        parse_body(body, req.content_type.contains("yaml"))?,
-        req,
-    )?;
+    let object = decode(target.rt, name, read_body(target.rt, req, body)?, req)?;
     let current = world
         .get(target.rt.kind, ns, name)
         .ok_or_else(|| ApiError::not_found(target.rt, name))?;
@@ -729,9 +769,19 @@ fn patch_once(world: &KubeWorld, target: &Target, req: &RequestParams, body: &By
     let current = current.ok_or_else(|| ApiError::not_found(target.rt, name))?;
     let patch = parse_body(body, false)?;
     let patched =
-        apply_patch(kind, &current, &patch).map_err(|e| ApiError::invalid(target.rt, name, e))?;
+        apply_patch(kind, &current, &patch).map_err(|e| patch_error(target.rt, name, e))?;
     let patched = decode(target.rt, name, patched, req)?;
     store_write(world, target, &current, patched, req, true)
+}
+
+/// A malformed patch is a bad request, one whose content cannot be applied leaves the object
+/// invalid, and other failures of the strategic merge are passed on as the apiserver does.
+fn patch_error(rt: &ResourceType, name: &str, e: super::strategic::PatchError) -> ApiError {
+    match e.code {
+        400 => ApiError::bad_request(e.message),
+        422 => ApiError::invalid(rt, name, e.message),
+        code => ApiError::patch_failed(code, e.message),
+    }
 }
 
 fn server_side_apply(
@@ -789,13 +839,15 @@ fn server_side_apply(
     }
 }
 
-fn delete(world: &KubeWorld, target: &Target, body: &Bytes) -> Answer {
+fn delete(world: &KubeWorld, target: &Target, content_type: &str, body: &Bytes) -> Answer {
     let name = target.name.as_deref().unwrap_or_default();
     let ns = target.namespace.as_deref().unwrap_or_default();
     // DeleteOptions may carry preconditions: delete only the version (or instance) the caller
     // read, as a Lease holder releasing only its own lock does.
     let options = if body.iter().all(u8::is_ascii_whitespace) {
         Value::Null
+    } else if super::proto::is_protobuf(content_type) {
+        super::proto::decode_delete_options(body).map_err(ApiError::bad_request)?
     } else {
         parse_body(body, false)?
     };
@@ -827,6 +879,8 @@ fn delete(world: &KubeWorld, target: &Target, body: &Bytes) -> Answer {
     let removed = world.lock().store.delete(target.rt, ns, name)?;
     if target.rt.kind == Kind::Namespace {
         delete_namespace_contents(world, name);
+    }
+    if target.rt.deletes_answer_the_object() {
         return Ok((200, (*removed).clone()));
     }
     // What was removed at once is answered with a Status, as the apiserver does for kinds

@@ -51,9 +51,16 @@ pub async fn run(world: KubeWorld) {
         }
         // Pods first, then their ReplicaSets, then Deployments: each sees the others' latest.
         let batch: Vec<Key> = std::mem::take(&mut dirty).into_iter().collect();
-        for kind in [Kind::Pod, Kind::ReplicaSet, Kind::Deployment, Kind::Event] {
+        for kind in [
+            Kind::Namespace,
+            Kind::Pod,
+            Kind::ReplicaSet,
+            Kind::Deployment,
+            Kind::Event,
+        ] {
             for (k, ns, name) in batch.iter().filter(|(k, _, _)| *k == kind) {
                 let next = match k {
+                    Kind::Namespace => reconcile_service_account(&world, name),
                     Kind::Pod => reconcile_pod(&world, ns, name),
                     Kind::ReplicaSet => reconcile_replicaset(&world, ns, name),
                     Kind::Deployment => reconcile_deployment(&world, ns, name),
@@ -103,7 +110,13 @@ fn key_of(kind: Kind, o: &Value) -> Key {
 }
 
 fn enqueue_everything(world: &KubeWorld, dirty: &mut BTreeSet<Key>) {
-    for kind in [Kind::Deployment, Kind::ReplicaSet, Kind::Pod, Kind::Event] {
+    for kind in [
+        Kind::Namespace,
+        Kind::Deployment,
+        Kind::ReplicaSet,
+        Kind::Pod,
+        Kind::Event,
+    ] {
         for o in world.list(kind, None) {
             dirty.insert(key_of(kind, &o));
         }
@@ -165,8 +178,38 @@ fn enqueue_change(world: &KubeWorld, change: &Change, dirty: &mut BTreeSet<Key>)
         Kind::Event if change.change == super::store::ChangeType::Added => {
             dirty.insert(key_of(Kind::Event, o));
         }
+        Kind::Namespace if change.change == super::store::ChangeType::Added => {
+            dirty.insert(key_of(Kind::Namespace, o));
+        }
+        Kind::ServiceAccount
+            if change.change == super::store::ChangeType::Deleted
+                && o["metadata"]["name"] == DEFAULT_SERVICE_ACCOUNT =>
+        {
+            dirty.insert((Kind::Namespace, String::new(), change.namespace.clone()));
+        }
         _ => {}
     }
+}
+
+/// Every namespace has a `default` ServiceAccount, recreated if deleted (the controller
+/// manager's serviceaccount controller).
+const DEFAULT_SERVICE_ACCOUNT: &str = "default";
+
+fn reconcile_service_account(world: &KubeWorld, namespace: &str) -> Option<Timestamp> {
+    let ns = world.get(Kind::Namespace, "", namespace)?;
+    if ns["metadata"]["deletionTimestamp"].is_null()
+        && world
+            .get(Kind::ServiceAccount, namespace, DEFAULT_SERVICE_ACCOUNT)
+            .is_none()
+    {
+        // Lost to a concurrent create: it exists then, which is all this wants.
+        let _ = world.create(
+            Kind::ServiceAccount,
+            namespace,
+            json!({"metadata": {"name": DEFAULT_SERVICE_ACCOUNT}}),
+        );
+    }
+    None
 }
 
 fn ts(o: &Value, path: &[&str]) -> Option<Timestamp> {

@@ -1,6 +1,7 @@
 //! The apiserver's defaulting: what a real cluster fills in on every write of a Deployment,
-//! ReplicaSet or Pod (apps/v1 and core/v1 `SetDefaults_*`), and the zero counts it leaves out of
-//! a workload's status (`omitempty`). Found by the conformance suite against a real control
+//! ReplicaSet, Pod or Service (apps/v1 and core/v1 `SetDefaults_*`), the empty load-balancer
+//! status of Services and Ingresses, and the zero counts it leaves out of a workload's status
+//! (`omitempty`). Found by the conformance suite against a real control
 //! plane (tests/conformance/tests/control_plane.rs): without it the simulator served objects
 //! that no real cluster returns.
 
@@ -49,7 +50,72 @@ pub fn apply(kind: Kind, object: &mut Value) {
                 pod_spec(spec);
             }
         }
+        Kind::Service => {
+            if let Some(spec) = object_at(object, "spec") {
+                service_spec(spec);
+            }
+            load_balancer_status(object);
+        }
+        Kind::Ingress => load_balancer_status(object),
         _ => {}
+    }
+}
+
+/// core/v1 `SetDefaults_Service`.
+fn service_spec(spec: &mut Map<String, Value>) {
+    spec.entry("type").or_insert_with(|| json!("ClusterIP"));
+    spec.entry("sessionAffinity")
+        .or_insert_with(|| json!("None"));
+    if spec["sessionAffinity"] == "None" {
+        spec.remove("sessionAffinityConfig");
+    }
+    for port in spec
+        .get_mut("ports")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(port) = port.as_object_mut() {
+            port.entry("protocol").or_insert_with(|| json!("TCP"));
+            let unset = match port.get("targetPort") {
+                None | Some(Value::Null) => true,
+                Some(Value::Number(n)) => n.as_i64() == Some(0),
+                Some(Value::String(s)) => s.is_empty(),
+                Some(_) => false,
+            };
+            if unset && let Some(p) = port.get("port").cloned() {
+                port.insert("targetPort".into(), p);
+            }
+        }
+    }
+    let kind = spec["type"].as_str().unwrap_or_default().to_owned();
+    let has_external_ips = spec
+        .get("externalIPs")
+        .and_then(Value::as_array)
+        .is_some_and(|a| !a.is_empty());
+    let externally_accessible = matches!(kind.as_str(), "LoadBalancer" | "NodePort")
+        || (kind == "ClusterIP" && has_external_ips);
+    if externally_accessible {
+        spec.entry("externalTrafficPolicy")
+            .or_insert_with(|| json!("Cluster"));
+    }
+    if matches!(kind.as_str(), "ClusterIP" | "NodePort" | "LoadBalancer") {
+        spec.entry("internalTrafficPolicy")
+            .or_insert_with(|| json!("Cluster"));
+    }
+    if kind == "LoadBalancer" {
+        spec.entry("allocateLoadBalancerNodePorts")
+            .or_insert(json!(true));
+    }
+}
+
+/// Services and Ingresses report their load balancer, empty until one exists.
+fn load_balancer_status(object: &mut Value) {
+    if let Some(status) = object_at(object, "status") {
+        let lb = status.entry("loadBalancer").or_insert_with(|| json!({}));
+        if !lb.is_object() {
+            *lb = json!({});
+        }
     }
 }
 
@@ -119,6 +185,19 @@ fn pod_spec(spec: &mut Map<String, Value>) {
     spec.entry("securityContext").or_insert_with(|| json!({}));
     spec.entry("schedulerName")
         .or_insert_with(|| json!("default-scheduler"));
+    for volume in spec
+        .get_mut("volumes")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        // `SetDefaults_{ConfigMap,Secret,Projected,DownwardAPI}VolumeSource`: files are 0644.
+        for source in ["configMap", "secret", "projected", "downwardAPI"] {
+            if let Some(src) = volume.get_mut(source).and_then(Value::as_object_mut) {
+                src.entry("defaultMode").or_insert(json!(420));
+            }
+        }
+    }
     for list in ["initContainers", "containers"] {
         for c in spec
             .get_mut(list)
@@ -206,6 +285,15 @@ mod tests {
             json!({"replicas": 2, "readyReplicas": 2}),
             "zero counts are left out"
         );
+        let mut with_volumes = json!({"spec": {"template": {"spec": {"volumes": [
+            {"name": "cfg", "configMap": {"name": "cfg"}},
+            {"name": "tmp", "emptyDir": {}},
+        ]}}}});
+        apply(Kind::Deployment, &mut with_volumes);
+        assert_eq!(
+            with_volumes["spec"]["template"]["spec"]["volumes"],
+            json!([{"name": "cfg", "configMap": {"name": "cfg", "defaultMode": 420}}, {"name": "tmp", "emptyDir": {}}])
+        );
     }
 
     #[test]
@@ -213,6 +301,29 @@ mod tests {
         let mut d = json!({"spec": {"strategy": {"type": "Recreate"}}});
         apply(Kind::Deployment, &mut d);
         assert_eq!(d["spec"]["strategy"], json!({"type": "Recreate"}));
+    }
+
+    #[test]
+    fn a_service_gets_what_the_apiserver_fills_in() {
+        let mut svc = json!({"spec": {"selector": {"app": "web"}, "ports": [{"port": 8080}, {"port": 53, "protocol": "UDP", "targetPort": "dns"}]}});
+        apply(Kind::Service, &mut svc);
+        let once = svc.clone();
+        apply(Kind::Service, &mut svc);
+        assert_eq!(svc, once, "idempotent");
+        assert_eq!(
+            svc["spec"]["ports"],
+            json!([{"port": 8080, "protocol": "TCP", "targetPort": 8080}, {"port": 53, "protocol": "UDP", "targetPort": "dns"}])
+        );
+        assert_eq!(svc["spec"]["type"], "ClusterIP");
+        assert_eq!(svc["spec"]["sessionAffinity"], "None");
+        assert_eq!(svc["spec"]["internalTrafficPolicy"], "Cluster");
+        assert!(svc["spec"].get("externalTrafficPolicy").is_none());
+        assert_eq!(svc["status"], json!({"loadBalancer": {}}));
+
+        let mut lb = json!({"spec": {"type": "LoadBalancer"}});
+        apply(Kind::Service, &mut lb);
+        assert_eq!(lb["spec"]["externalTrafficPolicy"], "Cluster");
+        assert_eq!(lb["spec"]["allocateLoadBalancerNodePorts"], true);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
-use super::patch::{merge_key, strategic_merge};
+use super::strategic::{self, ListKind, list_kind};
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Seg {
@@ -44,38 +44,46 @@ pub fn leaf_paths(object: &Value) -> FieldSet {
                         walk(
                             mv,
                             vec![Seg::Field(k.clone()), Seg::Field(mk.clone())],
-                            mk,
                             &mut out,
                         );
                     }
                 }
                 continue;
             }
-            walk(v, vec![Seg::Field(k.clone())], k, &mut out);
+            walk(v, vec![Seg::Field(k.clone())], &mut out);
         }
     }
     out
 }
 
-fn walk(value: &Value, prefix: FieldPath, field: &str, out: &mut FieldSet) {
+/// The field names along `path`: what decides how a list there merges.
+fn field_names(path: &[Seg]) -> Vec<&str> {
+    path.iter()
+        .filter_map(|seg| match seg {
+            Seg::Field(f) => Some(f.as_str()),
+            Seg::Key(_) => None,
+        })
+        .collect()
+}
+
+fn walk(value: &Value, prefix: FieldPath, out: &mut FieldSet) {
     match value {
         Value::Object(map) if !map.is_empty() => {
             for (k, v) in map {
                 let mut p = prefix.clone();
                 p.push(Seg::Field(k.clone()));
-                walk(v, p, k, out);
+                walk(v, p, out);
             }
         }
         Value::Array(items)
-            if merge_key(field).is_some()
-                && items.iter().all(Value::is_object)
-                && !items.is_empty() =>
+            if items.iter().all(Value::is_object)
+                && !items.is_empty()
+                && let ListKind::Keyed(key) = list_kind(&field_names(&prefix)) =>
         {
-            let key = merge_key(field).unwrap_or("name");
             for item in items {
                 let mut p = prefix.clone();
                 p.push(Seg::Key(json!({ key: item[key] }).to_string()));
-                walk(item, p, "", out);
+                walk(item, p, out);
             }
         }
         _ => {
@@ -343,7 +351,7 @@ pub fn server_side_apply(
             remove_at(&mut merged, dropped);
         }
     }
-    strategic_merge(&mut merged, applied, None);
+    let mut merged = strategic::apply(&merged, applied).map_err(|e| e.message)?;
 
     for e in &mut entries {
         if e.manager != manager {

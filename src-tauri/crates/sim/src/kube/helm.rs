@@ -1,6 +1,8 @@
 //! A simulated `helm upgrade --install` of the tbyte chart (environments/apps/tbyte-microservices):
-//! it renders what the chart's templates render, applies it, and records the release in a
-//! Secret exactly as Helm 3 stores it, marking the previous revision superseded.
+//! it renders what the chart's templates render (ConfigMap, a Service and a Deployment per
+//! service, the Ingress), applies it, and records the release in a Secret exactly as Helm 3
+//! stores it, marking the previous revision superseded. The story deploys with it; the real
+//! `helm` can take over any release it made, since both leave the same objects and records.
 
 use std::io::Write;
 
@@ -30,6 +32,29 @@ pub fn chart_defaults() -> Value {
         "ingress": {"enabled": true, "host": "tbyte.local"},
         "database": {"instance": "db.t3.micro"},
     })
+}
+
+/// The chart's templates as a release record keeps them (name, base64 of the file), so that a
+/// real helm, or Sluice's helm method, can rebuild the chart from a release this one made.
+fn chart_templates() -> Value {
+    macro_rules! template {
+        ($name:literal) => {
+            json!({
+                "name": concat!("templates/", $name),
+                "data": base64::engine::general_purpose::STANDARD.encode(include_str!(concat!(
+                    "../../../../../environments/apps/tbyte-microservices/templates/",
+                    $name
+                ))),
+            })
+        };
+    }
+    json!([
+        template!("_helpers.tpl"),
+        template!("configmap.yaml"),
+        template!("deployment.yaml"),
+        template!("ingress.yaml"),
+        template!("service.yaml"),
+    ])
 }
 
 /// Helm's value coalescing: maps merge key by key, anything else is replaced.
@@ -68,17 +93,34 @@ fn render(up: &Upgrade<'_>, values: &Value) -> Vec<(&'static str, Kind, Value)> 
         "app.kubernetes.io/managed-by": "Helm",
         "app.kubernetes.io/part-of": "tbyte",
     });
-    let annotations = json!({"meta.helm.sh/release-name": release, "meta.helm.sh/release-namespace": up.namespace});
+    // In Helm's install order: ConfigMap, Services, Deployments, Ingress.
     let mut out = vec![(
         "templates/configmap.yaml",
         Kind::ConfigMap,
         json!({
             "apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": format!("{release}-config"), "labels": labels, "annotations": annotations},
+            "metadata": {"name": format!("{release}-config"), "labels": labels},
             "data": {"database.instance": values["database"]["instance"].as_str().unwrap_or_default()},
         }),
     )];
-    for svc in values["services"].as_array().into_iter().flatten() {
+    let services = values["services"].as_array().cloned().unwrap_or_default();
+    for svc in &services {
+        let name = svc["name"].as_str().unwrap_or("app");
+        let port = svc["port"].as_i64().unwrap_or(8080);
+        out.push((
+            "templates/service.yaml",
+            Kind::Service,
+            json!({
+                "apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": format!("{release}-{name}"), "labels": labels},
+                "spec": {
+                    "selector": {"app.kubernetes.io/instance": release, "app.kubernetes.io/name": format!("tbyte-{name}")},
+                    "ports": [{"port": port, "targetPort": port}],
+                },
+            }),
+        ));
+    }
+    for svc in &services {
         let name = svc["name"].as_str().unwrap_or("app");
         let mut dl = labels.clone();
         dl["app.kubernetes.io/name"] = json!(format!("tbyte-{name}"));
@@ -91,7 +133,7 @@ fn render(up: &Upgrade<'_>, values: &Value) -> Vec<(&'static str, Kind, Value)> 
             Kind::Deployment,
             json!({
                 "apiVersion": "apps/v1", "kind": "Deployment",
-                "metadata": {"name": format!("{release}-{name}"), "labels": dl, "annotations": annotations},
+                "metadata": {"name": format!("{release}-{name}"), "labels": dl},
                 "spec": {
                     "replicas": values["replicaCount"].as_i64().unwrap_or(1),
                     "selector": {"matchLabels": selector},
@@ -106,6 +148,24 @@ fn render(up: &Upgrade<'_>, values: &Value) -> Vec<(&'static str, Kind, Value)> 
                         }]},
                     },
                 },
+            }),
+        ));
+    }
+    if values["ingress"]["enabled"].as_bool().unwrap_or(true) {
+        let backend = |service: &str, port: i64| json!({"service": {"name": format!("{release}-{service}"), "port": {"number": port}}});
+        out.push((
+            "templates/ingress.yaml",
+            Kind::Ingress,
+            json!({
+                "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+                "metadata": {"name": release, "labels": labels},
+                "spec": {"rules": [{
+                    "host": values["ingress"]["host"].as_str().unwrap_or("tbyte.local"),
+                    "http": {"paths": [
+                        {"path": "/api", "pathType": "Prefix", "backend": backend("api", 8080)},
+                        {"path": "/", "pathType": "Prefix", "backend": backend("web", 3000)},
+                    ]},
+                }]},
             }),
         ));
     }
@@ -235,8 +295,12 @@ pub fn upgrade(world: &KubeWorld, up: Upgrade<'_>) -> Result<u32, ApiError> {
     let mut values = chart_defaults();
     merge_values(&mut values, &up.values);
     let docs = render(&up, &values);
+    // Helm marks the live objects as the release's; its stored manifest is the render as is.
+    let owner = json!({"meta.helm.sh/release-name": up.release, "meta.helm.sh/release-namespace": up.namespace});
     for (_, kind, doc) in &docs {
-        apply(world, *kind, up.namespace, doc.clone())?;
+        let mut live = doc.clone();
+        live["metadata"]["annotations"] = owner.clone();
+        apply(world, *kind, up.namespace, live)?;
     }
 
     if let Some(prev) = previous {
@@ -284,7 +348,7 @@ pub fn upgrade(world: &KubeWorld, up: Upgrade<'_>) -> Result<u32, ApiError> {
         "chart": {
             "metadata": {"name": CHART_NAME, "version": CHART_VERSION, "appVersion": up.version, "apiVersion": "v2",
                          "description": "The tbyte microservices (api and web), one release per environment.", "type": "application"},
-            "templates": [],
+            "templates": chart_templates(),
             "values": chart_defaults(),
         },
         "config": up.values,
@@ -363,6 +427,36 @@ mod tests {
     use crate::clock::ScenarioClock;
     use crate::people::cast;
 
+    #[test]
+    fn the_stored_chart_is_the_shipped_one() {
+        let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../environments/apps/tbyte-microservices");
+        let values: Value =
+            serde_saphyr::from_str(&std::fs::read_to_string(shipped.join("values.yaml")).unwrap())
+                .unwrap();
+        assert_eq!(chart_defaults(), values);
+        let chart: Value =
+            serde_saphyr::from_str(&std::fs::read_to_string(shipped.join("Chart.yaml")).unwrap())
+                .unwrap();
+        assert_eq!(
+            (chart["name"].as_str(), chart["version"].as_str()),
+            (Some(CHART_NAME), Some(CHART_VERSION))
+        );
+        let mut files: Vec<String> = std::fs::read_dir(shipped.join("templates"))
+            .unwrap()
+            .map(|e| format!("templates/{}", e.unwrap().file_name().to_string_lossy()))
+            .collect();
+        files.sort();
+        let stored = chart_templates();
+        let names: Vec<&str> = stored
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, files);
+    }
+
     fn world() -> KubeWorld {
         KubeWorld::new(
             ScenarioClock::manual("2026-11-26T09:00:00Z".parse().unwrap()),
@@ -408,6 +502,24 @@ mod tests {
             w.get(Kind::ConfigMap, "staging", "tbyte-staging-config")
                 .unwrap()["data"]["database.instance"],
             "db.t3.small"
+        );
+        // The chart's Services (with the cluster IP the registry allocated, kept on upgrade)
+        // and its Ingress.
+        let web = w
+            .get(Kind::Service, "staging", "tbyte-staging-web")
+            .unwrap();
+        assert_eq!(web["spec"]["ports"][0]["port"], 3000);
+        assert!(
+            web["spec"]["clusterIP"]
+                .as_str()
+                .unwrap()
+                .starts_with("10.96.")
+        );
+        let ingress = w.get(Kind::Ingress, "staging", "tbyte-staging").unwrap();
+        assert_eq!(ingress["spec"]["rules"][0]["host"], "staging.tbyte.local");
+        assert_eq!(
+            ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"],
+            "tbyte-staging-api"
         );
 
         let v1 = w

@@ -9,8 +9,11 @@ pub enum Kind {
     Event,
     Secret,
     ConfigMap,
+    Service,
+    ServiceAccount,
     Deployment,
     ReplicaSet,
+    Ingress,
     Lease,
     SelfSubjectAccessReview,
 }
@@ -119,6 +122,34 @@ pub static RESOURCES: &[ResourceType] = &[
         categories: &[],
     },
     ResourceType {
+        kind: Kind::Service,
+        group: "",
+        version: "v1",
+        plural: "services",
+        singular: "service",
+        kind_name: "Service",
+        namespaced: true,
+        short_names: &["svc"],
+        verbs: ALL_VERBS,
+        has_status: true,
+        has_generation: false,
+        categories: &["all"],
+    },
+    ResourceType {
+        kind: Kind::ServiceAccount,
+        group: "",
+        version: "v1",
+        plural: "serviceaccounts",
+        singular: "serviceaccount",
+        kind_name: "ServiceAccount",
+        namespaced: true,
+        short_names: &["sa"],
+        verbs: ALL_VERBS,
+        has_status: false,
+        has_generation: false,
+        categories: &[],
+    },
+    ResourceType {
         kind: Kind::Deployment,
         group: "apps",
         version: "v1",
@@ -145,6 +176,20 @@ pub static RESOURCES: &[ResourceType] = &[
         has_status: true,
         has_generation: true,
         categories: &["all"],
+    },
+    ResourceType {
+        kind: Kind::Ingress,
+        group: "networking.k8s.io",
+        version: "v1",
+        plural: "ingresses",
+        singular: "ingress",
+        kind_name: "Ingress",
+        namespaced: true,
+        short_names: &["ing"],
+        verbs: ALL_VERBS,
+        has_status: true,
+        has_generation: true,
+        categories: &[],
     },
     ResourceType {
         kind: Kind::Lease,
@@ -197,6 +242,15 @@ impl ResourceType {
         } else {
             format!("{}/{}", self.group, self.version)
         }
+    }
+
+    /// Whether a DELETE answers with the object rather than a Status: Pods and Namespaces
+    /// (they go away gracefully), Services and ServiceAccounts (their registries say so).
+    pub fn deletes_answer_the_object(&self) -> bool {
+        matches!(
+            self.kind,
+            Kind::Namespace | Kind::Pod | Kind::Service | Kind::ServiceAccount
+        )
     }
 
     /// `deployments.apps`, as Kubernetes names a resource in its messages.

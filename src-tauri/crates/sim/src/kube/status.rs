@@ -105,6 +105,12 @@ impl ApiError {
         Self::new(422, "Invalid", message).with_details(rt, name)
     }
 
+    /// A strategic merge patch the merge code refused: the apiserver passes such errors on
+    /// unclassified (500, no reason).
+    pub fn patch_failed(code: u16, message: impl Into<String>) -> Self {
+        Self::new(code, "", message)
+    }
+
     pub fn unsupported_media_type(content_type: &str) -> Self {
         Self::new(
             415,

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
 use super::resources::{Kind, ResourceType};
+use super::services;
 use super::status::ApiError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,6 +179,12 @@ impl Store {
             },
         };
         validate_name(rt, &name)?;
+        if matches!(rt.kind, Kind::Service | Kind::Ingress)
+            && let Some(map) = object.as_object_mut()
+        {
+            // A new Service or Ingress starts with an empty status, whatever the client sent.
+            map.remove("status");
+        }
         super::defaults::apply(rt.kind, &mut object);
         if rt.namespaced && self.get(Kind::Namespace, "", namespace).is_none() {
             return Err(ApiError::namespace_not_found(namespace));
@@ -185,6 +192,11 @@ impl Store {
         let ns_key = if rt.namespaced { namespace } else { "" };
         if self.get(rt.kind, ns_key, &name).is_some() {
             return Err(ApiError::already_exists(rt, &name));
+        }
+        if rt.kind == Kind::Service {
+            let taken = services::Taken::of(self.list(Kind::Service, None).iter().map(|s| &**s));
+            services::allocate(&mut object, &format!("{ns_key}/{name}"), &taken)
+                .map_err(|e| ApiError::invalid(rt, &name, e))?;
         }
         let rv = self.next_rv();
         let uid = self.new_uid();
@@ -275,6 +287,10 @@ impl Store {
             )));
         }
         super::defaults::apply(rt.kind, &mut object);
+        if rt.kind == Kind::Service {
+            services::keep_allocated(&current, &mut object)
+                .map_err(|e| ApiError::invalid(rt, name, e))?;
+        }
         // Identity and bookkeeping are the server's, whatever the client sent.
         for key in [
             "uid",

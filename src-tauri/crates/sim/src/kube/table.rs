@@ -70,6 +70,28 @@ fn columns(kind: Kind) -> Vec<(&'static str, &'static str, i32)> {
             ("Holder", "string", 0),
             ("Age", "string", 0),
         ],
+        Kind::Service => vec![
+            ("Name", "string", 0),
+            ("Type", "string", 0),
+            ("Cluster-IP", "string", 0),
+            ("External-IP", "string", 0),
+            ("Port(s)", "string", 0),
+            ("Age", "string", 0),
+            ("Selector", "string", 1),
+        ],
+        Kind::ServiceAccount => vec![
+            ("Name", "string", 0),
+            ("Secrets", "string", 0),
+            ("Age", "string", 0),
+        ],
+        Kind::Ingress => vec![
+            ("Name", "string", 0),
+            ("Class", "string", 0),
+            ("Hosts", "string", 0),
+            ("Address", "string", 0),
+            ("Ports", "string", 0),
+            ("Age", "string", 0),
+        ],
         Kind::SelfSubjectAccessReview => vec![("Name", "string", 0)],
     }
 }
@@ -265,8 +287,128 @@ fn cells(kind: Kind, o: &Value, now: Timestamp) -> Vec<Value> {
             json!(o["spec"]["holderIdentity"].as_str().unwrap_or_default()),
             age,
         ],
+        Kind::Service => vec![
+            name,
+            json!(o["spec"]["type"].as_str().unwrap_or("ClusterIP")),
+            json!(
+                o["spec"]["clusterIPs"][0]
+                    .as_str()
+                    .or(o["spec"]["clusterIP"].as_str())
+                    .unwrap_or("<none>")
+            ),
+            json!(service_external_ip(o)),
+            json!(service_ports(o)),
+            age,
+            json!(label_string(&o["spec"]["selector"])),
+        ],
+        Kind::ServiceAccount => vec![
+            name,
+            json!(o["secrets"].as_array().map_or(0, Vec::len)),
+            age,
+        ],
+        Kind::Ingress => vec![
+            name,
+            json!(o["spec"]["ingressClassName"].as_str().unwrap_or("<none>")),
+            json!(ingress_hosts(o)),
+            json!(load_balancer_addresses(o).join(",")),
+            json!(
+                if o["spec"]["tls"].as_array().is_some_and(|t| !t.is_empty()) {
+                    "80, 443"
+                } else {
+                    "80"
+                }
+            ),
+            age,
+        ],
         Kind::SelfSubjectAccessReview => vec![name],
     }
+}
+
+/// `8080/TCP,3000:31234/TCP`, as kubectl prints a Service's ports.
+fn service_ports(o: &Value) -> String {
+    let ports: Vec<String> = o["spec"]["ports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            let protocol = p["protocol"].as_str().unwrap_or("TCP");
+            match p["nodePort"].as_i64() {
+                Some(node) => format!("{}:{node}/{protocol}", int(&p["port"])),
+                None => format!("{}/{protocol}", int(&p["port"])),
+            }
+        })
+        .collect();
+    if ports.is_empty() {
+        "<none>".to_owned()
+    } else {
+        ports.join(",")
+    }
+}
+
+fn load_balancer_addresses(o: &Value) -> Vec<String> {
+    o["status"]["loadBalancer"]["ingress"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i["ip"].as_str().or(i["hostname"].as_str()))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The EXTERNAL-IP column: external IPs, a load balancer's addresses (`<pending>` until it has
+/// one), or the name an ExternalName service points at.
+fn service_external_ip(o: &Value) -> String {
+    let external: Vec<String> = o["spec"]["externalIPs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|ip| ip.as_str().map(str::to_owned))
+        .collect();
+    match o["spec"]["type"].as_str().unwrap_or("ClusterIP") {
+        "ExternalName" => o["spec"]["externalName"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        "LoadBalancer" => {
+            let mut all = load_balancer_addresses(o);
+            all.extend(external);
+            if all.is_empty() {
+                "<pending>".to_owned()
+            } else {
+                all.join(",")
+            }
+        }
+        _ if external.is_empty() => "<none>".to_owned(),
+        _ => external.join(","),
+    }
+}
+
+/// Up to four hosts of an Ingress's rules, `*` when none names one.
+fn ingress_hosts(o: &Value) -> String {
+    let hosts: Vec<&str> = o["spec"]["rules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["host"].as_str().filter(|h| !h.is_empty()))
+        .collect();
+    match hosts.len() {
+        0 => "*".to_owned(),
+        1..=4 => hosts.join(","),
+        n => format!("{} + {} more...", hosts[..4].join(","), n - 4),
+    }
+}
+
+/// `a=1,b=2` with keys sorted, or `<none>`.
+fn label_string(map: &Value) -> String {
+    let Some(map) = map.as_object().filter(|m| !m.is_empty()) else {
+        return "<none>".to_owned();
+    };
+    let mut pairs: Vec<String> = map
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+        .collect();
+    pairs.sort();
+    pairs.join(",")
 }
 
 /// A Table of `objects`. `include_object` is the `includeObject` query parameter.

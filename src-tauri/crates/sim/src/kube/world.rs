@@ -83,6 +83,18 @@ impl KubeWorld {
         for ns in ["default", "kube-system"].iter().chain(namespaces) {
             let _ = world.create(Kind::Namespace, "", json!({"metadata": {"name": ns}, "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}));
         }
+        // The apiserver's own Service, first address of the service range, as on every cluster.
+        let _ = world.create(
+            Kind::Service,
+            "default",
+            json!({
+                "metadata": {"name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
+                "spec": {
+                    "clusterIP": super::services::API_SERVICE_IP,
+                    "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}],
+                },
+            }),
+        );
         world
     }
 

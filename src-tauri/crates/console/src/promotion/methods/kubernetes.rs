@@ -17,7 +17,7 @@ async fn client(setup: &Setup, env: &Environment, code: &str) -> Result<kube::Cl
         .map_err(|e| UiError::new(code, e.to_string(), kube_context_hint(&env.kube_context)))
 }
 
-fn authority(e: WriteError) -> Failure {
+pub(super) fn authority(e: WriteError) -> Failure {
     let refused = e.is_refusal();
     let went_wrong = matches!(e, WriteError::RolloutFailed(_));
     let err = UiError::new(

@@ -37,16 +37,21 @@ pub async fn follow(
             continue;
         }
         let status = d.status.clone().unwrap_or_default();
-        let stalled = status.conditions.iter().flatten().any(|c| {
-            c.type_ == "Progressing" && c.reason.as_deref() == Some("ProgressDeadlineExceeded")
-        });
+        // Until the controller has seen this spec, its conditions are about the one before (a
+        // rollback of a stalled rollout still says "deadline exceeded"), as `kubectl rollout
+        // status` reads them.
+        let observed = status.observed_generation >= d.metadata.generation;
+        let stalled = observed
+            && status.conditions.iter().flatten().any(|c| {
+                c.type_ == "Progressing" && c.reason.as_deref() == Some("ProgressDeadlineExceeded")
+            });
         if stalled {
             return Err(WriteError::RolloutFailed(format!(
                 "{name} exceeded its progress deadline"
             )));
         }
         let desired = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-        let complete = status.observed_generation >= d.metadata.generation
+        let complete = observed
             && status.updated_replicas.unwrap_or(0) == desired
             && status.available_replicas.unwrap_or(0) == desired
             && status.replicas.unwrap_or(0) == desired;

@@ -266,6 +266,59 @@ async fn settle(world: &SimWorld) {
     }
 }
 
+/// `kubectl get deploy -n <ns> -w`, printing `<name> <image>` lines, each stamped when read.
+fn kubectl_watch(
+    kubeconfig: &Path,
+    context: &str,
+    namespace: &str,
+) -> (std::process::Child, std_mpsc::Receiver<(Instant, String)>) {
+    let mut process = Command::new(kubectl())
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args([
+            "--context",
+            context,
+            "get",
+            "deploy",
+            "-n",
+            namespace,
+            "-w",
+            "-o",
+            r#"jsonpath={.metadata.name} {.spec.template.spec.containers[0].image}{"\n"}"#,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", kubectl()));
+    let stdout = process.stdout.take().unwrap();
+    let (lines_tx, lines) = std_mpsc::channel::<(Instant, String)>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if lines_tx.send((Instant::now(), line)).is_err() {
+                break;
+            }
+        }
+    });
+    (process, lines)
+}
+
+/// How long `kubectl get pods -A -o json` takes against the same server: the reference for
+/// Sluice's first complete Snapshot.
+fn kubectl_list_all(kubeconfig: &Path, context: &str) -> Duration {
+    let started = Instant::now();
+    let out = Command::new(kubectl())
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(["--context", context, "get", "pods", "-A", "-o", "json"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", kubectl()));
+    assert!(out.success(), "kubectl get pods -A failed");
+    started.elapsed()
+}
+
 async fn latency_and_steady_state() -> (Latency, Steady, GithubInputs) {
     let world = SimWorld::start(WorldOptions {
         speed: 1.0,
@@ -325,34 +378,7 @@ async fn latency_and_steady_state() -> (Latency, Steady, GithubInputs) {
         .unwrap();
     let (source, mut view) = ClusterSource::start(client, "staging", "tbyte-staging");
 
-    let mut kubectl_process = Command::new(kubectl())
-        .args([
-            "--kubeconfig",
-            kubeconfig.to_str().unwrap(),
-            "--context",
-            "tbyte",
-            "get",
-            "deploy",
-            "-n",
-            "staging",
-            "-w",
-            "-o",
-            r#"jsonpath={.metadata.name} {.spec.template.spec.containers[0].image}{"\n"}"#,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", kubectl()));
-    let stdout = kubectl_process.stdout.take().unwrap();
-    let (lines_tx, lines) = std_mpsc::channel::<(Instant, String)>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if lines_tx.send((Instant::now(), line)).is_err() {
-                break;
-            }
-        }
-    });
+    let (mut kubectl_process, lines) = kubectl_watch(&kubeconfig, "tbyte", "staging");
     let start_image = "ghcr.io/tbyte-org/probe:start";
     let wait = Duration::from_secs(30);
     assert!(
@@ -522,7 +548,7 @@ fn synthetic_cluster(size: Size, sha: &str, old_sha: &str) -> ClusterInputs {
             last_update: Some("2026-11-26T08:00:00Z".to_owned()),
         };
         let replicas = size.pods as u32;
-        inputs.workloads.push(Workload {
+        std::sync::Arc::make_mut(&mut inputs.workloads).push(Workload {
             name: name.clone(),
             component: String::new(),
             desired: replicas,
@@ -619,11 +645,14 @@ fn rebuild(size: Size, github: &GithubInputs) -> Rebuild {
     let environments: Vec<EnvironmentInputs> = (0..size.environments)
         .map(|i| EnvironmentInputs {
             // Later environments run older commits, so every gate has something pending.
-            cluster: Some(synthetic_cluster(
-                size,
-                &sha_at(i).unwrap_or_else(|| "0123456789abcdef".to_owned()),
-                &sha_at(i + 1).unwrap_or_else(|| "fedcba9876543210".to_owned()),
-            )),
+            cluster: Some(
+                synthetic_cluster(
+                    size,
+                    &sha_at(i).unwrap_or_else(|| "0123456789abcdef".to_owned()),
+                    &sha_at(i + 1).unwrap_or_else(|| "fedcba9876543210".to_owned()),
+                )
+                .into(),
+            ),
             stale: false,
         })
         .collect();
@@ -851,7 +880,7 @@ fn pods_in(snapshot: &Snapshot) -> usize {
     snapshot
         .environments
         .iter()
-        .flat_map(|e| &e.workloads)
+        .flat_map(|e| e.workloads.iter())
         .map(|w| w.pods.len())
         .sum()
 }
@@ -912,6 +941,7 @@ async fn live_process(size: Size, dir: &Path, github_url: String, token: String)
     let sync = synced - started;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let total_kib = rss_kib();
+    let list = kubectl_list_all(&kubeconfig, "bench");
 
     // A few changes at this size, through the API server: one Deployment's image in the first
     // environment, as `kubectl set image` would.
@@ -926,7 +956,16 @@ async fn live_process(size: Size, dir: &Path, github_url: String, token: String)
     ));
     let deployments: kube::Api<kube::api::DynamicObject> =
         kube::Api::namespaced_with(client, &ns, &resource);
+    let (mut kubectl_process, lines) = kubectl_watch(&kubeconfig, "bench", &ns);
+    // kubectl's first lines are the list: wait for svc-000's before changing it.
+    let listed = Instant::now() + Duration::from_secs(60);
+    while let Ok((_, line)) = lines.recv_timeout(listed.saturating_duration_since(Instant::now())) {
+        if line.starts_with("svc-000 ") {
+            break;
+        }
+    }
     let mut latencies = Vec::new();
+    let mut kubectl_latencies = Vec::new();
     for i in 1..=10 {
         let image = format!("ghcr.io/tbyte-org/svc-000:change-{i:03}");
         let patch = json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": image}]}}}});
@@ -946,13 +985,26 @@ async fn live_process(size: Size, dir: &Path, github_url: String, token: String)
         {
             latencies.push(ms(at - changed_at));
         }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while let Ok((at, line)) =
+            lines.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            if line == format!("svc-000 {image}") {
+                kubectl_latencies.push(ms(at - changed_at));
+                break;
+            }
+        }
         tokio::time::sleep(GAP).await;
     }
+    let _ = kubectl_process.kill();
+    let _ = kubectl_process.wait();
     println!(
-        "RESULT ok {base_kib} {total_kib} {} {:.0} {:.1}",
+        "RESULT ok {base_kib} {total_kib} {} {:.0} {:.1} {:.1} {:.0}",
         proc_status_kib("VmHWM:"),
         ms(sync),
         percentile(&latencies, 50.0),
+        percentile(&kubectl_latencies, 50.0),
+        ms(list),
     );
     drop(live);
 }
@@ -968,6 +1020,9 @@ struct Footprint {
     populate_s: f64,
     sync_s: f64,
     change_p50_ms: f64,
+    /// `kubectl get -w` on the same change, and `kubectl get pods -A -o json`, in the same run.
+    kubectl_change_p50_ms: f64,
+    kubectl_list_s: f64,
 }
 
 fn pid_rss_kib(pid: u32) -> u64 {
@@ -1052,6 +1107,8 @@ fn footprint(size: Size) -> Result<Footprint, String> {
             populate_s: r[4].parse::<f64>().unwrap() / 1000.0,
             sync_s: n(5) / 1000.0,
             change_p50_ms: n(6),
+            kubectl_change_p50_ms: n(7),
+            kubectl_list_s: n(8) / 1000.0,
         })
     })();
     drop(world.stdin.take());
@@ -1187,6 +1244,29 @@ fn main() {
             small.live_mib,
             small.peak_mib,
             met(small.live_mib <= 60.0)
+        );
+    }
+    if let Some((size, _, Some(large))) = rows.last() {
+        let pods = size.total_pods();
+        let live_mib = large.live_mib - large.base_mib;
+        let per_pod_kib = live_mib * 1024.0 / pods as f64;
+        println!(
+            "RSS per pod: {per_pod_kib:.2} KiB at {pods} pods ({live_mib:.0} MiB over the process before Live); target <= 2 KiB and <= 300 MiB: {}",
+            met(per_pod_kib <= 2.0 && live_mib <= 300.0)
+        );
+        println!(
+            "change p50 at {pods} pods: {:.1} ms vs kubectl {:.1} ms ({:.1}x); target <= 1.2x: {}",
+            large.change_p50_ms,
+            large.kubectl_change_p50_ms,
+            large.change_p50_ms / large.kubectl_change_p50_ms,
+            met(large.change_p50_ms <= 1.2 * large.kubectl_change_p50_ms)
+        );
+        println!(
+            "first Snapshot at {pods} pods: {:.1} s vs kubectl list {:.1} s ({:.1}x); target <= 1.5x: {}",
+            large.sync_s,
+            large.kubectl_list_s,
+            large.sync_s / large.kubectl_list_s,
+            met(large.sync_s <= 1.5 * large.kubectl_list_s)
         );
     }
     // Growth as the exponent k of cost ~ pods^k between two sizes: 1 is linear.

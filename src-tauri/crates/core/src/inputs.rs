@@ -3,6 +3,7 @@
 //! `assemble` turn them into a [`crate::snapshot::Snapshot`].
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::snapshot::{CheckState, HelmRevision, ImageRef, WarningEvent, Workload};
 use crate::values::FlatValues;
@@ -13,7 +14,9 @@ pub struct ClusterInputs {
     /// The Deployments of the environment's Helm release (label
     /// `app.kubernetes.io/instance=<release>`), or every Deployment of the namespace when none
     /// carries it. Their ReplicaSets and pods are inside.
-    pub workloads: Vec<Workload>,
+    /// Shared: the Snapshot holds the same list, so that an unchanged environment costs nothing
+    /// to carry into the next Snapshot.
+    pub workloads: Arc<Vec<Workload>>,
     /// What each workload's containers run, per pod template and running pod (digests).
     pub images: Vec<ImageRef>,
     /// Workloads whose rollout exceeded its progress deadline.

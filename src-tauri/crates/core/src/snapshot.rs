@@ -1,6 +1,8 @@
 //! The Snapshot: everything the UI and `sluice status` show, rebuilt from the sources on every
 //! change. It is the single truth the UI renders.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -49,7 +51,8 @@ pub struct EnvironmentState {
     pub health: Health,
     /// Why the environment is not healthy, in words; empty when it is.
     pub health_reason: String,
-    pub workloads: Vec<Workload>,
+    // Shared with the cluster source's inputs: a change elsewhere does not copy them.
+    pub workloads: Arc<Vec<Workload>>,
     pub rollout: Option<Rollout>,
     /// Newest first.
     pub helm_history: Vec<HelmRevision>,
@@ -101,7 +104,7 @@ pub struct PullRequestRef {
     pub url: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Workload {
     pub name: String,

@@ -270,7 +270,8 @@ async fn a_crashing_image_shows_its_reason_and_then_stalls() {
     })
     .await
     .inputs
-    .warnings;
+    .warnings
+    .clone();
     assert!(warnings.len() <= 20);
 }
 

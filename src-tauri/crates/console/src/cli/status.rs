@@ -279,7 +279,7 @@ mod tests {
             } else {
                 String::new()
             },
-            workloads: vec![],
+            workloads: Default::default(),
             rollout: None,
             helm_history: vec![],
             last_deployed: None,

@@ -2,6 +2,8 @@
 //! how healthy it is, how far a rollout got, whether GitHub and the cluster disagree, and what
 //! each gate would let through and why it may or may not open.
 
+use std::sync::Arc;
+
 use jiff::{SignedDuration, Timestamp};
 
 use crate::commit::{as_sha, label, same_commit, short};
@@ -24,7 +26,8 @@ pub use images::{component, image_plan};
 #[derive(Debug, Clone, Default)]
 pub struct EnvironmentInputs {
     /// `None` until the cluster source has synced once.
-    pub cluster: Option<ClusterInputs>,
+    /// Shared with the source's view: the Live loop hands it on without copying it.
+    pub cluster: Option<Arc<ClusterInputs>>,
     /// The cluster source is disconnected: `cluster` is the last known state.
     pub stale: bool,
 }
@@ -156,7 +159,7 @@ fn environment_state(
         version: None,
         health: Health::Unknown,
         health_reason: String::new(),
-        workloads: Vec::new(),
+        workloads: Arc::default(),
         rollout: None,
         helm_history: Vec::new(),
         last_deployed: None,
@@ -176,8 +179,15 @@ fn environment_state(
         return state;
     };
     state.workloads = cluster.workloads.clone();
-    for w in &mut state.workloads {
-        w.component = component(&env.release, &w.name).to_owned();
+    // The cluster source names components already; other producers may not.
+    if state
+        .workloads
+        .iter()
+        .any(|w| w.component != component(&env.release, &w.name))
+    {
+        for w in Arc::make_mut(&mut state.workloads) {
+            w.component = component(&env.release, &w.name).to_owned();
+        }
     }
     state.deployed_values = cluster.deployed_release.as_ref().map(|d| DeployedValues {
         revision: d.revision,

@@ -67,7 +67,7 @@ fn cluster(mut workloads: Vec<Workload>, deployed_at: &str) -> ClusterInputs {
             tag: Some(tag.clone()),
             digest: None,
         }],
-        workloads,
+        workloads: workloads.into(),
         stalled: Vec::new(),
         helm_history: vec![HelmRevision {
             revision: 2,
@@ -101,8 +101,8 @@ fn renamed(p: &Pipeline, envs: &[EnvironmentInputs]) -> Vec<EnvironmentInputs> {
         .map(|(inputs, e)| {
             let mut inputs = inputs.clone();
             let name = format!("{}-api", e.release);
-            if let Some(c) = inputs.cluster.as_mut() {
-                for w in &mut c.workloads {
+            if let Some(c) = inputs.cluster.as_mut().map(std::sync::Arc::make_mut) {
+                for w in std::sync::Arc::make_mut(&mut c.workloads) {
                     w.name.clone_from(&name);
                 }
                 for i in &mut c.images {
@@ -131,7 +131,7 @@ fn snapshot(envs: &[EnvironmentInputs], github: Option<&GithubInputs>, now: &str
 
 fn env(cluster: ClusterInputs) -> EnvironmentInputs {
     EnvironmentInputs {
-        cluster: Some(cluster),
+        cluster: Some(cluster.into()),
         stale: false,
     }
 }
@@ -397,7 +397,9 @@ fn soak_counts_from_when_the_source_finished_rolling_out_not_from_helm() {
     assert_eq!(soak_of(forged).reason, soak.reason);
     // A rollout that has not completed has not started its soak.
     let mut rolling = staging;
-    rolling.workloads[0].conditions.clear();
+    std::sync::Arc::make_mut(&mut rolling.workloads)[0]
+        .conditions
+        .clear();
     let unfinished = soak_of(rolling);
     assert!(
         !unfinished.met && unfinished.reason.contains("has not finished rolling out"),

@@ -1,11 +1,13 @@
-//! The release's Helm history from its release Secrets, decoded once per Secret version: the
-//! view is rebuilt on every pod change, and gunzipping ten releases each time would be waste.
+//! The release's Helm history from its release Secrets. Each Secret is decoded once, as it
+//! arrives from the watch, and only what it gave is kept (never the gzipped release): the view
+//! is rebuilt on every pod change, and gunzipping ten releases each time would be waste.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
+use kube::runtime::reflector::Lookup;
 use sluice_core::inputs::DeployedRelease;
 use sluice_core::snapshot::HelmRevision;
 use sluice_core::values::FlatValues;
@@ -13,17 +15,56 @@ use sluice_core::values::FlatValues;
 use crate::helm::decode_release;
 
 /// What one release Secret gave: the revision shown, and what Helm deployed with it.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 struct Decoded {
     revision: HelmRevision,
     values: FlatValues,
     deployments: Option<Vec<String>>,
 }
 
-#[derive(Default)]
-pub(super) struct HelmHistory {
-    /// By Secret uid (or name): the resourceVersion decoded, and what it gave.
-    decoded: HashMap<String, (Option<String>, Result<Decoded, String>)>,
+/// One release Secret as the store keeps it.
+#[derive(Debug, Clone)]
+pub(super) struct ReleaseRow {
+    name: String,
+    decoded: Result<Decoded, String>,
+}
+
+/// Decodes a release Secret as it arrives.
+pub(super) fn release_row(secret: Secret) -> ReleaseRow {
+    ReleaseRow {
+        decoded: revision_of(&secret),
+        name: secret.name_any(),
+    }
+}
+
+/// Keyed by name within the namespace's store, as the other rows are.
+impl Lookup for ReleaseRow {
+    type DynamicType = ();
+
+    fn kind(_: &()) -> Cow<'_, str> {
+        <Secret as kube::Resource>::kind(&())
+    }
+    fn group(_: &()) -> Cow<'_, str> {
+        <Secret as kube::Resource>::group(&())
+    }
+    fn version(_: &()) -> Cow<'_, str> {
+        <Secret as kube::Resource>::version(&())
+    }
+    fn plural(_: &()) -> Cow<'_, str> {
+        <Secret as kube::Resource>::plural(&())
+    }
+    fn name(&self) -> Option<Cow<'_, str>> {
+        Some(Cow::Borrowed(&self.name))
+    }
+    fn namespace(&self) -> Option<Cow<'_, str>> {
+        None
+    }
+    fn resource_version(&self) -> Option<Cow<'_, str>> {
+        None
+    }
+    fn uid(&self) -> Option<Cow<'_, str>> {
+        None
+    }
 }
 
 /// The release's history as the cluster source hands it on.
@@ -40,54 +81,37 @@ pub(super) struct HelmRead {
     pub problems: Vec<String>,
 }
 
-impl HelmHistory {
-    pub fn read(&mut self, secrets: &[Arc<Secret>]) -> HelmRead {
-        let mut seen = Vec::with_capacity(secrets.len());
-        let mut decoded: Vec<Decoded> = Vec::new();
-        let mut problems = Vec::new();
-        let mut sorted: Vec<&Secret> = secrets.iter().map(AsRef::as_ref).collect();
-        sorted.sort_by_key(|s| s.name_any());
-        for secret in sorted {
-            let key = secret.uid().unwrap_or_else(|| secret.name_any());
-            let version = secret.resource_version();
-            let fresh = self
-                .decoded
-                .get(&key)
-                .is_some_and(|(decoded_version, _)| *decoded_version == version);
-            if !fresh {
-                self.decoded
-                    .insert(key.clone(), (version, revision_of(secret)));
-            }
-            match self.decoded.get(&key).map(|(_, result)| result) {
-                Some(Ok(d)) => decoded.push(d.clone()),
-                Some(Err(problem)) => problems.push(problem.clone()),
-                None => {}
-            }
-            seen.push(key);
+pub(super) fn read(releases: &[Arc<ReleaseRow>]) -> HelmRead {
+    let mut sorted: Vec<&ReleaseRow> = releases.iter().map(AsRef::as_ref).collect();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut decoded: Vec<&Decoded> = Vec::new();
+    let mut problems = Vec::new();
+    for row in sorted {
+        match &row.decoded {
+            Ok(d) => decoded.push(d),
+            Err(problem) => problems.push(problem.clone()),
         }
-        // Forget Secrets Helm pruned (history-max) so the cache stays the size of the history.
-        self.decoded.retain(|key, _| seen.contains(key));
-        decoded.sort_by_key(|d| std::cmp::Reverse(d.revision.revision));
-        let deployed = decoded.iter().find(|d| d.revision.status == "deployed");
-        let mut members: Option<Vec<String>> = None;
-        for d in decoded.first().into_iter().chain(deployed) {
-            if let Some(names) = &d.deployments {
-                let all = members.get_or_insert_with(Vec::new);
-                all.extend(names.iter().cloned());
-                all.sort();
-                all.dedup();
-            }
+    }
+    decoded.sort_by_key(|d| std::cmp::Reverse(d.revision.revision));
+    let deployed = decoded.iter().find(|d| d.revision.status == "deployed");
+    let mut members: Option<Vec<String>> = None;
+    for d in decoded.first().into_iter().chain(deployed) {
+        if let Some(names) = &d.deployments {
+            let all = members.get_or_insert_with(Vec::new);
+            all.extend(names.iter().cloned());
+            all.sort();
+            all.dedup();
         }
-        HelmRead {
-            deployed: deployed.map(|d| DeployedRelease {
-                revision: d.revision.revision,
-                chart: d.revision.chart.clone(),
-                values: d.values.clone(),
-            }),
-            members,
-            revisions: decoded.into_iter().map(|d| d.revision).collect(),
-            problems,
-        }
+    }
+    HelmRead {
+        deployed: deployed.map(|d| DeployedRelease {
+            revision: d.revision.revision,
+            chart: d.revision.chart.clone(),
+            values: d.values.clone(),
+        }),
+        members,
+        revisions: decoded.into_iter().map(|d| d.revision.clone()).collect(),
+        problems,
     }
 }
 
@@ -129,13 +153,13 @@ mod tests {
 
     use super::*;
 
-    fn secret(name: &str, version: &str, release: Option<Vec<u8>>) -> Arc<Secret> {
+    fn secret(name: &str, version: &str, release: Option<Vec<u8>>) -> Arc<ReleaseRow> {
         let mut s = Secret::default();
         s.metadata.name = Some(name.to_owned());
         s.metadata.uid = Some(format!("uid-{name}"));
         s.metadata.resource_version = Some(version.to_owned());
         s.data = release.map(|r| [("release".to_owned(), ByteString(r))].into());
-        Arc::new(s)
+        Arc::new(release_row(s))
     }
 
     fn payload(revision: u32) -> Vec<u8> {
@@ -155,8 +179,7 @@ mod tests {
 
     #[test]
     fn newest_first_and_corrupt_secrets_are_problems() {
-        let mut history = HelmHistory::default();
-        let read = history.read(&[
+        let read = read(&[
             secret("sh.helm.release.v1.tbyte-staging.v1", "1", Some(payload(1))),
             secret("sh.helm.release.v1.tbyte-staging.v2", "2", Some(payload(2))),
             secret(
@@ -189,16 +212,5 @@ mod tests {
             Some(vec!["tbyte-staging-v2".to_owned()]),
             "the newest revision is also the deployed one"
         );
-    }
-
-    #[test]
-    fn a_changed_secret_is_decoded_again_and_pruned_ones_forgotten() {
-        let mut history = HelmHistory::default();
-        let name = "sh.helm.release.v1.tbyte-staging.v1";
-        history.read(&[secret(name, "1", Some(b"!!".to_vec()))]);
-        let read = history.read(&[secret(name, "2", Some(payload(1)))]);
-        assert_eq!((read.revisions.len(), read.problems.len()), (1, 0));
-        history.read(&[]);
-        assert!(history.decoded.is_empty());
     }
 }

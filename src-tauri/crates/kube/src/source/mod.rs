@@ -8,30 +8,34 @@
 
 mod answers;
 mod helm_history;
+mod rows;
 mod workloads;
 
 use std::fmt::Debug;
 use std::hash::Hash;
+use std::sync::Arc;
 use std::time::Instant;
 
 use futures::stream::{BoxStream, SelectAll};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Event, Pod, Secret};
-use kube::runtime::reflector::{self, Store, store::Writer};
+use kube::runtime::reflector::{self, Lookup, Store, store::Writer};
 use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Api, Resource, ResourceExt};
+use kube::{Api, Resource};
 use serde::de::DeserializeOwned;
 use sluice_core::inputs::ClusterInputs;
 use sluice_core::pacing::spacing_after;
 use tokio::sync::{mpsc, watch};
 
-use self::helm_history::HelmHistory;
+use self::helm_history::ReleaseRow;
+use self::rows::{DeploymentRow, EventRow, PodRow, ReplicaSetRow};
 
 /// One environment's cluster, as the console needs it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClusterView {
-    pub inputs: ClusterInputs,
+    /// Shared: the console hands it into every Snapshot without copying it.
+    pub inputs: Arc<ClusterInputs>,
     /// Whether the API server is answering: false from the first failed request of a watch
     /// until the server answers again (an event, or a watch re-established).
     pub connected: bool,
@@ -115,11 +119,11 @@ impl Feed {
 }
 
 struct Stores {
-    deployments: Store<Deployment>,
-    replica_sets: Store<ReplicaSet>,
-    pods: Store<Pod>,
-    warnings: Store<Event>,
-    secrets: Store<Secret>,
+    deployments: Store<DeploymentRow>,
+    replica_sets: Store<ReplicaSetRow>,
+    pods: Store<PodRow>,
+    warnings: Store<EventRow>,
+    releases: Store<ReleaseRow>,
 }
 
 impl Stores {
@@ -129,20 +133,34 @@ impl Stores {
         release: &str,
     ) -> (Self, SelectAll<BoxStream<'static, Signal>>) {
         let all = watcher::Config::default();
-        let (deployments, d) = follow(client, namespace, all.clone(), Feed::Deployments);
-        let (replica_sets, r) = follow(client, namespace, all.clone(), Feed::ReplicaSets);
-        let (pods, p) = follow(client, namespace, all, Feed::Pods);
-        let (warnings, w) = follow(
+        let (deployments, d) = follow::<Deployment, _>(
+            client,
+            namespace,
+            all.clone(),
+            Feed::Deployments,
+            rows::deployment,
+        );
+        let (replica_sets, r) = follow::<ReplicaSet, _>(
+            client,
+            namespace,
+            all.clone(),
+            Feed::ReplicaSets,
+            rows::replica_set,
+        );
+        let (pods, p) = follow::<Pod, _>(client, namespace, all, Feed::Pods, rows::pod);
+        let (warnings, w) = follow::<Event, _>(
             client,
             namespace,
             watcher::Config::default().fields("type=Warning"),
             Feed::Warnings,
+            rows::event,
         );
-        let (secrets, s) = follow(
+        let (releases, s) = follow::<Secret, _>(
             client,
             namespace,
             watcher::Config::default().labels(&format!("owner=helm,name={release}")),
             Feed::HelmHistory,
+            helm_history::release_row,
         );
         let feeds = futures::stream::select_all([d, r, p, w, s]);
         (
@@ -151,7 +169,7 @@ impl Stores {
                 replica_sets,
                 pods,
                 warnings,
-                secrets,
+                releases,
             },
             feeds,
         )
@@ -177,14 +195,16 @@ enum Signal {
     },
 }
 
-/// A watcher on `namespace` feeding a reflector store, retried with kube-runtime's default
-/// backoff; its outcomes become [`Signal`]s.
-fn follow<K>(
+/// A watcher on `namespace` whose objects are projected (`project`) into the rows a reflector
+/// store keeps, retried with kube-runtime's default backoff; its outcomes become [`Signal`]s.
+/// Only the rows stay: each whole object is dropped as soon as it is projected.
+fn follow<K, R>(
     client: &kube::Client,
     namespace: &str,
     config: watcher::Config,
     feed: Feed,
-) -> (Store<K>, BoxStream<'static, Signal>)
+    project: fn(K) -> R,
+) -> (Store<R>, BoxStream<'static, Signal>)
 where
     K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
         + Clone
@@ -194,14 +214,20 @@ where
         + Sync
         + 'static,
     K::DynamicType: Default + Eq + Hash + Clone + Send + Sync,
+    R: Lookup<DynamicType = ()> + Clone + Send + Sync + 'static,
 {
-    let (store, writer): (Store<K>, Writer<K>) = reflector::store();
+    let (store, writer): (Store<R>, Writer<R>) = reflector::store();
     let api: Api<K> = Api::namespaced(client.clone(), namespace);
-    let stream = watcher(api, config)
-        // Field ownership is large and never shown; dropping it keeps the stores small.
-        .map_ok(|event| event.modify(|object| object.managed_fields_mut().clear()))
+    let rows = watcher(api, config)
         .default_backoff()
-        .reflect(writer)
+        .map_ok(move |event| match event {
+            watcher::Event::Apply(k) => watcher::Event::Apply(project(k)),
+            watcher::Event::Delete(k) => watcher::Event::Delete(project(k)),
+            watcher::Event::InitApply(k) => watcher::Event::InitApply(project(k)),
+            watcher::Event::Init => watcher::Event::Init,
+            watcher::Event::InitDone => watcher::Event::InitDone,
+        });
+    let stream = reflector::reflector(writer, rows)
         .map(move |outcome| {
             let at = Instant::now();
             match outcome {
@@ -277,7 +303,6 @@ async fn run(
         last_error: None,
         last_event_at: None,
     };
-    let mut history = HelmHistory::default();
     // A lone change publishes at once; a burst's changes wait for the spacing that the last
     // build's cost earns (see `sluice_core::pacing`).
     let mut next_build_at = tokio::time::Instant::now();
@@ -287,7 +312,7 @@ async fn run(
         // for the runtime's next millisecond tick.
         if pending && tokio::time::Instant::now() >= next_build_at {
             let started = tokio::time::Instant::now();
-            let view = build(&stores, &release, &mut history, &feed_states, &link);
+            let view = build(&stores, &release, &feed_states, &link);
             sender.send_if_modified(|current| {
                 let modified = *current != view;
                 if modified {
@@ -383,14 +408,8 @@ fn classify(error: &watcher::Error) -> Failure {
     }
 }
 
-fn build(
-    stores: &Stores,
-    release: &str,
-    history: &mut HelmHistory,
-    feed_states: &[FeedState],
-    link: &Link,
-) -> ClusterView {
-    let helm = history.read(&stores.secrets.state());
+fn build(stores: &Stores, release: &str, feed_states: &[FeedState], link: &Link) -> ClusterView {
+    let helm = helm_history::read(&stores.releases.state());
     let found = workloads::workload_inputs(
         &stores.deployments.state(),
         &stores.replica_sets.state(),
@@ -405,15 +424,15 @@ fn build(
     problems.extend(helm.problems);
     problems.extend(found.problems);
     ClusterView {
-        inputs: ClusterInputs {
-            workloads: found.workloads,
+        inputs: Arc::new(ClusterInputs {
+            workloads: Arc::new(found.workloads),
             images: found.images,
             stalled: found.stalled,
             helm_history: helm.revisions,
             deployed_release: helm.deployed,
             warnings: workloads::warnings(&stores.warnings.state()),
             problems,
-        },
+        }),
         connected: link.connected,
         last_event_at: link.last_event_at.clone(),
         last_error: link.last_error.clone(),

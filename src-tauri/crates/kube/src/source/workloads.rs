@@ -1,23 +1,13 @@
-//! From the reflectors' Deployments, ReplicaSets, Pods and warning Events to the workloads,
+//! From the stores' rows of Deployments, ReplicaSets, Pods and warning Events to the workloads,
 //! images and warnings of [`sluice_core::inputs::ClusterInputs`].
-//!
-//! Objects come from clusters we do not control and from every Kubernetes version: any field
-//! may be missing, so every read has a default and nothing here can fail.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::{Event, Pod, PodSpec, PodTemplateSpec};
-use kube::ResourceExt;
-use sluice_core::snapshot::{
-    Condition, ImageRef, PodState, ReplicaSetState, WarningEvent, Workload,
-};
+use sluice_core::snapshot::{ImageRef, ReplicaSetState, WarningEvent, Workload};
 
-/// The label Helm charts put on everything a release renders.
-const INSTANCE_LABEL: &str = "app.kubernetes.io/instance";
-/// Set by the deployment controller on a Deployment and on each of its ReplicaSets.
-const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
+use super::rows::{DeploymentRow, EventRow, PodRow, ReplicaSetRow};
+
 /// A UI shows a handful of warnings; older ones are noise.
 pub(super) const MAX_WARNINGS: usize = 20;
 
@@ -36,23 +26,22 @@ pub(super) struct WorkloadInputs {
 /// whole namespace's. A labelled Deployment the manifest does not name is someone else's: it is
 /// left out, and said so.
 pub(super) fn workload_inputs(
-    deployments: &[Arc<Deployment>],
-    replica_sets: &[Arc<ReplicaSet>],
-    pods: &[Arc<Pod>],
+    deployments: &[Arc<DeploymentRow>],
+    replica_sets: &[Arc<ReplicaSetRow>],
+    pods: &[Arc<PodRow>],
     release: &str,
     members: Option<&[String]>,
 ) -> WorkloadInputs {
-    let labelled =
-        |d: &&Deployment| d.labels().get(INSTANCE_LABEL).map(String::as_str) == Some(release);
+    let labelled = |d: &&DeploymentRow| d.instance.as_deref() == Some(release);
     let mut outsiders = Vec::new();
-    let of_release: Vec<&Deployment> = match members.filter(|m| !m.is_empty()) {
+    let of_release: Vec<&DeploymentRow> = match members.filter(|m| !m.is_empty()) {
         Some(members) => deployments
             .iter()
             .map(AsRef::as_ref)
             .filter(|d| {
-                let member = members.contains(&d.name_any());
+                let member = members.contains(&d.name);
                 if !member && labelled(d) {
-                    outsiders.push(d.name_any());
+                    outsiders.push(d.name.clone());
                 }
                 member
             })
@@ -69,7 +58,21 @@ pub(super) fn workload_inputs(
     } else {
         of_release
     };
-    chosen.sort_by_key(|d| d.name_any());
+    chosen.sort_by(|a, b| a.name.cmp(&b.name));
+
+    // One pass over the sets and the pods, grouped by owner, rather than one per Deployment.
+    let mut sets_of: HashMap<&str, Vec<&ReplicaSetRow>> = HashMap::new();
+    for rs in replica_sets {
+        if let Some(owner) = rs.owner.as_deref() {
+            sets_of.entry(owner).or_default().push(rs);
+        }
+    }
+    let mut pods_of: HashMap<&str, Vec<&PodRow>> = HashMap::new();
+    for pod in pods {
+        if let Some(owner) = pod.owner.as_deref() {
+            pods_of.entry(owner).or_default().push(pod);
+        }
+    }
 
     let mut out = WorkloadInputs::default();
     outsiders.sort();
@@ -82,10 +85,15 @@ pub(super) fn workload_inputs(
         })
         .collect();
     for deployment in chosen {
-        let owned_sets = owned_by(replica_sets, deployment.uid().as_deref());
-        let workload = workload(deployment, &owned_sets, pods);
+        let owned_sets = deployment
+            .uid
+            .as_deref()
+            .and_then(|uid| sets_of.get(uid))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let workload = workload(deployment, owned_sets, &pods_of, release);
         out.images
-            .extend(image_refs(deployment, &owned_sets, pods, &workload.name));
+            .extend(image_refs(deployment, owned_sets, &pods_of));
         if is_stalled(&workload) {
             out.stalled.push(workload.name.clone());
         }
@@ -94,123 +102,61 @@ pub(super) fn workload_inputs(
     out
 }
 
-fn workload(deployment: &Deployment, replica_sets: &[&ReplicaSet], pods: &[Arc<Pod>]) -> Workload {
-    let status = deployment.status.as_ref();
-    let mut sets: Vec<&ReplicaSet> = replica_sets.to_vec();
+fn workload(
+    deployment: &DeploymentRow,
+    replica_sets: &[&ReplicaSetRow],
+    pods_of: &HashMap<&str, Vec<&PodRow>>,
+    release: &str,
+) -> Workload {
+    let mut sets: Vec<&ReplicaSetRow> = replica_sets.to_vec();
     // Newest revision first; a set without a revision (not made by the controller) goes last.
     sets.sort_by(|a, b| {
         revision_number(b)
             .cmp(&revision_number(a))
-            .then_with(|| a.name_any().cmp(&b.name_any()))
+            .then_with(|| a.name.cmp(&b.name))
     });
-    let set_uids: HashMap<String, String> = sets
-        .iter()
-        .filter_map(|rs| Some((rs.uid()?, rs.name_any())))
-        .collect();
-    let mut pod_states: Vec<PodState> = pods
-        .iter()
-        .filter_map(|pod| {
-            let owner = controller_uid(pod.owner_references())?;
-            let set_name = set_uids.get(owner)?;
-            Some(pod_state(pod, set_name))
-        })
-        .collect();
+    let mut pod_states = Vec::new();
+    for rs in &sets {
+        let Some(pods) = rs.uid.as_deref().and_then(|uid| pods_of.get(uid)) else {
+            continue;
+        };
+        pod_states.extend(pods.iter().map(|pod| {
+            let mut state = pod.state.clone();
+            state.replica_set = Some(rs.name.clone());
+            state
+        }));
+    }
     pod_states.sort_by(|a, b| a.name.cmp(&b.name));
 
     Workload {
-        name: deployment.name_any(),
-        // Set where the release is known (assembly).
-        component: String::new(),
-        desired: count(deployment.spec.as_ref().and_then(|s| s.replicas), 1),
-        updated: count(status.and_then(|s| s.updated_replicas), 0),
-        ready: count(status.and_then(|s| s.ready_replicas), 0),
-        available: count(status.and_then(|s| s.available_replicas), 0),
+        name: deployment.name.clone(),
+        component: sluice_core::assemble::component(release, &deployment.name).to_owned(),
+        desired: deployment.desired,
+        updated: deployment.updated,
+        ready: deployment.ready,
+        available: deployment.available,
         restarts: pod_states
             .iter()
             .map(|p| p.restarts)
             .fold(0, u32::saturating_add),
-        images: template_images(deployment.spec.as_ref().map(|s| &s.template)),
-        revision: deployment.annotations().get(REVISION_ANNOTATION).cloned(),
-        conditions: status
-            .and_then(|s| s.conditions.as_ref())
-            .into_iter()
-            .flatten()
-            .map(|c| Condition {
-                kind: c.type_.clone(),
-                status: c.status.clone(),
-                reason: c.reason.clone().unwrap_or_default(),
-                message: c.message.clone().unwrap_or_default(),
-                last_update: c.last_update_time.as_ref().map(|t| t.0.to_string()),
-            })
+        images: deployment
+            .containers
+            .iter()
+            .map(|(_, image)| image.clone())
             .collect(),
+        revision: deployment.revision.clone(),
+        conditions: deployment.conditions.clone(),
         replica_sets: sets
             .iter()
             .map(|rs| ReplicaSetState {
-                name: rs.name_any(),
-                revision: rs.annotations().get(REVISION_ANNOTATION).cloned(),
-                desired: count(rs.spec.as_ref().and_then(|s| s.replicas), 1),
-                ready: count(rs.status.as_ref().and_then(|s| s.ready_replicas), 0),
-                images: template_images(rs.spec.as_ref().and_then(|s| s.template.as_ref())),
+                name: rs.name.clone(),
+                revision: rs.revision.clone(),
+                desired: rs.desired,
+                ready: rs.ready,
+                images: rs.images.clone(),
             })
             .collect(),
         pods: pod_states,
-    }
-}
-
-fn pod_state(pod: &Pod, replica_set: &str) -> PodState {
-    let status = pod.status.as_ref();
-    let containers = status
-        .and_then(|s| s.container_statuses.as_ref())
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let phase = if pod.metadata.deletion_timestamp.is_some() {
-        "Terminating".to_owned()
-    } else {
-        status
-            .and_then(|s| s.phase.clone())
-            .unwrap_or_else(|| "Pending".to_owned())
-    };
-    let ready = status
-        .and_then(|s| s.conditions.as_ref())
-        .into_iter()
-        .flatten()
-        .any(|c| c.type_ == "Ready" && c.status == "True");
-    // A waiting container says why the pod is stuck (CrashLoopBackOff, ImagePullBackOff); a
-    // terminated one why it stopped; a pod-level reason (Evicted) when no container says more.
-    let waiting = containers
-        .iter()
-        .filter_map(|c| c.state.as_ref()?.waiting.as_ref())
-        .find(|w| w.reason.is_some());
-    let terminated = containers
-        .iter()
-        .filter_map(|c| c.state.as_ref()?.terminated.as_ref())
-        .find(|t| t.reason.is_some());
-    let (reason, message) = if let Some(w) = waiting {
-        (w.reason.clone(), w.message.clone())
-    } else if let Some(t) = terminated {
-        (t.reason.clone(), t.message.clone())
-    } else {
-        (
-            status.and_then(|s| s.reason.clone()),
-            status.and_then(|s| s.message.clone()),
-        )
-    };
-    PodState {
-        name: pod.name_any(),
-        replica_set: Some(replica_set.to_owned()),
-        phase,
-        ready,
-        restarts: containers
-            .iter()
-            .map(|c| count(Some(c.restart_count), 0))
-            .fold(0, u32::saturating_add),
-        reason,
-        message,
-        created_at: pod
-            .metadata
-            .creation_timestamp
-            .as_ref()
-            .map(|t| t.0.to_string()),
     }
 }
 
@@ -218,50 +164,45 @@ fn pod_state(pod: &Pod, replica_set: &str) -> PodState {
 /// pod of the ReplicaSet whose template runs exactly these images, so that an old pod still
 /// draining during a rollout never lends its digest to the new image.
 fn image_refs(
-    deployment: &Deployment,
-    replica_sets: &[&ReplicaSet],
-    pods: &[Arc<Pod>],
-    workload: &str,
+    deployment: &DeploymentRow,
+    replica_sets: &[&ReplicaSetRow],
+    pods_of: &HashMap<&str, Vec<&PodRow>>,
 ) -> Vec<ImageRef> {
-    let template = deployment.spec.as_ref().map(|s| &s.template);
-    let images = template_images(template);
-    let current_sets: Vec<String> = replica_sets
+    let images: Vec<&str> = deployment
+        .containers
         .iter()
-        .filter(|rs| template_images(rs.spec.as_ref().and_then(|s| s.template.as_ref())) == images)
-        .filter_map(|rs| rs.uid())
+        .map(|(_, image)| image.as_str())
         .collect();
-    let running: Vec<&Pod> = pods
+    let running: Vec<&PodRow> = replica_sets
         .iter()
-        .map(AsRef::as_ref)
-        .filter(|p| {
-            p.metadata.deletion_timestamp.is_none()
-                && p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")
-                && controller_uid(p.owner_references())
-                    .is_some_and(|uid| current_sets.iter().any(|c| c == uid))
+        .filter(|rs| {
+            rs.images
+                .iter()
+                .map(String::as_str)
+                .eq(images.iter().copied())
         })
+        .filter_map(|rs| pods_of.get(rs.uid.as_deref()?))
+        .flatten()
+        .copied()
+        .filter(|p| p.running)
         .collect();
-    pod_spec(template)
-        .map(|spec| spec.containers.as_slice())
-        .unwrap_or_default()
+    deployment
+        .containers
         .iter()
-        .map(|container| {
-            let image = container.image.clone().unwrap_or_default();
-            let reference = sluice_core::image::parse(&image);
+        .map(|(container, image)| {
+            let reference = sluice_core::image::parse(image);
             let running_digest = running.iter().find_map(|pod| {
-                pod.status
-                    .as_ref()?
-                    .container_statuses
-                    .as_ref()?
+                pod.digests
                     .iter()
-                    .find(|s| s.name == container.name)
-                    .and_then(|s| digest_of(&s.image_id))
+                    .find(|(name, _)| name == container)
+                    .map(|(_, digest)| digest.clone())
             });
             ImageRef {
-                workload: workload.to_owned(),
-                container: container.name.clone(),
+                workload: deployment.name.clone(),
+                container: container.clone(),
                 tag: reference.tag.map(str::to_owned),
                 digest: running_digest.or(reference.digest.map(str::to_owned)),
-                image,
+                image: image.clone(),
             }
         })
         .collect()
@@ -275,151 +216,73 @@ fn is_stalled(workload: &Workload) -> bool {
 }
 
 /// The namespace's warning Events, newest first, at most [`MAX_WARNINGS`].
-pub(super) fn warnings(events: &[Arc<Event>]) -> Vec<WarningEvent> {
-    let mut sorted: Vec<&Event> = events
+pub(super) fn warnings(events: &[Arc<EventRow>]) -> Vec<WarningEvent> {
+    let mut sorted: Vec<&EventRow> = events
         .iter()
         .map(AsRef::as_ref)
-        // The watch asks for warnings only; a server that ignores field selectors must not
-        // turn normal events into alarms.
-        .filter(|e| e.type_.as_deref().is_none_or(|t| t == "Warning"))
+        .filter(|e| e.warning)
         .collect();
     sorted.sort_by(|a, b| {
-        last_seen(b)
-            .cmp(&last_seen(a))
-            .then_with(|| a.name_any().cmp(&b.name_any()))
+        b.last_seen
+            .cmp(&a.last_seen)
+            .then_with(|| a.name.cmp(&b.name))
     });
     sorted
         .into_iter()
         .take(MAX_WARNINGS)
         .map(|e| WarningEvent {
-            // kubectl's spelling (`pod/tbyte-api-…`), which people paste back into kubectl.
-            object: format!(
-                "{}/{}",
-                e.involved_object
-                    .kind
-                    .as_deref()
-                    .unwrap_or("object")
-                    .to_lowercase(),
-                e.involved_object.name.as_deref().unwrap_or_default()
-            ),
-            reason: e.reason.clone().unwrap_or_default(),
-            message: e.message.clone().unwrap_or_default(),
-            count: count(e.count, 1),
-            last_seen: last_seen(e).map(|t| t.to_string()),
+            object: e.object.clone(),
+            reason: e.reason.clone(),
+            message: e.message.clone(),
+            count: e.count,
+            last_seen: e.last_seen.map(|t| t.to_string()),
         })
         .collect()
 }
 
-/// Old-style events carry `lastTimestamp`; events written through `events.k8s.io/v1` carry
-/// only `eventTime` (or a series).
-fn last_seen(event: &Event) -> Option<k8s_openapi::jiff::Timestamp> {
-    event
-        .last_timestamp
-        .as_ref()
-        .map(|t| t.0)
-        .or_else(|| {
-            event
-                .series
-                .as_ref()
-                .and_then(|s| s.last_observed_time.as_ref())
-                .map(|t| t.0)
-        })
-        .or_else(|| event.event_time.as_ref().map(|t| t.0))
-        .or_else(|| event.first_timestamp.as_ref().map(|t| t.0))
-        .or_else(|| event.metadata.creation_timestamp.as_ref().map(|t| t.0))
-}
-
-/// Container runtimes report `docker-pullable://repo@sha256:…`, `repo@sha256:…` or a bare
-/// `sha256:…`; anything without a sha256 is not a content digest.
-fn digest_of(image_id: &str) -> Option<String> {
-    image_id.find("sha256:").map(|at| image_id[at..].to_owned())
-}
-
-fn owned_by<'a>(replica_sets: &'a [Arc<ReplicaSet>], owner: Option<&str>) -> Vec<&'a ReplicaSet> {
-    let Some(owner) = owner else {
-        return Vec::new();
-    };
-    replica_sets
-        .iter()
-        .map(AsRef::as_ref)
-        .filter(|rs| controller_uid(rs.owner_references()) == Some(owner))
-        .collect()
-}
-
-/// The controlling owner's uid; a single owner reference without the `controller` flag counts,
-/// as hand-written objects often omit it.
-fn controller_uid(
-    owners: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference],
-) -> Option<&str> {
-    owners
-        .iter()
-        .find(|o| o.controller == Some(true))
-        .or(match owners {
-            [only] => Some(only),
-            _ => None,
-        })
-        .map(|o| o.uid.as_str())
-}
-
-fn revision_number(rs: &ReplicaSet) -> Option<u64> {
-    rs.annotations()
-        .get(REVISION_ANNOTATION)
-        .and_then(|r| r.parse().ok())
-}
-
-fn pod_spec(template: Option<&PodTemplateSpec>) -> Option<&PodSpec> {
-    template.and_then(|t| t.spec.as_ref())
-}
-
-fn template_images(template: Option<&PodTemplateSpec>) -> Vec<String> {
-    pod_spec(template)
-        .map(|spec| {
-            spec.containers
-                .iter()
-                .map(|c| c.image.clone().unwrap_or_default())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Kubernetes counts are `i32`; a negative one (a broken object) reads as 0.
-fn count(value: Option<i32>, default: u32) -> u32 {
-    value.map_or(default, |v| u32::try_from(v).unwrap_or(0))
+fn revision_number(rs: &ReplicaSetRow) -> Option<u64> {
+    rs.revision.as_deref().and_then(|r| r.parse().ok())
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
 
+    use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+    use k8s_openapi::api::core::v1::{Event, Pod};
+
+    use super::super::rows::{self, INSTANCE_LABEL, REVISION_ANNOTATION};
     use super::*;
 
-    fn from_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Arc<T> {
-        Arc::new(serde_json::from_value(value).unwrap())
-    }
-
-    #[test]
-    fn digests_come_from_image_ids() {
-        assert_eq!(
-            digest_of("docker-pullable://ghcr.io/x@sha256:feed").as_deref(),
-            Some("sha256:feed")
-        );
-        assert_eq!(digest_of("docker-pullable://ghcr.io/x:1"), None);
+    /// An object as the API server would send it, projected as the source keeps it.
+    fn from_json<K: serde::de::DeserializeOwned, R>(
+        project: fn(K) -> R,
+        value: serde_json::Value,
+    ) -> Arc<R> {
+        Arc::new(project(serde_json::from_value(value).unwrap()))
     }
 
     #[test]
     fn odd_objects_map_without_failing() {
         let deployments = vec![
-            Arc::new(Deployment::default()),
-            from_json(serde_json::json!({"metadata": {"name": "no-spec", "uid": "d1"}})),
+            Arc::new(rows::deployment(Deployment::default())),
+            from_json(
+                rows::deployment,
+                serde_json::json!({"metadata": {"name": "no-spec", "uid": "d1"}}),
+            ),
         ];
         let sets = vec![
-            Arc::new(ReplicaSet::default()),
-            from_json(serde_json::json!({"metadata": {"name": "rs", "uid": "r1",
-                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "no-spec", "uid": "d1"}]}})),
+            Arc::new(rows::replica_set(ReplicaSet::default())),
+            from_json(
+                rows::replica_set,
+                serde_json::json!({"metadata": {"name": "rs", "uid": "r1",
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "no-spec", "uid": "d1"}]}}),
+            ),
         ];
         let pods = vec![
-            Arc::new(Pod::default()),
+            Arc::new(rows::pod(Pod::default())),
             from_json(
+                rows::pod,
                 serde_json::json!({"metadata": {"name": "p", "deletionTimestamp": "2026-01-01T00:00:00Z",
                 "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs", "uid": "r1", "controller": true}]},
                 "status": {"containerStatuses": [{"name": "c", "image": "", "imageID": "", "ready": false, "restartCount": -3}]}}),
@@ -435,33 +298,42 @@ mod tests {
         assert_eq!(w.pods[0].restarts, 0);
         assert!(out.images.is_empty());
         assert!(out.stalled.is_empty());
-        assert!(warnings(&[Arc::new(Event::default())]).len() == 1);
+        assert!(warnings(&[Arc::new(rows::event(Event::default()))]).len() == 1);
     }
 
     #[test]
     fn release_deployments_are_preferred_and_sets_sorted_newest_first() {
-        let deployment = |name: &str, uid: &str, instance: Option<&str>| -> Arc<Deployment> {
-            from_json(serde_json::json!({
-                "metadata": {"name": name, "uid": uid, "labels": instance.map(|i| serde_json::json!({INSTANCE_LABEL: i}))},
-                "spec": {"replicas": 3, "selector": {}, "template": {"spec": {"containers": [{"name": "api", "image": "r/api:new"}]}}},
-                "status": {"conditions": [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}]}
-            }))
+        let deployment = |name: &str, uid: &str, instance: Option<&str>| -> Arc<DeploymentRow> {
+            from_json(
+                rows::deployment,
+                serde_json::json!({
+                    "metadata": {"name": name, "uid": uid, "labels": instance.map(|i| serde_json::json!({INSTANCE_LABEL: i}))},
+                    "spec": {"replicas": 3, "selector": {}, "template": {"spec": {"containers": [{"name": "api", "image": "r/api:new"}]}}},
+                    "status": {"conditions": [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}]}
+                }),
+            )
         };
-        let set = |name: &str, revision: &str, image: &str| -> Arc<ReplicaSet> {
-            from_json(serde_json::json!({
-                "metadata": {"name": name, "uid": name, "annotations": {REVISION_ANNOTATION: revision},
-                    "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "api", "uid": "d-api", "controller": true}]},
-                "spec": {"replicas": 1, "selector": {}, "template": {"spec": {"containers": [{"name": "api", "image": image}]}}},
-                "status": {"replicas": 1, "readyReplicas": 1}
-            }))
+        let set = |name: &str, revision: &str, image: &str| -> Arc<ReplicaSetRow> {
+            from_json(
+                rows::replica_set,
+                serde_json::json!({
+                    "metadata": {"name": name, "uid": name, "annotations": {REVISION_ANNOTATION: revision},
+                        "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "api", "uid": "d-api", "controller": true}]},
+                    "spec": {"replicas": 1, "selector": {}, "template": {"spec": {"containers": [{"name": "api", "image": image}]}}},
+                    "status": {"replicas": 1, "readyReplicas": 1}
+                }),
+            )
         };
-        let pod = |name: &str, set: &str, image_id: &str| -> Arc<Pod> {
-            from_json(serde_json::json!({
-                "metadata": {"name": name, "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": set, "uid": set, "controller": true}]},
-                "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
-                    "containerStatuses": [{"name": "api", "image": "", "imageID": image_id, "ready": true, "restartCount": 2,
-                        "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off"}}}]}
-            }))
+        let pod = |name: &str, set: &str, image_id: &str| -> Arc<PodRow> {
+            from_json(
+                rows::pod,
+                serde_json::json!({
+                    "metadata": {"name": name, "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": set, "uid": set, "controller": true}]},
+                    "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
+                        "containerStatuses": [{"name": "api", "image": "", "imageID": image_id, "ready": true, "restartCount": 2,
+                            "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off"}}}]}
+                }),
+            )
         };
         let out = workload_inputs(
             &[

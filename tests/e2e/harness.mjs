@@ -227,7 +227,9 @@ export async function waitFor(driver, find, message, timeout = RENDER_TIMEOUT_MS
       try {
         return (await find()) || null;
       } catch (error) {
-        if (error?.name === 'StaleElementReferenceError') return null;
+        // An element found a moment ago may have been re-rendered since (a new Snapshot):
+        // WebKitWebDriver then says stale or, through a script, no such element. Look again.
+        if (error?.name === 'StaleElementReferenceError' || error?.name === 'NoSuchElementError') return null;
         throw error;
       }
     },

@@ -13,7 +13,7 @@ use tauri::{Emitter, Manager};
 
 pub use command_names::COMMANDS;
 
-/// The event that carries every new Snapshot to the webview.
+/// The event that carries every new Snapshot to the webview, as a [`sluice_core::snapshot_update::SnapshotUpdate`].
 pub const SNAPSHOT_EVENT: &str = "snapshot";
 /// The event that carries each line a running promotion's tool prints (`helm upgrade`).
 pub const PROGRESS_EVENT: &str = "progress";
@@ -105,13 +105,17 @@ async fn publish<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
     }
     tauri::async_runtime::spawn(forward_progress(app.clone(), session.clone()));
     let mut rx = session.subscribe();
+    let mut sent: Option<Arc<sluice_core::snapshot::Snapshot>> = None;
     loop {
         let snapshot = rx.borrow_and_update().clone();
         let emitted_at = tokio::time::Instant::now();
-        if let Some(s) = snapshot
-            && let Err(e) = app.emit(SNAPSHOT_EVENT, &*s)
-        {
-            tracing::warn!(error = %e, "cannot push the snapshot to the window");
+        if let Some(s) = snapshot {
+            let update = sluice_core::snapshot_update::update(sent.as_deref(), &s);
+            match app.emit(SNAPSHOT_EVENT, &update) {
+                Ok(()) => sent = Some(s),
+                // The next update is then made against the last one that did arrive.
+                Err(e) => tracing::warn!(error = %e, "cannot push the snapshot to the window"),
+            }
         }
         if rx.changed().await.is_err() {
             break;

@@ -168,6 +168,20 @@ viewer: string | null,
  * What waits on `viewer`; empty when nobody is signed in.
  */
 inbox: Array<InboxItem>, };
+export type SnapshotUpdate = { 
+/**
+ * The new Snapshot; the environments named in `sameWorkloads` come with no workloads.
+ */
+snapshot: Snapshot, 
+/**
+ * The sequence of the Snapshot this update was made against; a receiver that holds
+ * another one asks for the whole Snapshot instead.
+ */
+base: number | null, 
+/**
+ * Environments whose workloads are those of the `base` Snapshot.
+ */
+sameWorkloads: Array<string>, };
 export type Health = "healthy" | "progressing" | "degraded" | "unknown";
 export type EnvironmentState = { name: string, namespace: string, version: Version | null, health: Health, 
 /**

@@ -26,6 +26,7 @@ use crate::snapshot::{
     PullRequestState, ReplicaSetState, Rollout, RunningSince, Snapshot, SourceKind, SourceState,
     ValueChange, ValueEntry, Version, WaitingRun, WarningEvent, Workload,
 };
+use crate::snapshot_update::SnapshotUpdate;
 
 pub const HEADER: &str = "// This file is generated from Rust by `make bindings`. Do not edit.\n";
 
@@ -49,6 +50,7 @@ pub fn typescript() -> String {
         Freeze::decl(&cfg),
         UiError::decl(&cfg),
         Snapshot::decl(&cfg),
+        SnapshotUpdate::decl(&cfg),
         Health::decl(&cfg),
         EnvironmentState::decl(&cfg),
         Version::decl(&cfg),

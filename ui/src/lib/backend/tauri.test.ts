@@ -1,7 +1,7 @@
 import { emit } from '@tauri-apps/api/event';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ActRequest, ProgressLine, Snapshot } from '../bindings';
+import type { ActRequest, ProgressLine, Snapshot, SnapshotUpdate } from '../bindings';
 import { approvableReview, tbytePipeline, tbyteSnapshot, validationError } from '../../test/fixtures';
 import { createTauriBackend, PROGRESS_EVENT, SNAPSHOT_EVENT } from './tauri';
 
@@ -60,18 +60,47 @@ describe('tauri backend', () => {
     expect(await createTauriBackend().getSnapshot()).toBeNull();
   });
 
-  it('delivers every pushed snapshot event until unsubscribed', async () => {
+  it('delivers every pushed snapshot update, whole, until unsubscribed', async () => {
     mockIPC(() => undefined, { shouldMockEvents: true });
+    const received: Snapshot[] = [];
+    const whole = (sequence: number): SnapshotUpdate => ({ snapshot: tbyteSnapshot(sequence), base: null, sameWorkloads: [] });
+
+    const unsubscribe = await createTauriBackend().onSnapshot((snapshot: Snapshot) => received.push(snapshot));
+    await emit(SNAPSHOT_EVENT, whole(1));
+    // Staging's workloads are those of snapshot 1: the update leaves them out.
+    const second = tbyteSnapshot(2);
+    const staging = second.environments.findIndex((e) => e.name === 'staging');
+    const left = second.environments[staging];
+    if (!left) throw new Error('the fixture has staging');
+    second.environments[staging] = { ...left, workloads: [] };
+    await emit(SNAPSHOT_EVENT, { snapshot: second, base: 1, sameWorkloads: ['staging'] });
+    await emit('something-else', whole(3));
+    unsubscribe();
+    await emit(SNAPSHOT_EVENT, whole(4));
+
+    expect(received.map((s) => s.sequence)).toEqual([1, 2]);
+    const filled = received[1]?.environments[staging]?.workloads;
+    expect(filled).toEqual(tbyteSnapshot(1).environments[staging]?.workloads);
+    expect(filled?.length).toBeGreaterThan(0);
+  });
+
+  it('asks for the whole snapshot when an update was made against one it does not hold', async () => {
+    const commands: string[] = [];
+    mockIPC(
+      (command) => {
+        commands.push(command);
+        return command === 'get_snapshot' ? tbyteSnapshot(5) : undefined;
+      },
+      { shouldMockEvents: true },
+    );
     const received: number[] = [];
 
-    const unsubscribe = await createTauriBackend().onSnapshot((snapshot: Snapshot) => received.push(snapshot.sequence));
-    await emit(SNAPSHOT_EVENT, tbyteSnapshot(1));
-    await emit(SNAPSHOT_EVENT, tbyteSnapshot(2));
-    await emit('something-else', tbyteSnapshot(3));
-    unsubscribe();
-    await emit(SNAPSHOT_EVENT, tbyteSnapshot(4));
+    await createTauriBackend().onSnapshot((snapshot: Snapshot) => received.push(snapshot.sequence));
+    await emit(SNAPSHOT_EVENT, { snapshot: tbyteSnapshot(5), base: 4, sameWorkloads: ['staging'] });
+    await new Promise((resolve) => setTimeout(resolve, 0));
 
-    expect(received).toEqual([1, 2]);
+    expect(commands).toContain('get_snapshot');
+    expect(received).toEqual([5]);
   });
 
   it('delivers every progress line a running promotion prints until unsubscribed', async () => {
@@ -82,7 +111,7 @@ describe('tauri backend', () => {
     const unsubscribe = await createTauriBackend().onProgress((progress) => received.push(progress));
     await emit(PROGRESS_EVENT, line('production', 'Release "tbyte-prod" has been upgraded.'));
     await emit(PROGRESS_EVENT, line('staging', 'STATUS: deployed'));
-    await emit(SNAPSHOT_EVENT, tbyteSnapshot(1));
+    await emit(SNAPSHOT_EVENT, { snapshot: tbyteSnapshot(1), base: null, sameWorkloads: [] });
     unsubscribe();
     await emit(PROGRESS_EVENT, line('production', 'REVISION: 8'));
 

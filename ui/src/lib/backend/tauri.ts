@@ -11,9 +11,11 @@ import type {
   Review,
   SessionInfo,
   Snapshot,
+  SnapshotUpdate,
   ValueEntry,
 } from '../bindings';
 import { toUiError, type Backend } from './backend';
+import { applyUpdate } from './snapshot-update';
 
 /** The event the shell emits with every new Snapshot. */
 export const SNAPSHOT_EVENT = 'snapshot';
@@ -36,10 +38,41 @@ async function subscribe<T>(event: string, listener: (payload: T) => void): Prom
   }
 }
 
+/**
+ * Whole Snapshots from the shell's updates: each is completed with the last whole Snapshot,
+ * or, when that is not the one it was made against, replaced by the shell's current one.
+ */
+function snapshots(
+  listener: (snapshot: Snapshot) => void,
+  current: () => Promise<Snapshot | null>,
+): Promise<() => void> {
+  let last: Snapshot | null = null;
+  const deliver = (whole: Snapshot): void => {
+    if (last !== null && whole.sequence <= last.sequence) return;
+    last = whole;
+    listener(whole);
+  };
+  return subscribe<SnapshotUpdate>(SNAPSHOT_EVENT, (update) => {
+    const whole = applyUpdate(last, update);
+    if (whole) {
+      deliver(whole);
+      return;
+    }
+    current()
+      .then((whole) => {
+        if (whole) deliver(whole);
+      })
+      .catch(() => {
+        // The next update asks again; a failed read is not worth a banner.
+      });
+  });
+}
+
 export function createTauriBackend(): Backend {
+  const getSnapshot = (): Promise<Snapshot | null> => call<Snapshot | null>('get_snapshot');
   return {
     loadPipeline: () => call<Pipeline>('load_pipeline'),
-    getSnapshot: () => call<Snapshot | null>('get_snapshot'),
+    getSnapshot,
     environmentValues: (environment) =>
       call<ValueEntry[]>('environment_values', { environment }),
     getSession: () => call<SessionInfo>('get_session'),
@@ -65,7 +98,7 @@ export function createTauriBackend(): Backend {
     setAttention: (count) => call<void>('set_attention', { count }),
     notify: (title, body) => call<void>('notify', { title, body }),
     setFullscreen: (on) => call<void>('set_fullscreen', { on }),
-    onSnapshot: (listener) => subscribe<Snapshot>(SNAPSHOT_EVENT, listener),
+    onSnapshot: (listener) => snapshots(listener, getSnapshot),
     onProgress: (listener) => subscribe<ProgressLine>(PROGRESS_EVENT, listener),
   };
 }

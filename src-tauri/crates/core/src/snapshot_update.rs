@@ -1,0 +1,112 @@
+//! What the window is sent when the Snapshot changes: the new Snapshot without the workloads of
+//! environments whose workloads did not change. At 30 environments of 500 workloads, one pod
+//! turning over in one of them must not carry the 149 999 others across to the webview again.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::snapshot::Snapshot;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotUpdate {
+    /// The new Snapshot; the environments named in `sameWorkloads` come with no workloads.
+    pub snapshot: Snapshot,
+    /// The sequence of the Snapshot this update was made against; a receiver that holds
+    /// another one asks for the whole Snapshot instead.
+    pub base: Option<u32>,
+    /// Environments whose workloads are those of the `base` Snapshot.
+    pub same_workloads: Vec<String>,
+}
+
+/// `next` as an update of `previous` (the last Snapshot sent). Workloads count as the same only
+/// when they are the very same list: the cluster source makes a new one for every change.
+pub fn update(previous: Option<&Snapshot>, next: &Snapshot) -> SnapshotUpdate {
+    let mut snapshot = next.clone();
+    let mut same_workloads = Vec::new();
+    if let Some(previous) = previous {
+        for env in &mut snapshot.environments {
+            let unchanged = previous
+                .environments
+                .iter()
+                .any(|p| p.name == env.name && Arc::ptr_eq(&p.workloads, &env.workloads));
+            if unchanged && !env.workloads.is_empty() {
+                env.workloads = Arc::default();
+                same_workloads.push(env.name.clone());
+            }
+        }
+    }
+    SnapshotUpdate {
+        snapshot,
+        base: previous.map(|p| p.sequence),
+        same_workloads,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::snapshot::{EnvironmentState, Health, Workload};
+
+    fn env(name: &str, workloads: Arc<Vec<Workload>>) -> EnvironmentState {
+        serde_json::from_value::<EnvironmentState>(serde_json::json!({
+            "name": name, "namespace": name, "version": null, "health": "healthy",
+            "healthReason": "", "workloads": [], "rollout": null, "helmHistory": [],
+            "lastDeployed": null, "runningSince": null, "deployedValues": null, "drift": null,
+            "warnings": [], "stale": false, "problems": []
+        }))
+        .map(|mut e| {
+            e.workloads = workloads;
+            e
+        })
+        .unwrap()
+    }
+
+    fn workload(name: &str) -> Workload {
+        serde_json::from_value(serde_json::json!({
+            "name": name, "component": "api", "desired": 1, "updated": 1, "ready": 1,
+            "available": 1, "restarts": 0, "images": [], "revision": null, "conditions": [],
+            "replicaSets": [], "pods": []
+        }))
+        .unwrap()
+    }
+
+    fn snapshot(sequence: u32, envs: Vec<EnvironmentState>) -> Snapshot {
+        let mut s: Snapshot = serde_json::from_value(serde_json::json!({
+            "sequence": sequence, "generatedAt": "2026-12-06T00:00:00Z", "environments": [],
+            "gates": [], "sources": [], "pullRequests": [], "viewer": null, "inbox": []
+        }))
+        .unwrap();
+        s.environments = envs;
+        s
+    }
+
+    #[test]
+    fn only_changed_workloads_travel() {
+        let dev = Arc::new(vec![workload("tbyte-dev-api")]);
+        let prod = Arc::new(vec![workload("tbyte-prod-api")]);
+        let first = snapshot(1, vec![env("dev", dev.clone()), env("production", prod)]);
+        let sent = update(None, &first);
+        assert_eq!((sent.base, sent.same_workloads.len()), (None, 0));
+        assert_eq!(
+            sent.snapshot, first,
+            "with nothing sent before, all of it goes"
+        );
+
+        // Production's pods turned over (a new list); dev's list is the one sent before.
+        let changed = Arc::new(vec![workload("tbyte-prod-api-2")]);
+        let second = snapshot(2, vec![env("dev", dev), env("production", changed.clone())]);
+        let sent = update(Some(&first), &second);
+        assert_eq!(sent.base, Some(1));
+        assert_eq!(sent.same_workloads, ["dev"]);
+        assert!(sent.snapshot.environments[0].workloads.is_empty());
+        assert_eq!(sent.snapshot.environments[1].workloads, changed);
+        assert_eq!(sent.snapshot.environments[1].health, Health::Healthy);
+        let json = serde_json::to_string(&sent).unwrap();
+        assert!(!json.contains("\"tbyte-dev-api\""), "{json}");
+    }
+}

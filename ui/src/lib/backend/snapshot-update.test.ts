@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import type { Snapshot, SnapshotUpdate } from '../bindings';
+import { tbyteSnapshot } from '../../test/fixtures';
+import { applyUpdate } from './snapshot-update';
+
+function withSequence(s: Snapshot, sequence: number): Snapshot {
+  return { ...s, sequence };
+}
+
+describe('applyUpdate', () => {
+  const first = tbyteSnapshot(7);
+  const [dev, ...rest] = first.environments;
+  if (!dev) throw new Error('the fixture has environments');
+
+  it('takes an update with nothing left out as it is', () => {
+    const update: SnapshotUpdate = { snapshot: first, base: null, sameWorkloads: [] };
+    expect(applyUpdate(null, update)).toBe(first);
+  });
+
+  it('fills the environments left out with the workloads received before', () => {
+    const next: Snapshot = {
+      ...withSequence(first, 8),
+      environments: [{ ...dev, workloads: [], healthReason: 'changed elsewhere' }, ...rest],
+    };
+    const whole = applyUpdate(first, { snapshot: next, base: 7, sameWorkloads: [dev.name] });
+    expect(whole?.sequence).toBe(8);
+    expect(whole?.environments[0]?.workloads).toEqual(dev.workloads);
+    expect(whole?.environments[0]?.healthReason).toBe('changed elsewhere');
+    expect(whole?.environments.slice(1)).toEqual(rest);
+  });
+
+  it('asks for the whole Snapshot when it holds another base', () => {
+    const next = withSequence(first, 9);
+    expect(applyUpdate(first, { snapshot: next, base: 8, sameWorkloads: [dev.name] })).toBeNull();
+    expect(applyUpdate(null, { snapshot: next, base: 8, sameWorkloads: [dev.name] })).toBeNull();
+  });
+});

@@ -76,7 +76,8 @@ pub fn image_plan(
             ));
         }
     }
-    let mut matched_sources = Vec::new();
+    // A set: at 500 workloads a list's `contains` below made this quadratic.
+    let mut matched_sources = std::collections::BTreeSet::new();
     let mut changes = Vec::new();
     for (name, containers) in &targets {
         let c = component(target_release, name);
@@ -92,7 +93,7 @@ pub fn image_plan(
             }
             continue;
         };
-        matched_sources.push(source_name);
+        matched_sources.insert(source_name);
         let Some(source_containers) = sources.get(source_name) else {
             continue;
         };

@@ -821,16 +821,20 @@ fn gate_state(sides: &GateSides<'_>, github: Option<&GithubInputs>, now: Timesta
     let target_sha = target.version.as_ref().and_then(|v| v.sha.as_deref());
     let source_sha = source.version.as_ref().and_then(|v| v.sha.as_deref());
     let (commits, pull_requests) = commits_between(target_sha, source_sha, github);
-    let images_of = |i: &EnvironmentInputs| {
-        i.cluster
-            .as_ref()
-            .map(|c| c.images.as_slice())
-            .unwrap_or_default()
-            .to_vec()
-    };
+    let no_images: &[crate::snapshot::ImageRef] = &[];
+    let target_images = sides
+        .target_inputs
+        .cluster
+        .as_ref()
+        .map_or(no_images, |c| c.images.as_slice());
+    let source_images = sides
+        .source_inputs
+        .cluster
+        .as_ref()
+        .map_or(no_images, |c| c.images.as_slice());
     let (image_changes, image_problems) = image_plan(
-        (&target_env.release, &images_of(sides.target_inputs)),
-        (&source_env.release, &images_of(sides.source_inputs)),
+        (&target_env.release, target_images),
+        (&source_env.release, source_images),
     );
     let pending = Pending {
         current_version: target.version.as_ref().map(|v| v.label.clone()),

@@ -550,7 +550,8 @@ fn synthetic_cluster(size: Size, sha: &str, old_sha: &str) -> ClusterInputs {
         let replicas = size.pods as u32;
         std::sync::Arc::make_mut(&mut inputs.workloads).push(Workload {
             name: name.clone(),
-            component: String::new(),
+            // As the cluster source names it: the release (`rel-env-…`) is no prefix of it.
+            component: name.clone(),
             desired: replicas,
             updated: replicas,
             ready: replicas,
@@ -954,6 +955,8 @@ async fn live_process(size: Size, dir: &Path, github_url: String, token: String)
         "v1",
         "Deployment",
     ));
+    // The first environment's cluster source alone, to tell its share from the console's.
+    let (_source, mut view) = ClusterSource::start(client.clone(), &ns, &format!("rel-{ns}"));
     let deployments: kube::Api<kube::api::DynamicObject> =
         kube::Api::namespaced_with(client, &ns, &resource);
     let (mut kubectl_process, lines) = kubectl_watch(&kubeconfig, "bench", &ns);
@@ -965,7 +968,9 @@ async fn live_process(size: Size, dir: &Path, github_url: String, token: String)
         }
     }
     let mut latencies = Vec::new();
+    let mut view_latencies = Vec::new();
     let mut kubectl_latencies = Vec::new();
+    seen(&mut view, CHILD_BUDGET, |v| v.synced).await;
     for i in 1..=10 {
         let image = format!("ghcr.io/tbyte-org/svc-000:change-{i:03}");
         let patch = json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": image}]}}}});
@@ -978,12 +983,18 @@ async fn live_process(size: Size, dir: &Path, github_url: String, token: String)
             )
             .await
             .unwrap();
-        if let Some(at) = seen(&mut snapshots, Duration::from_secs(30), |s| {
-            snapshot_shows(s, &ns, "svc-000", &image)
-        })
-        .await
-        {
+        let limit = Duration::from_secs(30);
+        let (snapshot_at, view_at) = tokio::join!(
+            seen(&mut snapshots, limit, |s| snapshot_shows(
+                s, &ns, "svc-000", &image
+            )),
+            seen(&mut view, limit, |v| view_shows(v, "svc-000", &image)),
+        );
+        if let Some(at) = snapshot_at {
             latencies.push(ms(at - changed_at));
+        }
+        if let Some(at) = view_at {
+            view_latencies.push(ms(at - changed_at));
         }
         let deadline = Instant::now() + Duration::from_secs(30);
         while let Ok((at, line)) =
@@ -999,12 +1010,13 @@ async fn live_process(size: Size, dir: &Path, github_url: String, token: String)
     let _ = kubectl_process.kill();
     let _ = kubectl_process.wait();
     println!(
-        "RESULT ok {base_kib} {total_kib} {} {:.0} {:.1} {:.1} {:.0}",
+        "RESULT ok {base_kib} {total_kib} {} {:.0} {:.1} {:.1} {:.0} {:.1}",
         proc_status_kib("VmHWM:"),
         ms(sync),
         percentile(&latencies, 50.0),
         percentile(&kubectl_latencies, 50.0),
         ms(list),
+        percentile(&view_latencies, 50.0),
     );
     drop(live);
 }
@@ -1023,6 +1035,8 @@ struct Footprint {
     /// `kubectl get -w` on the same change, and `kubectl get pods -A -o json`, in the same run.
     kubectl_change_p50_ms: f64,
     kubectl_list_s: f64,
+    /// The first environment's cluster source alone: change -> its view.
+    view_change_p50_ms: f64,
 }
 
 fn pid_rss_kib(pid: u32) -> u64 {
@@ -1109,6 +1123,7 @@ fn footprint(size: Size) -> Result<Footprint, String> {
             change_p50_ms: n(6),
             kubectl_change_p50_ms: n(7),
             kubectl_list_s: n(8) / 1000.0,
+            view_change_p50_ms: n(9),
         })
     })();
     drop(world.stdin.take());
@@ -1255,11 +1270,12 @@ fn main() {
             met(per_pod_kib <= 2.0 && live_mib <= 300.0)
         );
         println!(
-            "change p50 at {pods} pods: {:.1} ms vs kubectl {:.1} ms ({:.1}x); target <= 1.2x: {}",
+            "change p50 at {pods} pods: {:.1} ms vs kubectl {:.1} ms ({:.1}x); target <= 1.2x: {}  (its environment's cluster source view alone: {:.1} ms)",
             large.change_p50_ms,
             large.kubectl_change_p50_ms,
             large.change_p50_ms / large.kubectl_change_p50_ms,
-            met(large.change_p50_ms <= 1.2 * large.kubectl_change_p50_ms)
+            met(large.change_p50_ms <= 1.2 * large.kubectl_change_p50_ms),
+            large.view_change_p50_ms,
         );
         println!(
             "first Snapshot at {pods} pods: {:.1} s vs kubectl list {:.1} s ({:.1}x); target <= 1.5x: {}",

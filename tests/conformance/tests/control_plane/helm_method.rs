@@ -231,7 +231,8 @@ pub(super) async fn helm_method(t: &Target) {
         .unwrap()
         .diff;
     assert!(
-        api_diff.contains(&format!("+          image: \"{}\"", image("api", &tag))),
+        // Canonical YAML: keys sorted, so `image` follows the container's `env`.
+        api_diff.contains(&format!("+        image: {}\n", image("api", &tag))),
         "{api_diff}"
     );
     assert!(

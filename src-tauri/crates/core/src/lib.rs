@@ -16,6 +16,7 @@ pub mod pacing;
 pub mod pipeline;
 pub mod review;
 pub mod snapshot;
+pub mod text;
 pub mod values;
 
 pub use config::{Diagnostic, PipelineError, load_pipeline};

@@ -18,6 +18,7 @@ pub mod review;
 pub mod snapshot;
 pub mod text;
 pub mod values;
+pub mod web;
 
 pub use config::{Diagnostic, PipelineError, load_pipeline};
 pub use error::UiError;

@@ -564,3 +564,36 @@ fn names_with_control_or_bidi_characters_are_refused() {
         );
     }
 }
+
+/// A token sent over plain http can be read on the way; only this machine is exempt (the
+/// simulated GitHub, a local proxy).
+#[test]
+fn plain_http_api_url_is_refused_unless_it_is_this_machine() {
+    let with = |url: &str| {
+        edited(
+            "  repository: acme/demo\n",
+            &format!("  repository: acme/demo\n  apiUrl: {url}\n"),
+        )
+    };
+    for url in [
+        "http://ghe.example.com/api/v3",
+        "http://10.0.0.7:8080/api/v3",
+        "http://127.0.0.1.evil.example/api/v3",
+        "HTTP://ghe.example.com/api/v3",
+    ] {
+        let text = with(url);
+        let (d, file) = only_diagnostic(&text);
+        assert_diag(&d, &file, line_of(&text, "apiUrl:"), "https://");
+    }
+    for url in [
+        "https://ghe.example.com/api/v3",
+        "http://127.0.0.1:41234",
+        "http://127.1.2.3:8080/api/v3",
+        "http://localhost:3000/api/v3",
+        "http://[::1]:9000",
+    ] {
+        let f = fixture(&with(url));
+        let p = load_pipeline(&f.pipeline).unwrap_or_else(|e| panic!("{url}: {e}"));
+        assert_eq!(p.github.api_url.as_deref(), Some(url.trim_end_matches('/')));
+    }
+}

@@ -128,11 +128,20 @@ fn github_repository(report: &mut Report<'_>, raw: &PipelineFile) -> GithubRepos
         }
     };
     let api_url = raw.github.api_url.as_ref().map(|url| {
-        if !(url.value.starts_with("https://") || url.value.starts_with("http://")) {
+        if crate::web::Origin::of(&url.value).is_none() {
             report.at(
                 &url.referenced,
                 format!("`{}` is not an http(s) URL", url.value),
-                "Write the REST API base, e.g. `https://github.example.com/api/v3`, or remove `apiUrl` for github.com.",
+                "Write the REST API base without credentials in it, e.g. `https://github.example.com/api/v3`, or remove `apiUrl` for github.com.",
+            );
+        } else if !crate::web::may_carry_a_token(&url.value) {
+            report.at(
+                &url.referenced,
+                format!(
+                    "`{}` would send the GitHub token unencrypted to another machine",
+                    url.value
+                ),
+                "Write the API base with https://, e.g. `https://github.example.com/api/v3`; plain http is only for this machine (localhost, 127.0.0.1, ::1).",
             );
         }
         url.value.trim_end_matches('/').to_owned()

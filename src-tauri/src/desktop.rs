@@ -90,7 +90,7 @@ pub fn notify<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) -> Result
     app.notification()
         .builder()
         .title(title)
-        .body(body)
+        .body(notification_body(body))
         .show()
         .map_err(|e| {
             // Without a notification daemon (a bare X session) this is expected; the inbox
@@ -102,6 +102,21 @@ pub fn notify<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) -> Result
                 "The inbox and the window title still show what waits on you.",
             )
         })
+}
+
+/// Freedesktop notification servers may read a body as markup (`<b>`, `<a href>`, `<img>`),
+/// and the body quotes what others wrote: it is escaped to stay text. Elsewhere bodies are plain
+/// text, where an escape would show as written.
+#[cfg(all(unix, not(target_os = "macos")))]
+fn notification_body(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+#[cfg(not(all(unix, not(target_os = "macos"))))]
+fn notification_body(text: &str) -> String {
+    text.to_owned()
 }
 
 pub fn set_fullscreen<R: Runtime>(app: &AppHandle<R>, on: bool) -> Result<(), UiError> {
@@ -127,6 +142,22 @@ mod tests {
         ] {
             assert_eq!(check_web_url(bad).unwrap_err().code, "url.refused", "{bad}");
         }
+    }
+
+    /// A body quotes PR titles and people's names; a notification server would take
+    /// `<a href=…>` or `<img src=…>` in them as its markup.
+    #[test]
+    #[cfg(all(unix, not(target_os = "macos")))]
+    fn notification_bodies_are_text_not_markup() {
+        assert_eq!(
+            notification_body("Review #42 <b>Fix</b> & <a href=\"https://evil.example\">it</a>"),
+            "Review #42 &lt;b&gt;Fix&lt;/b&gt; &amp; &lt;a href=\"https://evil.example\"&gt;it&lt;/a&gt;"
+        );
+        assert_eq!(
+            notification_body("&amp;"),
+            "&amp;amp;",
+            "escaped once, as written"
+        );
     }
 
     #[test]

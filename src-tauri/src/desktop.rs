@@ -45,12 +45,10 @@ fn window_error(what: &str, e: &tauri::Error) -> UiError {
 }
 
 /// Only web links leave the app: a `file:` or custom-scheme URL from a PR title must not run
-/// anything.
+/// anything. Which hosts open without asking is the session's decision
+/// ([`sluice_console::session::Session::link`]); this is the last check before the browser.
 pub fn check_web_url(url: &str) -> Result<(), UiError> {
-    let lower = url.trim().to_ascii_lowercase();
-    if (lower.starts_with("https://") || lower.starts_with("http://"))
-        && !url.contains(char::is_whitespace)
-    {
+    if sluice_core::web::Origin::of(url).is_some() {
         Ok(())
     } else {
         Err(UiError::new(
@@ -138,6 +136,7 @@ mod tests {
             "javascript:alert(1)",
             "ssh://host",
             "https://a b",
+            "https://github.com@evil.example/",
             "",
         ] {
             assert_eq!(check_web_url(bad).unwrap_err().code, "url.refused", "{bad}");

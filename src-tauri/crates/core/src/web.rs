@@ -1,7 +1,10 @@
-//! Web addresses Sluice sends a token to: which origin a URL names, and which hosts are this
-//! machine.
+//! Web addresses Sluice sends a token to or opens in the browser: which origin a URL names,
+//! which hosts are this machine, and whether a link stays on the GitHub the session works with.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::desk::LinkDecision;
+use crate::error::UiError;
 
 /// Where an http(s) URL leads: its scheme, host (lower case, an IPv6 address without brackets)
 /// and port (the scheme's default when none is written).
@@ -71,6 +74,24 @@ pub fn may_carry_a_token(url: &str) -> bool {
     Origin::of(url).is_some_and(|o| o.scheme == "https" || o.is_loopback())
 }
 
+/// What to do with a link the window asks to open: open it when it is on `github_web` (the
+/// configured GitHub's web origin, where its pull requests, runs and device sign-in page are),
+/// ask the person first when it leads anywhere else, refuse what is not a plain web link.
+pub fn link_decision(url: &str, github_web: Option<&Origin>) -> Result<LinkDecision, UiError> {
+    let origin = Origin::of(url).ok_or_else(|| {
+        UiError::new(
+            "url.refused",
+            format!("Sluice opens only plain http and https links, not {url:?}."),
+            "Copy the link and open it yourself if you trust it.",
+        )
+    })?;
+    Ok(if github_web == Some(&origin) {
+        LinkDecision::Open
+    } else {
+        LinkDecision::Confirm { host: origin.host }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,5 +154,46 @@ mod tests {
         ] {
             assert!(!is_loopback(host), "{host}");
         }
+    }
+
+    #[test]
+    fn links_on_the_configured_github_open_and_others_ask_first() {
+        let github = origin("https://github.com");
+        let decide = |url: &str| link_decision(url, Some(&github));
+        assert_eq!(
+            decide("https://github.com/o/r/pull/42"),
+            Ok(LinkDecision::Open)
+        );
+        assert_eq!(
+            decide("https://github.com/login/device"),
+            Ok(LinkDecision::Open)
+        );
+        for (url, host) in [
+            ("https://evil.example/o/r/pull/42", "evil.example"),
+            ("http://github.com/o/r/pull/42", "github.com"),
+            ("https://github.com:8443/x", "github.com"),
+            ("https://gist.github.com/x", "gist.github.com"),
+        ] {
+            assert_eq!(
+                decide(url),
+                Ok(LinkDecision::Confirm { host: host.into() }),
+                "{url}"
+            );
+        }
+        assert_eq!(
+            decide("https://github.com@evil.example/").unwrap_err().code,
+            "url.refused"
+        );
+        let sim = origin("http://127.0.0.1:41234");
+        assert_eq!(
+            link_decision("http://127.0.0.1:41234/login/device", Some(&sim)),
+            Ok(LinkDecision::Open)
+        );
+        assert_eq!(
+            link_decision("http://127.0.0.1:8080/admin", Some(&sim)),
+            Ok(LinkDecision::Confirm {
+                host: "127.0.0.1".into()
+            })
+        );
     }
 }

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use sluice_console::Console;
 use sluice_console::session::Session;
 use sluice_core::audit::{Attempt, AttemptFilter};
-use sluice_core::desk::{ActRequest, AuditExport, DeviceCode, ExportFormat, Outcome, SessionInfo};
+use sluice_core::desk::{
+    ActRequest, AuditExport, DeviceCode, ExportFormat, LinkDecision, Outcome, SessionInfo,
+};
 use sluice_core::review::Review;
 use sluice_core::snapshot::{Snapshot, ValueEntry};
 use sluice_core::{Pipeline, UiError};
@@ -158,9 +160,20 @@ pub async fn export_audit<R: Runtime>(
     session.export_audit(format, &dir).await
 }
 
+/// Opens the link when the console says so; otherwise answers `confirm` and the window asks
+/// the person, then calls again with `confirmed`.
 #[tauri::command]
-pub fn open_url<R: Runtime>(app: AppHandle<R>, url: String) -> Result<(), UiError> {
-    crate::desktop::open_url(&app, &url)
+pub async fn open_url<R: Runtime>(
+    app: AppHandle<R>,
+    session: SessionState<'_>,
+    url: String,
+    confirmed: bool,
+) -> Result<LinkDecision, UiError> {
+    let decision = session.link(&url, confirmed).await?;
+    if decision == LinkDecision::Open {
+        crate::desktop::open_url(&app, &url)?;
+    }
+    Ok(decision)
 }
 
 #[tauri::command]

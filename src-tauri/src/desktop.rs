@@ -45,12 +45,10 @@ fn window_error(what: &str, e: &tauri::Error) -> UiError {
 }
 
 /// Only web links leave the app: a `file:` or custom-scheme URL from a PR title must not run
-/// anything.
+/// anything. Which hosts open without asking is the session's decision
+/// ([`sluice_console::session::Session::link`]); this is the last check before the browser.
 pub fn check_web_url(url: &str) -> Result<(), UiError> {
-    let lower = url.trim().to_ascii_lowercase();
-    if (lower.starts_with("https://") || lower.starts_with("http://"))
-        && !url.contains(char::is_whitespace)
-    {
+    if sluice_core::web::Origin::of(url).is_some() {
         Ok(())
     } else {
         Err(UiError::new(
@@ -90,7 +88,7 @@ pub fn notify<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) -> Result
     app.notification()
         .builder()
         .title(title)
-        .body(body)
+        .body(notification_body(body))
         .show()
         .map_err(|e| {
             // Without a notification daemon (a bare X session) this is expected; the inbox
@@ -102,6 +100,21 @@ pub fn notify<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) -> Result
                 "The inbox and the window title still show what waits on you.",
             )
         })
+}
+
+/// Freedesktop notification servers may read a body as markup (`<b>`, `<a href>`, `<img>`),
+/// and the body quotes what others wrote: it is escaped to stay text. Elsewhere bodies are plain
+/// text, where an escape would show as written.
+#[cfg(all(unix, not(target_os = "macos")))]
+fn notification_body(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+#[cfg(not(all(unix, not(target_os = "macos"))))]
+fn notification_body(text: &str) -> String {
+    text.to_owned()
 }
 
 pub fn set_fullscreen<R: Runtime>(app: &AppHandle<R>, on: bool) -> Result<(), UiError> {
@@ -123,10 +136,27 @@ mod tests {
             "javascript:alert(1)",
             "ssh://host",
             "https://a b",
+            "https://github.com@evil.example/",
             "",
         ] {
             assert_eq!(check_web_url(bad).unwrap_err().code, "url.refused", "{bad}");
         }
+    }
+
+    /// A body quotes PR titles and people's names; a notification server would take
+    /// `<a href=…>` or `<img src=…>` in them as its markup.
+    #[test]
+    #[cfg(all(unix, not(target_os = "macos")))]
+    fn notification_bodies_are_text_not_markup() {
+        assert_eq!(
+            notification_body("Review #42 <b>Fix</b> & <a href=\"https://evil.example\">it</a>"),
+            "Review #42 &lt;b&gt;Fix&lt;/b&gt; &amp; &lt;a href=\"https://evil.example\"&gt;it&lt;/a&gt;"
+        );
+        assert_eq!(
+            notification_body("&amp;"),
+            "&amp;amp;",
+            "escaped once, as written"
+        );
     }
 
     #[test]

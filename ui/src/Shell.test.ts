@@ -148,7 +148,7 @@ describe('app shell', () => {
     }));
     const { desk } = await renderAppLive(snapshot);
     await fireEvent.click(within(envCard('staging')).getByTestId('version-link'));
-    expect(desk.callsTo('openUrl')).toEqual([['https://github.com/acme/app/pull/42']]);
+    expect(desk.callsTo('openUrl')).toEqual([['https://github.com/acme/app/pull/42', false]]);
   });
 
   it('opens the review from the gate\'s Review button', async () => {

@@ -708,6 +708,7 @@ export type DeviceCode = { userCode: string, verificationUri: string,
  * The browser was opened at `verification_uri`.
  */
 browserOpened: boolean, };
+export type LinkDecision = { "kind": "open" } | { "kind": "confirm", host: string, };
 export type Review = { environment: string, from: string, method: PromotionMethod, 
 /**
  * The label of what the environment runs now.

@@ -11,6 +11,7 @@ import type {
   GateState,
   HelmPreview,
   InboxItem,
+  LinkDecision,
   Outcome,
   Pipeline,
   PodState,
@@ -209,6 +210,8 @@ export class FakeDesk {
     verificationUri: 'https://github.com/login/device',
     browserOpened: true,
   };
+  /** Hosts whose links the console asks about before opening them. */
+  askBeforeOpening = new Set<string>();
   /** Rejects the next call with this, then clears. */
   failure: unknown = null;
   readonly calls: { name: string; args: unknown[] }[] = [];
@@ -310,7 +313,11 @@ export class FakeDesk {
           path: `/home/alice/Downloads/sluice-audit.${format}`,
           entries: this.attempts.reduce((sum, attempt) => sum + attempt.entries.length, 0),
         })),
-      openUrl: (url) => this.record('openUrl', [url], () => undefined),
+      openUrl: (url, confirmed) =>
+        this.record('openUrl', [url, confirmed], (): LinkDecision => {
+          const host = new URL(url).hostname;
+          return !confirmed && this.askBeforeOpening.has(host) ? { kind: 'confirm', host } : { kind: 'open' };
+        }),
       setAttention: (count) => this.record('setAttention', [count], () => undefined),
       notify: (title, body) => this.record('notify', [title, body], () => undefined),
       setFullscreen: (on) => this.record('setFullscreen', [on], () => undefined),

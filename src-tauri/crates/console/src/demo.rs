@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use sluice_core::assemble::{change_window_at, freeze_at};
+use sluice_core::config::values_file;
 use sluice_core::pipeline::Gate;
 use sluice_core::{Pipeline, UiError};
 use sluice_sim::people::Person;
@@ -164,7 +165,7 @@ pub fn story_environments(
                 name: e.name.clone(),
                 namespace: e.namespace.clone(),
                 release: e.release.clone(),
-                values: sluice_core::values::read_tree(&base.join(&e.values_file))?,
+                values: sluice_core::values::read_tree(&base, &e.values_file)?,
             })
         })
         .collect()
@@ -179,7 +180,7 @@ pub fn repository_files(console: &Console, pipeline: &Pipeline) -> Vec<(String, 
         .iter()
         .filter_map(|e| {
             let path = pipeline.github.path_of(&e.values_file)?;
-            let text = std::fs::read_to_string(base.join(&e.values_file)).ok()?;
+            let text = values_file::read(&base, &e.values_file).ok()?;
             Some((path, text))
         })
         .collect()

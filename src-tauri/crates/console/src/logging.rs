@@ -1,13 +1,20 @@
 //! Logs go to stderr and to a daily-rotated file in the platform's log directory.
-//! `RUST_LOG` overrides the default level. Secrets are never passed to `tracing`.
+//! `RUST_LOG` overrides the default level. Secrets are never passed to `tracing`. A log line
+//! can quote what the cluster, GitHub or a person wrote, so field values (the message too) have
+//! their control and bidi characters made visible, in both: a log file is read on a terminal
+//! too (`tail -f`).
 
 use std::path::PathBuf;
 
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
 use tracing_subscriber::EnvFilter;
-use tracing_subscriber::fmt;
+use tracing_subscriber::Layer;
+use tracing_subscriber::field::RecordFields;
+use tracing_subscriber::fmt::format::{DefaultFields, Writer};
+use tracing_subscriber::fmt::{self, FormatFields, MakeWriter};
 use tracing_subscriber::prelude::*;
+use tracing_subscriber::registry::LookupSpan;
 
 /// Where Sluice's log files live, e.g. `~/.local/share/sluice/logs` on Linux.
 pub fn log_dir() -> Option<PathBuf> {
@@ -19,7 +26,7 @@ pub fn log_dir() -> Option<PathBuf> {
 /// A log directory that cannot be created degrades to stderr only, with a warning.
 pub fn init() -> Option<WorkerGuard> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let stderr = fmt::layer().with_writer(std::io::stderr);
+    let stderr = stderr_layer(std::io::stderr);
     let file = log_dir().and_then(|dir| {
         // The appender prunes old files by listing the directory, so it must exist first.
         std::fs::create_dir_all(&dir)
@@ -48,7 +55,12 @@ pub fn init() -> Option<WorkerGuard> {
         Some(appender) => {
             let (writer, guard) = tracing_appender::non_blocking(appender);
             (
-                Some(fmt::layer().with_ansi(false).with_writer(writer)),
+                Some(
+                    fmt::layer()
+                        .with_ansi(false)
+                        .fmt_fields(VisibleFields)
+                        .with_writer(writer),
+                ),
                 Some(guard),
             )
         }
@@ -63,4 +75,92 @@ pub fn init() -> Option<WorkerGuard> {
         tracing::debug!(dir = %dir.display(), "logging");
     }
     guard
+}
+
+/// The layer that writes to the terminal.
+fn stderr_layer<S, W>(writer: W) -> impl Layer<S>
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    fmt::layer().fmt_fields(VisibleFields).with_writer(writer)
+}
+
+/// tracing-subscriber's own field format, then every control and bidi character in it made
+/// visible. Its own escaping covers ESC, BEL and C1 in some values only (not in `%` values,
+/// not CR or bidi characters). Colours are the event formatter's, outside the fields, and stay.
+struct VisibleFields;
+
+impl<'writer> FormatFields<'writer> for VisibleFields {
+    fn format_fields<R: RecordFields>(
+        &self,
+        mut writer: Writer<'writer>,
+        fields: R,
+    ) -> std::fmt::Result {
+        let mut plain = String::new();
+        DefaultFields::new().format_fields(Writer::new(&mut plain), fields)?;
+        writer.write_str(&sluice_core::text::visible(&plain))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A log line can quote what the cluster or GitHub said (an error, an image name).
+    #[test]
+    fn log_lines_on_the_terminal_carry_no_raw_controls() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::registry()
+            .with(stderr_layer(move || writer.clone()).with_filter(EnvFilter::new("info")));
+        let hostile = "x\u{1b}]0;PWNED\u{7}\r\u{e}\u{202e}gnp\u{9b}1m";
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::warn!(image = %hostile, reason = hostile, "rollout of {hostile} failed");
+            let _span = tracing::info_span!("review", run = %hostile).entered();
+            tracing::info!("inside");
+        });
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let raw: Vec<char> = without_colours(&text)
+            .chars()
+            .filter(|&c| sluice_core::text::is_control_or_bidi(c) && c != '\n')
+            .collect();
+        assert!(text.contains("PWNED"), "{text}");
+        assert!(raw.is_empty(), "{raw:?} raw in:\n{text}");
+    }
+
+    /// `text` without the formatter's own colour sequences (`ESC [ digits ; … m`).
+    fn without_colours(text: &str) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(at) = rest.find("\u{1b}[") {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 2..];
+            let end = after.find(|c: char| !(c.is_ascii_digit() || c == ';'));
+            match end {
+                Some(end) if after[end..].starts_with('m') => rest = &after[end + 1..],
+                _ => {
+                    out.push_str(&rest[at..at + 2]);
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
 }

@@ -51,7 +51,7 @@ fn deploy(world: &SimWorld, env: &str, sha: &str) {
         _ => ("tbyte-prod", "production", "values-prod.yaml"),
     };
     let mut values =
-        sluice_core::values::read_tree(&testing::shipped_pipeline_dir().join(file)).unwrap();
+        sluice_core::values::read_tree(&testing::shipped_pipeline_dir(), file).unwrap();
     values["image"] = json!({"tag": &sha[..7]});
     helm::upgrade(
         &world.kube,

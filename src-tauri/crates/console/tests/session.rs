@@ -11,7 +11,7 @@ use sluice_console::contexts::ContextChoices;
 use sluice_console::credentials::Keychain;
 use sluice_console::session::{Session, SessionOptions};
 use sluice_core::audit::{AttemptFilter, AuditResult};
-use sluice_core::desk::{ActRequest, ExportFormat, ReviewAction};
+use sluice_core::desk::{ActRequest, ExportFormat, LinkDecision, ReviewAction};
 
 fn shipped() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../environments/pipeline.yaml")
@@ -238,6 +238,66 @@ async fn outside_the_demo_the_simulated_people_are_not_offered() {
     );
     let err = desk.sign_in_from_environment(true).await.unwrap_err();
     assert_eq!(err.code, "signin.no_environment_token");
+}
+
+/// Links the window opens come from GitHub and the cluster (a PR's address, a run's, a
+/// deployment's log): only the configured GitHub's own pages open without asking.
+#[tokio::test]
+async fn only_links_to_the_configured_github_open_without_asking() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("audit.jsonl");
+    let com = Session::new(Console::new(shipped()), options(&journal));
+    for url in [
+        "https://github.com/tbyte-org/tbyte/pull/42",
+        "https://github.com/login/device",
+    ] {
+        assert_eq!(com.link(url, false).await, Ok(LinkDecision::Open), "{url}");
+    }
+    for (url, host) in [
+        (
+            "https://evil.example/tbyte-org/tbyte/pull/42",
+            "evil.example",
+        ),
+        ("http://github.com/tbyte-org/tbyte/pull/42", "github.com"),
+        ("https://ghe.example.com/o/r/pull/1", "ghe.example.com"),
+    ] {
+        assert_eq!(
+            com.link(url, false).await,
+            Ok(LinkDecision::Confirm { host: host.into() }),
+            "{url}"
+        );
+        // Asked and confirmed by the person: opened.
+        assert_eq!(com.link(url, true).await, Ok(LinkDecision::Open), "{url}");
+    }
+    for url in [
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "https://github.com@evil.example/",
+    ] {
+        assert_eq!(
+            com.link(url, true).await.unwrap_err().code,
+            "url.refused",
+            "{url}"
+        );
+    }
+
+    let ghes = Session::new(
+        Console::new(shipped()),
+        SessionOptions {
+            github_api_url: Some("https://ghe.example.com/api/v3".into()),
+            ..options(&journal)
+        },
+    );
+    assert_eq!(
+        ghes.link("https://ghe.example.com/o/r/pull/1", false).await,
+        Ok(LinkDecision::Open)
+    );
+    assert_eq!(
+        ghes.link("https://github.com/o/r/pull/1", false).await,
+        Ok(LinkDecision::Confirm {
+            host: "github.com".into()
+        })
+    );
 }
 
 #[tokio::test]

@@ -10,7 +10,8 @@ use crate::audit::{
 };
 use crate::desk::{
     Account, AccountSource, ActRequest, AuditExport, DemoPerson, DeviceCode, EnvironmentContext,
-    ExportFormat, KeychainInfo, Outcome, ProgressLine, ReviewAction, RollbackOffer, SessionInfo,
+    ExportFormat, KeychainInfo, LinkDecision, Outcome, ProgressLine, ReviewAction, RollbackOffer,
+    SessionInfo,
 };
 use crate::error::UiError;
 use crate::manifests::{ManifestChange, ManifestChangeKind};
@@ -104,6 +105,7 @@ pub fn typescript() -> String {
         KeychainInfo::decl(&cfg),
         EnvironmentContext::decl(&cfg),
         DeviceCode::decl(&cfg),
+        LinkDecision::decl(&cfg),
         Review::decl(&cfg),
         Candidate::decl(&cfg),
         Pin::decl(&cfg),

@@ -116,6 +116,17 @@ pub struct DeviceCode {
     pub browser_opened: bool,
 }
 
+/// What became of a link the window asked to open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum LinkDecision {
+    /// Opened in the browser: it is on the GitHub the session works with.
+    Open,
+    /// Not opened: it leads to `host`. The window asks the person, and opens it only when
+    /// asked again with the person's confirmation.
+    Confirm { host: String },
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReviewAction {

@@ -17,7 +17,9 @@ pub mod pipeline;
 pub mod review;
 pub mod snapshot;
 pub mod snapshot_update;
+pub mod text;
 pub mod values;
+pub mod web;
 
 pub use config::{Diagnostic, PipelineError, load_pipeline};
 pub use error::UiError;

@@ -64,12 +64,14 @@ impl FlatValues {
     }
 }
 
-/// Reads a values file as a JSON tree (an empty file is an empty map), for handing to Helm.
-pub fn read_tree(path: &std::path::Path) -> Result<Value, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let tree: Option<Value> = serde_saphyr::from_str(&text)
-        .map_err(|e| format!("{} is not valid YAML: {e}", path.display()))?;
+/// Reads the values file `written` in the pipeline file's folder (see
+/// [`crate::config::values_file`]) as a JSON tree (an empty file is an empty map), for handing
+/// to Helm.
+pub fn read_tree(pipeline_dir: &std::path::Path, written: &str) -> Result<Value, String> {
+    let text =
+        crate::config::values_file::read(pipeline_dir, written).map_err(|e| e.to_string())?;
+    let tree: Option<Value> =
+        serde_saphyr::from_str(&text).map_err(|e| format!("{written} is not valid YAML: {e}"))?;
     Ok(tree.unwrap_or_else(|| Value::Object(Default::default())))
 }
 

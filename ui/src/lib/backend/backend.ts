@@ -8,6 +8,7 @@ import type {
   AuditExport,
   DeviceCode,
   ExportFormat,
+  LinkDecision,
   Outcome,
   Pipeline,
   ProgressLine,
@@ -83,8 +84,12 @@ export interface Backend {
   exportAudit(format: ExportFormat): Promise<AuditExport>;
 
   // The desktop around the window.
-  /** Opens an http(s) link in the person's browser. */
-  openUrl(url: string): Promise<void>;
+  /**
+   * Opens an http(s) link in the person's browser when the console says it may: at once for
+   * the configured GitHub's pages, else it answers `confirm` and opens only when asked again
+   * with `confirmed` (see lib/links.ts).
+   */
+  openUrl(url: string, confirmed: boolean): Promise<LinkDecision>;
   /** Shows `count` things waiting on the person in the window title. */
   setAttention(count: number): Promise<void>;
   /** An OS notification. */

@@ -101,7 +101,7 @@ describe('promotion review', () => {
     ]);
     expect(within(notes).queryByTestId('release-notes-empty')).not.toBeInTheDocument();
     await fireEvent.click(within(notes).getByRole('button', { name: /#42 Add retries/ }));
-    expect(desk.callsTo('openUrl')).toEqual([['https://github.com/acme/app/pull/42']]);
+    expect(desk.callsTo('openUrl')).toEqual([['https://github.com/acme/app/pull/42', false]]);
 
     const image = within(panel).getByTestId('image-change');
     const imageTable = image.closest('table')!;

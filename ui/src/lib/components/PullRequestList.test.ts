@@ -1,4 +1,4 @@
-import { fireEvent, render, screen, within } from '@testing-library/svelte';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import type { Component } from 'svelte';
 import { describe, expect, it } from 'vitest';
 import type { PullRequestState } from '../bindings';
@@ -33,7 +33,32 @@ describe('open pull requests', () => {
     expect(link).toHaveAttribute('title', 'https://github.com/acme/app/pull/43');
 
     await fireEvent.click(link);
-    expect(desk.callsTo('openUrl')).toEqual([['https://github.com/acme/app/pull/43']]);
+    expect(desk.callsTo('openUrl')).toEqual([['https://github.com/acme/app/pull/43', false]]);
+  });
+
+  it('asks before opening a link the console does not open at once, and opens it only when told', async () => {
+    const desk = new FakeDesk();
+    desk.askBeforeOpening.add('evil.example');
+    const [first] = tbyteSnapshot().pullRequests;
+    renderList([{ ...first!, url: 'https://evil.example/acme/app/pull/43' }], desk);
+
+    await fireEvent.click(screen.getByRole('button', { name: /#43 Faster startup/ }));
+    const prompt = await screen.findByTestId('link-confirm');
+    expect(prompt).toHaveTextContent('This link leads to evil.example, not to your GitHub.');
+    expect(desk.callsTo('openUrl')).toEqual([['https://evil.example/acme/app/pull/43', false]]);
+
+    await fireEvent.click(within(prompt).getByRole('button', { name: 'Cancel' }));
+    expect(screen.queryByTestId('link-confirm')).not.toBeInTheDocument();
+    expect(desk.callsTo('openUrl')).toHaveLength(1);
+
+    await fireEvent.click(screen.getByRole('button', { name: /#43 Faster startup/ }));
+    await fireEvent.click(within(await screen.findByTestId('link-confirm')).getByRole('button', { name: 'Open it' }));
+    expect(desk.callsTo('openUrl')).toEqual([
+      ['https://evil.example/acme/app/pull/43', false],
+      ['https://evil.example/acme/app/pull/43', false],
+      ['https://evil.example/acme/app/pull/43', true],
+    ]);
+    await waitFor(() => expect(screen.queryByTestId('link-confirm')).not.toBeInTheDocument());
   });
 
   it('reaches every pull request from the keyboard, in order', () => {

@@ -152,7 +152,7 @@ describe('settings view', () => {
     expect(await screen.findByRole('button', { name: 'Copied' })).toBeInTheDocument();
 
     await fireEvent.click(screen.getByRole('button', { name: 'https://github.com/login/device' }));
-    expect(desk.callsTo('openUrl')).toEqual([['https://github.com/login/device']]);
+    expect(desk.callsTo('openUrl')).toEqual([['https://github.com/login/device', false]]);
 
     finish({ ...desk.session, account: account('alice-approver', { sessionOnly: true }) });
     expect(await screen.findByTestId('settings-signed-in-as')).toHaveTextContent('@alice-approver');

@@ -8,7 +8,8 @@ use sluice_core::UiError;
 use sluice_core::audit::{AuditEntry, AuditResult};
 
 use super::AuditArgs;
-use super::text::{plain, table as text_table};
+use super::terminal;
+use super::text::table as text_table;
 use crate::journal::{AuditFilter, Journal, JournalError, Listing, default_path, export};
 
 /// Prints the journal selected by `args` to stdout, and any problem found in it to stderr.
@@ -19,16 +20,14 @@ pub(super) fn run(args: &AuditArgs) -> Result<ExitCode, UiError> {
     };
     let (out, problems) = render(args, path).map_err(|e| e.to_ui())?;
     for p in problems {
-        eprintln!("sluice audit: warning: {}", plain(&p));
+        terminal::eprintln(&format!("sluice audit: warning: {p}"));
     }
-    print!(
-        "{}",
-        if args.json || args.csv {
-            out
-        } else {
-            plain(&out)
-        }
-    );
+    if args.json {
+        terminal::print_json(out.trim_end());
+    } else {
+        // CSV too: a spreadsheet has no use for terminal commands either.
+        terminal::print(&out);
+    }
     Ok(ExitCode::SUCCESS)
 }
 

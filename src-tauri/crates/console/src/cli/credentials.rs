@@ -10,8 +10,8 @@ use sluice_core::UiError;
 use sluice_core::desk::{Account, AccountSource};
 use sluice_github::GithubToken;
 
-use super::text::plain;
-use super::{Cli, LoginArgs};
+use super::terminal::write_line;
+use super::{Cli, LoginArgs, terminal};
 use crate::Console;
 use crate::credentials::Keychain;
 use crate::session::{Session, SessionOptions};
@@ -83,27 +83,32 @@ pub async fn login_with(
         session.sign_in_from_environment(args.session_only).await?
     } else {
         let code = session.start_device_sign_in().await?;
-        writeln!(out, "First copy your one-time code: {}", code.user_code).map_err(write_failed)?;
-        writeln!(
+        write_line(
             out,
-            "Then open {} in a browser and enter it. Waiting for GitHub…",
-            plain(&code.verification_uri)
+            &format!("First copy your one-time code: {}", code.user_code),
+        )
+        .map_err(write_failed)?;
+        write_line(
+            out,
+            &format!(
+                "Then open {} in a browser and enter it. Waiting for GitHub…",
+                code.verification_uri
+            ),
         )
         .map_err(write_failed)?;
         if cli.demo {
-            writeln!(out, "(demo: the simulated @alice-approver enters the code)")
+            write_line(out, "(demo: the simulated @alice-approver enters the code)")
                 .map_err(write_failed)?;
         }
-        out.flush().map_err(write_failed)?;
         session.finish_device_sign_in(args.session_only).await?
     };
     if let Some(account) = &info.account {
-        writeln!(out, "{}", plain(&describe(account))).map_err(write_failed)?;
+        write_line(out, &describe(account)).map_err(write_failed)?;
     }
     if cli.demo {
-        writeln!(
+        write_line(
             out,
-            "(demo: the simulated GitHub ends with this command; nothing was stored)"
+            "(demo: the simulated GitHub ends with this command; nothing was stored)",
         )
         .map_err(write_failed)?;
     }
@@ -120,24 +125,25 @@ pub async fn whoami_with(
     let session = session(console, cli, env, None).await?;
     let info = session.info().await;
     if let Some(note) = &info.identity_note {
-        writeln!(out, "note: {}", plain(note)).map_err(write_failed)?;
+        write_line(out, &format!("note: {note}")).map_err(write_failed)?;
     }
     match &info.account {
         Some(account) => {
-            writeln!(out, "{}", plain(&describe(account))).map_err(write_failed)?;
-            writeln!(out, "{}", plain(&account.why)).map_err(write_failed)?;
+            write_line(out, &describe(account)).map_err(write_failed)?;
+            write_line(out, &account.why).map_err(write_failed)?;
             Ok(true)
         }
         None if info.demo => {
-            writeln!(
+            write_line(
                 out,
-                "not signed in to the simulated GitHub (a demo sign-in lasts only as long as the command that makes it; other commands take --as LOGIN)"
+                "not signed in to the simulated GitHub (a demo sign-in lasts only as long as the command that makes it; other commands take --as LOGIN)",
             )
             .map_err(write_failed)?;
             Ok(false)
         }
         None => {
-            writeln!(out, "not signed in to {}", info.github_host).map_err(write_failed)?;
+            write_line(out, &format!("not signed in to {}", info.github_host))
+                .map_err(write_failed)?;
             Ok(false)
         }
     }
@@ -152,31 +158,30 @@ pub async fn logout_with(
 ) -> Result<(), UiError> {
     let session = session(console, cli, env, None).await?;
     if cli.demo {
-        writeln!(
+        write_line(
             out,
-            "nothing to sign out of: demo sign-ins are never stored"
+            "nothing to sign out of: demo sign-ins are never stored",
         )
         .map_err(write_failed)?;
         return Ok(());
     }
     let (info, forgotten) = session.sign_out().await?;
     let host = &info.github_host;
-    if forgotten {
-        writeln!(
-            out,
+    let said = if forgotten {
+        format!(
             "signed out of {host}: the token was deleted from {}",
             info.keychain.name
         )
     } else {
-        writeln!(out, "not signed in to {host}; nothing to delete")
-    }
-    .map_err(write_failed)?;
+        format!("not signed in to {host}; nothing to delete")
+    };
+    write_line(out, &said).map_err(write_failed)?;
     if let Some(account) = info
         .account
         .as_ref()
         .filter(|a| a.source == AccountSource::Environment)
     {
-        writeln!(out, "{} Unset it to act as nobody.", plain(&account.why))
+        write_line(out, &format!("{} Unset it to act as nobody.", account.why))
             .map_err(write_failed)?;
     }
     Ok(())
@@ -194,7 +199,7 @@ pub(super) async fn login(
 ) -> Result<ExitCode, UiError> {
     let stdin = std::io::stdin();
     if args.token_stdin && stdin.is_terminal() {
-        eprintln!("Paste a GitHub token, then press Enter:");
+        terminal::eprintln("Paste a GitHub token, then press Enter:");
     }
     let (mut input, mut out) = (stdin.lock(), std::io::stdout());
     login_with(console, cli, args, &mut input, &mut out, process_env).await?;

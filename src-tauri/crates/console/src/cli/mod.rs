@@ -1,12 +1,14 @@
 //! The `sluice` command line: its clap types, and printers over the session's use cases. Without
 //! a subcommand `sluice` opens the desktop window (the app crate does that). Nothing outside this
-//! module depends on it.
+//! module depends on it. Everything it prints goes through [`terminal`].
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod audit;
 mod credentials;
 mod promote;
 mod sim;
 mod status;
+mod terminal;
 mod text;
 
 use std::path::PathBuf;
@@ -23,7 +25,6 @@ pub use audit::render as render_audit;
 pub use credentials::{login_with, logout_with, whoami_with};
 pub use promote::{print_inbox, print_review};
 pub use status::render as render_status;
-pub use text::plain;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -242,9 +243,9 @@ pub fn run(console: &Console, cli: &Cli, command: &Command) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("sluice {name}: {}", plain(&e.message));
+            terminal::eprintln(&format!("sluice {name}: {}", e.message));
             if !e.hint.is_empty() {
-                eprintln!("hint: {}", plain(&e.hint));
+                terminal::eprintln(&format!("hint: {}", e.hint));
             }
             ExitCode::FAILURE
         }
@@ -316,10 +317,10 @@ pub fn validate_report(console: &Console) -> (String, bool) {
 fn validate(console: &Console) -> Result<ExitCode, UiError> {
     let (report, ok) = validate_report(console);
     if ok {
-        println!("{}", plain(&report));
+        terminal::println(&report);
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!("{}", plain(&report));
+        terminal::eprintln(&report);
         Ok(ExitCode::FAILURE)
     }
 }

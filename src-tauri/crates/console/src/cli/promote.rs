@@ -2,7 +2,7 @@
 //! inbox, printed; the same session and use cases.
 
 use std::fmt::Write as _;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
 use sluice_core::UiError;
@@ -14,8 +14,8 @@ use sluice_core::review::Review;
 use sluice_core::snapshot::InboxItem;
 
 use super::status::condition_word;
-use super::text::{plain, table};
-use super::{Cli, InboxArgs, PromoteArgs, RollbackArgs};
+use super::text::table;
+use super::{Cli, InboxArgs, PromoteArgs, RollbackArgs, terminal};
 use crate::Console;
 use crate::session::Session;
 
@@ -29,6 +29,7 @@ fn principals(p: &sluice_core::pipeline::Principals) -> String {
 }
 
 /// The review as text: what would ship, from where to where, and whether the person may.
+/// Controls in it are made visible when it is printed.
 pub fn print_review(review: &Review, login: Option<&str>) -> String {
     let mut out = String::new();
     let candidate = review.candidate.as_ref();
@@ -153,7 +154,7 @@ pub fn print_review(review: &Review, login: Option<&str>) -> String {
             let _ = writeln!(out, "  (pass --override-reason to override with a reason)");
         }
     }
-    plain(&out)
+    out
 }
 
 /// The helm method's upgrade: the command, then each object it changes with its diff.
@@ -187,14 +188,14 @@ fn print_helm(out: &mut String, helm: &sluice_core::review::HelmPreview) {
 async fn echoing<T>(session: &Session, work: impl Future<Output = T>) -> T {
     use tokio::sync::broadcast::error::RecvError;
     let mut lines = session.subscribe_progress();
-    let show = |p: ProgressLine| eprintln!("  {} | {}", p.environment, plain(&p.line));
+    let show = |p: ProgressLine| terminal::eprintln(&format!("  {} | {}", p.environment, p.line));
     tokio::pin!(work);
     let out = loop {
         tokio::select! {
             out = &mut work => break out,
             line = lines.recv() => match line {
                 Ok(p) => show(p),
-                Err(RecvError::Lagged(n)) => eprintln!("  ({n} lines not shown)"),
+                Err(RecvError::Lagged(n)) => terminal::eprintln(&format!("  ({n} lines not shown)")),
                 Err(RecvError::Closed) => break work.await,
             },
         }
@@ -220,8 +221,7 @@ fn confirm(question: &str) -> Result<bool, UiError> {
     if !std::io::stdin().is_terminal() {
         return Err(refused());
     }
-    print!("{} [y/N] ", plain(question));
-    let _ = std::io::stdout().flush();
+    terminal::print(&format!("{question} [y/N] "));
     let mut answer = String::new();
     std::io::stdin()
         .lock()
@@ -231,15 +231,12 @@ fn confirm(question: &str) -> Result<bool, UiError> {
 }
 
 fn print_outcome(outcome: &Outcome) -> ExitCode {
-    println!("{}", plain(&outcome.message));
+    terminal::println(&outcome.message);
     if let Some(offer) = &outcome.rollback {
-        println!(
-            "{}",
-            plain(&format!(
-                "Roll back with `sluice rollback {}`: {}",
-                offer.environment, offer.reason
-            ))
-        );
+        terminal::println(&format!(
+            "Roll back with `sluice rollback {}`: {}",
+            offer.environment, offer.reason
+        ));
     }
     if outcome.result == AuditResult::Succeeded {
         ExitCode::SUCCESS
@@ -267,16 +264,16 @@ pub(super) async fn promote(
         (_, true) => ReviewAction::Reject,
         _ => {
             if args.json {
-                println!("{}", json(&review)?);
+                terminal::print_json(&json(&review)?);
             } else {
-                print!("{}", print_review(&review, login.as_deref()));
-                println!("(review only: pass --approve or --reject to act)");
+                terminal::print(&print_review(&review, login.as_deref()));
+                terminal::println("(review only: pass --approve or --reject to act)");
             }
             return Ok(ExitCode::SUCCESS);
         }
     };
     if !args.json {
-        print!("{}", print_review(&review, login.as_deref()));
+        terminal::print(&print_review(&review, login.as_deref()));
     }
     let what = review
         .candidate
@@ -305,10 +302,9 @@ pub(super) async fn promote(
     };
     let outcome = echoing(&session, session.act(&request)).await?;
     if args.json {
-        println!(
-            "{}",
-            json(&serde_json::json!({"review": review, "outcome": outcome}))?
-        );
+        terminal::print_json(&json(
+            &serde_json::json!({"review": review, "outcome": outcome}),
+        )?);
         return Ok(if outcome.result == AuditResult::Succeeded {
             ExitCode::SUCCESS
         } else {
@@ -341,7 +337,7 @@ pub(super) async fn rollback(
     Ok(print_outcome(&outcome))
 }
 
-/// The inbox as text.
+/// The inbox as text; controls in it are made visible when it is printed.
 pub fn print_inbox(items: &[InboxItem], login: Option<&str>) -> String {
     let Some(login) = login else {
         return "Nobody is signed in: sign in (`sluice login`) to see what waits on you.\n"
@@ -352,7 +348,7 @@ pub fn print_inbox(items: &[InboxItem], login: Option<&str>) -> String {
     }
     let mut out = format!("Waiting on @{login}:\n");
     for i in items {
-        let _ = writeln!(out, "  {}", plain(&i.notification.body));
+        let _ = writeln!(out, "  {}", i.notification.body);
     }
     out
 }
@@ -366,10 +362,10 @@ pub(super) async fn inbox(
     let session = super::watching(console, cli, args.as_login.as_deref()).await?;
     let items = session.inbox();
     if args.json {
-        println!("{}", json(&items)?);
+        terminal::print_json(&json(&items)?);
     } else {
         let login = session.info().await.account.map(|a| a.login);
-        print!("{}", print_inbox(&items, login.as_deref()));
+        terminal::print(&print_inbox(&items, login.as_deref()));
     }
     Ok(ExitCode::SUCCESS)
 }

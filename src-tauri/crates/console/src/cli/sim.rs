@@ -7,7 +7,7 @@ use sluice_core::UiError;
 use sluice_sim::story::StoryOptions;
 use sluice_sim::{SimWorld, WorldOptions};
 
-use super::SimArgs;
+use super::{SimArgs, terminal};
 use crate::Console;
 use crate::demo::{pipeline_contexts, repository_files, story_environments};
 
@@ -57,9 +57,9 @@ pub(super) fn run(console: &Console, args: &SimArgs) -> Result<ExitCode, UiError
             sluice_sim::kubeconfig::write_private(path, &json)
                 .map_err(|e| failed(format!("cannot write {}: {e}", path.display())))?;
         }
-        println!("kubernetes: {}", world.kube_server.url());
-        println!("github: {}", world.github_server.url());
-        println!("kubeconfig: {}", args.kubeconfig.display());
+        terminal::println(&format!("kubernetes: {}", world.kube_server.url()));
+        terminal::println(&format!("github: {}", world.github_server.url()));
+        terminal::println(&format!("kubeconfig: {}", args.kubeconfig.display()));
         tracing::info!(url = %world.kube_server.url(), "simulated world running");
         tokio::signal::ctrl_c()
             .await

@@ -7,8 +7,8 @@ use sluice_core::UiError;
 use sluice_core::commit::short;
 use sluice_core::snapshot::{EnvironmentState, GateConditionKind, Health, Snapshot};
 
-use super::text::{plain, table};
-use super::{Cli, StatusArgs};
+use super::text::table;
+use super::{Cli, StatusArgs, terminal};
 use crate::Console;
 
 fn health_word(h: Health) -> &'static str {
@@ -45,7 +45,8 @@ pub(crate) fn readiness(e: &EnvironmentState) -> String {
     }
 }
 
-/// Renders environments, gates and sources as aligned text, every piece made [`plain`].
+/// Renders environments, gates and sources as aligned text; controls in it are made visible
+/// when it is printed.
 pub fn render(s: &Snapshot) -> String {
     let rows = s.environments.iter().map(|e| {
         let rollout = match &e.rollout {
@@ -98,7 +99,7 @@ pub fn render(s: &Snapshot) -> String {
         .iter()
         .filter(|e| !e.health_reason.is_empty() && e.health != Health::Healthy)
     {
-        let _ = writeln!(out, "  {}: {}", e.name, plain(&e.health_reason));
+        let _ = writeln!(out, "  {}: {}", e.name, e.health_reason);
     }
     for e in &s.environments {
         if let Some(d) = &e.last_deployed {
@@ -110,11 +111,11 @@ pub fn render(s: &Snapshot) -> String {
                 by.push(format!("deployed by {d}"));
             }
             if !by.is_empty() {
-                let _ = writeln!(out, "  {}: {}", e.name, plain(&by.join(" · ")));
+                let _ = writeln!(out, "  {}: {}", e.name, by.join(" · "));
             }
         }
         for p in &e.problems {
-            let _ = writeln!(out, "  {}: {}", e.name, plain(p));
+            let _ = writeln!(out, "  {}: {}", e.name, p);
         }
     }
     for g in &s.gates {
@@ -132,10 +133,7 @@ pub fn render(s: &Snapshot) -> String {
         let _ = writeln!(
             out,
             "\nGATE {} → {}: {}{}",
-            g.from,
-            g.environment,
-            g.status_label,
-            plain(&change)
+            g.from, g.environment, g.status_label, change
         );
         for c in &g.conditions {
             let _ = writeln!(
@@ -143,7 +141,7 @@ pub fn render(s: &Snapshot) -> String {
                 "  {} {:<9} {}",
                 if c.met { "✓" } else { "✗" },
                 condition_word(c.kind),
-                plain(&c.reason)
+                c.reason
             );
         }
         for run in &g.waiting_runs {
@@ -152,7 +150,7 @@ pub fn render(s: &Snapshot) -> String {
                 "  waiting run #{} for {} by @{}{}",
                 run.run_id,
                 run.label,
-                plain(&run.actor),
+                run.actor,
                 if run.ships_source_version {
                     String::new()
                 } else {
@@ -178,7 +176,7 @@ pub fn render(s: &Snapshot) -> String {
         if let Some(e) = &src.last_error {
             let _ = write!(line, " — {} ({})", e.message, e.hint);
         }
-        out.push_str(&plain(&line));
+        out.push_str(&line);
         out.push('\n');
     }
     out
@@ -192,7 +190,7 @@ fn interrupted_lines(info: &sluice_core::desk::SessionInfo) -> Vec<String> {
         lines.push("INTERRUPTED PROMOTIONS (started, no outcome recorded — a console stopped mid-way, or one is still running)".to_owned());
     }
     for e in &info.interrupted {
-        lines.push(plain(&format!(
+        lines.push(format!(
             "  {} @{} {} {} → {} ({})",
             e.at,
             e.actor,
@@ -200,7 +198,7 @@ fn interrupted_lines(info: &sluice_core::desk::SessionInfo) -> Vec<String> {
             e.from_version.as_deref().unwrap_or("?"),
             e.to_version.as_deref().unwrap_or("?"),
             e.method.as_str()
-        )));
+        ));
     }
     lines
 }
@@ -217,9 +215,9 @@ pub(super) async fn run(
             let json = serde_json::to_string_pretty(s).map_err(|e| {
                 UiError::new("status.encode", e.to_string(), "Report this as a bug.")
             })?;
-            println!("{json}");
+            terminal::print_json(&json);
         } else {
-            println!("{}", render(s));
+            terminal::println(&render(s));
         }
         Ok(())
     };
@@ -229,7 +227,7 @@ pub(super) async fn run(
     }
     if !args.json {
         for line in interrupted_lines(&session.info().await) {
-            println!("{line}");
+            terminal::println(&line);
         }
     }
     if !args.watch {

@@ -1,28 +1,12 @@
-//! Text for terminals. Anything printed may come from the cluster, GitHub or a person (a PR
-//! title, an image name, a comment): control characters could retitle, clear or recolour the
-//! reader's terminal, and bidirectional overrides could make a review read differently from
-//! what it says. Both are shown as visible escapes instead.
+//! Tables for terminals.
 
 use comfy_table::presets::NOTHING;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
+use sluice_core::text::visible;
 
-/// `text` with C0/C1 controls (but newline and tab) and bidi controls escaped as `\u{…}`.
-pub fn plain(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        let control = (c.is_control() && c != '\n' && c != '\t')
-            || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-        if control {
-            out.push_str(&format!("\\u{{{:04x}}}", u32::from(c)));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// A borderless, left-aligned table of `header` and `rows`, as `kubectl get` prints them;
-/// every cell made [`plain`] and kept on one line.
+/// A borderless, left-aligned table of `header` and `rows`, as `kubectl get` prints them; each
+/// cell kept on one line and its controls made visible here already, so that the columns are as
+/// wide as what the terminal will show.
 pub fn table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
     let mut t = Table::new();
     t.load_style(NOTHING)
@@ -31,7 +15,7 @@ pub fn table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> St
     for row in rows {
         t.add_row(
             row.iter()
-                .map(|c| plain(&c.replace(['\r', '\n'], " ")))
+                .map(|c| visible(&c.replace(['\r', '\n'], " ")))
                 .collect::<Vec<_>>(),
         );
     }
@@ -51,19 +35,6 @@ pub fn table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn terminal_escapes_and_bidi_overrides_are_made_visible() {
-        let image = "ghcr.io/x:1\u{1b}]0;PWNED\u{7}\u{1b}[2J\u{1b}[31m\u{202e}gnp.exe";
-        let shown = plain(image);
-        assert!(!shown.chars().any(|c| c.is_control()), "{shown:?}");
-        assert_eq!(
-            shown,
-            "ghcr.io/x:1\\u{001b}]0;PWNED\\u{0007}\\u{001b}[2J\\u{001b}[31m\\u{202e}gnp.exe"
-        );
-        assert_eq!(plain("a\tb\nc"), "a\tb\nc");
-        assert_eq!(plain("\u{9b}31m"), "\\u{009b}31m", "C1 controls too");
-    }
 
     #[test]
     fn tables_align_columns_without_borders() {

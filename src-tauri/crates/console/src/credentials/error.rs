@@ -53,6 +53,15 @@ pub enum CredentialError {
     },
     #[error("{url:?} is not a GitHub API URL: {reason}")]
     BadApiUrl { url: String, reason: String },
+    /// The device flow named a sign-in page that is not the configured GitHub's.
+    #[error(
+        "GitHub at {host} gave a device sign-in page on {page}, not on {expected} over https: it was not opened"
+    )]
+    DevicePage {
+        host: String,
+        page: String,
+        expected: String,
+    },
 }
 
 impl CredentialError {
@@ -69,6 +78,7 @@ impl CredentialError {
             Self::NoClientId => "signin.no_client_id",
             Self::Device { .. } => "signin.device",
             Self::BadApiUrl { .. } => "signin.bad_api_url",
+            Self::DevicePage { .. } => "signin.device_page",
         }
     }
 
@@ -112,6 +122,9 @@ impl CredentialError {
                 .to_owned(),
             Self::BadApiUrl { .. } => "Give the API base, e.g. `https://api.github.com` or \
                  `https://github.example.com/api/v3`."
+                .to_owned(),
+            Self::DevicePage { .. } => "Check the GitHub API URL (`--github-api-url`, or `github.apiUrl` in the pipeline \
+                 file), or sign in with a token instead (`sluice login --token-stdin` or `--from-env`)."
                 .to_owned(),
         }
     }

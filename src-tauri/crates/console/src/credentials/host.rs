@@ -32,6 +32,11 @@ impl GithubHost {
         if !matches!(uri.scheme_str(), Some("https" | "http")) {
             return Err(bad("it must start with https:// (or http://)"));
         }
+        if !sluice_core::web::may_carry_a_token(trimmed) {
+            return Err(bad(
+                "a token sent over http:// could be read on the way: use https:// (http:// is only for this machine: localhost, 127.0.0.1, ::1)",
+            ));
+        }
         let authority = uri
             .authority()
             .ok_or_else(|| bad("it names no host"))?
@@ -109,6 +114,23 @@ mod tests {
         ] {
             let e = GithubHost::from_api_base(url).unwrap_err();
             assert_eq!(e.code(), "signin.bad_api_url", "{url}");
+        }
+        // A token over plain http to another machine can be read on the way.
+        for url in [
+            "http://ghe.example.com/api/v3",
+            "http://192.168.1.10/api/v3",
+            "http://localhost.evil.example",
+        ] {
+            let e = GithubHost::from_api_base(url).unwrap_err();
+            assert_eq!(e.code(), "signin.bad_api_url", "{url}");
+            assert!(e.to_string().contains("https"), "{e}");
+        }
+        for url in [
+            "http://localhost:8080",
+            "http://[::1]:41234",
+            "http://127.0.0.2:1",
+        ] {
+            assert!(GithubHost::from_api_base(url).is_ok(), "{url}");
         }
         // The URL is echoed, but never a password in it.
         let e =

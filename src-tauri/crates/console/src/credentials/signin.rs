@@ -1,6 +1,7 @@
 //! The ways to sign in, shared by the command line and the window. Every token is checked with
 //! `GET /user` before it is kept, so a sign-in always knows who it is.
 
+use sluice_core::web::Origin;
 use sluice_github::{DeviceLogin, GithubClient, GithubConfig, GithubError, GithubToken, Identity};
 
 use super::{CredentialError, Credentials, GithubHost, Persistence, TokenHome};
@@ -144,6 +145,7 @@ pub async fn start_device_sign_in(
     let login = sluice_github::start_device_login(&host.web_base(), client_id, DEVICE_SCOPES)
         .await
         .map_err(device_error(host))?;
+    check_verification_page(host, login.verification_uri())?;
     Ok(DeviceSignIn {
         host: host.clone(),
         login,
@@ -189,6 +191,33 @@ impl DeviceSignIn {
     }
 }
 
+/// The device flow's verification page is opened in the person's browser, where they sign in
+/// to GitHub: it must be on the configured GitHub's web host (github.com for api.github.com, the
+/// same host for Enterprise Server), over https, unless that host is this machine (the
+/// simulated GitHub).
+fn check_verification_page(host: &GithubHost, uri: &str) -> Result<(), CredentialError> {
+    let expected = Origin::of(&host.web_base());
+    let page = Origin::of(uri);
+    let on_github = match (&expected, &page) {
+        (Some(expected), Some(page)) => {
+            page.host == expected.host
+                && (page.scheme == "https" || (expected.is_loopback() && page.is_loopback()))
+        }
+        _ => false,
+    };
+    if on_github {
+        return Ok(());
+    }
+    Err(CredentialError::DevicePage {
+        host: host.account().to_owned(),
+        page: page.map_or_else(
+            || "an address that is not a plain web link".to_owned(),
+            |p| format!("{}://{}", p.scheme, p.host),
+        ),
+        expected: expected.map_or_else(|| host.web_base(), |e| e.host),
+    })
+}
+
 fn device_error(host: &GithubHost) -> impl FnOnce(GithubError) -> CredentialError {
     let host = host.account().to_owned();
     move |source| CredentialError::Device {
@@ -227,6 +256,33 @@ pub async fn sign_out(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The page is opened in the person's browser and asks for their GitHub sign-in: it must be
+    /// the configured GitHub's own, over https (this machine's simulated GitHub excepted).
+    #[test]
+    fn the_device_verification_page_is_on_the_configured_github() {
+        let com = GithubHost::github_com();
+        let ghes = GithubHost::from_api_base("https://ghe.example.com/api/v3").unwrap();
+        let sim = GithubHost::from_api_base("http://127.0.0.1:41234").unwrap();
+        for (host, page) in [
+            (&com, "https://github.com/login/device"),
+            (&ghes, "https://GHE.example.com/login/device"),
+            (&sim, "http://127.0.0.1:41234/login/device"),
+        ] {
+            assert!(check_verification_page(host, page).is_ok(), "{page}");
+        }
+        for (host, page) in [
+            (&com, "https://github.com.evil.example/login/device"),
+            (&com, "http://github.com/login/device"),
+            (&com, "https://api.github.com@evil.example/login/device"),
+            (&com, "javascript:alert(1)"),
+            (&ghes, "https://github.com/login/device"),
+            (&sim, "http://192.168.1.5:41234/login/device"),
+        ] {
+            let e = check_verification_page(host, page).unwrap_err();
+            assert_eq!(e.code(), "signin.device_page", "{page}");
+        }
+    }
 
     #[test]
     fn gh_token_wins_over_github_token_and_blanks_do_not_count() {

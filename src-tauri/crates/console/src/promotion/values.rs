@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use sluice_core::UiError;
+use sluice_core::config::values_file;
 use sluice_core::pipeline::Environment;
 use sluice_core::review::{Candidate, ValuesFile};
 use sluice_core::values::FlatValues;
@@ -47,16 +48,17 @@ pub fn local_values(pipeline_dir: &Path, values_file: &str) -> Result<FlatValues
 
 /// The values file as the pipeline's folder holds it: its text, and flattened.
 fn local_file(pipeline_dir: &Path, values_file: &str) -> Result<(String, FlatValues), UiError> {
-    let path = pipeline_dir.join(values_file);
-    let unreadable = |detail: String| {
+    let text = values_file::read(pipeline_dir, values_file).map_err(|e| UiError::from(&e))?;
+    let values = FlatValues::parse(&text).map_err(|e| {
         UiError::new(
             "values.unreadable",
-            format!("Cannot read {}: {detail}", path.display()),
-            "Check that the values file exists and is valid YAML.",
+            format!(
+                "Cannot read {}: {e}",
+                pipeline_dir.join(values_file).display()
+            ),
+            "Check that the values file is valid YAML.",
         )
-    };
-    let text = std::fs::read_to_string(&path).map_err(|e| unreadable(e.to_string()))?;
-    let values = FlatValues::parse(&text).map_err(|e| unreadable(e.to_string()))?;
+    })?;
     Ok((text, values))
 }
 
@@ -139,5 +141,55 @@ pub(super) async fn at_commit(
             label: file.clone(),
             note: Some(format!("{} {}", e.message, e.hint)),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The values file may have been swapped since the pipeline was validated: what is read
+    /// later is confined the same way.
+    #[test]
+    fn local_values_are_read_only_from_inside_the_pipeline_folder() {
+        let outside = tempfile::tempdir().unwrap();
+        let secret = outside.path().join("kubeconfig");
+        std::fs::write(&secret, "token: s3cret-token\n").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("values-dev.yaml"), "replicaCount: 1\n").unwrap();
+        assert_eq!(
+            local_values(dir.path(), "values-dev.yaml")
+                .unwrap()
+                .get("replicaCount"),
+            Some("1")
+        );
+        std::os::unix::fs::symlink(&secret, dir.path().join("values-prod.yaml")).unwrap();
+        let e = local_values(dir.path(), "values-prod.yaml").unwrap_err();
+        assert_eq!(e.code, "values.outside-folder", "{e}");
+        assert!(!e.message.contains("s3cret"), "{e}");
+        let e = local_values(dir.path(), secret.to_str().unwrap()).unwrap_err();
+        assert_eq!(e.code, "values.outside-folder", "{e}");
+    }
+
+    #[test]
+    fn a_fifo_in_place_of_the_values_file_is_refused_without_waiting() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("values-prod.yaml");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let path = dir.path().to_owned();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(local_values(&path, "values-prod.yaml"));
+        });
+        let answer = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("answered without waiting for a writer");
+        assert_eq!(answer.unwrap_err().code, "values.not-a-file");
     }
 }

@@ -18,11 +18,12 @@ use std::time::Duration;
 use sluice_core::UiError;
 use sluice_core::audit::{Attempt, AttemptFilter, AuditEntry, AuditProblem};
 use sluice_core::desk::{
-    ActRequest, AuditExport, DemoPerson, EnvironmentContext, ExportFormat, KeychainInfo, Outcome,
-    ProgressLine, SessionInfo,
+    ActRequest, AuditExport, DemoPerson, EnvironmentContext, ExportFormat, KeychainInfo,
+    LinkDecision, Outcome, ProgressLine, SessionInfo,
 };
 use sluice_core::review::Review;
 use sluice_core::snapshot::{InboxItem, Snapshot, ValueEntry};
+use sluice_core::web::Origin;
 use sluice_github::{GithubClient, GithubConfig};
 use tokio::sync::{broadcast, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -579,6 +580,24 @@ impl Session {
                 value: value.to_owned(),
             })
             .collect())
+    }
+
+    /// Whether the window may open `url` in the browser now: at once when it is on the
+    /// configured GitHub's web host (its pull requests, runs and device sign-in page), once the
+    /// person confirmed when it leads anywhere else; never what is not a plain web link.
+    pub async fn link(&self, url: &str, confirmed: bool) -> Result<LinkDecision, UiError> {
+        let github_web = {
+            let state = self.state.lock().await;
+            self.host(&state)
+                .ok()
+                .and_then(|h| Origin::of(&h.web_base()))
+        };
+        let decision = sluice_core::web::link_decision(url, github_web.as_ref())?;
+        Ok(if confirmed {
+            LinkDecision::Open
+        } else {
+            decision
+        })
     }
 
     /// What the promotion use cases need, acting as `acting` (the session's identity when

@@ -71,8 +71,8 @@ fn unspanned<T>(value: T) -> Spanned<T> {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(super) struct ShownValueSection {
-    pub label: String,
-    pub key: String,
+    pub label: Spanned<String>,
+    pub key: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -111,7 +111,7 @@ pub(super) struct GateSection {
     pub approval: Option<Spanned<ApprovalSection>>,
     pub soak: Option<Spanned<String>>,
     #[serde(default)]
-    pub required_checks: Vec<String>,
+    pub required_checks: Vec<Spanned<String>>,
     #[serde(default)]
     pub change_windows: Vec<Spanned<ChangeWindowSection>>,
     #[serde(default)]
@@ -161,5 +161,5 @@ fn utc() -> Spanned<String> {
 pub(super) struct FreezeSection {
     pub start: Spanned<String>,
     pub end: Spanned<String>,
-    pub reason: String,
+    pub reason: Spanned<String>,
 }

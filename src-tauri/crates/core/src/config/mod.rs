@@ -4,6 +4,7 @@
 mod file;
 mod suggest;
 mod validate;
+pub mod values_file;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

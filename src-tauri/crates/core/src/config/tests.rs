@@ -409,3 +409,191 @@ fn helm_settings_are_read_and_checked() {
     let (d, file) = only_diagnostic(&text);
     assert_diag(&d, &file, line_of(&text, "binary:"), "helm 3 binary");
 }
+
+// Values files stay inside the pipeline file's folder: their text reaches the screen (shown
+// values, the review, `status --json`), so a pipeline file must not be able to name any other
+// file on the reader's machine, nor one that never ends (a FIFO, a device) or is huge.
+
+fn diagnostics_of(f: &Fixture) -> Vec<Diagnostic> {
+    match load_pipeline(&f.pipeline) {
+        Ok(_) => panic!("pipeline should be rejected"),
+        Err(PipelineError::Invalid { diagnostics }) => diagnostics,
+        Err(e) => panic!("expected diagnostics, got {e}"),
+    }
+}
+
+/// A folder beside the fixture's with a YAML file that is nobody's values (a kubeconfig, say).
+fn outside_file() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kubeconfig");
+    std::fs::write(&path, "replicaCount: 1\nusers:\n  token: s3cret-token\n").unwrap();
+    (dir, path)
+}
+
+fn assert_refused_without_content(f: &Fixture, text: &str, needle: &str, hint: &str) {
+    let diagnostics = diagnostics_of(f);
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+    let d = &diagnostics[0];
+    assert_diag(d, &f.pipeline, line_of(text, needle), hint);
+    assert!(!d.to_string().contains("s3cret"), "{d}");
+}
+
+#[test]
+fn values_file_climbing_out_of_the_pipeline_folder_is_refused() {
+    let (outside, secret) = outside_file();
+    let name = outside.path().file_name().unwrap().to_str().unwrap();
+    let climbing = format!("valuesFile: ../{name}/kubeconfig");
+    assert!(secret.exists());
+    let text = edited("valuesFile: values-prod.yaml", &climbing);
+    let f = fixture(&text);
+    assert_refused_without_content(&f, &text, &climbing, "inside the pipeline file's folder");
+    let d = &diagnostics_of(&f)[0];
+    assert!(d.message.contains(".."), "{d}");
+}
+
+#[test]
+fn absolute_values_file_is_refused() {
+    let (_outside, secret) = outside_file();
+    for path in [secret.to_str().unwrap(), "/dev/zero"] {
+        let written = format!("valuesFile: {path}");
+        let text = edited("valuesFile: values-prod.yaml", &written);
+        let f = fixture(&text);
+        assert_refused_without_content(&f, &text, &written, "relative to the pipeline file");
+    }
+}
+
+#[test]
+fn values_file_linked_outside_the_pipeline_folder_is_refused() {
+    let (_outside, secret) = outside_file();
+    let f = fixture(BASE);
+    let prod = f.pipeline.with_file_name("values-prod.yaml");
+    std::fs::remove_file(&prod).unwrap();
+    std::os::unix::fs::symlink(&secret, &prod).unwrap();
+    assert_refused_without_content(
+        &f,
+        BASE,
+        "valuesFile: values-prod.yaml",
+        "inside the pipeline file's folder",
+    );
+
+    // A link that stays inside the folder is fine.
+    std::fs::remove_file(&prod).unwrap();
+    std::os::unix::fs::symlink("values-staging.yaml", &prod).unwrap();
+    let p = load_pipeline(&f.pipeline).unwrap();
+    assert_eq!(p.environments[2].replicas, Some(2));
+}
+
+#[test]
+fn values_file_that_is_a_fifo_is_refused_without_waiting_for_a_writer() {
+    let f = fixture(BASE);
+    let prod = f.pipeline.with_file_name("values-prod.yaml");
+    std::fs::remove_file(&prod).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&prod)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let pipeline = f.pipeline.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(load_pipeline(&pipeline));
+    });
+    let answer = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("validation answers without waiting for the FIFO's writer");
+    let Err(PipelineError::Invalid { diagnostics }) = answer else {
+        panic!("a FIFO was accepted as a values file");
+    };
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+    assert_diag(
+        &diagnostics[0],
+        &f.pipeline,
+        line_of(BASE, "valuesFile: values-prod.yaml"),
+        "regular file",
+    );
+    assert!(
+        diagnostics[0].message.contains("FIFO"),
+        "{}",
+        diagnostics[0]
+    );
+}
+
+#[test]
+fn oversized_values_file_is_refused() {
+    let f = fixture(BASE);
+    let prod = f.pipeline.with_file_name("values-prod.yaml");
+    // Valid YAML (comments) just over the cap: the size alone refuses it.
+    let line = "# padding padding padding padding padding padding padding padding\n";
+    let mut text = String::from("replicaCount: 3\n");
+    while text.len() <= 1024 * 1024 {
+        text.push_str(line);
+    }
+    std::fs::write(&prod, text).unwrap();
+    let diagnostics = diagnostics_of(&f);
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+    assert_diag(
+        &diagnostics[0],
+        &f.pipeline,
+        line_of(BASE, "valuesFile: values-prod.yaml"),
+        "1 MiB",
+    );
+}
+
+#[test]
+fn names_with_control_or_bidi_characters_are_refused() {
+    for (from, to) in [
+        ("app: demo", "app: \"demo\\0\""),
+        ("- name: dev", "- name: \"dev\\e[2J\""),
+        ("namespace: production", "namespace: \"production\\u202e\""),
+        ("release: demo-dev", "release: \"demo\\r-dev\""),
+        (
+            "kubeContext: one\n    namespace: dev",
+            "kubeContext: \"one\\x07\"\n    namespace: dev",
+        ),
+        ("repository: acme/demo", "repository: \"acme/demo\\x9b\""),
+        ("users: [alice]", "users: [\"alice\\u2066\"]"),
+    ] {
+        let text = edited(from, to);
+        let (d, file) = only_diagnostic(&text);
+        let written = to.lines().next().unwrap();
+        assert_diag(
+            &d,
+            &file,
+            line_of(&text, written),
+            "without control characters",
+        );
+    }
+}
+
+/// A token sent over plain http can be read on the way; only this machine is exempt (the
+/// simulated GitHub, a local proxy).
+#[test]
+fn plain_http_api_url_is_refused_unless_it_is_this_machine() {
+    let with = |url: &str| {
+        edited(
+            "  repository: acme/demo\n",
+            &format!("  repository: acme/demo\n  apiUrl: {url}\n"),
+        )
+    };
+    for url in [
+        "http://ghe.example.com/api/v3",
+        "http://10.0.0.7:8080/api/v3",
+        "http://127.0.0.1.evil.example/api/v3",
+        "HTTP://ghe.example.com/api/v3",
+    ] {
+        let text = with(url);
+        let (d, file) = only_diagnostic(&text);
+        assert_diag(&d, &file, line_of(&text, "apiUrl:"), "https://");
+    }
+    for url in [
+        "https://ghe.example.com/api/v3",
+        "http://127.0.0.1:41234",
+        "http://127.1.2.3:8080/api/v3",
+        "http://localhost:3000/api/v3",
+        "http://[::1]:9000",
+    ] {
+        let f = fixture(&with(url));
+        let p = load_pipeline(&f.pipeline).unwrap_or_else(|e| panic!("{url}: {e}"));
+        assert_eq!(p.github.api_url.as_deref(), Some(url.trim_end_matches('/')));
+    }
+}

@@ -11,10 +11,12 @@ use super::file::{
     PipelineFile, PrincipalsSection,
 };
 use super::suggest::nearest;
+use super::values_file;
 use crate::pipeline::{
     Approval, ChangeWindow, Environment, Freeze, Gate, GithubRepository, HelmSettings, Pipeline,
     Principals, PromotionMethod, ShownValue, Trigger,
 };
+use crate::text::is_control_or_bidi;
 use crate::values::FlatValues;
 
 /// Collects diagnostics for one file so that a person sees every problem at once.
@@ -49,6 +51,7 @@ pub(super) fn validate(path: &Path, raw: PipelineFile) -> Result<Pipeline, Vec<D
             "Name the application, e.g. `app: tbyte`.",
         );
     }
+    check_names(&mut report, &raw);
     let github = github_repository(&mut report, &raw);
     let helm = helm_settings(&mut report, &raw);
     let image_tag_key = raw.chart.image_tag_key.as_ref().map(|key| {
@@ -125,11 +128,20 @@ fn github_repository(report: &mut Report<'_>, raw: &PipelineFile) -> GithubRepos
         }
     };
     let api_url = raw.github.api_url.as_ref().map(|url| {
-        if !(url.value.starts_with("https://") || url.value.starts_with("http://")) {
+        if crate::web::Origin::of(&url.value).is_none() {
             report.at(
                 &url.referenced,
                 format!("`{}` is not an http(s) URL", url.value),
-                "Write the REST API base, e.g. `https://github.example.com/api/v3`, or remove `apiUrl` for github.com.",
+                "Write the REST API base without credentials in it, e.g. `https://github.example.com/api/v3`, or remove `apiUrl` for github.com.",
+            );
+        } else if !crate::web::may_carry_a_token(&url.value) {
+            report.at(
+                &url.referenced,
+                format!(
+                    "`{}` would send the GitHub token unencrypted to another machine",
+                    url.value
+                ),
+                "Write the API base with https://, e.g. `https://github.example.com/api/v3`; plain http is only for this machine (localhost, 127.0.0.1, ::1).",
             );
         }
         url.value.trim_end_matches('/').to_owned()
@@ -151,6 +163,96 @@ fn github_repository(report: &mut Report<'_>, raw: &PipelineFile) -> GithubRepos
         name,
         api_url,
         directory,
+    }
+}
+
+/// Names and labels reach terminals, notifications and the window: a control character could
+/// retitle or clear a terminal, a bidirectional one make a name read as another. Durations,
+/// times and the values file's path are checked where they are parsed.
+fn check_names(report: &mut Report<'_>, raw: &PipelineFile) {
+    let mut check = |what: &str, text: &Spanned<String>| {
+        check_text(report, what, text, false);
+    };
+    check("app", &raw.app);
+    check("github.repository", &raw.github.repository);
+    for (what, text) in [
+        ("github.apiUrl", raw.github.api_url.as_ref()),
+        ("github.directory", raw.github.directory.as_ref()),
+        ("chart.imageTagKey", raw.chart.image_tag_key.as_ref()),
+        (
+            "helm.binary",
+            raw.helm.as_ref().and_then(|h| h.binary.as_ref()),
+        ),
+    ] {
+        if let Some(text) = text {
+            check(what, text);
+        }
+    }
+    check("chart.replicasKey", &raw.chart.replicas_key);
+    for shown in &raw.chart.show {
+        check("label", &shown.label);
+        check("key", &shown.key);
+    }
+    for env in &raw.environments.value {
+        check("name", &env.name);
+        check("kubeContext", &env.kube_context);
+        check("namespace", &env.namespace);
+        check("release", &env.release);
+        let deploy = &env.deploy.value;
+        for (what, text) in [
+            ("branch", deploy.branch.as_ref()),
+            ("from", deploy.from.as_ref()),
+        ] {
+            if let Some(text) = text {
+                check(what, text);
+            }
+        }
+        let Some(gate) = &env.gate else { continue };
+        let gate = &gate.value;
+        if let Some(workflow) = &gate.workflow {
+            check("workflow", workflow);
+        }
+        for c in &gate.required_checks {
+            check("requiredChecks", c);
+        }
+        let reviewers = gate.approval.as_ref().map(|a| &a.value.reviewers);
+        for principals in reviewers.into_iter().chain([&gate.override_by]) {
+            for user in &principals.users {
+                check("users", user);
+            }
+            for team in &principals.teams {
+                check("teams", team);
+            }
+        }
+    }
+    // A freeze's reason is prose: it may span lines.
+    for freeze in raw
+        .environments
+        .value
+        .iter()
+        .filter_map(|e| e.gate.as_ref())
+        .flat_map(|g| &g.value.freezes)
+    {
+        check_text(report, "reason", &freeze.value.reason, true);
+    }
+}
+
+/// Reports `text` if it holds a control or bidirectional formatting character (newlines and
+/// tabs allowed in `prose`). The value is not quoted: quoting it would carry the character on.
+fn check_text(report: &mut Report<'_>, what: &str, text: &Spanned<String>, prose: bool) {
+    let found = text
+        .value
+        .chars()
+        .find(|&c| is_control_or_bidi(c) && !(prose && matches!(c, '\n' | '\t')));
+    if let Some(c) = found {
+        report.at(
+            &text.referenced,
+            format!(
+                "`{what}` contains U+{:04X}, a control or bidirectional formatting character",
+                u32::from(c)
+            ),
+            format!("Write the {what} without control characters or bidirectional formatting characters (they can change how the text around them is shown)."),
+        );
     }
 }
 
@@ -466,7 +568,7 @@ fn gate(
         workflow: g.workflow.as_ref().map(|w| w.value.clone()),
         approval,
         soak,
-        required_checks: g.required_checks.clone(),
+        required_checks: g.required_checks.iter().map(|c| c.value.clone()).collect(),
         change_windows,
         freezes,
         override_by: principals(report, &g.override_by),
@@ -593,7 +695,7 @@ fn freeze(report: &mut Report<'_>, freeze: &Spanned<FreezeSection>) -> Freeze {
     Freeze {
         start: f.start.value.clone(),
         end: f.end.value.clone(),
-        reason: f.reason.clone(),
+        reason: f.reason.value.clone(),
     }
 }
 
@@ -617,17 +719,15 @@ fn values_summary(
     env: &EnvironmentSection,
 ) -> (Option<u32>, Vec<ShownValue>) {
     let values_path = base_dir.join(&env.values_file.value);
-    let text = match std::fs::read_to_string(&values_path) {
+    let text = match values_file::read(base_dir, &env.values_file.value) {
         Ok(text) => text,
         Err(e) => {
-            report.at(
-                &env.values_file.referenced,
-                format!(
-                    "values file `{}` cannot be read ({e})",
-                    values_path.display()
-                ),
-                missing_values_hint(base_dir, &env.values_file.value),
-            );
+            let hint = if e.is_missing() {
+                missing_values_hint(base_dir, &env.values_file.value)
+            } else {
+                e.hint().to_owned()
+            };
+            report.at(&env.values_file.referenced, e.to_string(), hint);
             return (None, Vec::new());
         }
     };
@@ -670,9 +770,9 @@ fn values_summary(
         .show
         .iter()
         .map(|s| ShownValue {
-            label: s.label.clone(),
-            key: s.key.clone(),
-            value: values.get(&s.key).map(str::to_owned),
+            label: s.label.value.clone(),
+            key: s.key.value.clone(),
+            value: values.get(&s.key.value).map(str::to_owned),
         })
         .collect();
     (replicas, shown)

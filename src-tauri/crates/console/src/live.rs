@@ -243,6 +243,18 @@ async fn run(
         // what could ship (the source's version, each waiting run's), and their checks.
         if let Some((source, _)) = &github {
             let (comparisons, shas) = github_wants(&snapshot);
+            // GitHub's source has not read everything until it answered what the gates ask:
+            // a decision taken before would see no commits and no checks.
+            if !github_view
+                .as_ref()
+                .is_some_and(|v| v.has_answered(&comparisons, &shas))
+            {
+                for s in &mut snapshot.sources {
+                    if s.kind == SourceKind::Github {
+                        s.synced = false;
+                    }
+                }
+            }
             source.want(comparisons, shas);
         }
         let changed = previous.as_ref().is_none_or(|p| {

@@ -28,6 +28,21 @@ pub struct GithubView {
     pub last_error: Option<String>,
     /// The first full poll is done: `inputs` describe the repository, not a blank.
     pub synced: bool,
+    /// What the poll behind `inputs` was asked for beyond the repository (see
+    /// [`GithubSource::want`]).
+    asked: Wants,
+}
+
+impl GithubView {
+    /// Whether `inputs` come from a poll that was asked for these comparisons and checks: until
+    /// then a gate that needs them would be decided on a blank ("nothing to ship").
+    pub fn has_answered(&self, comparisons: &[(String, String)], check_shas: &[String]) -> bool {
+        self.synced
+            && comparisons
+                .iter()
+                .all(|c| self.asked.comparisons.contains(c))
+            && check_shas.iter().all(|s| self.asked.check_shas.contains(s))
+    }
 }
 
 /// What the console asks for beyond what every poll reads.
@@ -130,7 +145,7 @@ impl Poller {
                 Ok(inputs) => {
                     self.failures = 0;
                     self.limited = 0;
-                    self.publish(inputs);
+                    self.publish(inputs, wants);
                     tokio::select! {
                         () = tokio::time::sleep(self.interval) => {}
                         changed = self.wants.changed() => {
@@ -195,11 +210,16 @@ impl Poller {
 
     /// Notifies followers only when something they render changed; the time of the last
     /// successful poll is updated regardless, for whoever looks next.
-    fn publish(&self, inputs: GithubInputs) {
+    fn publish(&self, inputs: GithubInputs, asked: Wants) {
         let now = now_rfc3339();
         self.view.send_if_modified(|v| {
-            let changed = v.inputs != inputs || !v.connected || v.last_error.is_some() || !v.synced;
+            let changed = v.inputs != inputs
+                || !v.connected
+                || v.last_error.is_some()
+                || !v.synced
+                || v.asked != asked;
             v.inputs = inputs;
+            v.asked = asked;
             v.connected = true;
             v.last_error = None;
             v.synced = true;

@@ -2,12 +2,10 @@
 //! arrives from the watch, and only what it gave is kept (never the gzipped release): the view
 //! is rebuilt on every pod change, and gunzipping ten releases each time would be waste.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
-use kube::runtime::reflector::Lookup;
 use sluice_core::inputs::DeployedRelease;
 use sluice_core::snapshot::HelmRevision;
 use sluice_core::values::FlatValues;
@@ -37,35 +35,8 @@ pub(super) fn release_row(secret: Secret) -> ReleaseRow {
     }
 }
 
-/// Keyed by name within the namespace's store, as the other rows are.
-impl Lookup for ReleaseRow {
-    type DynamicType = ();
-
-    fn kind(_: &()) -> Cow<'_, str> {
-        <Secret as kube::Resource>::kind(&())
-    }
-    fn group(_: &()) -> Cow<'_, str> {
-        <Secret as kube::Resource>::group(&())
-    }
-    fn version(_: &()) -> Cow<'_, str> {
-        <Secret as kube::Resource>::version(&())
-    }
-    fn plural(_: &()) -> Cow<'_, str> {
-        <Secret as kube::Resource>::plural(&())
-    }
-    fn name(&self) -> Option<Cow<'_, str>> {
-        Some(Cow::Borrowed(&self.name))
-    }
-    fn namespace(&self) -> Option<Cow<'_, str>> {
-        None
-    }
-    fn resource_version(&self) -> Option<Cow<'_, str>> {
-        None
-    }
-    fn uid(&self) -> Option<Cow<'_, str>> {
-        None
-    }
-}
+// Keyed by name within the namespace's store, as the other rows are.
+super::rows::keyed_by_name!(ReleaseRow, Secret, |r| &r.name);
 
 /// The release's history as the cluster source hands it on.
 #[derive(Default)]

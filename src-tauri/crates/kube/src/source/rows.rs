@@ -6,13 +6,10 @@
 //! Objects come from clusters we do not control and from every Kubernetes version: any field
 //! may be missing, so every read has a default and no projection can fail.
 
-use std::borrow::Cow;
-
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Event, Pod, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use k8s_openapi::jiff::Timestamp;
-use kube::runtime::reflector::Lookup;
 use sluice_core::snapshot::{Condition, PodState};
 
 /// The label Helm charts put on everything a release renders.
@@ -273,37 +270,39 @@ fn count(value: Option<i32>, default: u32) -> u32 {
 /// resourceVersion of the key would repeat what every row of the store shares or never reads.
 macro_rules! keyed_by_name {
     ($row:ty, $kind:ty, $name:expr) => {
-        impl Lookup for $row {
+        impl kube::runtime::reflector::Lookup for $row {
             type DynamicType = ();
 
-            fn kind(_: &()) -> Cow<'_, str> {
+            fn kind(_: &()) -> std::borrow::Cow<'_, str> {
                 <$kind as kube::Resource>::kind(&())
             }
-            fn group(_: &()) -> Cow<'_, str> {
+            fn group(_: &()) -> std::borrow::Cow<'_, str> {
                 <$kind as kube::Resource>::group(&())
             }
-            fn version(_: &()) -> Cow<'_, str> {
+            fn version(_: &()) -> std::borrow::Cow<'_, str> {
                 <$kind as kube::Resource>::version(&())
             }
-            fn plural(_: &()) -> Cow<'_, str> {
+            fn plural(_: &()) -> std::borrow::Cow<'_, str> {
                 <$kind as kube::Resource>::plural(&())
             }
-            fn name(&self) -> Option<Cow<'_, str>> {
+            fn name(&self) -> Option<std::borrow::Cow<'_, str>> {
                 let name: fn(&Self) -> &str = $name;
-                Some(Cow::Borrowed(name(self)))
+                Some(std::borrow::Cow::Borrowed(name(self)))
             }
-            fn namespace(&self) -> Option<Cow<'_, str>> {
+            fn namespace(&self) -> Option<std::borrow::Cow<'_, str>> {
                 None
             }
-            fn resource_version(&self) -> Option<Cow<'_, str>> {
+            fn resource_version(&self) -> Option<std::borrow::Cow<'_, str>> {
                 None
             }
-            fn uid(&self) -> Option<Cow<'_, str>> {
+            fn uid(&self) -> Option<std::borrow::Cow<'_, str>> {
                 None
             }
         }
     };
 }
+
+pub(super) use keyed_by_name;
 
 keyed_by_name!(DeploymentRow, Deployment, |r| &r.name);
 keyed_by_name!(ReplicaSetRow, ReplicaSet, |r| &r.name);

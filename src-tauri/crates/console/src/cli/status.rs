@@ -210,14 +210,15 @@ pub(super) async fn run(
     args: &StatusArgs,
 ) -> Result<ExitCode, UiError> {
     let session = super::watching(console, cli, None).await?;
-    let print = |s: &Snapshot| -> Result<(), UiError> {
+    let mut shown = Shown::default();
+    let mut print = |s: &Snapshot| -> Result<(), UiError> {
+        let Some(text) = shown.next(s, args.json)? else {
+            return Ok(());
+        };
         if args.json {
-            let json = serde_json::to_string_pretty(s).map_err(|e| {
-                UiError::new("status.encode", e.to_string(), "Report this as a bug.")
-            })?;
-            terminal::print_json(&json);
+            terminal::print_json(&text);
         } else {
-            terminal::println(&render(s));
+            terminal::println(&text);
         }
         Ok(())
     };
@@ -250,6 +251,38 @@ pub(super) async fn run(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `status` printed last: `--watch` prints a Snapshot only when what it would print
+/// changed (a new sequence number or time alone is not a change).
+#[derive(Default)]
+struct Shown {
+    last: Option<String>,
+}
+
+impl Shown {
+    /// The text to print for `s`, or `None` when it would repeat the last one.
+    fn next(&mut self, s: &Snapshot, json: bool) -> Result<Option<String>, UiError> {
+        let (text, key) = if json {
+            let encode = |s: &Snapshot| {
+                serde_json::to_string_pretty(s).map_err(|e| {
+                    UiError::new("status.encode", e.to_string(), "Report this as a bug.")
+                })
+            };
+            let mut unstamped = s.clone();
+            unstamped.sequence = 0;
+            unstamped.generated_at.clear();
+            (encode(s)?, encode(&unstamped)?)
+        } else {
+            let text = render(s);
+            (text.clone(), text)
+        };
+        if self.last.as_ref() == Some(&key) {
+            return Ok(None);
+        }
+        self.last = Some(key);
+        Ok(Some(text))
+    }
 }
 
 #[cfg(test)]
@@ -327,5 +360,19 @@ mod tests {
         assert!(text.contains("staging: pods failing: pod x is CrashLoopBackOff"));
         assert!(text.contains("github (tbyte-org/tbyte)"));
         assert!(text.contains("4999 requests left"));
+
+        // --watch: a new sequence and time alone print nothing; a change prints again.
+        for json in [false, true] {
+            let mut shown = Shown::default();
+            assert!(shown.next(&s, json).unwrap().is_some());
+            let mut restamped = s.clone();
+            restamped.sequence = 2;
+            restamped.generated_at = "2026-11-26T10:00:05Z".into();
+            assert_eq!(shown.next(&restamped, json).unwrap(), None, "json: {json}");
+            let mut changed = restamped.clone();
+            changed.environments[0].health = Health::Degraded;
+            let text = shown.next(&changed, json).unwrap().unwrap();
+            assert!(text.contains("degraded"), "{text}");
+        }
     }
 }

@@ -257,30 +257,32 @@ pub(super) async fn run(
 /// changed (a new sequence number or time alone is not a change).
 #[derive(Default)]
 struct Shown {
-    last: Option<String>,
+    /// The human text last printed.
+    text: Option<String>,
+    /// With `--json`, the Snapshot last printed, without its sequence and time.
+    snapshot: Option<Snapshot>,
 }
 
 impl Shown {
     /// The text to print for `s`, or `None` when it would repeat the last one.
     fn next(&mut self, s: &Snapshot, json: bool) -> Result<Option<String>, UiError> {
-        let (text, key) = if json {
-            let encode = |s: &Snapshot| {
-                serde_json::to_string_pretty(s).map_err(|e| {
-                    UiError::new("status.encode", e.to_string(), "Report this as a bug.")
-                })
-            };
+        if json {
             let mut unstamped = s.clone();
             unstamped.sequence = 0;
             unstamped.generated_at.clear();
-            (encode(s)?, encode(&unstamped)?)
-        } else {
-            let text = render(s);
-            (text.clone(), text)
-        };
-        if self.last.as_ref() == Some(&key) {
+            if self.snapshot.as_ref() == Some(&unstamped) {
+                return Ok(None);
+            }
+            self.snapshot = Some(unstamped);
+            return serde_json::to_string_pretty(s).map(Some).map_err(|e| {
+                UiError::new("status.encode", e.to_string(), "Report this as a bug.")
+            });
+        }
+        let text = render(s);
+        if self.text.as_ref() == Some(&text) {
             return Ok(None);
         }
-        self.last = Some(key);
+        self.text = Some(text.clone());
         Ok(Some(text))
     }
 }

@@ -19,6 +19,8 @@ pub const COMMANDS: &[&str] = &[
     "review",
     "act",
     "rollback",
+    "history",
+    "rollback_plan",
     "audit",
     "export_audit",
     "open_url",

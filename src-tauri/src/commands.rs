@@ -8,6 +8,7 @@ use sluice_core::audit::{Attempt, AttemptFilter};
 use sluice_core::desk::{
     ActRequest, AuditExport, DeviceCode, ExportFormat, LinkDecision, Outcome, SessionInfo,
 };
+use sluice_core::history::{History, RollbackPlan};
 use sluice_core::review::Review;
 use sluice_core::snapshot::{Snapshot, ValueEntry};
 use sluice_core::{Pipeline, UiError};
@@ -135,9 +136,30 @@ pub async fn act(session: SessionState<'_>, request: ActRequest) -> Result<Outco
     session.act(&request).await
 }
 
+/// Rolls back to `to` (a revision of the environment's history), or to the previous revision.
 #[tauri::command]
-pub async fn rollback(session: SessionState<'_>, environment: String) -> Result<Outcome, UiError> {
-    session.rollback(&environment).await
+pub async fn rollback(
+    session: SessionState<'_>,
+    environment: String,
+    to: Option<u32>,
+) -> Result<Outcome, UiError> {
+    session.rollback(&environment, to).await
+}
+
+/// What the environment ran, revision by revision.
+#[tauri::command]
+pub async fn history(session: SessionState<'_>, environment: String) -> Result<History, UiError> {
+    session.history(&environment).await
+}
+
+/// What rolling back to `revision` would change, for the confirmation.
+#[tauri::command]
+pub async fn rollback_plan(
+    session: SessionState<'_>,
+    environment: String,
+    revision: u32,
+) -> Result<RollbackPlan, UiError> {
+    session.rollback_plan(&environment, revision).await
 }
 
 /// The journal's attempts the filter keeps, newest first.

@@ -39,6 +39,8 @@ macro_rules! app_commands {
             commands::review,
             commands::act,
             commands::rollback,
+            commands::history,
+            commands::rollback_plan,
             commands::audit,
             commands::export_audit,
             commands::open_url,

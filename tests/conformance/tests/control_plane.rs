@@ -1175,6 +1175,7 @@ async fn rollback(t: &Target, to_tag: &str) {
         &client,
         "production",
         "tbyte-prod",
+        kubernetes::RollbackTarget::Previous,
         "alice-approver@console-one/4",
         Duration::from_secs(120),
     )

@@ -138,6 +138,87 @@ start: string,
  */
 end: string, reason: string, };
 export type UiError = { code: string, message: string, hint: string, };
+export type History = { environment: string, 
+/**
+ * Newest first.
+ */
+rows: Array<HistoryRow>, 
+/**
+ * What could not be read (GitHub, the journal); the rows hold what could.
+ */
+problems: Array<string>, };
+export type HistoryRow = { 
+/**
+ * What `sluice rollback --to` takes: the Helm revision, or the newest Deployment revision
+ * that ran this version.
+ */
+revision: number, 
+/**
+ * The version label (short commit or tag).
+ */
+version: string | null, 
+/**
+ * The full commit, when GitHub or the journal knew it.
+ */
+sha: string | null, 
+/**
+ * Sorted.
+ */
+images: Array<string>, 
+/**
+ * RFC 3339: when it was deployed.
+ */
+at: string | null, 
+/**
+ * Who approved or carried it out.
+ */
+by: string | null, 
+/**
+ * How it got there, in words (`helm, by Sluice`, `GitHub deployment`, `Helm: Upgrade complete`).
+ */
+how: string, 
+/**
+ * The cluster's word: Helm's status (`deployed`, `superseded`, `failed`, …), or `running`
+ * / `replaced` for ReplicaSets.
+ */
+status: string, 
+/**
+ * The outcome of the journaled attempt that made it, when this machine made it.
+ */
+result: AuditResult | null, 
+/**
+ * How long that attempt took, from its start to its outcome.
+ */
+durationSecs: number | null, current: boolean, 
+/**
+ * Why rolling back to it is not offered; `None` when it is.
+ */
+rollbackRefusal: string | null, };
+export type RollbackPlan = { environment: string, revision: number, 
+/**
+ * The version running now, and the one the rollback restores.
+ */
+fromVersion: string | null, toVersion: string | null, 
+/**
+ * Images running now that the rollback replaces, sorted.
+ */
+imagesRemoved: Array<string>, 
+/**
+ * Images the rollback brings back, sorted.
+ */
+imagesRestored: Array<string>, 
+/**
+ * Commits in what runs now that the restored version does not have, oldest first.
+ */
+commitsGoingAway: Array<CommitSummary>, 
+/**
+ * Why the commits going away are not known (no GitHub, versions not commits), if they are not.
+ */
+commitsUnknown: string | null, 
+/**
+ * Why it cannot be rolled back to; `None` when it can.
+ */
+refusal: string | null, };
 export type Snapshot = { 
 /**
  * Increases with every published snapshot.
@@ -274,7 +355,11 @@ export type HelmRevision = { revision: number, status: string, chart: string, ap
 /**
  * RFC 3339.
  */
-deployedAt: string | null, };
+deployedAt: string | null, 
+/**
+ * The images its manifest's Deployments run, sorted: what a rollback to it restores.
+ */
+images: Array<string>, };
 export type LastDeployed = { 
 /**
  * RFC 3339.
@@ -543,7 +628,8 @@ sha: string | null,
  */
 shipped: string | null, 
 /**
- * On an outcome of the `helm` method: the release's revision the attempt left deployed.
+ * On an outcome of the `helm` method: the release's revision the attempt left deployed. On
+ * a rollback's `started` entry: the revision of the history asked for.
  */
 revision: number | null, };
 export type AuditMethod = "github-approval" | "workflow-dispatch" | "kubernetes" | "helm" | "rollback";

@@ -10,6 +10,7 @@ import type {
   GateCondition,
   GateState,
   HelmPreview,
+  History,
   InboxItem,
   LinkDecision,
   Outcome,
@@ -18,6 +19,7 @@ import type {
   ProgressLine,
   Refusal,
   Review,
+  RollbackPlan,
   SessionInfo,
   Snapshot,
   ValueEntry,
@@ -192,7 +194,7 @@ export function sessionInfo(rest: Partial<SessionInfo> = {}): SessionInfo {
 /**
  * The session side of a fake Backend: every call is recorded in `calls`
  * (name and arguments); answers come from the fields, which tests change.
- * Set `failure` to make the next call reject with it.
+ * Set `failure` to make the next call reject with it (only the next call named `failing`, when set).
  */
 export class FakeDesk {
   session: SessionInfo = sessionInfo();
@@ -201,6 +203,10 @@ export class FakeDesk {
   /** The review of a particular waiting run, by run id. */
   runReviews = new Map<number, Review>();
   outcome: Outcome = { result: 'succeeded', message: 'production runs e4f5a6b', running: 'e4f5a6b', rollback: null };
+  /** Each environment's history, by name. */
+  histories = new Map<string, History>();
+  /** Rollback plans, by `environment@revision`. */
+  plans = new Map<string, RollbackPlan>();
   /** The journal as the console groups it, newest first. */
   attempts: Attempt[] = [];
   /** Helm values per environment, flattened. */
@@ -214,6 +220,7 @@ export class FakeDesk {
   askBeforeOpening = new Set<string>();
   /** Rejects the next call with this, then clears. */
   failure: unknown = null;
+  failing: string | null = null;
   readonly calls: { name: string; args: unknown[] }[] = [];
   /** Who listens to the progress lines of running promotions (see `progress`). */
   readonly progressListeners = new Set<(line: ProgressLine) => void>();
@@ -226,7 +233,7 @@ export class FakeDesk {
 
   private record<T>(name: string, args: unknown[], answer: () => T): Promise<T> {
     this.calls.push({ name, args });
-    if (this.failure !== null) {
+    if (this.failure !== null && (this.failing === null || this.failing === name)) {
       const failure = this.failure;
       this.failure = null;
       return Promise.reject(failure);
@@ -306,7 +313,19 @@ export class FakeDesk {
           return review;
         }),
       act: (request) => this.record('act', [request], () => this.outcome),
-      rollback: (environment) => this.record('rollback', [environment], () => this.outcome),
+      rollback: (environment, to) => this.record('rollback', [environment, to], () => this.outcome),
+      history: (environment) =>
+        this.record('history', [environment], () => {
+          const history = this.histories.get(environment);
+          if (!history) throw new Error(`no history for ${environment} in the fake`);
+          return history;
+        }),
+      rollbackPlan: (environment, revision) =>
+        this.record('rollbackPlan', [environment, revision], () => {
+          const plan = this.plans.get(`${environment}@${revision}`);
+          if (!plan) throw new Error(`no rollback plan for ${environment}@${revision} in the fake`);
+          return plan;
+        }),
       audit: (filter) => this.record('audit', [filter], () => fakeAuditFilter(this.attempts, filter)),
       exportAudit: (format) =>
         this.record('exportAudit', [format], () => ({
@@ -432,6 +451,7 @@ export function environmentState(
         appVersion: label,
         description: 'Upgrade complete',
         deployedAt: minutesAgo(20),
+        images: [],
       },
     ],
     lastDeployed: { at: minutesAgo(20), approvedBy: 'alice', deployedBy: 'GitHub Actions' },

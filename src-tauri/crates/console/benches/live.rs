@@ -611,6 +611,7 @@ fn synthetic_cluster(size: Size, sha: &str, old_sha: &str) -> ClusterInputs {
             app_version: Some(sha.to_owned()),
             description: "Upgrade complete".to_owned(),
             deployed_at: Some("2026-11-26T08:00:00Z".to_owned()),
+            images: Vec::new(),
         })
         .collect();
     inputs.warnings = (0..20)

@@ -813,12 +813,118 @@ async fn a_rollout_that_stalls_after_approval_offers_rollback_which_restores_the
         offer.reason
     );
     assert_eq!(w.results(), [AuditResult::Started, AuditResult::Failed]);
-    let rolled = alice.rollback("production").await.unwrap();
+    let rolled = alice.rollback("production", None).await.unwrap();
     assert_eq!(rolled.result, AuditResult::Succeeded, "{}", rolled.message);
     assert_eq!(w.production_images(), before, "the previous images again");
     let attempts = alice.audit(&AttemptFilter::default()).await.unwrap();
     assert_eq!(
         attempts[0].entries[0].action,
         sluice_core::audit::AuditAction::Rollback
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rolling_back_to_a_revision_two_back_restores_its_images_after_showing_what_goes() {
+    let w = start("kubernetes").await;
+    let alice = w.console(Role::Approver).await;
+    let first = w.production_images();
+    let first_label = w.world.seeded.main[1][..7].to_owned();
+    let second = approve_now(&alice, "ship main[2]").await.unwrap();
+    assert_eq!(second.result, AuditResult::Succeeded, "{}", second.message);
+    let newer = w.merge("Cache rate cards");
+    deploy(&w.world, "staging", &newer);
+    until(&alice, "staging on the newer commit, healthy", |s| {
+        s.environments[1].health == Health::Healthy
+            && s.environments[1]
+                .version
+                .as_ref()
+                .is_some_and(|v| v.label == newer[..7])
+    })
+    .await;
+    let third = approve_now(&alice, "ship the newer commit").await.unwrap();
+    assert_eq!(third.result, AuditResult::Succeeded, "{}", third.message);
+    until(&alice, "production on the newer commit", |s| {
+        s.environments[2].health == Health::Healthy
+            && s.environments[2]
+                .version
+                .as_ref()
+                .is_some_and(|v| v.label == newer[..7])
+    })
+    .await;
+
+    let history = alice.history("production").await.unwrap();
+    let versions: Vec<&str> = history
+        .rows
+        .iter()
+        .map(|r| r.version.as_deref().unwrap())
+        .collect();
+    assert_eq!(
+        versions,
+        [
+            &newer[..7],
+            &w.world.seeded.main[2][..7],
+            first_label.as_str()
+        ],
+        "newest first: {history:#?}"
+    );
+    assert!(history.rows[0].current);
+    for row in &history.rows[..2] {
+        assert_eq!(row.by.as_deref(), Some("alice-approver"), "{row:?}");
+        assert_eq!(row.how, "kubernetes, by Sluice");
+        assert_eq!(row.result, Some(AuditResult::Succeeded));
+    }
+    let two_back = history.rows[2].clone();
+    assert_eq!(two_back.rollback_refusal, None, "{two_back:?}");
+
+    let plan = alice
+        .rollback_plan("production", two_back.revision)
+        .await
+        .unwrap();
+    assert_eq!(plan.refusal, None);
+    assert_eq!(plan.to_version.as_deref(), Some(first_label.as_str()));
+    let mut restored = plan.images_restored.clone();
+    restored.sort();
+    let mut expected = first.clone();
+    expected.sort();
+    assert_eq!(restored, expected, "the plan names the images that return");
+    // main[2] (a merged pull request: its commit and the merge) and the newer commit go away.
+    let going: Vec<&str> = plan
+        .commits_going_away
+        .iter()
+        .map(|c| c.sha.as_str())
+        .collect();
+    assert_eq!(going.len(), 3, "{plan:#?}");
+    assert_eq!(going[1], w.world.seeded.main[2], "{plan:#?}");
+    assert_eq!(going[2], newer, "oldest first: {plan:#?}");
+    assert!(!going.contains(&w.world.seeded.main[1].as_str()));
+
+    // The current revision is refused, and the refusal journaled; nothing changes.
+    let before = w.production_images();
+    let err = alice
+        .rollback("production", Some(history.rows[0].revision))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "rollback.refused", "{err:?}");
+    assert_eq!(w.production_images(), before);
+    assert_eq!(w.results().last(), Some(&AuditResult::Refused));
+
+    let rolled = alice
+        .rollback("production", Some(two_back.revision))
+        .await
+        .unwrap();
+    assert_eq!(rolled.result, AuditResult::Succeeded, "{}", rolled.message);
+    assert_eq!(w.production_images(), first, "main[1]'s images again");
+    let journal = w.journal();
+    let last = journal.last().unwrap();
+    assert_eq!(last.action, sluice_core::audit::AuditAction::Rollback);
+    assert_eq!(last.result, AuditResult::Succeeded);
+    assert_eq!(last.to_version.as_deref(), Some(first_label.as_str()));
+    assert_eq!(last.plan.as_ref().map(|p| p.commits), Some(3));
+    let started = &journal[journal.len() - 2];
+    assert_eq!(started.result, AuditResult::Started);
+    assert_eq!(
+        started.revision,
+        Some(two_back.revision),
+        "the revision asked for"
     );
 }

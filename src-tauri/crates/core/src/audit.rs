@@ -55,7 +55,8 @@ pub struct AuditEntry {
     /// it (which may differ from what was asked for).
     #[serde(default)]
     pub shipped: Option<String>,
-    /// On an outcome of the `helm` method: the release's revision the attempt left deployed.
+    /// On an outcome of the `helm` method: the release's revision the attempt left deployed. On
+    /// a rollback's `started` entry: the revision of the history asked for.
     #[serde(default)]
     pub revision: Option<u32>,
 }

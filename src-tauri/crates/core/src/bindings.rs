@@ -14,6 +14,7 @@ use crate::desk::{
     SessionInfo,
 };
 use crate::error::UiError;
+use crate::history::{History, HistoryRow, RollbackPlan};
 use crate::manifests::{ManifestChange, ManifestChangeKind};
 use crate::pipeline::{
     Approval, ChangeWindow, Environment, Freeze, Gate, GithubRepository, HelmSettings, Pipeline,
@@ -50,6 +51,9 @@ pub fn typescript() -> String {
         Weekday::decl(&cfg),
         Freeze::decl(&cfg),
         UiError::decl(&cfg),
+        History::decl(&cfg),
+        HistoryRow::decl(&cfg),
+        RollbackPlan::decl(&cfg),
         Snapshot::decl(&cfg),
         SnapshotUpdate::decl(&cfg),
         Health::decl(&cfg),

@@ -185,6 +185,9 @@ pub struct HelmRevision {
     pub description: String,
     /// RFC 3339.
     pub deployed_at: Option<String>,
+    /// The images its manifest's Deployments run, sorted: what a rollback to it restores.
+    #[serde(default)]
+    pub images: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -451,6 +451,18 @@ impl GithubClient {
         Ok(())
     }
 
+    /// The newest `limit` deployments to `environment`, newest first, with their latest status
+    /// and who approved them.
+    pub async fn deployment_history(
+        &self,
+        environment: &str,
+        limit: usize,
+    ) -> Result<Vec<sluice_core::inputs::DeploymentInfo>, GithubError> {
+        crate::reads::Reads::new(self)
+            .deployments_to(environment, limit)
+            .await
+    }
+
     /// Records a deployment of `sha` to `environment` with one status, for traceability of
     /// promotions GitHub did not run itself.
     pub async fn record_deployment(

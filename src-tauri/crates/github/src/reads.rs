@@ -295,33 +295,61 @@ impl<'a> Reads<'a> {
             latest.entry(d.environment.clone()).or_insert(d);
         }
         let mut out = Vec::with_capacity(latest.len());
-        for (environment, d) in latest {
-            let statuses: Option<Vec<WireStatus>> = self
-                .get_optional(&format!("/deployments/{}/statuses?per_page=1", d.id))
-                .await?;
-            let status = statuses.and_then(|s| s.into_iter().next());
-            let run = status
-                .as_ref()
-                .and_then(|s| s.log_url.as_deref().or(s.target_url.as_deref()))
-                .and_then(run_of);
-            let (state, updated_at) = match status {
-                Some(s) => (s.state, s.updated_at.unwrap_or(s.created_at)),
-                None => ("pending".to_owned(), d.updated_at),
-            };
-            let approved_by = match run {
-                Some(run) => self.approved_by(run, &environment).await?,
-                None => None,
-            };
-            out.push(DeploymentInfo {
-                environment,
-                sha: d.sha,
-                state,
-                creator: d.creator.map(|c| c.login).unwrap_or_default(),
-                updated_at,
-                approved_by,
-            });
+        for d in latest.into_values() {
+            out.push(self.deployment(d).await?);
         }
         Ok(out)
+    }
+
+    /// The newest `limit` deployments to `environment`, newest first, each with its latest
+    /// status and approver: an environment's history as GitHub recorded it.
+    pub async fn deployments_to(
+        &mut self,
+        environment: &str,
+        limit: usize,
+    ) -> Result<Vec<DeploymentInfo>, GithubError> {
+        if !is_plain_ref(environment) {
+            return Ok(Vec::new());
+        }
+        let page = limit.clamp(1, PAGE);
+        let all: Vec<WireDeployment> = self
+            .get(&format!(
+                "/deployments?environment={environment}&per_page={page}"
+            ))
+            .await?;
+        let mut out = Vec::with_capacity(all.len());
+        for d in all.into_iter().take(page) {
+            out.push(self.deployment(d).await?);
+        }
+        Ok(out)
+    }
+
+    /// One deployment with its latest status, and who approved the run that made it.
+    async fn deployment(&mut self, d: WireDeployment) -> Result<DeploymentInfo, GithubError> {
+        let statuses: Option<Vec<WireStatus>> = self
+            .get_optional(&format!("/deployments/{}/statuses?per_page=1", d.id))
+            .await?;
+        let status = statuses.and_then(|s| s.into_iter().next());
+        let run = status
+            .as_ref()
+            .and_then(|s| s.log_url.as_deref().or(s.target_url.as_deref()))
+            .and_then(run_of);
+        let (state, updated_at) = match status {
+            Some(s) => (s.state, s.updated_at.unwrap_or(s.created_at)),
+            None => ("pending".to_owned(), d.updated_at),
+        };
+        let approved_by = match run {
+            Some(run) => self.approved_by(run, &d.environment).await?,
+            None => None,
+        };
+        Ok(DeploymentInfo {
+            environment: d.environment,
+            sha: d.sha,
+            state,
+            creator: d.creator.map(|c| c.login).unwrap_or_default(),
+            updated_at,
+            approved_by,
+        })
     }
 
     /// Who approved `run`'s deployment to `environment` last, from the run's review history.

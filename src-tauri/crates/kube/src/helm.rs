@@ -47,6 +47,8 @@ pub struct HelmRelease {
     /// The Deployments this revision rendered (its manifest), by name: the release's own
     /// workloads. `None` when the manifest is missing or unreadable.
     pub deployments: Option<Vec<String>>,
+    /// The container images those Deployments run, sorted: what this revision shipped.
+    pub images: Vec<String>,
 }
 
 /// Decodes the `release` entry of a Helm release Secret's `data`.
@@ -295,13 +297,16 @@ struct ReleaseDocument {
     manifest: String,
 }
 
-/// One rendered object of a manifest: all a release's membership needs.
+/// One rendered object of a manifest: all a release's membership and history need.
 #[derive(Deserialize)]
 struct ManifestObject {
     #[serde(default)]
     kind: String,
     #[serde(default)]
     metadata: ManifestMetadata,
+    /// Read loosely: a kind's spec of another shape must not make the manifest unreadable.
+    #[serde(default)]
+    spec: serde_json::Value,
 }
 
 #[derive(Default, Deserialize)]
@@ -310,21 +315,48 @@ struct ManifestMetadata {
     name: String,
 }
 
-/// The Deployments a rendered manifest (YAML documents) creates, sorted.
-fn manifest_deployments(manifest: &str) -> Option<Vec<String>> {
+/// What a rendered manifest's Deployments are.
+struct ManifestWorkloads {
+    /// Sorted; `None` when the manifest is missing or unreadable.
+    names: Option<Vec<String>>,
+    /// Their container images, sorted.
+    images: Vec<String>,
+}
+
+/// The Deployments a rendered manifest (YAML documents) creates, and their images.
+fn manifest_workloads(manifest: &str) -> ManifestWorkloads {
+    let unreadable = ManifestWorkloads {
+        names: None,
+        images: Vec::new(),
+    };
     if manifest.trim().is_empty() {
-        return None;
+        return unreadable;
     }
-    let docs: Vec<Option<ManifestObject>> = serde_saphyr::from_multiple(manifest).ok()?;
-    let mut names: Vec<String> = docs
+    let Ok(docs) = serde_saphyr::from_multiple::<Option<ManifestObject>>(manifest) else {
+        return unreadable;
+    };
+    let deployments: Vec<ManifestObject> = docs
         .into_iter()
         .flatten()
         .filter(|o| o.kind == "Deployment" && !o.metadata.name.is_empty())
-        .map(|o| o.metadata.name)
         .collect();
+    let mut images: Vec<String> = deployments
+        .iter()
+        .filter_map(|d| d.spec.pointer("/template/spec/containers")?.as_array())
+        .flatten()
+        .filter_map(|c| c.get("image")?.as_str())
+        .filter(|i| !i.is_empty())
+        .map(str::to_owned)
+        .collect();
+    images.sort();
+    images.dedup();
+    let mut names: Vec<String> = deployments.into_iter().map(|o| o.metadata.name).collect();
     names.sort();
     names.dedup();
-    Some(names)
+    ManifestWorkloads {
+        names: Some(names),
+        images,
+    }
 }
 
 #[derive(Default, Deserialize)]
@@ -355,6 +387,7 @@ struct ChartMetadata {
 
 impl From<ReleaseDocument> for HelmRelease {
     fn from(doc: ReleaseDocument) -> Self {
+        let workloads = manifest_workloads(&doc.manifest);
         Self {
             name: doc.name,
             namespace: doc.namespace,
@@ -371,7 +404,8 @@ impl From<ReleaseDocument> for HelmRelease {
             } else {
                 doc.config
             },
-            deployments: manifest_deployments(&doc.manifest),
+            deployments: workloads.names,
+            images: workloads.images,
         }
     }
 }
@@ -401,7 +435,7 @@ mod tests {
                 "templates": [], "values": {"replicaCount": 1}
             },
             "config": {"replicaCount": 2, "ingress": {"host": "staging.tbyte.local"}},
-            "manifest": "---\n# Source: tbyte/templates/api.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: tbyte-staging-api\n  labels: {app: api}\nspec:\n  replicas: 2\n---\n# Source: tbyte/templates/svc.yaml\nkind: Service\nmetadata:\n  name: tbyte-staging-api\n---\n# Source: tbyte/templates/empty.yaml\n"
+            "manifest": "---\n# Source: tbyte/templates/api.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: tbyte-staging-api\n  labels: {app: api}\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n        - {name: api, image: \"ghcr.io/tbyte/api:7ec480f\"}\n        - {name: sidecar, image: \"ghcr.io/tbyte/proxy:1.2\"}\n---\n# Source: tbyte/templates/svc.yaml\nkind: Service\nmetadata:\n  name: tbyte-staging-api\n---\n# Source: tbyte/templates/empty.yaml\n"
         })
         .to_string()
     }
@@ -431,6 +465,11 @@ mod tests {
         assert_eq!(r.last_deployed.as_deref(), Some("2026-11-25T09:30:00.5Z"));
         assert_eq!(r.values["replicaCount"], 2);
         assert_eq!(r.deployments, Some(vec!["tbyte-staging-api".to_owned()]));
+        assert_eq!(
+            r.images,
+            ["ghcr.io/tbyte/api:7ec480f", "ghcr.io/tbyte/proxy:1.2"],
+            "every container of the release's Deployments, sorted"
+        );
     }
 
     #[test]
@@ -513,8 +552,8 @@ mod tests {
 
     #[test]
     fn an_unreadable_manifest_names_no_members() {
-        assert_eq!(manifest_deployments(""), None);
-        assert_eq!(manifest_deployments("kind: [unclosed"), None);
+        assert_eq!(manifest_workloads("").names, None);
+        assert_eq!(manifest_workloads("kind: [unclosed").names, None);
     }
 
     #[test]

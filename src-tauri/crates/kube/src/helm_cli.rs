@@ -232,19 +232,18 @@ impl Helm {
     }
 
     /// Runs `helm rollback <release>` to its previous revision, waiting for it like an upgrade.
+    /// `helm rollback` to `revision`, or to the previous one when `None`.
     pub async fn rollback(
         &self,
         release: &str,
+        revision: Option<u32>,
         namespace: &str,
         upgrade: &Upgrade<'_>,
         on_line: &mut (dyn FnMut(&str) + Send),
     ) -> Result<(), HelmError> {
-        let mut args: Vec<String> = vec![
-            "rollback".into(),
-            release.into(),
-            "--namespace".into(),
-            namespace.into(),
-        ];
+        let mut args: Vec<String> = vec!["rollback".into(), release.into()];
+        args.extend(revision.map(|r| r.to_string()));
+        args.extend(["--namespace".into(), namespace.into()]);
         args.extend(self.cluster_args(upgrade));
         self.run("rollback", &args, None, upgrade.patience, on_line)
             .await

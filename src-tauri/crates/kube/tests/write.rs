@@ -274,6 +274,7 @@ async fn rollback_after_a_failed_rollout_restores_the_previous_revision() {
         &client,
         "production",
         "tbyte-prod",
+        kubernetes::RollbackTarget::Previous,
         "alice-approver@test/1",
         Duration::from_secs(60),
     )
@@ -287,4 +288,33 @@ async fn rollback_after_a_failed_rollout_restores_the_previous_revision() {
             "ghcr.io/tbyte-org/tbyte-web:aaaaaaa"
         ]
     );
+}
+
+#[tokio::test]
+async fn rollback_to_a_named_replica_set_refuses_one_the_deployment_does_not_own() {
+    let c = Cluster::start().await;
+    let client = c.client("tbyte").await;
+    // api's own previous ReplicaSet is not web's: naming it for web changes nothing.
+    let chosen = [(
+        "tbyte-prod-web".to_owned(),
+        "tbyte-prod-api-0000".to_owned(),
+    )];
+    let before = c.images("production").await;
+    let err = kubernetes::rollback(
+        &client,
+        "production",
+        "tbyte-prod",
+        kubernetes::RollbackTarget::ReplicaSets(&chosen),
+        "alice-approver@test/1",
+        Duration::from_secs(60),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string().contains(
+            "ReplicaSet `tbyte-prod-api-0000` is no longer kept for Deployment `tbyte-prod-web`"
+        ),
+        "{err}"
+    );
+    assert_eq!(c.images("production").await, before);
 }

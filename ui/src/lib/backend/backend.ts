@@ -8,11 +8,13 @@ import type {
   AuditExport,
   DeviceCode,
   ExportFormat,
+  History,
   LinkDecision,
   Outcome,
   Pipeline,
   ProgressLine,
   Review,
+  RollbackPlan,
   SessionInfo,
   Snapshot,
   UiError,
@@ -74,8 +76,15 @@ export interface Backend {
    * finished or failed.
    */
   act(request: ActRequest): Promise<Outcome>;
-  /** Rolls `environment` back to its previous revision; resolves when done or failed. */
-  rollback(environment: string): Promise<Outcome>;
+  /**
+   * Rolls `environment` back to `to` (a revision of its history), or to its previous revision
+   * when `null`; resolves when done or failed.
+   */
+  rollback(environment: string, to: number | null): Promise<Outcome>;
+  /** What `environment` ran, revision by revision, newest first (the same as `sluice history`). */
+  history(environment: string): Promise<History>;
+  /** What rolling `environment` back to `revision` would change, and whether it can. */
+  rollbackPlan(environment: string, revision: number): Promise<RollbackPlan>;
 
   // Audit journal.
   /** The journal's attempts the filter keeps, newest first (grouped and filtered by the console). */

@@ -54,8 +54,8 @@ function brokenStaging(): Snapshot {
       },
     ],
     helmHistory: [
-      { revision: 5, status: 'failed', chart: 'tbyte-0.1.0', appVersion: 'eee5555', description: 'Upgrade failed', deployedAt: minutesAgo(5) },
-      { revision: 4, status: 'superseded', chart: 'tbyte-0.1.0', appVersion: 'bbb2222', description: 'Upgrade complete', deployedAt: minutesAgo(60) },
+      { revision: 5, status: 'failed', chart: 'tbyte-0.1.0', appVersion: 'eee5555', description: 'Upgrade failed', deployedAt: minutesAgo(5), images: [] },
+      { revision: 4, status: 'superseded', chart: 'tbyte-0.1.0', appVersion: 'bbb2222', description: 'Upgrade complete', deployedAt: minutesAgo(60), images: [] },
     ],
   }));
 }
@@ -151,6 +151,7 @@ describe('environment detail', () => {
     const desk = new FakeDesk();
     await renderAppLive(tbyteSnapshot(), desk);
     desk.failure = { code: 'values.unreadable', message: 'values-prod.yaml: no such file', hint: 'Check valuesFile.' };
+    desk.failing = 'environmentValues';
     const detail = await openDetail('production');
     const error = await within(detail).findByTestId('values-error');
     expect(textOf(error)).toBe('values-prod.yaml: no such file Check valuesFile.');

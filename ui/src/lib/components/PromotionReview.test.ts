@@ -380,7 +380,7 @@ describe('promotion review', () => {
     await fireEvent.click(within(panel).getByRole('button', { name: 'Roll back production' }));
     expect(desk.callsTo('rollback')).toEqual([]);
     await confirmWhenArmed(panel, 'confirm-rollback-button');
-    expect(desk.callsTo('rollback')).toEqual([['production']]);
+    expect(desk.callsTo('rollback')).toEqual([['production', null]]);
     expect(textOf(await within(panel).findByTestId('rollback-outcome'))).toBe(
       'Rollback succeeded: production rolled back to revision 4',
     );

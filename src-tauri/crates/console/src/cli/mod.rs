@@ -5,6 +5,7 @@
 
 mod audit;
 mod credentials;
+mod history;
 mod promote;
 mod sim;
 mod status;
@@ -23,6 +24,7 @@ use crate::session::{Session, SessionOptions};
 
 pub use audit::render as render_audit;
 pub use credentials::{login_with, logout_with, whoami_with};
+pub use history::{print_history, print_plan};
 pub use promote::{print_inbox, print_review};
 pub use status::render as render_status;
 
@@ -80,8 +82,10 @@ pub enum Command {
     Whoami,
     /// Review a promotion (what it would ship and whether you may), then approve or reject it.
     Promote(PromoteArgs),
-    /// Roll an environment back to its previous revision.
+    /// Roll an environment back to its previous revision, or to one from its history.
     Rollback(RollbackArgs),
+    /// Print what an environment ran, revision by revision: when, who, how, and the result.
+    History(HistoryArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -179,9 +183,22 @@ pub struct PromoteArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct RollbackArgs {
-    /// The environment to roll back to its previous revision.
+pub struct HistoryArgs {
+    /// The environment (e.g. production).
     pub environment: String,
+    /// Print the history as JSON (the same the window shows).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RollbackArgs {
+    /// The environment to roll back.
+    pub environment: String,
+    /// The revision to restore, from `sluice history` (default: the previous one). What it
+    /// changes is shown before you confirm.
+    #[arg(long, value_name = "REVISION")]
+    pub to: Option<u32>,
     /// Do not ask for confirmation.
     #[arg(long)]
     pub yes: bool,
@@ -227,6 +244,7 @@ pub fn run(console: &Console, cli: &Cli, command: &Command) -> ExitCode {
         Command::Whoami => "whoami",
         Command::Promote(_) => "promote",
         Command::Rollback(_) => "rollback",
+        Command::History(_) => "history",
     };
     let result = match command {
         Command::Validate => validate(console),
@@ -239,6 +257,7 @@ pub fn run(console: &Console, cli: &Cli, command: &Command) -> ExitCode {
         Command::Whoami => block_on(credentials::whoami(console, cli)),
         Command::Promote(args) => block_on(promote::promote(console, cli, args)),
         Command::Rollback(args) => block_on(promote::rollback(console, cli, args)),
+        Command::History(args) => block_on(history::run(console, cli, args)),
     };
     match result {
         Ok(code) => code,

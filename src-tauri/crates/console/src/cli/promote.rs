@@ -321,19 +321,29 @@ pub(super) async fn rollback(
     args: &RollbackArgs,
 ) -> Result<ExitCode, UiError> {
     let session = super::watching(console, cli, args.as_login.as_deref()).await?;
-    if !args.yes
-        && !confirm(&format!(
-            "Roll {} back to its previous revision?",
-            args.environment
-        ))?
-    {
+    let (question, possible) = match args.to {
+        Some(revision) => {
+            let plan = session.rollback_plan(&args.environment, revision).await?;
+            terminal::print(&super::history::print_plan(&plan));
+            (
+                format!("Roll {} back to revision {revision}?", args.environment),
+                plan.refusal.is_none(),
+            )
+        }
+        None => (
+            format!("Roll {} back to its previous revision?", args.environment),
+            true,
+        ),
+    };
+    // An impossible rollback is not asked about: the attempt is refused and journaled as such.
+    if possible && !args.yes && !confirm(&question)? {
         return Err(UiError::new(
             "rollback.not-confirmed",
             "Not confirmed; nothing was done.",
             "Run the command again and answer y, or pass --yes.",
         ));
     }
-    let outcome = echoing(&session, session.rollback(&args.environment)).await?;
+    let outcome = echoing(&session, session.rollback(&args.environment, args.to)).await?;
     Ok(print_outcome(&outcome))
 }
 

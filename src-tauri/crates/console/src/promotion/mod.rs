@@ -4,6 +4,7 @@
 //! done — is written to the audit journal, with what actually shipped.
 
 mod follow;
+pub mod history;
 mod methods;
 mod values;
 
@@ -486,13 +487,22 @@ pub(crate) fn kube_context_hint(context: &str) -> String {
     )
 }
 
-/// Rolls `environment` back to its previous revision, journaled.
+/// Rolls `environment` back to `to` (one of its history's revisions), or to its previous
+/// revision when `None`; journaled like a promotion.
 pub async fn rollback(
     setup: &Setup,
     journal: &Journal,
     environment: &str,
+    to: Option<u32>,
 ) -> Result<Outcome, UiError> {
     let env = setup.pipeline.environment(environment)?;
+    let plan = match to {
+        Some(revision) => {
+            let entries = journal.read().map_err(journal_err)?.entries;
+            Some(history::plan(setup, &entries, environment, revision).await?)
+        }
+        None => None,
+    };
     let id = crate::journal::new_id();
     let started = AuditEntry {
         id: id.clone(),
@@ -501,10 +511,16 @@ pub async fn rollback(
         actor: setup.login.clone().unwrap_or_else(|| "unknown".into()),
         environment: env.name.clone(),
         from_version: follow::running(setup, environment),
-        to_version: None,
+        to_version: plan.as_ref().and_then(|p| p.to_version.clone()),
         method: AuditMethod::Rollback,
         action: AuditAction::Rollback,
-        plan: None,
+        plan: plan.as_ref().map(|p| AuditPlan {
+            commits: u32::try_from(p.commits_going_away.len()).unwrap_or(u32::MAX),
+            pull_requests: Vec::new(),
+            images: Vec::new(),
+            chart: None,
+            command: None,
+        }),
         gates: Vec::new(),
         comment: None,
         override_reason: None,
@@ -513,21 +529,61 @@ pub async fn rollback(
         run_id: None,
         sha: None,
         shipped: None,
-        revision: None,
+        revision: to,
     };
+    if let Some(refusal) = plan.as_ref().and_then(|p| p.refusal.clone()) {
+        let err = UiError::new(
+            "rollback.refused",
+            format!(
+                "{environment} cannot be rolled back to revision {}: {refusal}.",
+                to.unwrap_or_default()
+            ),
+            "Pick another revision from `sluice history` (or the environment's History); nothing was changed.",
+        );
+        record(
+            journal,
+            &started,
+            AuditResult::Refused,
+            Some(err.clone()),
+            Left::default(),
+        )?;
+        return Err(err);
+    }
     journal.append(&started).map_err(journal_err)?;
     let helm = method_of(env) == PromotionMethod::Helm;
     // A Helm release is rolled back by helm, so that its records stay the truth.
     let result = if helm {
-        methods::helm::roll_back(setup, env)
+        methods::helm::roll_back(setup, env, to)
             .await
-            .map(|()| format!("rolled {} back to its previous Helm revision", env.release))
+            .map(|()| match to {
+                Some(r) => format!("rolled {} back to Helm revision {r}", env.release),
+                None => format!("rolled {} back to its previous Helm revision", env.release),
+            })
             .map_err(|f| match f {
                 Failure::Refused(e) => (AuditResult::Refused, e),
                 Failure::Failed(e) | Failure::WentWrong(e) => (AuditResult::Failed, e),
             })
     } else {
-        methods::kubernetes::roll_back(setup, env)
+        let restore = match plan.as_ref().and_then(|p| p.to_version.as_deref()) {
+            Some(version) => {
+                let snapshot = latest(setup)?;
+                let workloads = snapshot
+                    .environments
+                    .iter()
+                    .find(|e| e.name == environment)
+                    .map(|e| e.workloads.clone())
+                    .unwrap_or_default();
+                Some(sluice_core::history::replica_sets_to_restore(
+                    &workloads, version,
+                ))
+            }
+            None => None,
+        };
+        let target = match &restore {
+            Some(sets) => sluice_kube::write::RollbackTarget::ReplicaSets(sets),
+            None => sluice_kube::write::RollbackTarget::Previous,
+        };
+        methods::kubernetes::roll_back(setup, env, target)
             .await
             .map(|names| format!("rolled back {}", names.join(", ")))
     };

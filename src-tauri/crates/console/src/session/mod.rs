@@ -21,6 +21,7 @@ use sluice_core::desk::{
     ActRequest, AuditExport, DemoPerson, EnvironmentContext, ExportFormat, KeychainInfo,
     LinkDecision, Outcome, ProgressLine, SessionInfo,
 };
+use sluice_core::history::{History, RollbackPlan};
 use sluice_core::review::Review;
 use sluice_core::snapshot::{InboxItem, Snapshot, ValueEntry};
 use sluice_core::web::Origin;
@@ -677,11 +678,37 @@ impl Session {
             .await
     }
 
-    pub async fn rollback(&self, environment: &str) -> Result<Outcome, UiError> {
+    /// Rolls `environment` back to `to` (a revision of its history), or to its previous
+    /// revision; journaled.
+    pub async fn rollback(&self, environment: &str, to: Option<u32>) -> Result<Outcome, UiError> {
         self.with_setup(async |setup, journal| {
-            promotion::rollback(setup, journal, environment).await
+            promotion::rollback(setup, journal, environment, to).await
         })
         .await
+    }
+
+    /// `environment`'s history: what it ran, who put it there and how, newest first.
+    pub async fn history(&self, environment: &str) -> Result<History, UiError> {
+        let entries = self.journal_entries().await?;
+        let setup = {
+            let state = self.state.lock().await;
+            self.promotion_setup(&state, None)?
+        };
+        promotion::history::history(&setup, &entries, environment).await
+    }
+
+    /// What rolling `environment` back to `revision` would change, shown before it is confirmed.
+    pub async fn rollback_plan(
+        &self,
+        environment: &str,
+        revision: u32,
+    ) -> Result<RollbackPlan, UiError> {
+        let entries = self.journal_entries().await?;
+        let setup = {
+            let state = self.state.lock().await;
+            self.promotion_setup(&state, None)?
+        };
+        promotion::history::plan(&setup, &entries, environment, revision).await
     }
 
     /// What waits on the identity in use, as the latest snapshot says.

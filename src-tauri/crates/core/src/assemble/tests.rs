@@ -76,6 +76,7 @@ fn cluster(mut workloads: Vec<Workload>, deployed_at: &str) -> ClusterInputs {
             app_version: Some(tag),
             description: "Upgrade complete".into(),
             deployed_at: Some(deployed_at.into()),
+            images: Vec::new(),
         }],
         deployed_release: None,
         warnings: Vec::new(),

@@ -109,6 +109,7 @@ fn revision_of(secret: &Secret) -> Result<Decoded, String> {
             app_version: release.app_version,
             description: release.description,
             deployed_at: release.last_deployed,
+            images: release.images,
         },
     })
 }

@@ -86,11 +86,13 @@ pub async fn upgrade(
     Ok(HelmRun { result, revision })
 }
 
-/// `helm rollback` of `release` to its previous revision, holding the Lease.
+/// `helm rollback` of `release` to `revision` (its previous one when `None`), holding the Lease.
+#[allow(clippy::too_many_arguments)]
 pub async fn rollback(
     client: &kube::Client,
     helm: &Helm,
     release: &str,
+    revision: Option<u32>,
     namespace: &str,
     upgrade: &Upgrade<'_>,
     holder: &str,
@@ -109,7 +111,9 @@ pub async fn rollback(
     .await?;
     access::require(client, namespace, &access::LEASE).await?;
     let held = lease::acquire(Api::<Lease>::namespaced(client.clone(), namespace), holder).await?;
-    let result = helm.rollback(release, namespace, upgrade, on_line).await;
+    let result = helm
+        .rollback(release, revision, namespace, upgrade, on_line)
+        .await;
     held.release().await;
     Ok(result)
 }

@@ -12,7 +12,7 @@ mod rollback;
 pub use access::{authorize, can, require};
 pub use follow::follow;
 pub use images::{Record, set_images};
-pub use rollback::rollback;
+pub use rollback::{RollbackTarget, rollback};
 
 /// The field manager Sluice's server-side applies use.
 pub const FIELD_MANAGER: &str = "sluice";

@@ -386,8 +386,13 @@ pub(crate) async fn deployed_revision(setup: &Setup, environment: &str) -> Optio
     write::helm::deployed_revision(&client, &env.namespace, &env.release).await
 }
 
-/// `helm rollback` to the previous revision, under the Lease; helm's lines passed on.
-pub(crate) async fn roll_back(setup: &Setup, env: &Environment) -> Result<(), Failure> {
+/// `helm rollback` to `revision` (the previous one when `None`), under the Lease; helm's lines
+/// passed on.
+pub(crate) async fn roll_back(
+    setup: &Setup,
+    env: &Environment,
+    revision: Option<u32>,
+) -> Result<(), Failure> {
     let client = sluice_kube::connect(setup.kubeconfig.as_deref(), &env.kube_context)
         .await
         .map_err(|e| {
@@ -407,6 +412,7 @@ pub(crate) async fn roll_back(setup: &Setup, env: &Environment) -> Result<(), Fa
         &client,
         &helm(setup),
         &env.release,
+        revision,
         &env.namespace,
         &upgrade_settings(setup, env),
         &setup.holder,

@@ -101,10 +101,11 @@ pub(super) async fn set_images(
     })
 }
 
-/// Rolls the environment's workloads back one revision; the Deployments changed.
+/// Rolls the environment's workloads back to `target`; the Deployments changed.
 pub(crate) async fn roll_back(
     setup: &Setup,
     env: &Environment,
+    target: write::RollbackTarget<'_>,
 ) -> Result<Vec<String>, (AuditResult, UiError)> {
     let client = client(setup, env, "rollback.kubernetes-unreachable")
         .await
@@ -113,6 +114,7 @@ pub(crate) async fn roll_back(
         &client,
         &env.namespace,
         &env.release,
+        target,
         &setup.holder,
         setup.follow_timeout,
     )

@@ -149,11 +149,54 @@ async function captureHelmReview(theme) {
   }
 }
 
+// Production's history, scrolled into view, with a rollback to an older revision planned.
+async function captureHistory(theme) {
+  const home = scratch(`shots-history-${theme}`);
+  const app = await launchApp({ args: ['--pipeline', PIPELINE], env: { GTK_THEME: THEMES[theme] }, home });
+  const { driver } = app;
+  try {
+    await waitFor(
+      driver,
+      async () => (await driver.findElements(By.css('[data-testid="health"].health-healthy'))).length === 3,
+      'three healthy environments',
+    );
+    await click(driver, By.css('[data-testid="environment-open"][data-environment="production"]'), 'production');
+    await waitFor(driver, async () => (await driver.findElements(byTestId('detail-live'))).length > 0, 'the detail');
+    // At 60×, the simulated release lead ships a release: production then has two revisions.
+    await click(driver, byTestId('demo-speed-60'), '60× speed');
+    await waitFor(
+      driver,
+      async () => {
+        if ((await driver.findElements(byTestId('history-row'))).length > 1) return true;
+        const refresh = await driver.findElements(byTestId('history-refresh'));
+        if (refresh.length > 0 && (await refresh[0].isEnabled())) await refresh[0].click();
+        await new Promise((r) => setTimeout(r, 2000));
+        return null;
+      },
+      'a second revision in production',
+      240_000,
+    );
+    await click(driver, byTestId('demo-speed-1'), '1× speed');
+    const offered = await driver.findElements(byTestId('history-rollback'));
+    if (offered.length > 0) {
+      await offered[0].click();
+      await waitFor(driver, async () => (await driver.findElements(byTestId('history-plan'))).length > 0, 'the plan');
+    }
+    const panel = await driver.findElement(byTestId('history'));
+    await driver.executeScript('arguments[0].scrollIntoView({block: "start"})', panel);
+    await shoot(driver, `history-${theme}`);
+  } finally {
+    await app.quit();
+  }
+}
+
 mkdirSync(OUT, { recursive: true });
-// SLUICE_SHOTS=helm retakes only the helm review's shots.
-const ONLY_HELM = process.env.SLUICE_SHOTS === 'helm';
+// SLUICE_SHOTS=helm retakes only the helm review's shots; SLUICE_SHOTS=history only the history's.
+const ONLY = process.env.SLUICE_SHOTS ?? null;
 for (const theme of Object.keys(THEMES)) {
-  if (!ONLY_HELM) await capture(theme);
+  if (ONLY === null) await capture(theme);
+  if (ONLY === null || ONLY === 'history') await captureHistory(theme);
+  if (ONLY === 'history') continue;
   if (HELM) await captureHelmReview(theme);
   else console.warn('SLUICE_HELM is not set: no shot of the helm review');
 }

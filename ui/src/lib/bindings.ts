@@ -63,7 +63,11 @@ shownValues: Array<ShownValue>,
 /**
  * The conditions a promotion into this environment must meet.
  */
-gate: Gate | null, };
+gate: Gate | null, 
+/**
+ * How long a promoted version must hold here, and what happens when it does not.
+ */
+verify: Verify | null, };
 export type ShownValue = { label: string, 
 /**
  * Dotted path into the values file, e.g. `resources.requests.cpu`.
@@ -105,6 +109,12 @@ export type Approval = {
  * Never empty: at least one user or team.
  */
 reviewers: Principals, preventSelfReview: boolean, };
+export type Verify = { forSeconds: number, onFailure: OnFailure, 
+/**
+ * Warning event reasons that fail it (`BackOff`, `Unhealthy`, …).
+ */
+warningReasons: Array<string>, };
+export type OnFailure = "offer" | "rollback";
 export type Principals = { 
 /**
  * GitHub logins.

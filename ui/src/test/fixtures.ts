@@ -48,6 +48,7 @@ function environment(
       { label: 'Ingress host', key: 'ingress.host', value: values.host },
       { label: 'Database', key: 'database.instance', value: values.database },
     ],
+    verify: null,
     ...rest,
   };
 }

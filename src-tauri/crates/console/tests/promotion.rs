@@ -928,3 +928,141 @@ async fn rolling_back_to_a_revision_two_back_restores_its_images_after_showing_w
         "the revision asked for"
     );
 }
+
+/// GitHub's deployments to production as the world's API lists them, newest first.
+async fn production_deployments(w: &World) -> Vec<sluice_core::inputs::DeploymentInfo> {
+    let config = sluice_github::GithubConfig {
+        api_base: w.world.github_server.url(),
+        ..sluice_github::GithubConfig::github_com("tbyte-org", "tbyte")
+    };
+    let token = sluice_github::GithubToken::new(w.world.person(Role::Viewer).github_token.clone());
+    sluice_github::GithubClient::new(&config, Some(&token))
+        .unwrap()
+        .deployment_history("production", 5)
+        .await
+        .unwrap()
+}
+
+const VERIFY_ROLLBACK: &str = "    verify:\n      for: 4s\n      onFailure: rollback\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_promotion_that_holds_is_verified_and_github_says_so() {
+    let w = start_with("kubernetes", VERIFY_ROLLBACK).await;
+    let alice = w.console(Role::Approver).await;
+    let mut progress = alice.subscribe_progress();
+    let outcome = approve_now(&alice, "ship").await.unwrap();
+    assert_eq!(
+        outcome.result,
+        AuditResult::Succeeded,
+        "{}",
+        outcome.message
+    );
+    assert!(
+        outcome.message.ends_with("; verified: it held for 4 s"),
+        "{}",
+        outcome.message
+    );
+    let mut lines = Vec::new();
+    while let Ok(line) = progress.try_recv() {
+        lines.push(line.line);
+    }
+    assert!(
+        lines.iter().any(|l| l.starts_with("verifying for 4 s:")),
+        "{lines:?}"
+    );
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some("verified: production held for 4 s")
+    );
+    assert_eq!(w.results(), [AuditResult::Started, AuditResult::Succeeded]);
+    let newest = &production_deployments(&w).await[0];
+    assert!(w.world.seeded.main[2].starts_with(&newest.sha[..7]));
+    assert_eq!(newest.state, "success");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_promotion_whose_pods_crash_during_verification_is_rolled_back_and_says_why() {
+    let w = start_with("kubernetes", VERIFY_ROLLBACK).await;
+    let alice = Arc::new(w.console(Role::Approver).await);
+    let before = w.production_images();
+    let new_tag = w.world.seeded.main[2][..7].to_owned();
+    let promotion = {
+        let alice = alice.clone();
+        tokio::spawn(async move { approve_now(&alice, "ship").await })
+    };
+    // Once the new version runs whole, its image starts crashing and a pod is replaced.
+    until(
+        &alice,
+        "production on the new version, every replica ready",
+        |s| {
+            s.environments[2].health == Health::Healthy
+                && s.environments[2]
+                    .version
+                    .as_ref()
+                    .is_some_and(|v| v.label == new_tag)
+        },
+    )
+    .await;
+    for image in w.production_images() {
+        w.world
+            .kube
+            .break_image(&image, sluice_sim::kube::Breakage::CrashLoop);
+    }
+    let kube = sluice_kube::connect(Some(&w.kubeconfig), "tbyte")
+        .await
+        .unwrap();
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(kube, "production");
+    let victim = w
+        .world
+        .kube
+        .list(Kind::Pod, Some("production"))
+        .iter()
+        .find_map(|p| {
+            let name = p["metadata"]["name"].as_str()?;
+            name.starts_with("tbyte-prod-api").then(|| name.to_owned())
+        })
+        .unwrap();
+    pods.delete(&victim, &Default::default()).await.unwrap();
+
+    let outcome = promotion.await.unwrap().unwrap();
+    assert_eq!(outcome.result, AuditResult::Failed, "{}", outcome.message);
+    assert!(
+        outcome
+            .message
+            .starts_with(&format!("production did not hold {new_tag} for 4 s: ")),
+        "{}",
+        outcome.message
+    );
+    assert!(
+        outcome.message.contains("rolled back automatically"),
+        "{}",
+        outcome.message
+    );
+    assert_eq!(
+        outcome.rollback, None,
+        "nothing left to offer: it rolled back"
+    );
+    assert_eq!(w.production_images(), before, "the previous images again");
+    let journal = w.journal();
+    let results: Vec<(sluice_core::audit::AuditAction, AuditResult)> =
+        journal.iter().map(|e| (e.action, e.result)).collect();
+    use sluice_core::audit::AuditAction::{Promote, Rollback};
+    assert_eq!(
+        results,
+        [
+            (Promote, AuditResult::Started),
+            (Promote, AuditResult::Failed),
+            (Rollback, AuditResult::Started),
+            (Rollback, AuditResult::Succeeded),
+        ]
+    );
+    let failed = journal[1].error.as_ref().unwrap();
+    assert_eq!(failed.code, "promotion.verification-failed");
+    assert!(failed.hint.contains("rolled it back"), "{}", failed.hint);
+    let newest = production_deployments(&w)
+        .await
+        .into_iter()
+        .find(|d| new_tag.starts_with(&d.sha[..7]))
+        .unwrap();
+    assert_eq!(newest.state, "failure");
+}

@@ -17,8 +17,8 @@ use crate::error::UiError;
 use crate::history::{History, HistoryRow, RollbackPlan};
 use crate::manifests::{ManifestChange, ManifestChangeKind};
 use crate::pipeline::{
-    Approval, ChangeWindow, Environment, Freeze, Gate, GithubRepository, HelmSettings, Pipeline,
-    Principals, PromotionMethod, ShownValue, Trigger, Weekday,
+    Approval, ChangeWindow, Environment, Freeze, Gate, GithubRepository, HelmSettings, OnFailure,
+    Pipeline, Principals, PromotionMethod, ShownValue, Trigger, Verify, Weekday,
 };
 use crate::review::{Candidate, HelmPreview, Pin, ReleaseNotes, Review, ValuesChanges};
 use crate::snapshot::{
@@ -46,6 +46,8 @@ pub fn typescript() -> String {
         Gate::decl(&cfg),
         PromotionMethod::decl(&cfg),
         Approval::decl(&cfg),
+        Verify::decl(&cfg),
+        OnFailure::decl(&cfg),
         Principals::decl(&cfg),
         ChangeWindow::decl(&cfg),
         Weekday::decl(&cfg),

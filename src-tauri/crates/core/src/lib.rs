@@ -20,6 +20,7 @@ pub mod snapshot;
 pub mod snapshot_update;
 pub mod text;
 pub mod values;
+pub mod verify;
 pub mod web;
 
 pub use config::{Diagnostic, PipelineError, load_pipeline};

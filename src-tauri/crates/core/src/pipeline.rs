@@ -101,6 +101,29 @@ pub struct Environment {
     pub shown_values: Vec<ShownValue>,
     /// The conditions a promotion into this environment must meet.
     pub gate: Option<Gate>,
+    /// How long a promoted version must hold here, and what happens when it does not.
+    pub verify: Option<Verify>,
+}
+
+/// Verification after a promotion's rollout: the new version must hold for `for_seconds` —
+/// no restarts, every replica ready, no crash loop, no new warning of a listed reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Verify {
+    pub for_seconds: u32,
+    pub on_failure: OnFailure,
+    /// Warning event reasons that fail it (`BackOff`, `Unhealthy`, …).
+    pub warning_reasons: Vec<String>,
+}
+
+/// What a failed verification does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnFailure {
+    /// Offers Rollback, with the failure as its reason.
+    Offer,
+    /// Rolls back at once, and says so.
+    Rollback,
 }
 
 impl Environment {

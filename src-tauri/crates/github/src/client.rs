@@ -495,6 +495,50 @@ impl GithubClient {
         Ok(created.id)
     }
 
+    /// Adds a status to the newest deployment of `sha` (full or abbreviated) to `environment`
+    /// (a verification's result); `false` when there is no such deployment among the recent ones.
+    pub async fn set_deployment_status(
+        &self,
+        environment: &str,
+        sha: &str,
+        state: &str,
+        description: &str,
+    ) -> Result<bool, GithubError> {
+        #[derive(serde::Deserialize)]
+        struct Listed {
+            id: u64,
+            sha: String,
+        }
+        if !is_plain_ref(environment) {
+            return Ok(false);
+        }
+        // GitHub's `sha` filter wants the full id; a review may hold an abbreviated one.
+        let listed: Vec<Listed> = self
+            .octo
+            .get(
+                self.route(&format!(
+                    "/deployments?environment={environment}&per_page=30"
+                )),
+                None::<&()>,
+            )
+            .await?;
+        let Some(newest) = listed
+            .iter()
+            .find(|d| sluice_core::commit::same_commit(&d.sha, sha))
+        else {
+            return Ok(false);
+        };
+        let status = serde_json::json!({"state": state, "description": description.chars().take(140).collect::<String>()});
+        let _: serde_json::Value = self
+            .octo
+            .post(
+                self.route(&format!("/deployments/{}/statuses", newest.id)),
+                Some(&status),
+            )
+            .await?;
+        Ok(true)
+    }
+
     /// The text of `path` at `git_ref` (a commit), `None` when GitHub has no such file there.
     /// Files beyond [`MAX_FILE_BYTES`] are refused: a values file is far smaller.
     pub async fn file_at(&self, path: &str, git_ref: &str) -> Result<Option<String>, GithubError> {

@@ -414,4 +414,54 @@ pub(super) async fn helm_method(t: &Target) {
             ("deployed".to_owned(), format!("Rollback to {revision}")),
         ]
     );
+
+    // The history: helm's revisions, alice's from the journal, the failed one not offered; a
+    // rollback to the revision before alice's restores that revision's images, by `helm rollback`.
+    let history = {
+        let started = Instant::now();
+        loop {
+            let h = alice.history("production").await.unwrap();
+            if h.rows.first().map(|r| r.revision) == Some(revision + 2) {
+                break h;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the history never showed the rollback's revision: {h:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    let row = |n: u32| history.rows.iter().find(|r| r.revision == n).unwrap();
+    assert!(row(revision + 2).current);
+    assert!(
+        row(revision + 1)
+            .rollback_refusal
+            .as_deref()
+            .is_some_and(|r| r.contains("failed")),
+        "{history:#?}"
+    );
+    let shipped = row(revision);
+    assert_eq!(shipped.by.as_deref(), Some("alice-approver"));
+    assert_eq!(shipped.how, "helm, by Sluice");
+    assert_eq!(shipped.images, expected_images(&tag));
+    let older = row(revision - 1).clone();
+    assert_eq!(older.rollback_refusal, None, "{history:#?}");
+    assert_ne!(older.images, expected_images(&tag), "{history:#?}");
+    let plan = alice
+        .rollback_plan("production", older.revision)
+        .await
+        .unwrap();
+    assert_eq!(plan.images_restored.len(), SERVICES.len(), "{plan:#?}");
+    let rolled = alice
+        .rollback("production", Some(older.revision))
+        .await
+        .unwrap();
+    assert_eq!(rolled.result, AuditResult::Succeeded, "{}", rolled.message);
+    rolled_out(&client, production).await;
+    assert_eq!(images(&client, production).await, older.images);
+    let history = helm_history(&client, production).await;
+    assert_eq!(
+        history.last().map(|(_, r)| r.description.clone()),
+        Some(format!("Rollback to {}", older.revision))
+    );
 }

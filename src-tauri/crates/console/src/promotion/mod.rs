@@ -7,6 +7,7 @@ mod follow;
 pub mod history;
 mod methods;
 mod values;
+mod verify;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use sluice_core::UiError;
 use sluice_core::approval::{Standing, sentences};
 use sluice_core::audit::{AuditAction, AuditEntry, AuditGate, AuditMethod, AuditPlan, AuditResult};
 use sluice_core::desk::{ActRequest, Outcome, ProgressLine, ReviewAction, RollbackOffer};
-use sluice_core::pipeline::{Environment, Pipeline, PromotionMethod};
+use sluice_core::pipeline::{Environment, OnFailure, Pipeline, PromotionMethod};
 use sluice_core::review::{self, Review, ReviewInputs};
 use sluice_core::snapshot::{EnvironmentState, GateConditionKind, GateState, Snapshot};
 use sluice_github::GithubClient;
@@ -424,14 +425,31 @@ pub async fn act(
     };
     match done {
         Ok(done) => {
+            let env = setup.pipeline.environment(&request.environment)?;
+            if let Some(rules) = &env.verify
+                && let verify::Verified::Broke(reason) = verify::verify(setup, env, rules).await
+            {
+                return verification_failed(setup, journal, &started, &now, rules, reason).await;
+            }
             let left = Left {
                 shipped: done.running.clone(),
                 ..left(setup).await
             };
             record(journal, &started, AuditResult::Succeeded, None, left)?;
+            let mut message = done.message;
+            if let Some(rules) = &env.verify {
+                deployment_status(
+                    setup,
+                    &now,
+                    "success",
+                    &format!("Verified by Sluice: held for {} s", rules.for_seconds),
+                )
+                .await;
+                message.push_str(&format!("; verified: it held for {} s", rules.for_seconds));
+            }
             Ok(Outcome {
                 result: AuditResult::Succeeded,
-                message: done.message,
+                message,
                 running: done.running,
                 rollback: None,
             })
@@ -475,6 +493,110 @@ pub async fn act(
                     environment: request.environment.clone(),
                     reason: e.message,
                 }),
+            })
+        }
+    }
+}
+
+/// Puts a verification's result on GitHub, as the status of the promoted commit's deployment
+/// there; the promotion stands either way.
+async fn deployment_status(setup: &Setup, review: &Review, state: &str, description: &str) {
+    let (Some(github), Some(sha)) = (setup.person_github(), review.pin.sha.as_deref()) else {
+        return;
+    };
+    match github
+        .set_deployment_status(&review.environment, sha, state, description)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => tracing::info!(
+            sha,
+            "no GitHub deployment of the commit to give the verification's status"
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "the verification's status could not be put on GitHub")
+        }
+    }
+}
+
+/// The new version did not hold: journaled as failed with why, said on GitHub, and rolled back
+/// at once (`onFailure: rollback`) or offered for rollback.
+async fn verification_failed(
+    setup: &Setup,
+    journal: &Journal,
+    started: &AuditEntry,
+    review: &Review,
+    rules: &sluice_core::pipeline::Verify,
+    reason: String,
+) -> Result<Outcome, UiError> {
+    let environment = review.environment.as_str();
+    let shipped = follow::running(setup, environment);
+    let error = UiError::new(
+        "promotion.verification-failed",
+        format!(
+            "{environment} did not hold {} for {} s: {reason}",
+            review
+                .candidate
+                .as_ref()
+                .map_or("the new version", |c| c.label.as_str()),
+            rules.for_seconds
+        ),
+        match rules.on_failure {
+            OnFailure::Rollback => {
+                "Sluice rolled it back, as the pipeline's `verify.onFailure` asks; see why in the environment's pods and events."
+            }
+            OnFailure::Offer => {
+                "Roll back (offered here), or look at the environment's pods and events first."
+            }
+        },
+    );
+    record(
+        journal,
+        started,
+        AuditResult::Failed,
+        Some(error.clone()),
+        Left {
+            shipped: shipped.clone(),
+            revision: methods::revision_after(setup, review).await,
+        },
+    )?;
+    deployment_status(
+        setup,
+        review,
+        "failure",
+        &format!("Verification failed: {reason}"),
+    )
+    .await;
+    match rules.on_failure {
+        OnFailure::Offer => Ok(Outcome {
+            result: AuditResult::Failed,
+            message: error.message.clone(),
+            running: shipped,
+            rollback: Some(RollbackOffer {
+                environment: environment.to_owned(),
+                reason: format!("verification failed: {reason}"),
+            }),
+        }),
+        OnFailure::Rollback => {
+            let rolled = Box::pin(rollback(setup, journal, environment, None)).await;
+            let (then, offer) = match rolled {
+                Ok(o) => (format!("rolled back automatically: {}", o.message), None),
+                Err(e) => (
+                    format!("the automatic rollback failed: {}", e.message),
+                    Some(RollbackOffer {
+                        environment: environment.to_owned(),
+                        reason: format!(
+                            "verification failed: {reason}; the automatic rollback failed: {}",
+                            e.message
+                        ),
+                    }),
+                ),
+            };
+            Ok(Outcome {
+                result: AuditResult::Failed,
+                message: format!("{}. {then}", error.message),
+                running: follow::running(setup, environment),
+                rollback: offer,
             })
         }
     }

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use crate::pipeline::{PromotionMethod, Weekday};
+use crate::pipeline::{OnFailure, PromotionMethod, Weekday};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -85,6 +85,16 @@ pub(super) struct EnvironmentSection {
     pub values_file: Spanned<String>,
     pub deploy: Spanned<DeploySection>,
     pub gate: Option<Spanned<GateSection>>,
+    pub verify: Option<Spanned<VerifySection>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct VerifySection {
+    #[serde(rename = "for")]
+    pub hold_for: Spanned<String>,
+    pub on_failure: Option<Spanned<OnFailure>>,
+    pub warning_reasons: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

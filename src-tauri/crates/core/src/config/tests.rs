@@ -597,3 +597,41 @@ fn plain_http_api_url_is_refused_unless_it_is_this_machine() {
         assert_eq!(p.github.api_url.as_deref(), Some(url.trim_end_matches('/')));
     }
 }
+
+#[test]
+fn verification_is_read_with_defaults_and_refuses_no_time_at_all() {
+    let with = |verify: &str| edited("    gate:\n", &format!("{verify}    gate:\n"));
+    let f = fixture(&with(
+        "    verify:\n      for: 10m\n      onFailure: rollback\n      warningReasons: [BackOff]\n",
+    ));
+    let p = load_pipeline(&f.pipeline).unwrap();
+    assert_eq!(
+        p.environments[2].verify,
+        Some(crate::pipeline::Verify {
+            for_seconds: 600,
+            on_failure: crate::pipeline::OnFailure::Rollback,
+            warning_reasons: vec!["BackOff".into()],
+        })
+    );
+    assert_eq!(p.environments[1].verify, None);
+    let f = fixture(&with("    verify:\n      for: 30s\n"));
+    let v = load_pipeline(&f.pipeline).unwrap().environments[2]
+        .verify
+        .clone()
+        .unwrap();
+    assert_eq!(v.on_failure, crate::pipeline::OnFailure::Offer);
+    assert_eq!(v.warning_reasons, ["BackOff", "Unhealthy", "FailedCreate"]);
+
+    for bad in ["0s", "-5m"] {
+        let text = with(&format!("    verify:\n      for: {bad}\n"));
+        let (d, file) = only_diagnostic(&text);
+        assert_diag(&d, &file, line_of(&text, &format!("for: {bad}")), "");
+        assert!(
+            d.hint.contains("for: 10m") || d.hint.contains("positive duration"),
+            "{d}"
+        );
+    }
+    let text = with("    verify:\n      for: 1m\n      onFailure: panic\n");
+    let (d, file) = only_diagnostic(&text);
+    assert_diag(&d, &file, line_of(&text, "onFailure: panic"), "");
+}

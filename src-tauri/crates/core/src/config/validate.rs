@@ -8,13 +8,13 @@ use serde_saphyr::{Location, Spanned};
 use super::Diagnostic;
 use super::file::{
     ApprovalSection, ChangeWindowSection, DeployOn, EnvironmentSection, FreezeSection, GateSection,
-    PipelineFile, PrincipalsSection,
+    PipelineFile, PrincipalsSection, VerifySection,
 };
 use super::suggest::nearest;
 use super::values_file;
 use crate::pipeline::{
-    Approval, ChangeWindow, Environment, Freeze, Gate, GithubRepository, HelmSettings, Pipeline,
-    Principals, PromotionMethod, ShownValue, Trigger,
+    Approval, ChangeWindow, Environment, Freeze, Gate, GithubRepository, HelmSettings, OnFailure,
+    Pipeline, Principals, PromotionMethod, ShownValue, Trigger, Verify,
 };
 use crate::text::is_control_or_bidi;
 use crate::values::FlatValues;
@@ -84,6 +84,7 @@ pub(super) fn validate(path: &Path, raw: PipelineFile) -> Result<Pipeline, Vec<D
             .as_ref()
             .and_then(|gate| self::gate(&mut report, env, gate));
         let (replicas, shown_values) = values_summary(&mut report, &raw, base_dir, env);
+        let verify = env.verify.as_ref().and_then(|v| verify(&mut report, v));
         environments.push(Environment {
             name: env.name.value.clone(),
             kube_context: env.kube_context.value.clone(),
@@ -94,6 +95,7 @@ pub(super) fn validate(path: &Path, raw: PipelineFile) -> Result<Pipeline, Vec<D
             replicas,
             shown_values,
             gate,
+            verify,
         });
     }
 
@@ -612,6 +614,44 @@ fn principals(report: &mut Report<'_>, section: &PrincipalsSection) -> Principal
 }
 
 /// Durations are written the friendly way (`24h`, `1h 30m`, `2d`); a day counts as 24 hours.
+/// Reasons a new warning fails a verification by when the pipeline lists none.
+const DEFAULT_WARNING_REASONS: [&str; 3] = ["BackOff", "Unhealthy", "FailedCreate"];
+
+fn verify(report: &mut Report<'_>, section: &Spanned<VerifySection>) -> Option<Verify> {
+    let v = &section.value;
+    let hold = parse_duration(report, &v.hold_for)?;
+    let for_seconds = u32::try_from(hold.as_secs()).unwrap_or(u32::MAX);
+    if for_seconds == 0 {
+        report.at(
+            &v.hold_for.referenced,
+            format!(
+                "`verify.for: {}` is no time at all: nothing would be verified",
+                v.hold_for.value
+            ),
+            "Give the new version time to show trouble, e.g. `for: 10m`.",
+        );
+        return None;
+    }
+    let warning_reasons = match &v.warning_reasons {
+        Some(reasons) => {
+            for r in reasons.iter().filter(|r| r.value.trim().is_empty()) {
+                report.at(
+                    &r.referenced,
+                    "an empty warning reason",
+                    "Name the event reason, as `kubectl get events` shows it, e.g. `BackOff`.",
+                );
+            }
+            reasons.iter().map(|r| r.value.clone()).collect()
+        }
+        None => DEFAULT_WARNING_REASONS.map(str::to_owned).to_vec(),
+    };
+    Some(Verify {
+        for_seconds,
+        on_failure: v.on_failure.as_ref().map_or(OnFailure::Offer, |o| o.value),
+        warning_reasons,
+    })
+}
+
 fn parse_duration(report: &mut Report<'_>, text: &Spanned<String>) -> Option<jiff::SignedDuration> {
     let parsed = text
         .value

@@ -167,6 +167,7 @@ mod tests {
                 environment: Arc::new(|_| None),
                 demo_person: None,
                 autopilot: false,
+                last_known: None,
             },
         );
         let app = builder(mock_builder(), Console::new(pipeline), Arc::new(session))

@@ -247,3 +247,88 @@ async fn with_only_gh_token_and_no_secret_service_a_promotion_is_approved() {
         .unwrap();
     assert_eq!(sluice_core::image::tag_of(image), Some(candidate.as_str()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_offline_prints_the_last_state_read_whole_and_says_when_there_is_none() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = clock_free(dir.path());
+    let offline = |home: std::path::PathBuf, json: bool| {
+        let pipeline = pipeline.clone();
+        async move {
+            let mut args = vec![
+                "--pipeline",
+                pipeline.to_str().unwrap(),
+                "status",
+                "--offline",
+            ];
+            if json {
+                args.push("--json");
+            }
+            sluice(&home, &args, &[]).await
+        }
+    };
+    let none = offline(home.path().to_owned(), false).await;
+    assert!(!none.status.success());
+    assert!(
+        text(&none.stderr).contains("No state of")
+            && text(&none.stderr).contains("hint: Run `sluice status`"),
+        "{}",
+        text(&none.stderr)
+    );
+
+    let world = SimWorld::start(WorldOptions::default()).await.unwrap();
+    let main = world.seeded.main.clone();
+    testing::deploy(&world, "tbyte-prod", "production", 3, &main[1]).unwrap();
+    testing::deploy(&world, "tbyte-staging", "staging", 2, &main[2]).unwrap();
+    testing::deploy(&world, "tbyte-dev", "dev", 1, &main[2]).unwrap();
+    let kubeconfig = testing::write_kubeconfig(&world, dir.path(), &["tbyte"]).unwrap();
+    let token = world.person(Role::Viewer).github_token.clone();
+    let github = world.github_server.url();
+    let live = sluice(
+        home.path(),
+        &[
+            "--pipeline",
+            pipeline.to_str().unwrap(),
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+            "--github-api-url",
+            &github,
+            "status",
+        ],
+        &[("GH_TOKEN", &token)],
+    )
+    .await;
+    assert!(live.status.success(), "{}", text(&live.stderr));
+    drop(world);
+
+    let kept = offline(home.path().to_owned(), false).await;
+    let out = text(&kept.stdout);
+    assert!(kept.status.success(), "{out}{}", text(&kept.stderr));
+    assert!(out.starts_with("Last known state, as of "), "{out}");
+    let production = out
+        .lines()
+        .find(|l| l.starts_with("production"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(production.contains(&main[1][..7]), "{production}");
+    let json = offline(home.path().to_owned(), true).await;
+    let snapshot: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(snapshot["lastKnown"].is_string(), "{snapshot}");
+    assert_eq!(
+        snapshot["environments"][1]["version"]["label"],
+        main[2][..7]
+    );
+
+    // A damaged state is a problem with its file named, never a crash.
+    let state_dir = home.path().join("share/sluice/last-known");
+    for entry in std::fs::read_dir(&state_dir).unwrap() {
+        std::fs::write(entry.unwrap().path(), "{ not json").unwrap();
+    }
+    let damaged = offline(home.path().to_owned(), false).await;
+    assert!(!damaged.status.success());
+    assert!(
+        text(&damaged.stderr).contains("cannot be used: it is not a Sluice state"),
+        "{}",
+        text(&damaged.stderr)
+    );
+}

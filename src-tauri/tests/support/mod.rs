@@ -26,6 +26,7 @@ pub async fn sluice(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output 
         .env_remove("GH_TOKEN")
         .env_remove("GITHUB_TOKEN")
         .env_remove("SLUICE_AUDIT_JOURNAL")
+        .env_remove("SLUICE_STATE_DIR")
         .kill_on_drop(true);
     for (k, v) in env {
         command.env(k, v);

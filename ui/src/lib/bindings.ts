@@ -258,7 +258,12 @@ viewer: string | null,
 /**
  * What waits on `viewer`; empty when nobody is signed in.
  */
-inbox: Array<InboxItem>, };
+inbox: Array<InboxItem>, 
+/**
+ * RFC 3339: this is the state last seen, as saved then, shown while the sources are read
+ * again (or cannot be). `None` for live state.
+ */
+lastKnown: string | null, };
 export type SnapshotUpdate = { 
 /**
  * The new Snapshot; the environments named in `sameWorkloads` come with no workloads.

@@ -581,6 +581,7 @@ export function tbyteSnapshot(sequence = 1): Snapshot {
     gates: [productionGate()],
     viewer: null,
     inbox: [],
+    lastKnown: null,
     sources: [
       kubernetesSource('kind-tbyte'),
       kubernetesSource('prod-eks'),

@@ -8,8 +8,10 @@ pub mod contexts;
 pub mod credentials;
 pub mod demo;
 pub mod journal;
+pub mod last_known;
 pub mod live;
 pub mod logging;
+mod private;
 pub mod promotion;
 pub mod session;
 

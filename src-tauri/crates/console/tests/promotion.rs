@@ -127,6 +127,7 @@ impl World {
                 environment: Arc::new(move |name| (name == "GH_TOKEN").then(|| token.clone())),
                 demo_person: None,
                 autopilot: false,
+                last_known: None,
             },
         );
         session.start().await.unwrap();

@@ -30,6 +30,7 @@ fn options(journal: &Path) -> SessionOptions {
         environment: std::sync::Arc::new(|_| None),
         demo_person: None,
         autopilot: false,
+        last_known: None,
     }
 }
 
@@ -518,6 +519,7 @@ async fn the_demos_own_approvals_are_the_simulated_leads_made_through_the_same_r
         SessionOptions {
             demo: true,
             autopilot: true,
+            last_known: None,
             ..options(&dir.path().join("audit.jsonl"))
         },
     );

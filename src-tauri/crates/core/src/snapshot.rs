@@ -27,6 +27,10 @@ pub struct Snapshot {
     pub viewer: Option<String>,
     /// What waits on `viewer`; empty when nobody is signed in.
     pub inbox: Vec<InboxItem>,
+    /// RFC 3339: this is the state last seen, as saved then, shown while the sources are read
+    /// again (or cannot be). `None` for live state.
+    #[serde(default)]
+    pub last_known: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -95,6 +95,7 @@ impl Consoles {
                 environment: Arc::new(move |name| (name == "GH_TOKEN").then(|| token.clone())),
                 demo_person: None,
                 autopilot: false,
+                last_known: None,
             },
         );
         session.start().await.unwrap();

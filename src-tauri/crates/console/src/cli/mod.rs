@@ -6,6 +6,7 @@
 mod audit;
 mod credentials;
 mod history;
+mod offline;
 mod promote;
 mod sim;
 mod status;
@@ -94,8 +95,11 @@ pub struct StatusArgs {
     #[arg(long)]
     pub json: bool,
     /// Print again on every change until interrupted.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "offline")]
     pub watch: bool,
+    /// Print the last state this computer saw whole (kept on disk), reaching nothing.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -249,6 +253,7 @@ pub fn run(console: &Console, cli: &Cli, command: &Command) -> ExitCode {
     let result = match command {
         Command::Validate => validate(console),
         Command::Sim(args) => sim::run(console, args),
+        Command::Status(args) if args.offline => offline::run(console, args),
         Command::Status(args) => block_on(status::run(console, cli, args)),
         Command::Inbox(args) => block_on(promote::inbox(console, cli, args)),
         Command::Audit(args) => audit::run(args),

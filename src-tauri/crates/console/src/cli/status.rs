@@ -94,6 +94,12 @@ pub fn render(s: &Snapshot) -> String {
         ],
         rows,
     );
+    if let Some(at) = &s.last_known {
+        out.insert_str(
+            0,
+            &format!("Last known state, as of {at}: the sources have not answered now.\n"),
+        );
+    }
     for e in s
         .environments
         .iter()
@@ -232,6 +238,8 @@ pub(super) async fn run(
         }
     }
     if !args.watch {
+        // What was read whole is kept for `--offline` and the window's next start.
+        session.keep_last_known().await;
         return Ok(ExitCode::SUCCESS);
     }
     // One Ctrl-C future for the whole wait: re-creating it on every change can miss the signal.
@@ -347,6 +355,7 @@ mod tests {
             pull_requests: vec![],
             viewer: None,
             inbox: vec![],
+            last_known: None,
         };
         let text = render(&s);
         assert!(

@@ -65,13 +65,25 @@ pub fn answered(s: &Snapshot) -> bool {
 }
 
 fn latest(setup: &Setup) -> Result<Arc<Snapshot>, UiError> {
-    setup.snapshots.borrow().clone().ok_or_else(|| {
+    let not_ready = |message: &str| {
         UiError::new(
             "promotion.not-ready",
-            "The live state is not known yet.",
+            message,
             "Wait a moment for the cluster and GitHub to answer, then try again.",
         )
-    })
+    };
+    let snapshot = setup
+        .snapshots
+        .borrow()
+        .clone()
+        .ok_or_else(|| not_ready("The live state is not known yet."))?;
+    // Nothing is decided on what was seen before: the last-known state is for reading.
+    if snapshot.last_known.is_some() {
+        return Err(not_ready(
+            "Only the last-known state is shown: the clusters and GitHub have not answered yet.",
+        ));
+    }
+    Ok(snapshot)
 }
 
 /// The environment's configuration, its gate, and both sides as the snapshot shows them.

@@ -65,6 +65,9 @@ pub struct SessionOptions {
     pub demo_person: Option<String>,
     /// In the demo: the simulated release lead approves what waits, through the same rules.
     pub autopilot: bool,
+    /// Where the last complete Snapshot of each pipeline is kept, to open on at the next
+    /// start (`None`: nothing kept). Never in the demo, whose world starts afresh.
+    pub last_known: Option<PathBuf>,
 }
 
 impl SessionOptions {
@@ -87,9 +90,19 @@ impl SessionOptions {
             environment: Arc::new(|name| std::env::var(name).ok()),
             demo_person: None,
             autopilot: false,
+            last_known: std::env::var_os(LAST_KNOWN_ENV)
+                .filter(|d| !d.is_empty())
+                .map(PathBuf::from)
+                .or_else(crate::last_known::default_dir),
         })
     }
 }
+
+/// Overrides where last-known states are kept (tests, e2e, several profiles on one machine).
+pub const LAST_KNOWN_ENV: &str = "SLUICE_STATE_DIR";
+
+/// How often at most the last-known state is written while things change.
+const SAVE_EVERY: Duration = Duration::from_secs(5);
 
 /// The journal of the world shown: opened when first needed, so that reading a session never
 /// creates one.
@@ -133,6 +146,8 @@ struct State {
     live: Option<Live>,
     forward: Option<JoinHandle<()>>,
     autopilot: Option<JoinHandle<()>>,
+    /// Keeps the last complete Snapshot on disk.
+    saver: Option<JoinHandle<()>>,
     active: Option<Active>,
     /// Why a present credential was not used.
     identity_note: Option<String>,
@@ -151,6 +166,7 @@ pub struct Session {
     demo_requested: bool,
     demo_person: Option<String>,
     autopilot: bool,
+    last_known: Option<PathBuf>,
     /// The one stream: every live view's snapshots, renumbered to keep growing.
     snapshots: watch::Sender<Option<Arc<Snapshot>>>,
     state: tokio::sync::Mutex<State>,
@@ -200,6 +216,7 @@ impl Session {
                 live: None,
                 forward: None,
                 autopilot: None,
+                saver: None,
                 active: None,
                 identity_note: None,
                 keychain_problem: None,
@@ -215,6 +232,7 @@ impl Session {
             demo_requested: options.demo,
             demo_person: options.demo_person,
             autopilot: options.autopilot,
+            last_known: options.last_known,
             snapshots: watch::channel(None).0,
             files: FileCache::default(),
             helm_plans: HelmPlans::default(),
@@ -348,6 +366,9 @@ impl Session {
             forward.abort();
         }
         state.live = None;
+        if state.demo.is_none() {
+            self.open_last_known(state);
+        }
         let live = Live::start(pipeline, config).await;
         state.forward = Some(tokio::spawn(forward(
             live.subscribe(),
@@ -369,6 +390,51 @@ impl Session {
             )));
         }
         Ok(())
+    }
+
+    /// Keeps the latest Snapshot as the last-known state now, if it is complete (a command
+    /// that exits before the saver's turn).
+    pub async fn keep_last_known(&self) {
+        let demo = self.state.lock().await.demo.is_some();
+        let (Some(dir), Some(latest), false) = (&self.last_known, self.latest(), demo) else {
+            return;
+        };
+        if !complete(&latest) {
+            return;
+        }
+        let pipeline_file = self.console.pipeline_path().to_path_buf();
+        let file = crate::last_known::file_in(dir, &pipeline_file);
+        let at = jiff::Timestamp::now().to_string();
+        if let Err(e) = crate::last_known::save(&file, &pipeline_file, &latest, &at) {
+            tracing::warn!(error = %e.message, "the last-known state could not be kept");
+        }
+    }
+
+    /// Shows the last-known state until the live view has read everything, and keeps each
+    /// complete Snapshot from now on.
+    fn open_last_known(&self, state: &mut State) {
+        let Some(dir) = &self.last_known else {
+            return;
+        };
+        let pipeline_file = self.console.pipeline_path().to_path_buf();
+        let file = crate::last_known::file_in(dir, &pipeline_file);
+        if self.snapshots.borrow().is_none() {
+            match crate::last_known::load(&file, &pipeline_file) {
+                Ok(Some(mut kept)) => {
+                    kept.sequence = 1;
+                    self.snapshots.send_replace(Some(Arc::new(kept)));
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e.message, "the last-known state is not shown"),
+            }
+        }
+        if state.saver.is_none() {
+            state.saver = Some(tokio::spawn(save_complete(
+                self.snapshots.subscribe(),
+                file,
+                pipeline_file,
+            )));
+        }
     }
 
     pub async fn info(&self) -> SessionInfo {
@@ -748,6 +814,38 @@ impl Session {
     }
 }
 
+/// A live Snapshot worth opening on next time: every source connected and read whole.
+fn complete(s: &Snapshot) -> bool {
+    s.last_known.is_none()
+        && !s.sources.is_empty()
+        && s.sources.iter().all(|x| x.connected && x.synced)
+        && s.environments.iter().all(|e| !e.stale)
+}
+
+/// Keeps every complete Snapshot as the last-known state, at most every [`SAVE_EVERY`].
+async fn save_complete(
+    mut snapshots: watch::Receiver<Option<Arc<Snapshot>>>,
+    file: PathBuf,
+    pipeline_file: PathBuf,
+) {
+    while snapshots.changed().await.is_ok() {
+        let latest = snapshots.borrow_and_update().clone();
+        let Some(snapshot) = latest.filter(|s| complete(s)) else {
+            continue;
+        };
+        let (file, pipeline_file) = (file.clone(), pipeline_file.clone());
+        let saved = tokio::task::spawn_blocking(move || {
+            let at = jiff::Timestamp::now().to_string();
+            crate::last_known::save(&file, &pipeline_file, &snapshot, &at)
+        })
+        .await;
+        if let Ok(Err(e)) = saved {
+            tracing::warn!(error = %e.message, "the last-known state could not be kept");
+        }
+        tokio::time::sleep(SAVE_EVERY).await;
+    }
+}
+
 /// Copies one live view's snapshots into the session's stream. After a restart, the new view's
 /// first answers wait until every source has answered (or a few seconds passed), so the window
 /// does not flash "connecting"; sequence numbers continue from the previous view's.
@@ -777,6 +875,21 @@ async fn forward(
                 s.sequence += base;
                 Arc::new(s)
             };
+            // The last-known state stays on screen until the live view has read everything
+            // (without a network, for good), with the live sources' states shown on it.
+            let shown = to.borrow().clone();
+            let s = match shown {
+                Some(kept)
+                    if kept.last_known.is_some()
+                        && !s.sources.iter().all(|x| x.connected && x.synced) =>
+                {
+                    let mut kept = (*kept).clone();
+                    kept.sources.clone_from(&s.sources);
+                    kept.sequence = s.sequence;
+                    Arc::new(kept)
+                }
+                _ => s,
+            };
             to.send_replace(Some(s));
         }
         if from.changed().await.is_err() {
@@ -788,9 +901,13 @@ async fn forward(
 impl Drop for Session {
     fn drop(&mut self) {
         if let Ok(mut state) = self.state.try_lock() {
-            for task in [state.forward.take(), state.autopilot.take()]
-                .into_iter()
-                .flatten()
+            for task in [
+                state.forward.take(),
+                state.autopilot.take(),
+                state.saver.take(),
+            ]
+            .into_iter()
+            .flatten()
             {
                 task.abort();
             }

@@ -961,6 +961,7 @@ pub fn assemble(sources: &Sources<'_>) -> Snapshot {
         pull_requests,
         viewer: viewer.map(str::to_owned),
         inbox,
+        last_known: None,
     }
 }
 

@@ -325,6 +325,7 @@ async fn a_promotion_started_and_never_finished_is_shown_at_start() {
         sha: None,
         shipped: None,
         revision: None,
+        recorded_late: None,
     };
     sluice_console::journal::Journal::open(&path)
         .unwrap()

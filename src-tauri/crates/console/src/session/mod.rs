@@ -31,7 +31,7 @@ use tokio::task::JoinHandle;
 use crate::Console;
 use crate::credentials::{Credentials, DeviceSignIn, GithubHost, Keychain};
 use crate::demo::Demo;
-use crate::journal::Journal;
+use crate::journal::{Anchor, Journal};
 use crate::live::{Live, LiveConfig};
 use crate::promotion::{self, FileCache, HelmPlans};
 
@@ -94,15 +94,18 @@ impl SessionOptions {
 /// creates one.
 struct JournalSlot {
     path: PathBuf,
+    /// Where its head is kept: the keychain outside the demo (whose journal ends with it).
+    anchor: Anchor,
     journal: Option<Arc<Journal>>,
     problems: Vec<AuditProblem>,
     interrupted: Vec<AuditEntry>,
 }
 
 impl JournalSlot {
-    fn at(path: PathBuf) -> Self {
+    fn at(path: PathBuf, anchor: Anchor) -> Self {
         let mut slot = Self {
             path,
+            anchor,
             journal: None,
             problems: Vec::new(),
             interrupted: Vec::new(),
@@ -118,7 +121,9 @@ impl JournalSlot {
         if let Some(j) = &self.journal {
             return Ok(j.clone());
         }
-        let journal = Journal::open(&self.path).map_err(|e| e.to_ui())?;
+        // A journal this user may only read still lists; appending to it is then refused.
+        let journal =
+            Journal::open_to_read(&self.path, self.anchor.clone()).map_err(|e| e.to_ui())?;
         self.problems = journal.recovered();
         self.interrupted = journal.interrupted().unwrap_or_default();
         let journal = Arc::new(journal);
@@ -202,7 +207,10 @@ impl Session {
                 active: None,
                 identity_note: None,
                 keychain_problem: None,
-                journal: JournalSlot::at(options.journal.clone()),
+                journal: JournalSlot::at(
+                    options.journal.clone(),
+                    Anchor::keychain(options.keychain.clone(), &options.journal),
+                ),
             }),
             console,
             kubeconfig: options.kubeconfig,
@@ -232,7 +240,7 @@ impl Session {
         let mut state = self.state.lock().await;
         if self.demo_requested && state.demo.is_none() {
             let demo = self.start_demo().await?;
-            state.journal = JournalSlot::at(demo.journal_path());
+            state.journal = JournalSlot::at(demo.journal_path(), Anchor::none());
             state.demo = Some(demo);
         }
         self.resolve_identity(&mut state).await?;
@@ -537,11 +545,14 @@ impl Session {
         }
         let old = if on {
             let demo = self.start_demo().await?;
-            state.journal = JournalSlot::at(demo.journal_path());
+            state.journal = JournalSlot::at(demo.journal_path(), Anchor::none());
             state.demo = Some(demo);
             None
         } else {
-            state.journal = JournalSlot::at(self.journal_path.clone());
+            state.journal = JournalSlot::at(
+                self.journal_path.clone(),
+                Anchor::keychain(self.credentials.keychain().clone(), &self.journal_path),
+            );
             state.demo.take()
         };
         self.resolve_identity(&mut state).await?;
@@ -682,6 +693,44 @@ impl Session {
             promotion::rollback(setup, journal, environment).await
         })
         .await
+    }
+
+    /// Records the outcome of every attempt whose console stopped, or could not write, before
+    /// recording one ("done, not recorded"), from what the live view shows now; call it once
+    /// the live view has settled. Returns the outcomes recorded.
+    pub async fn record_late_outcomes(&self) -> Vec<AuditEntry> {
+        let (setup, journal) = {
+            let mut state = self.state.lock().await;
+            if state.journal.journal.is_none() && !state.journal.path.exists() {
+                return Vec::new();
+            }
+            let Ok(setup) = self.promotion_setup(&state, None) else {
+                return Vec::new();
+            };
+            match state.journal.open() {
+                Ok(j) if j.is_writable() => (setup, j),
+                _ => return Vec::new(),
+            }
+        };
+        let recorded = promotion::record_late_outcomes(&setup, &journal).await;
+        if !recorded.is_empty() {
+            let mut state = self.state.lock().await;
+            if let Ok(interrupted) = journal.interrupted() {
+                state.journal.interrupted = interrupted;
+            }
+        }
+        recorded
+    }
+
+    /// Whether the journal's chain holds and it still ends with its anchored head.
+    pub async fn verify_audit(&self) -> Result<sluice_core::audit::ChainReport, UiError> {
+        let mut state = self.state.lock().await;
+        if state.journal.journal.is_none() && !state.journal.path.exists() {
+            return Ok(crate::journal::empty_report());
+        }
+        let journal = state.journal.open()?;
+        drop(state);
+        journal.verify().map_err(|e| e.to_ui())
     }
 
     /// What waits on the identity in use, as the latest snapshot says.

@@ -545,7 +545,12 @@ shipped: string | null,
 /**
  * On an outcome of the `helm` method: the release's revision the attempt left deployed.
  */
-revision: number | null, };
+revision: number | null, 
+/**
+ * On an outcome written after the fact, because it could not be recorded when the attempt
+ * ended: how it was determined (what the cluster showed when Sluice next started).
+ */
+recordedLate?: string, };
 export type AuditMethod = "github-approval" | "workflow-dispatch" | "kubernetes" | "helm" | "rollback";
 export type AuditAction = "approve" | "reject" | "promote" | "rollback" | "override";
 export type AuditResult = "started" | "succeeded" | "failed" | "refused" | "interrupted";

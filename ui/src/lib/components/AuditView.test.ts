@@ -97,6 +97,21 @@ describe('audit view', () => {
     expect(within(startRow!).queryByTestId('audit-shipped')).not.toBeInTheDocument();
   });
 
+  it('says how an outcome recorded late was found', async () => {
+    const started = auditEntry({ id: 'l1', result: 'started', toVersion: '353e6df' });
+    const late = 'Recorded late, when Sluice next started: the outcome was not recorded when the attempt ended. Then production ran 353e6df, as asked: the change took effect.';
+    const ended = auditEntry({ id: 'l2', correlation: 'l1', toVersion: '353e6df', shipped: '353e6df', recordedLate: late });
+    renderAudit(
+      deskWith([
+        { correlation: 'l1', entries: [ended, started], result: 'succeeded', unfinished: false, latestAt: ended.at, environment: 'production', actor: 'alice' },
+      ]),
+    );
+
+    const [outcomeRow, startRow] = await screen.findAllByTestId('audit-row');
+    expect(within(outcomeRow!).getByTestId('audit-recorded-late')).toHaveTextContent(late);
+    expect(within(startRow!).queryByTestId('audit-recorded-late')).not.toBeInTheDocument();
+  });
+
   it('shows the chart and the exact command of a helm promotion, and the revision it left deployed', async () => {
     const command =
       'helm upgrade tbyte-prod /tmp/sluice-chart/tbyte-microservices-0.3.0.tgz --kube-context prod-eks ' +

@@ -739,3 +739,77 @@ pub(crate) fn github_failure(e: sluice_github::GithubError) -> Failure {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn started(id: &str, action: AuditAction, at: &str) -> AuditEntry {
+        AuditEntry {
+            id: id.into(),
+            at: at.into(),
+            correlation: id.into(),
+            actor: "alice".into(),
+            environment: "production".into(),
+            from_version: Some("aaa1111".into()),
+            to_version: (action != AuditAction::Rollback).then(|| "bbb2222".into()),
+            method: AuditMethod::Kubernetes,
+            action,
+            plan: None,
+            gates: vec![],
+            comment: None,
+            override_reason: None,
+            result: AuditResult::Started,
+            error: None,
+            run_id: None,
+            sha: None,
+            shipped: None,
+            revision: None,
+            recorded_late: None,
+        }
+    }
+
+    #[test]
+    fn a_late_outcome_is_what_the_environment_runs_says() {
+        let now = "2026-03-01T10:00:00Z";
+        let promote = started("p", AuditAction::Promote, now);
+        let (result, how) = late_result(&promote, Some("bbb2222"));
+        assert_eq!(result, AuditResult::Succeeded);
+        assert!(how.contains("production ran bbb2222, as asked"), "{how}");
+        let (result, how) = late_result(&promote, Some("aaa1111"));
+        assert_eq!(result, AuditResult::Interrupted);
+        assert!(how.contains("not bbb2222 as asked"), "{how}");
+        assert_eq!(late_result(&promote, None).0, AuditResult::Interrupted);
+
+        let rollback = started("r", AuditAction::Rollback, now);
+        assert_eq!(
+            late_result(&rollback, Some("0000000")).0,
+            AuditResult::Succeeded
+        );
+        assert_eq!(
+            late_result(&rollback, Some("aaa1111")).0,
+            AuditResult::Interrupted
+        );
+        // A rejection leaves the cluster as it was: nothing there says whether it happened.
+        let reject = started("j", AuditAction::Reject, now);
+        assert_eq!(
+            late_result(&reject, Some("aaa1111")).0,
+            AuditResult::Interrupted
+        );
+    }
+
+    #[test]
+    fn an_attempt_of_this_or_a_live_process_may_still_run_a_dead_ones_not() {
+        let follow = Duration::from_secs(15 * 60);
+        let now = jiff::Timestamp::now().to_string();
+        let mine = format!("1-{:x}-0", std::process::id());
+        assert!(may_still_run(&started(&mine, AuditAction::Promote, &now), follow));
+        // No such process (ids are hex; pids stay far below this on Linux).
+        let gone = started("1-7ffffffe-0", AuditAction::Promote, &now);
+        assert_eq!(may_still_run(&gone, follow), !cfg!(target_os = "linux"));
+        // An id that names no process: by age.
+        let old = started("odd", AuditAction::Promote, "2020-01-01T00:00:00Z");
+        assert!(!may_still_run(&old, follow));
+        assert!(may_still_run(&started("odd", AuditAction::Promote, &now), follow));
+    }
+}

@@ -803,13 +803,19 @@ mod tests {
         let follow = Duration::from_secs(15 * 60);
         let now = jiff::Timestamp::now().to_string();
         let mine = format!("1-{:x}-0", std::process::id());
-        assert!(may_still_run(&started(&mine, AuditAction::Promote, &now), follow));
+        assert!(may_still_run(
+            &started(&mine, AuditAction::Promote, &now),
+            follow
+        ));
         // No such process (ids are hex; pids stay far below this on Linux).
         let gone = started("1-7ffffffe-0", AuditAction::Promote, &now);
         assert_eq!(may_still_run(&gone, follow), !cfg!(target_os = "linux"));
         // An id that names no process: by age.
         let old = started("odd", AuditAction::Promote, "2020-01-01T00:00:00Z");
         assert!(!may_still_run(&old, follow));
-        assert!(may_still_run(&started("odd", AuditAction::Promote, &now), follow));
+        assert!(may_still_run(
+            &started("odd", AuditAction::Promote, &now),
+            follow
+        ));
     }
 }

@@ -37,9 +37,9 @@ impl Breaks {
     }
 }
 
-/// Checks every link in `scan`, then the last line against `head` (`Err`: why there is none to
-/// check against).
-pub(crate) fn verify(scan: &Scan, head: Result<Option<Head>, String>) -> ChainReport {
+/// Checks every link in `scan` (of `bytes`), then the last line against `head` (`Err`: why there
+/// is none to check against).
+pub(crate) fn verify(bytes: &[u8], scan: &Scan, head: Result<Option<Head>, String>) -> ChainReport {
     let mut breaks = Breaks {
         listed: Vec::new(),
         more: 0,
@@ -57,6 +57,7 @@ pub(crate) fn verify(scan: &Scan, head: Result<Option<Head>, String>) -> ChainRe
     };
     for line in &scan.lines {
         let n = line.number;
+        let link = line.link(bytes);
         match &line.record {
             Some(Record::Chained { prev, .. }) => {
                 let expected = before.map_or(GENESIS, |(link, _)| link);
@@ -104,15 +105,15 @@ pub(crate) fn verify(scan: &Scan, head: Result<Option<Head>, String>) -> ChainRe
             ),
             None => breaks.add(n, format!("the line does not verify: {}", reason_of(n)), CHANGED),
         }
-        seen.entry(line.link).or_insert(n);
-        before = Some((line.link, n));
+        seen.entry(link).or_insert(n);
+        before = Some((link, n));
     }
     let head = match head {
         Err(reason) => ChainHead::NotAnchored { reason },
         Ok(None) => ChainHead::NotAnchored {
             reason: "the keychain holds no head for this journal (it was written without keychain access, or the head was removed)".to_owned(),
         },
-        Ok(Some(head)) => check_head(scan, head, &mut breaks),
+        Ok(Some(head)) => check_head(bytes, scan, head, &mut breaks),
     };
     ChainReport {
         lines: scan.lines.last().map_or(0, |l| l.number),
@@ -124,7 +125,7 @@ pub(crate) fn verify(scan: &Scan, head: Result<Option<Head>, String>) -> ChainRe
     }
 }
 
-fn check_head(scan: &Scan, head: Head, breaks: &mut Breaks) -> ChainHead {
+fn check_head(bytes: &[u8], scan: &Scan, head: Head, breaks: &mut Breaks) -> ChainHead {
     let last = scan.lines.last();
     let end = last.map_or(0, |l| l.end as u64);
     let after_last = last.map_or(1, |l| l.number.saturating_add(1));
@@ -150,7 +151,7 @@ fn check_head(scan: &Scan, head: Head, breaks: &mut Breaks) -> ChainHead {
         return ChainHead::Anchored { line: None };
     };
     let anchored = &scan.lines[at];
-    if anchored.link != head.link {
+    if anchored.link(bytes) != head.link {
         breaks.add(
             anchored.number,
             "this is where the anchored last line ended, but it is not the line that was anchored: it was changed".to_owned(),

@@ -157,9 +157,10 @@ fn decode_v2(rest: &[u8]) -> Result<Record, String> {
 pub(crate) struct Line {
     /// 1-based.
     pub number: u32,
+    /// The byte offset of its first byte.
+    pub start: usize,
     /// The byte offset just past its newline.
     pub end: usize,
-    pub link: Link,
     /// The record in it, when one verified.
     pub record: Option<Record>,
     /// Only whitespace.
@@ -200,6 +201,14 @@ impl Scan {
     }
 }
 
+impl Line {
+    /// Its link, from the bytes it was scanned from: computed only when checking the chain, so
+    /// listing a large journal hashes each line once.
+    pub fn link(&self, bytes: &[u8]) -> Link {
+        link(&bytes[self.start..self.end - 1])
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Torn {
     pub offset: usize,
@@ -227,8 +236,8 @@ pub(crate) fn scan(bytes: &[u8]) -> Scan {
         };
         out.lines.push(Line {
             number: line,
+            start: offset - len - 1,
             end: offset,
-            link: link(record),
             record: verified,
             blank,
         });

@@ -512,7 +512,7 @@ impl Journal {
         };
         self.anchor.store(Head {
             end: last.end as u64,
-            link: last.link,
+            link: last.link(&bytes),
         })?;
         Ok(Some(last.number))
     }
@@ -525,7 +525,7 @@ impl Journal {
         let bytes = read_all(&file, &self.path)?;
         // Read under the lock: writers move the head while holding it exclusively.
         let head = self.anchor.load();
-        Ok(chain::verify(&line::scan(&bytes), head))
+        Ok(chain::verify(&bytes, &line::scan(&bytes), head))
     }
 
     /// Every verified entry in file (append) order.

@@ -21,6 +21,7 @@ pub const COMMANDS: &[&str] = &[
     "rollback",
     "audit",
     "export_audit",
+    "verify_audit",
     "open_url",
     "set_attention",
     "notify",

@@ -41,6 +41,7 @@ macro_rules! app_commands {
             commands::rollback,
             commands::audit,
             commands::export_audit,
+            commands::verify_audit,
             commands::open_url,
             commands::set_attention,
             commands::notify,

@@ -611,6 +611,41 @@ result: AuditResult | null,
  * Words that must all appear in one of the attempt's entries (case-insensitive).
  */
 search: string | null, };
+export type ChainReport = { 
+/**
+ * Complete lines read.
+ */
+lines: number, 
+/**
+ * Lines of the chain whose link to the line before held.
+ */
+chained: number, 
+/**
+ * Lines written before the chain existed (format version 1), which carry no link.
+ */
+legacy: number, head: ChainHead, 
+/**
+ * The first breaks found, in file order.
+ */
+breaks: Array<ChainBreak>, 
+/**
+ * Breaks beyond those listed.
+ */
+moreBreaks: number, };
+export type ChainHead = { "state": "anchored", line: number | null, } | { "state": "notAnchored", reason: string, };
+export type ChainBreak = { 
+/**
+ * 1-based line number in the journal file.
+ */
+line: number, 
+/**
+ * What is wrong there.
+ */
+reason: string, 
+/**
+ * What to do about it.
+ */
+hint: string, };
 export type SessionInfo = { 
 /**
  * The built-in simulated world is shown instead of the configured clusters and GitHub.

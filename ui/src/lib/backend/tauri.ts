@@ -4,6 +4,7 @@ import { listen } from '@tauri-apps/api/event';
 import type {
   Attempt,
   AuditExport,
+  ChainReport,
   DeviceCode,
   LinkDecision,
   Outcome,
@@ -95,6 +96,7 @@ export function createTauriBackend(): Backend {
     rollback: (environment) => call<Outcome>('rollback', { environment }),
     audit: (filter) => call<Attempt[]>('audit', { filter }),
     exportAudit: (format) => call<AuditExport>('export_audit', { format }),
+    verifyAudit: () => call<ChainReport>('verify_audit'),
     openUrl: (url, confirmed) => call<LinkDecision>('open_url', { url, confirmed }),
     setAttention: (count) => call<void>('set_attention', { count }),
     notify: (title, body) => call<void>('notify', { title, body }),

@@ -97,6 +97,38 @@ describe('audit view', () => {
     expect(within(startRow!).queryByTestId('audit-shipped')).not.toBeInTheDocument();
   });
 
+  it('says the journal is intact, or where its chain breaks and what to do', async () => {
+    const desk = deskWith(auditAttempts());
+    const { unmount } = renderAudit(desk);
+    expect(await screen.findByTestId('audit-chain')).toHaveTextContent(
+      'Intact: 2 of 2 lines each follow the one before. It still ends with the line kept in the keychain.',
+    );
+    expect(screen.queryByTestId('audit-chain-broken')).not.toBeInTheDocument();
+    unmount();
+
+    const changed = 'Keep this copy as evidence.';
+    desk.chain = {
+      lines: 5,
+      chained: 3,
+      legacy: 0,
+      head: { state: 'notAnchored', reason: 'no keychain' },
+      breaks: [
+        { line: 3, reason: 'the line it was written after is not in the journal', hint: changed },
+        { line: 5, reason: 'it was written after line 1, not after line 4', hint: changed },
+      ],
+      moreBreaks: 0,
+    };
+    renderAudit(desk);
+    const alert = await screen.findByTestId('audit-chain-broken');
+    expect(alert).toHaveAttribute('role', 'alert');
+    expect(within(alert).getAllByTestId('audit-chain-break').map((li) => li.textContent)).toEqual([
+      'Line 3: the line it was written after is not in the journal',
+      'Line 5: it was written after line 1, not after line 4',
+    ]);
+    expect(within(alert).getAllByText(changed)).toHaveLength(1);
+    expect(screen.queryByTestId('audit-chain')).not.toBeInTheDocument();
+  });
+
   it('says how an outcome recorded late was found', async () => {
     const started = auditEntry({ id: 'l1', result: 'started', toVersion: '353e6df' });
     const late = 'Recorded late, when Sluice next started: the outcome was not recorded when the attempt ended. Then production ran 353e6df, as asked: the change took effect.';

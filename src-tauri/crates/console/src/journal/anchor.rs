@@ -49,14 +49,22 @@ impl Head {
 pub struct Anchor {
     keychain: Option<Keychain>,
     account: String,
+    /// Why there is no keychain, when there is none.
+    missing: &'static str,
 }
 
 impl Anchor {
-    /// Nowhere: the head is not anchored (tests, the demo world, a journal opened to read).
+    /// Nowhere: the head is not anchored (tests, a journal only listed).
     pub fn none() -> Self {
+        Self::nowhere("no keychain was given to check it against")
+    }
+
+    /// Nowhere, for the reason `why` (said by `--verify`).
+    pub fn nowhere(why: &'static str) -> Self {
         Self {
             keychain: None,
             account: String::new(),
+            missing: why,
         }
     }
 
@@ -65,6 +73,7 @@ impl Anchor {
         Self {
             keychain: Some(keychain),
             account: account(path),
+            missing: "",
         }
     }
 
@@ -76,7 +85,7 @@ impl Anchor {
     /// The anchored head; `Err` says why it cannot be known.
     pub(crate) fn load(&self) -> Result<Option<Head>, String> {
         let Some(keychain) = &self.keychain else {
-            return Err("no keychain was given to check it against".to_owned());
+            return Err(self.missing.to_owned());
         };
         match keychain.read_text_blocking(&self.account, PATIENCE) {
             Ok(None) => Ok(None),
@@ -89,7 +98,7 @@ impl Anchor {
 
     pub(crate) fn store(&self, head: Head) -> Result<(), String> {
         let Some(keychain) = &self.keychain else {
-            return Err("no keychain was given to keep it in".to_owned());
+            return Err(self.missing.to_owned());
         };
         keychain
             .store_text_blocking(&self.account, &head.encode(), PATIENCE)

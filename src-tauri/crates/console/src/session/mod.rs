@@ -240,7 +240,10 @@ impl Session {
         let mut state = self.state.lock().await;
         if self.demo_requested && state.demo.is_none() {
             let demo = self.start_demo().await?;
-            state.journal = JournalSlot::at(demo.journal_path(), Anchor::none());
+            state.journal = JournalSlot::at(
+                demo.journal_path(),
+                Anchor::nowhere("the demo's journal ends with the demo and keeps no head"),
+            );
             state.demo = Some(demo);
         }
         self.resolve_identity(&mut state).await?;
@@ -545,7 +548,10 @@ impl Session {
         }
         let old = if on {
             let demo = self.start_demo().await?;
-            state.journal = JournalSlot::at(demo.journal_path(), Anchor::none());
+            state.journal = JournalSlot::at(
+                demo.journal_path(),
+                Anchor::nowhere("the demo's journal ends with the demo and keeps no head"),
+            );
             state.demo = Some(demo);
             None
         } else {

@@ -27,7 +27,11 @@ pub fn log_dir() -> Option<PathBuf> {
 /// A log directory that cannot be created degrades to stderr only, with a warning.
 pub fn init() -> Option<WorkerGuard> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let stderr = stderr_layer(std::io::stderr);
+    // Colours only on a terminal: redirected output (a CI log, a file) gets plain text.
+    let stderr = stderr_layer(
+        std::io::stderr,
+        std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    );
     let file = log_dir().and_then(|dir| {
         // The appender prunes old files by listing the directory, so it must exist first.
         private_dir(&dir)
@@ -145,13 +149,16 @@ impl std::io::Write for PrivateFiles {
     }
 }
 
-/// The layer that writes to the terminal.
-fn stderr_layer<S, W>(writer: W) -> impl Layer<S>
+/// The layer that writes to the terminal, in colour when `ansi`.
+fn stderr_layer<S, W>(writer: W, ansi: bool) -> impl Layer<S>
 where
     S: tracing::Subscriber + for<'a> LookupSpan<'a>,
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    fmt::layer().fmt_fields(VisibleFields).with_writer(writer)
+    fmt::layer()
+        .with_ansi(ansi)
+        .fmt_fields(VisibleFields)
+        .with_writer(writer)
 }
 
 /// tracing-subscriber's own field format, then every control and bidi character in it made
@@ -196,7 +203,7 @@ mod tests {
         let captured = Captured::default();
         let writer = captured.clone();
         let subscriber = tracing_subscriber::registry()
-            .with(stderr_layer(move || writer.clone()).with_filter(EnvFilter::new("info")));
+            .with(stderr_layer(move || writer.clone(), true).with_filter(EnvFilter::new("info")));
         let hostile = "x\u{1b}]0;PWNED\u{7}\r\u{e}\u{202e}gnp\u{9b}1m";
         tracing::subscriber::with_default(subscriber, || {
             tracing::warn!(image = %hostile, reason = hostile, "rollout of {hostile} failed");

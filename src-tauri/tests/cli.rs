@@ -365,6 +365,51 @@ async fn done_but_not_recorded_exits_3_and_the_next_run_records_the_outcome() {
     .await;
     assert!(!text(&again.stderr).contains("recorded the outcome"));
     assert_eq!(audit().await.len(), 2);
+
+    // A rollback is the same: done, not recorded, then recorded late.
+    let rolled = sluice(
+        dir.path(),
+        &[&args[..], &["rollback", "production", "--yes"]].concat(),
+        &[("GH_TOKEN", &token), ("SLUICE_FAULT_AUDIT_FULL_AFTER", "1")],
+    )
+    .await;
+    let err = text(&rolled.stderr);
+    assert_eq!(rolled.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("sluice rollback: Done, not recorded: rolled back "),
+        "{err}"
+    );
+    let next = sluice(
+        dir.path(),
+        &[&args[..], &["status"]].concat(),
+        &[("GH_TOKEN", &token)],
+    )
+    .await;
+    let err = text(&next.stderr);
+    assert!(
+        err.contains(
+            "recorded the outcome of an earlier attempt (rollback of production): succeeded."
+        ),
+        "{err}"
+    );
+    let journaled = audit().await;
+    assert_eq!(journaled.len(), 4, "{journaled:?}");
+    assert_eq!(
+        journaled[0].action,
+        sluice_core::audit::AuditAction::Rollback
+    );
+    assert_eq!(
+        journaled[0].from_version.as_deref(),
+        Some(candidate.as_str())
+    );
+    assert!(
+        journaled[0]
+            .recorded_late
+            .as_deref()
+            .is_some_and(|r| r.contains("the rollback took effect")),
+        "{:?}",
+        journaled[0]
+    );
 }
 
 /// `sluice audit --verify`: 0 when the chain holds (saying the head is not anchored without a

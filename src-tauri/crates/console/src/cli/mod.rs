@@ -319,11 +319,12 @@ async fn watching(
     session.watch().await?;
     session.settled(Duration::from_secs(20)).await;
     for late in session.record_late_outcomes().await {
+        let what = match &late.to_version {
+            Some(v) => format!("{} {v} into {}", late.action.as_str(), late.environment),
+            None => format!("{} of {}", late.action.as_str(), late.environment),
+        };
         terminal::eprintln(&format!(
-            "sluice: recorded the outcome of an earlier attempt ({} {} into {}): {}. {}",
-            late.action.as_str(),
-            late.to_version.as_deref().unwrap_or("?"),
-            late.environment,
+            "sluice: recorded the outcome of an earlier attempt ({what}): {}. {}",
             late.result,
             late.recorded_late.as_deref().unwrap_or_default()
         ));

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod journal;
 pub mod live;
 pub mod logging;
+mod private;
 pub mod promotion;
 pub mod session;
 

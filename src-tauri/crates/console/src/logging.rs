@@ -85,12 +85,8 @@ pub fn init() -> Option<WorkerGuard> {
 
 /// Creates `dir` 0700, or takes group and other access away from it.
 fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)?;
-    crate::journal::tighten(dir, 0o700);
+    crate::private::create_dir(dir)?;
+    crate::private::tighten(dir, 0o700);
     Ok(())
 }
 
@@ -132,7 +128,7 @@ fn tighten_logs(dir: &std::path::Path) {
     };
     for f in files.flatten() {
         if f.file_name().to_string_lossy().starts_with("sluice") {
-            crate::journal::tighten(&f.path(), 0o600);
+            crate::private::tighten(&f.path(), 0o600);
         }
     }
 }

@@ -24,7 +24,7 @@ mod chain;
 pub mod export;
 mod line;
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -72,9 +72,7 @@ impl JournalError {
         };
         UiError::new("audit.journal", self.to_string(), hint)
     }
-}
 
-impl JournalError {
     /// The journal may be read but not written here.
     fn is_not_writable(&self) -> bool {
         matches!(self, Self::Io { source, .. } if matches!(
@@ -244,44 +242,6 @@ fn sync_dir(dir: &Path) -> Result<(), JournalError> {
     Ok(())
 }
 
-/// Creates `dir` (and its missing parents) readable by the user only.
-fn create_private_dir(dir: &Path) -> io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
-/// Takes group and other access away from `path` (a file or folder this user owns) when it has
-/// any. Not being able to is logged, never fatal: the journal must still be written.
-pub(crate) fn tighten(path: &Path, mode: u32) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let Ok(meta) = std::fs::metadata(path) else {
-            return;
-        };
-        if meta.permissions().mode() & 0o077 == 0 {
-            return;
-        }
-        if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)) {
-            tracing::warn!(path = %path.display(), error = %e,
-                "cannot make this private (others may read it)");
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = (path, mode);
-}
-
-/// Options that create a file readable and writable by the user only.
-fn private_file() -> OpenOptions {
-    let mut options = OpenOptions::new();
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options
-}
-
 impl Journal {
     /// Opens the journal at [`default_path`].
     pub fn open_default() -> Result<Self, JournalError> {
@@ -304,15 +264,15 @@ impl Journal {
             .unwrap_or(Path::new("."))
             .to_path_buf();
         if !dir.exists() {
-            create_private_dir(&dir).map_err(io_err(&dir, "create the directory"))?;
+            crate::private::create_dir(&dir).map_err(io_err(&dir, "create the directory"))?;
             if let Some(parent) = dir.parent().filter(|d| !d.as_os_str().is_empty()) {
                 sync_dir(parent)?;
             }
         } else if default_dir().is_some_and(|d| d == dir) {
             // Only Sluice's own folder: a folder named by SLUICE_AUDIT_JOURNAL may be shared.
-            tighten(&dir, 0o700);
+            crate::private::tighten(&dir, 0o700);
         }
-        let mut options = private_file();
+        let mut options = crate::private::file_options();
         options.read(true).append(true);
         let file = match options.clone().create_new(true).open(&path) {
             Ok(f) => {
@@ -321,7 +281,7 @@ impl Journal {
             }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                 let file = options.open(&path).map_err(io_err(&path, "open"))?;
-                tighten(&path, 0o600);
+                crate::private::tighten(&path, 0o600);
                 file
             }
             Err(e) => return Err(io_err(&path, "create")(e)),
@@ -712,7 +672,11 @@ fn set_aside(path: &Path, bytes: &[u8]) -> Result<PathBuf, JournalError> {
             format!("-{attempt}")
         };
         let aside = path.with_file_name(format!("{name}.corrupt-{stamp}{suffix}"));
-        match private_file().write(true).create_new(true).open(&aside) {
+        match crate::private::file_options()
+            .write(true)
+            .create_new(true)
+            .open(&aside)
+        {
             Ok(mut f) => {
                 f.write_all(bytes)
                     .and_then(|_| f.sync_all())

@@ -23,6 +23,7 @@ pub const COMMANDS: &[&str] = &[
     "rollback_plan",
     "audit",
     "export_audit",
+    "verify_audit",
     "open_url",
     "set_attention",
     "notify",

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use sluice_console::Console;
 use sluice_console::session::Session;
-use sluice_core::audit::{Attempt, AttemptFilter};
+use sluice_core::audit::{Attempt, AttemptFilter, ChainReport};
 use sluice_core::desk::{
     ActRequest, AuditExport, DeviceCode, ExportFormat, LinkDecision, Outcome, SessionInfo,
 };
@@ -180,6 +180,12 @@ pub async fn export_audit<R: Runtime>(
 ) -> Result<AuditExport, UiError> {
     let dir = crate::desktop::downloads(&app)?;
     session.export_audit(format, &dir).await
+}
+
+/// Whether the journal's chain holds and it still ends with the head kept in the keychain.
+#[tauri::command]
+pub async fn verify_audit(session: SessionState<'_>) -> Result<ChainReport, UiError> {
+    session.verify_audit().await
 }
 
 /// Opens the link when the console says so; otherwise answers `confirm` and the window asks

@@ -43,6 +43,7 @@ macro_rules! app_commands {
             commands::rollback_plan,
             commands::audit,
             commands::export_audit,
+            commands::verify_audit,
             commands::open_url,
             commands::set_attention,
             commands::notify,
@@ -106,6 +107,15 @@ async fn publish<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
         return;
     }
     tauri::async_runtime::spawn(forward_progress(app.clone(), session.clone()));
+    // Outcomes a console could not record (it died, or the disk was full) are recorded from
+    // what the live view shows once it has settled.
+    tauri::async_runtime::spawn({
+        let session = session.clone();
+        async move {
+            session.settled(std::time::Duration::from_secs(60)).await;
+            session.record_late_outcomes().await;
+        }
+    });
     let mut rx = session.subscribe();
     let mut sent: Option<Arc<sluice_core::snapshot::Snapshot>> = None;
     loop {

@@ -4,6 +4,7 @@
 
 mod support;
 
+use sluice_core::audit::AuditResult;
 use sluice_sim::people::Role;
 use sluice_sim::{SimWorld, WorldOptions, testing};
 use support::{clock_free, shipped, sluice, text};
@@ -246,6 +247,248 @@ async fn with_only_gh_token_and_no_secret_service_a_promotion_is_approved() {
         .as_str()
         .unwrap();
     assert_eq!(sluice_core::image::tag_of(image), Some(candidate.as_str()));
+}
+
+/// A promotion that changed production but whose outcome the journal could not take (the disk
+/// full after the `started` line) says so with its own exit code, and the next run records the
+/// outcome from what the cluster shows, marked as recorded late.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn done_but_not_recorded_exits_3_and_the_next_run_records_the_outcome() {
+    let world = SimWorld::start(WorldOptions {
+        speed: 30.0,
+        ..WorldOptions::default()
+    })
+    .await
+    .unwrap();
+    let main = world.seeded.main.clone();
+    testing::deploy(&world, "tbyte-prod", "production", 3, &main[1]).unwrap();
+    testing::deploy(&world, "tbyte-staging", "staging", 2, &main[2]).unwrap();
+    testing::deploy(&world, "tbyte-dev", "dev", 1, &main[2]).unwrap();
+    world
+        .github
+        .start_run(
+            "deploy.yml",
+            "main",
+            "push",
+            "dave-developer",
+            &["production"],
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = testing::write_kubeconfig(&world, dir.path(), &["tbyte"]).unwrap();
+    let pipeline = clock_free(dir.path());
+    let token = world.person(Role::Approver).github_token.clone();
+    let github = world.github_server.url();
+    let args = [
+        "--pipeline",
+        pipeline.to_str().unwrap(),
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "--github-api-url",
+        &github,
+    ];
+    let audit = async || -> Vec<sluice_core::audit::AuditEntry> {
+        let out = sluice(dir.path(), &["audit", "--json"], &[]).await;
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+
+    // The disk is full after the `started` line.
+    let promoted = sluice(
+        dir.path(),
+        &[&args[..], &["promote", "production", "--approve", "--yes"]].concat(),
+        &[("GH_TOKEN", &token), ("SLUICE_FAULT_AUDIT_FULL_AFTER", "1")],
+    )
+    .await;
+    let (out, err) = (text(&promoted.stdout), text(&promoted.stderr));
+    assert_eq!(promoted.status.code(), Some(3), "{out}\n{err}");
+    let (_, candidate) = header_versions(&out);
+    assert!(
+        err.contains(&format!(
+            "sluice promote: Done, not recorded: production now runs {candidate}."
+        )),
+        "{err}"
+    );
+    assert!(err.contains("no space left on device"), "{err}");
+    assert!(!err.contains("nothing is promoted"), "{err}");
+    assert!(err.contains("hint: Make room on the disk"), "{err}");
+    let d = world
+        .kube
+        .get(
+            sluice_sim::kube::resources::Kind::Deployment,
+            "production",
+            "tbyte-prod-api",
+        )
+        .unwrap();
+    let image = d["spec"]["template"]["spec"]["containers"][0]["image"]
+        .as_str()
+        .unwrap();
+    assert_eq!(sluice_core::image::tag_of(image), Some(candidate.as_str()));
+    let journaled = audit().await;
+    assert_eq!(journaled.len(), 1, "only the start: {journaled:?}");
+    assert_eq!(journaled[0].result, AuditResult::Started);
+
+    // The next run (any command that starts the live view) records the outcome.
+    let next = sluice(
+        dir.path(),
+        &[&args[..], &["promote", "production"]].concat(),
+        &[("GH_TOKEN", &token)],
+    )
+    .await;
+    let err = text(&next.stderr);
+    assert!(next.status.success(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "sluice: recorded the outcome of an earlier attempt (approve {candidate} into production): succeeded."
+        )),
+        "{err}"
+    );
+    let journaled = audit().await;
+    assert_eq!(journaled.len(), 2, "{journaled:?}");
+    let outcome = &journaled[0];
+    assert_eq!(outcome.result, AuditResult::Succeeded);
+    assert_eq!(outcome.correlation, journaled[1].id);
+    assert_eq!(outcome.shipped.as_deref(), Some(candidate.as_str()));
+    let late = outcome.recorded_late.as_deref().unwrap();
+    assert!(late.starts_with("Recorded late"), "{late}");
+    assert!(
+        late.contains(&format!("production ran {candidate}, as asked")),
+        "{late}"
+    );
+
+    // Once: a third run finds nothing left to record.
+    let again = sluice(
+        dir.path(),
+        &[&args[..], &["promote", "production"]].concat(),
+        &[("GH_TOKEN", &token)],
+    )
+    .await;
+    assert!(!text(&again.stderr).contains("recorded the outcome"));
+    assert_eq!(audit().await.len(), 2);
+
+    // A rollback is the same: done, not recorded, then recorded late.
+    let rolled = sluice(
+        dir.path(),
+        &[&args[..], &["rollback", "production", "--yes"]].concat(),
+        &[("GH_TOKEN", &token), ("SLUICE_FAULT_AUDIT_FULL_AFTER", "1")],
+    )
+    .await;
+    let err = text(&rolled.stderr);
+    assert_eq!(rolled.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("sluice rollback: Done, not recorded: rolled back "),
+        "{err}"
+    );
+    let next = sluice(
+        dir.path(),
+        &[&args[..], &["status"]].concat(),
+        &[("GH_TOKEN", &token)],
+    )
+    .await;
+    let err = text(&next.stderr);
+    assert!(
+        err.contains(
+            "recorded the outcome of an earlier attempt (rollback of production): succeeded."
+        ),
+        "{err}"
+    );
+    let journaled = audit().await;
+    assert_eq!(journaled.len(), 4, "{journaled:?}");
+    assert_eq!(
+        journaled[0].action,
+        sluice_core::audit::AuditAction::Rollback
+    );
+    assert_eq!(
+        journaled[0].from_version.as_deref(),
+        Some(candidate.as_str())
+    );
+    assert!(
+        journaled[0]
+            .recorded_late
+            .as_deref()
+            .is_some_and(|r| r.contains("the rollback took effect")),
+        "{:?}",
+        journaled[0]
+    );
+}
+
+/// `sluice audit --verify`: 0 when the chain holds (saying the head is not anchored without a
+/// keychain), 4 with each break's line and what to do when a line was removed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_verify_exits_4_on_a_removed_line_and_says_where() {
+    use sluice_core::audit::{AuditAction, AuditEntry, AuditMethod};
+    let home = tempfile::tempdir().unwrap();
+    let path = home.path().join("journal.jsonl");
+    let journal = sluice_console::journal::Journal::open(&path).unwrap();
+    for id in ["a", "b", "c"] {
+        journal
+            .append(&AuditEntry {
+                id: id.into(),
+                at: "2026-03-01T10:00:00Z".into(),
+                correlation: id.into(),
+                actor: "alice".into(),
+                environment: "production".into(),
+                from_version: None,
+                to_version: Some("def5678".into()),
+                method: AuditMethod::Kubernetes,
+                action: AuditAction::Promote,
+                plan: None,
+                gates: vec![],
+                comment: None,
+                override_reason: None,
+                result: AuditResult::Succeeded,
+                error: None,
+                run_id: None,
+                sha: None,
+                shipped: None,
+                revision: None,
+                recorded_late: None,
+            })
+            .unwrap();
+    }
+    let verify = async || {
+        sluice(
+            home.path(),
+            &["audit", "--verify", "--journal", path.to_str().unwrap()],
+            &[],
+        )
+        .await
+    };
+    let holds = verify().await;
+    let out = text(&holds.stdout);
+    assert_eq!(holds.status.code(), Some(0), "{out}{}", text(&holds.stderr));
+    assert!(out.contains(": 3 lines, 3 chained."), "{out}");
+    assert!(out.contains("The head is not anchored ("), "{out}");
+    assert!(out.ends_with("The chain holds.\n"), "{out}");
+
+    let text_of = std::fs::read_to_string(&path).unwrap();
+    let kept: Vec<&str> = text_of
+        .lines()
+        .enumerate()
+        .filter(|(i, _)| *i != 1)
+        .map(|(_, l)| l)
+        .collect();
+    std::fs::write(&path, format!("{}\n", kept.join("\n"))).unwrap();
+    let broken = verify().await;
+    let out = text(&broken.stdout);
+    assert_eq!(
+        broken.status.code(),
+        Some(4),
+        "{out}{}",
+        text(&broken.stderr)
+    );
+    assert!(
+        out.starts_with("line 2: the line it was written after is not in the journal"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\n  what to do: The journal was changed"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("The chain does not hold: 1 break.\n"),
+        "{out}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

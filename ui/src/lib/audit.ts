@@ -1,6 +1,6 @@
 // Wording for the audit journal and the Audit view's filter form. The console groups the
 // journal into attempts and filters them (`backend.audit(filter)`); these only label.
-import type { AttemptFilter, AuditAction, AuditEntry, AuditMethod, AuditResult } from './bindings';
+import type { AttemptFilter, AuditAction, AuditEntry, AuditMethod, AuditResult, ChainReport } from './bindings';
 
 export const RESULTS: readonly AuditResult[] = ['started', 'succeeded', 'failed', 'refused', 'interrupted'];
 
@@ -114,4 +114,20 @@ export function environmentsOf(pipeline: readonly string[], entries: readonly Au
 /** `Saved 12 entries to /home/alice/Downloads/sluice-audit.csv` */
 export function exportMessage(entries: number, path: string): string {
   return `Saved ${entries} ${entries === 1 ? 'entry' : 'entries'} to ${path}`;
+}
+
+/** What an intact chain says: how much of the journal it covers, and whether its end was checked. */
+export function chainSummary(report: ChainReport): string {
+  const unchained = report.legacy > 0 ? `; ${report.legacy} older ${report.legacy === 1 ? 'line carries' : 'lines carry'} no link` : '';
+  const linked = `Intact: ${report.chained} of ${report.lines} ${report.lines === 1 ? 'line' : 'lines'} each follow the one before${unchained}.`;
+  const head =
+    report.head.state === 'anchored'
+      ? 'It still ends with the line kept in the keychain.'
+      : `Its end is not anchored (${report.head.reason}), so lines removed from the end could not be noticed.`;
+  return `${linked} ${head}`;
+}
+
+/** The distinct things to do about a broken chain, in the order of the breaks. */
+export function chainHints(report: ChainReport): string[] {
+  return [...new Set(report.breaks.map((b) => b.hint))];
 }

@@ -646,7 +646,12 @@ shipped: string | null,
  * On an outcome of the `helm` method: the release's revision the attempt left deployed. On
  * a rollback's `started` entry: the revision of the history asked for.
  */
-revision: number | null, };
+revision: number | null, 
+/**
+ * On an outcome written after the fact, because it could not be recorded when the attempt
+ * ended: how it was determined (what the cluster showed when Sluice next started).
+ */
+recordedLate?: string, };
 export type AuditMethod = "github-approval" | "workflow-dispatch" | "kubernetes" | "helm" | "rollback";
 export type AuditAction = "approve" | "reject" | "promote" | "rollback" | "override";
 export type AuditResult = "started" | "succeeded" | "failed" | "refused" | "interrupted";
@@ -707,6 +712,41 @@ result: AuditResult | null,
  * Words that must all appear in one of the attempt's entries (case-insensitive).
  */
 search: string | null, };
+export type ChainReport = { 
+/**
+ * Complete lines read.
+ */
+lines: number, 
+/**
+ * Lines of the chain whose link to the line before held.
+ */
+chained: number, 
+/**
+ * Lines written before the chain existed (format version 1), which carry no link.
+ */
+legacy: number, head: ChainHead, 
+/**
+ * The first breaks found, in file order.
+ */
+breaks: Array<ChainBreak>, 
+/**
+ * Breaks beyond those listed.
+ */
+moreBreaks: number, };
+export type ChainHead = { "state": "anchored", line: number | null, } | { "state": "notAnchored", reason: string, };
+export type ChainBreak = { 
+/**
+ * 1-based line number in the journal file.
+ */
+line: number, 
+/**
+ * What is wrong there.
+ */
+reason: string, 
+/**
+ * What to do about it.
+ */
+hint: string, };
 export type SessionInfo = { 
 /**
  * The built-in simulated world is shown instead of the configured clusters and GitHub.

@@ -4,6 +4,7 @@ import type {
   Attempt,
   AttemptFilter,
   AuditEntry,
+  ChainReport,
   DeviceCode,
   Environment,
   EnvironmentState,
@@ -210,6 +211,15 @@ export class FakeDesk {
   plans = new Map<string, RollbackPlan>();
   /** The journal as the console groups it, newest first. */
   attempts: Attempt[] = [];
+  /** What `verifyAudit` answers: an intact journal whose head is anchored, by default. */
+  chain: ChainReport = {
+    lines: 2,
+    chained: 2,
+    legacy: 0,
+    head: { state: 'anchored', line: 2 },
+    breaks: [],
+    moreBreaks: 0,
+  };
   /** Helm values per environment, flattened. */
   values = new Map<string, ValueEntry[]>();
   deviceCode: DeviceCode = {
@@ -328,6 +338,7 @@ export class FakeDesk {
           return plan;
         }),
       audit: (filter) => this.record('audit', [filter], () => fakeAuditFilter(this.attempts, filter)),
+      verifyAudit: () => this.record('verifyAudit', [], () => this.chain),
       exportAudit: (format) =>
         this.record('exportAudit', [format], () => ({
           path: `/home/alice/Downloads/sluice-audit.${format}`,

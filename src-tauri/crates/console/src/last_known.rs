@@ -124,6 +124,7 @@ pub fn save(
         .parent()
         .ok_or_else(|| problem(path, "it has no folder"))?;
     crate::private::create_dir(dir).map_err(|e| problem(path, e))?;
+    crate::private::tighten(dir, 0o700);
     if path.exists() && load(path, pipeline_file).is_err() {
         let aside =
             path.with_extension(format!("unreadable-{}", saved_at.replace([':', '.'], "-")));

@@ -168,3 +168,88 @@ async fn child_fails_closed() {
     assert_eq!(home, TokenHome::Session);
     assert!(credentials.forget(&host).await.unwrap());
 }
+
+fn audit_entry(id: &str) -> sluice_core::audit::AuditEntry {
+    use sluice_core::audit::{AuditAction, AuditMethod, AuditResult};
+    sluice_core::audit::AuditEntry {
+        id: id.into(),
+        at: "2026-03-01T10:00:00Z".into(),
+        correlation: id.into(),
+        actor: "alice".into(),
+        environment: "production".into(),
+        from_version: None,
+        to_version: Some("def5678".into()),
+        method: AuditMethod::Kubernetes,
+        action: AuditAction::Promote,
+        plan: None,
+        gates: vec![],
+        comment: None,
+        override_reason: None,
+        result: AuditResult::Succeeded,
+        error: None,
+        run_id: None,
+        sha: None,
+        shipped: None,
+        revision: None,
+        recorded_late: None,
+    }
+}
+
+/// The audit journal's head lives in the Secret Service, where another reader checks it: lines
+/// cut off the end of the journal, which leave a valid shorter chain, are found there.
+#[test]
+#[ignore = "needs a Secret Service: run through tests/scripts/with-keyring.sh (make keyring-test)"]
+fn the_audit_journals_head_is_anchored_in_a_real_secret_service() {
+    use sluice_console::journal::{Anchor, Journal};
+    use sluice_core::audit::ChainHead;
+    let service = test_service("audit-head");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.jsonl");
+    let account = Anchor::account_of(&path);
+    let writer = Keychain::os_with_service(&service);
+    let j = Journal::open_anchored(&path, Anchor::keychain(writer, &path)).unwrap();
+    for id in ["a", "b", "c"] {
+        j.append(&audit_entry(id)).unwrap();
+    }
+    let bytes = std::fs::read(&path).unwrap();
+    let stored = secret_tool_lookup(&service, &account).expect("the head is in the store");
+    assert!(
+        stored.starts_with(&format!("{} ", bytes.len())),
+        "the head is where the journal ends: {stored}"
+    );
+
+    // A reader with a keychain of its own (another process, as far as the store can tell).
+    let verify = || {
+        let reader = Keychain::os_with_service(&service);
+        Journal::open_read_only(&path, Anchor::keychain(reader, &path))
+            .unwrap()
+            .verify()
+            .unwrap()
+    };
+    let report = verify();
+    assert!(report.holds(), "{report:?}");
+    assert_eq!(report.head, ChainHead::Anchored { line: Some(3) });
+
+    let second_end = bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .nth(1)
+        .unwrap()
+        .0;
+    std::fs::write(&path, &bytes[..=second_end]).unwrap();
+    let report = verify();
+    assert!(!report.holds());
+    assert_eq!(report.breaks[0].line, 3, "{report:?}");
+    assert!(
+        report.breaks[0].reason.contains("removed from its end"),
+        "{report:?}"
+    );
+
+    let cleanup = Keychain::os_with_service(&service);
+    assert!(
+        cleanup
+            .delete_blocking(&account, std::time::Duration::from_secs(30))
+            .unwrap()
+    );
+}

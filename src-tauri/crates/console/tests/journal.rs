@@ -56,6 +56,7 @@ fn entry(id: &str, at: &str, actor: &str, env: &str, result: AuditResult) -> Aud
         sha: None,
         shipped: None,
         revision: None,
+        recorded_late: None,
     }
 }
 
@@ -177,9 +178,20 @@ fn the_file_is_json_lines_each_with_a_checksum() {
     let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(text.lines().count(), 1, "{text}");
     let v: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
-    assert_eq!(v["v"], 1);
-    assert_eq!(v["sha256"].as_str().unwrap().len(), 16);
+    // Version 2: chained. The first line follows nothing (all zeros).
+    assert_eq!(v["v"], 2);
+    assert_eq!(v["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(v["prev"], "0".repeat(64));
     assert_eq!(v["entry"]["comment"], "line one\nline two");
+    // The next line carries the SHA-256 of this one.
+    j.append(&e).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (first, second) = text.split_once('\n').unwrap();
+    let v: serde_json::Value = serde_json::from_str(second.trim_end()).unwrap();
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(first.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(v["prev"], hex);
 }
 
 #[test]

@@ -37,6 +37,7 @@ fn entry(id: String, comment_len: usize) -> AuditEntry {
         sha: None,
         shipped: None,
         revision: None,
+        recorded_late: None,
     }
 }
 

@@ -326,6 +326,7 @@ async fn a_promotion_started_and_never_finished_is_shown_at_start() {
         sha: None,
         shipped: None,
         revision: None,
+        recorded_late: None,
     };
     sluice_console::journal::Journal::open(&path)
         .unwrap()
@@ -577,5 +578,60 @@ async fn the_demos_own_approvals_are_the_simulated_leads_made_through_the_same_r
             .deployed_by
             .as_deref(),
         Some("GitHub Actions")
+    );
+}
+
+/// The window's view of `sluice audit --verify`: the same report, as data.
+#[tokio::test]
+async fn the_journal_is_verified_as_data_for_the_window() {
+    use sluice_core::audit::{AuditAction, AuditEntry, AuditMethod, ChainHead};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let desk = Session::new(Console::new(shipped()), options(&path));
+    let none = desk.verify_audit().await.unwrap();
+    assert!(none.holds() && none.lines == 0, "{none:?}");
+    assert!(!path.exists(), "verifying creates no journal");
+
+    let journal = sluice_console::journal::Journal::open(&path).unwrap();
+    for id in ["a", "b", "c"] {
+        journal
+            .append(&AuditEntry {
+                id: id.into(),
+                at: "2026-11-26T10:00:00Z".into(),
+                correlation: id.into(),
+                actor: "alice-approver".into(),
+                environment: "production".into(),
+                from_version: None,
+                to_version: Some("e4f5a6b".into()),
+                method: AuditMethod::Kubernetes,
+                action: AuditAction::Promote,
+                plan: None,
+                gates: vec![],
+                comment: None,
+                override_reason: None,
+                result: AuditResult::Succeeded,
+                error: None,
+                run_id: None,
+                sha: None,
+                shipped: None,
+                revision: None,
+                recorded_late: None,
+            })
+            .unwrap();
+    }
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.remove(0);
+    std::fs::write(&path, format!("{}\n", lines.join("\n"))).unwrap();
+    let desk = Session::new(Console::new(shipped()), options(&path));
+    let report = desk.verify_audit().await.unwrap();
+    assert_eq!(
+        report.breaks.iter().map(|b| b.line).collect::<Vec<_>>(),
+        [1],
+        "{report:?}"
+    );
+    assert!(
+        matches!(&report.head, ChainHead::NotAnchored { reason } if reason.contains("no keychain in this test")),
+        "{report:?}"
     );
 }

@@ -59,6 +59,11 @@ pub struct AuditEntry {
     /// a rollback's `started` entry: the revision of the history asked for.
     #[serde(default)]
     pub revision: Option<u32>,
+    /// On an outcome written after the fact, because it could not be recorded when the attempt
+    /// ended: how it was determined (what the cluster showed when Sluice next started).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub recorded_late: Option<String>,
 }
 
 impl AuditEntry {
@@ -371,6 +376,54 @@ pub struct AuditProblem {
     pub set_aside: Option<String>,
 }
 
+/// What `sluice audit --verify` found: whether every line follows the one before it and the
+/// journal still ends with the head anchored in the keychain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ChainReport {
+    /// Complete lines read.
+    pub lines: u32,
+    /// Lines of the chain whose link to the line before held.
+    pub chained: u32,
+    /// Lines written before the chain existed (format version 1), which carry no link.
+    pub legacy: u32,
+    pub head: ChainHead,
+    /// The first breaks found, in file order.
+    pub breaks: Vec<ChainBreak>,
+    /// Breaks beyond those listed.
+    pub more_breaks: u32,
+}
+
+impl ChainReport {
+    /// Every line links to the one before and nothing contradicts the anchored head.
+    pub fn holds(&self) -> bool {
+        self.breaks.is_empty() && self.more_breaks == 0
+    }
+}
+
+/// Whether the journal's last line could be checked against a head kept outside the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", tag = "state")]
+pub enum ChainHead {
+    /// Checked against the head kept in the keychain: `line` is the anchored line, when the
+    /// journal still holds it (the breaks say how it does not).
+    Anchored { line: Option<u32> },
+    /// Nothing to check it against, for `reason`: lines removed from the end cannot be detected.
+    NotAnchored { reason: String },
+}
+
+/// One place where the chain does not hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ChainBreak {
+    /// 1-based line number in the journal file.
+    pub line: u32,
+    /// What is wrong there.
+    pub reason: String,
+    /// What to do about it.
+    pub hint: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,6 +464,7 @@ mod tests {
             sha: None,
             shipped: None,
             revision: None,
+            recorded_late: None,
         };
         let done = started.outcome("b", "2025-01-01T00:01:00Z", AuditResult::Succeeded, None);
         assert_eq!(done.correlation, "a");
@@ -446,6 +500,7 @@ mod tests {
             sha: None,
             shipped: None,
             revision: None,
+            recorded_late: None,
         }
     }
 

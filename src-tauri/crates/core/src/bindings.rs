@@ -6,7 +6,7 @@ use ts_rs::{Config, TS};
 use crate::approval::{Decision, Offer, Refusal, RefusalKind};
 use crate::audit::{
     Attempt, AttemptFilter, AuditAction, AuditEntry, AuditGate, AuditMethod, AuditPlan,
-    AuditProblem, AuditResult,
+    AuditProblem, AuditResult, ChainBreak, ChainHead, ChainReport,
 };
 use crate::desk::{
     Account, AccountSource, ActRequest, AuditExport, DemoPerson, DeviceCode, EnvironmentContext,
@@ -104,6 +104,9 @@ pub fn typescript() -> String {
         AuditProblem::decl(&cfg),
         Attempt::decl(&cfg),
         AttemptFilter::decl(&cfg),
+        ChainReport::decl(&cfg),
+        ChainHead::decl(&cfg),
+        ChainBreak::decl(&cfg),
         SessionInfo::decl(&cfg),
         DemoPerson::decl(&cfg),
         Account::decl(&cfg),

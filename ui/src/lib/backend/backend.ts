@@ -6,6 +6,7 @@ import type {
   Attempt,
   AttemptFilter,
   AuditExport,
+  ChainReport,
   DeviceCode,
   ExportFormat,
   History,
@@ -91,6 +92,8 @@ export interface Backend {
   audit(filter: AttemptFilter): Promise<Attempt[]>;
   /** Writes the whole journal to a file in the downloads folder. */
   exportAudit(format: ExportFormat): Promise<AuditExport>;
+  /** Whether every line follows the one before and the journal still ends with its anchored head. */
+  verifyAudit(): Promise<ChainReport>;
 
   // The desktop around the window.
   /**

@@ -4,6 +4,7 @@ import { listen } from '@tauri-apps/api/event';
 import type {
   Attempt,
   AuditExport,
+  ChainReport,
   DeviceCode,
   History,
   LinkDecision,
@@ -99,6 +100,7 @@ export function createTauriBackend(): Backend {
     rollbackPlan: (environment, revision) => call<RollbackPlan>('rollback_plan', { environment, revision }),
     audit: (filter) => call<Attempt[]>('audit', { filter }),
     exportAudit: (format) => call<AuditExport>('export_audit', { format }),
+    verifyAudit: () => call<ChainReport>('verify_audit'),
     openUrl: (url, confirmed) => call<LinkDecision>('open_url', { url, confirmed }),
     setAttention: (count) => call<void>('set_attention', { count }),
     notify: (title, body) => call<void>('notify', { title, body }),

@@ -97,6 +97,53 @@ describe('audit view', () => {
     expect(within(startRow!).queryByTestId('audit-shipped')).not.toBeInTheDocument();
   });
 
+  it('says the journal is intact, or where its chain breaks and what to do', async () => {
+    const desk = deskWith(auditAttempts());
+    const { unmount } = renderAudit(desk);
+    expect(await screen.findByTestId('audit-chain')).toHaveTextContent(
+      'Intact: 2 of 2 lines each follow the one before. It still ends with the line kept in the keychain.',
+    );
+    expect(screen.queryByTestId('audit-chain-broken')).not.toBeInTheDocument();
+    unmount();
+
+    const changed = 'Keep this copy as evidence.';
+    desk.chain = {
+      lines: 5,
+      chained: 3,
+      legacy: 0,
+      head: { state: 'notAnchored', reason: 'no keychain' },
+      breaks: [
+        { line: 3, reason: 'the line it was written after is not in the journal', hint: changed },
+        { line: 5, reason: 'it was written after line 1, not after line 4', hint: changed },
+      ],
+      moreBreaks: 0,
+    };
+    renderAudit(desk);
+    const alert = await screen.findByTestId('audit-chain-broken');
+    expect(alert).toHaveAttribute('role', 'alert');
+    expect(within(alert).getAllByTestId('audit-chain-break').map((li) => li.textContent)).toEqual([
+      'Line 3: the line it was written after is not in the journal',
+      'Line 5: it was written after line 1, not after line 4',
+    ]);
+    expect(within(alert).getAllByText(changed)).toHaveLength(1);
+    expect(screen.queryByTestId('audit-chain')).not.toBeInTheDocument();
+  });
+
+  it('says how an outcome recorded late was found', async () => {
+    const started = auditEntry({ id: 'l1', result: 'started', toVersion: '353e6df' });
+    const late = 'Recorded late, when Sluice next started: the outcome was not recorded when the attempt ended. Then production ran 353e6df, as asked: the change took effect.';
+    const ended = auditEntry({ id: 'l2', correlation: 'l1', toVersion: '353e6df', shipped: '353e6df', recordedLate: late });
+    renderAudit(
+      deskWith([
+        { correlation: 'l1', entries: [ended, started], result: 'succeeded', unfinished: false, latestAt: ended.at, environment: 'production', actor: 'alice' },
+      ]),
+    );
+
+    const [outcomeRow, startRow] = await screen.findAllByTestId('audit-row');
+    expect(within(outcomeRow!).getByTestId('audit-recorded-late')).toHaveTextContent(late);
+    expect(within(startRow!).queryByTestId('audit-recorded-late')).not.toBeInTheDocument();
+  });
+
   it('shows the chart and the exact command of a helm promotion, and the revision it left deployed', async () => {
     const command =
       'helm upgrade tbyte-prod /tmp/sluice-chart/tbyte-microservices-0.3.0.tgz --kube-context prod-eks ' +

@@ -33,7 +33,10 @@ pub use status::render as render_status;
 #[command(
     name = "sluice",
     version,
-    about = "A desktop release console: what runs where, and promotion with approval."
+    about = "A desktop release console: what runs where, and promotion with approval.",
+    after_help = "Exit codes: 0 success; 1 failure (nothing was changed); 2 the command line is wrong; \
+3 done, not recorded (the change was made but the audit journal could not record it; the next start \
+records it); 4 `sluice audit --verify` found the journal's chain broken."
 )]
 pub struct Cli {
     /// The pipeline file: environments in promotion order, their clusters, values files and gates.
@@ -132,6 +135,15 @@ pub struct AuditArgs {
     /// The journal file (default: the app's data directory, audit/journal.jsonl).
     #[arg(long, value_name = "PATH", env = "SLUICE_AUDIT_JOURNAL")]
     pub journal: Option<PathBuf>,
+    /// Check that no line was removed, changed or moved and that the journal still ends with
+    /// the head kept in the OS keychain; print each break with its line. Exits 0 when the chain
+    /// holds, 4 when it does not.
+    #[arg(long, conflicts_with_all = ["json", "csv", "environment", "person", "result"])]
+    pub verify: bool,
+    /// After checking what --verify reported: keep the journal's current last line in the
+    /// keychain as its head, so that only changes from now on are reported.
+    #[arg(long, conflicts_with_all = ["verify", "json", "csv", "environment", "person", "result"])]
+    pub reanchor: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -232,6 +244,16 @@ pub struct SimArgs {
     pub crash_next_rollout: Option<String>,
 }
 
+/// Exit codes beyond 0 (success), 1 (failure, nothing changed) and 2 (a command line clap
+/// could not parse); listed in `sluice --help` and the README.
+pub mod exit {
+    /// The change was made (in the cluster or on GitHub) but the audit journal could not record
+    /// its outcome; the next start records it.
+    pub const DONE_NOT_RECORDED: u8 = 3;
+    /// `sluice audit --verify`: the journal's chain does not hold.
+    pub const JOURNAL_BROKEN: u8 = 4;
+}
+
 /// The simulated person a demo command acts as when none is named.
 const DEMO_DEFAULT_PERSON: &str = "alice-approver";
 
@@ -271,7 +293,11 @@ pub fn run(console: &Console, cli: &Cli, command: &Command) -> ExitCode {
             if !e.hint.is_empty() {
                 terminal::eprintln(&format!("hint: {}", e.hint));
             }
-            ExitCode::FAILURE
+            if e.code == crate::promotion::DONE_NOT_RECORDED {
+                ExitCode::from(exit::DONE_NOT_RECORDED)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -316,6 +342,17 @@ async fn watching(
     let session = session(console, cli, demo_person).await?;
     session.watch().await?;
     session.settled(Duration::from_secs(20)).await;
+    for late in session.record_late_outcomes().await {
+        let what = match &late.to_version {
+            Some(v) => format!("{} {v} into {}", late.action.as_str(), late.environment),
+            None => format!("{} of {}", late.action.as_str(), late.environment),
+        };
+        terminal::eprintln(&format!(
+            "sluice: recorded the outcome of an earlier attempt ({what}): {}. {}",
+            late.result,
+            late.recorded_late.as_deref().unwrap_or_default()
+        ));
+    }
     Ok(session)
 }
 

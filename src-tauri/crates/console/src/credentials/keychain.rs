@@ -155,6 +155,84 @@ impl Keychain {
         }
     }
 
+    /// One keychain call for synchronous code (the audit journal's appends), on a thread of
+    /// its own: safe on an async worker too, and given up after `patience` (the call then ends
+    /// on its own; its result is dropped).
+    fn call_blocking<T: Send + 'static>(
+        &self,
+        account: &str,
+        operation: &'static str,
+        patience: Duration,
+        f: impl FnOnce(&Entry) -> keyring::Result<T> + Send + 'static,
+    ) -> Result<T, CredentialError> {
+        let entry = self.entry(account)?;
+        let name = self.name;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _one_at_a_time = CALLS.lock().unwrap_or_else(PoisonError::into_inner);
+            let _ = tx.send(f(&entry));
+        });
+        match rx.recv_timeout(patience) {
+            Ok(result) => result.map_err(|e| fault(name, operation, e)),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                Err(CredentialError::KeychainTimeout {
+                    keychain: name,
+                    seconds: patience.as_secs(),
+                })
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                Err(CredentialError::Keychain {
+                    keychain: name,
+                    operation,
+                    detail: "the keychain call did not complete".to_owned(),
+                })
+            }
+        }
+    }
+
+    /// The text kept for `account` (not a secret: e.g. the audit journal's anchored head).
+    pub fn read_text_blocking(
+        &self,
+        account: &str,
+        patience: Duration,
+    ) -> Result<Option<String>, CredentialError> {
+        self.call_blocking(account, "read", patience, |entry| {
+            match entry.get_password() {
+                Ok(text) => Ok(Some(text)),
+                Err(keyring::Error::NoEntry) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    /// Keeps `text` for `account`, replacing what was there.
+    pub fn store_text_blocking(
+        &self,
+        account: &str,
+        text: &str,
+        patience: Duration,
+    ) -> Result<(), CredentialError> {
+        let text = text.to_owned();
+        self.call_blocking(account, "store", patience, move |entry| {
+            entry.set_password(&text)
+        })
+    }
+
+    /// Deletes what is kept for `account`; `false` when there was nothing.
+    pub fn delete_blocking(
+        &self,
+        account: &str,
+        patience: Duration,
+    ) -> Result<bool, CredentialError> {
+        self.call_blocking(account, "delete", patience, |entry| {
+            match entry.delete_credential() {
+                Ok(()) => Ok(true),
+                Err(keyring::Error::NoEntry) => Ok(false),
+                Err(e) => Err(e),
+            }
+        })
+    }
+
     /// Stores (or replaces) the token for `account`.
     pub async fn store(&self, account: &str, token: &GithubToken) -> Result<(), CredentialError> {
         let token = token.clone();

@@ -339,6 +339,7 @@ fn attempt(setup: &Setup, review: &Review, request: &ActRequest) -> AuditEntry {
         sha: request.pin.sha.clone(),
         shipped: None,
         revision: None,
+        recorded_late: None,
     }
 }
 
@@ -362,7 +363,7 @@ fn record(
     result: AuditResult,
     error: Option<UiError>,
     left: Left,
-) -> Result<(), UiError> {
+) -> Result<(), crate::journal::JournalError> {
     let mut entry = started.outcome(
         crate::journal::new_id(),
         crate::journal::now(),
@@ -371,7 +372,34 @@ fn record(
     );
     entry.shipped = left.shipped;
     entry.revision = left.revision;
-    journal.append(&entry).map_err(journal_err)
+    journal.append(&entry)
+}
+
+/// The code of an attempt that changed the environment (or GitHub) but whose outcome the journal
+/// could not take: the person must not be told that nothing happened.
+pub const DONE_NOT_RECORDED: &str = "promotion.done-not-recorded";
+
+const RECORDED_LATER: &str = "Make room on the disk (or make the audit journal writable): the next time Sluice starts, it records the outcome from what the cluster and GitHub show then. Check it with `sluice audit`.";
+
+/// The outcome could not be journaled after `done` was carried out.
+fn done_not_recorded(done: &str, e: &crate::journal::JournalError) -> UiError {
+    UiError::new(
+        DONE_NOT_RECORDED,
+        format!("Done, not recorded: {done}. The audit journal could not record the outcome: {e}."),
+        RECORDED_LATER,
+    )
+}
+
+/// The outcome of an attempt that changed nothing (`why`) could not be journaled either.
+fn not_recorded(why: UiError, e: &crate::journal::JournalError) -> UiError {
+    UiError::new(
+        "promotion.not-recorded",
+        format!(
+            "{} The audit journal could not record this outcome either: {e}.",
+            why.message
+        ),
+        format!("{} {RECORDED_LATER}", why.hint),
+    )
 }
 
 /// How a method's attempt ended when it did not succeed.
@@ -413,7 +441,8 @@ pub async fn act(
             AuditResult::Refused,
             Some(err.clone()),
             Left::default(),
-        )?;
+        )
+        .map_err(journal_err)?;
         Err(err)
     };
     if now.pin != request.pin || !methods::still_waiting(setup, &now).await {
@@ -447,7 +476,8 @@ pub async fn act(
                 shipped: done.running.clone(),
                 ..left(setup).await
             };
-            record(journal, &started, AuditResult::Succeeded, None, left)?;
+            record(journal, &started, AuditResult::Succeeded, None, left)
+                .map_err(|e| done_not_recorded(&done.message, &e))?;
             let mut message = done.message;
             if let Some(rules) = &env.verify {
                 deployment_status(
@@ -473,7 +503,8 @@ pub async fn act(
                 AuditResult::Refused,
                 Some(e.clone()),
                 Left::default(),
-            )?;
+            )
+            .map_err(|j| not_recorded(e.clone(), &j))?;
             Err(e)
         }
         Err(Failure::Failed(e)) => {
@@ -484,7 +515,8 @@ pub async fn act(
                 AuditResult::Failed,
                 Some(e.clone()),
                 left,
-            )?;
+            )
+            .map_err(|j| not_recorded(e.clone(), &j))?;
             Err(e)
         }
         Err(Failure::WentWrong(e)) => {
@@ -496,7 +528,13 @@ pub async fn act(
                 AuditResult::Failed,
                 Some(e.clone()),
                 left,
-            )?;
+            )
+            .map_err(|j| {
+                done_not_recorded(
+                    &format!("{} was changed, then: {}", request.environment, e.message),
+                    &j,
+                )
+            })?;
             Ok(Outcome {
                 result: AuditResult::Failed,
                 message: e.message.clone(),
@@ -571,7 +609,8 @@ async fn verification_failed(
             shipped: shipped.clone(),
             revision: methods::revision_after(setup, review).await,
         },
-    )?;
+    )
+    .map_err(|e| done_not_recorded(&error.message, &e))?;
     deployment_status(
         setup,
         review,
@@ -612,6 +651,127 @@ async fn verification_failed(
             })
         }
     }
+}
+
+/// Whether the console that wrote `started` may still be carrying it out: it is this process,
+/// or (on Linux) its process is alive, or (elsewhere, or when its id names no process) it
+/// started less than twice the follow timeout ago. A reused process id only delays the outcome.
+fn may_still_run(started: &AuditEntry, follow_timeout: Duration) -> bool {
+    // Ids are `<time>-<process id>-<counter>` in hex (`journal::new_id`).
+    let pid = started
+        .id
+        .split('-')
+        .nth(1)
+        .and_then(|p| u32::from_str_radix(p, 16).ok());
+    if pid == Some(std::process::id()) {
+        return true;
+    }
+    if cfg!(target_os = "linux")
+        && let Some(pid) = pid
+        && std::path::Path::new("/proc/self").exists()
+    {
+        return std::path::Path::new(&format!("/proc/{pid}")).exists();
+    }
+    started
+        .at
+        .parse::<jiff::Timestamp>()
+        .ok()
+        .and_then(|at| jiff::Timestamp::now().duration_since(at).try_into().ok())
+        .is_none_or(|age: Duration| age < follow_timeout * 2)
+}
+
+/// The result of `started` as what `running` (what its environment runs now) tells, and how
+/// that was decided, for the outcome recorded late.
+fn late_result(started: &AuditEntry, running: Option<&str>) -> (AuditResult, String) {
+    let env = &started.environment;
+    let runs = running.unwrap_or("an unknown version");
+    let asked = started.to_version.as_deref().unwrap_or("nothing");
+    let before = started.from_version.as_deref().unwrap_or("nothing");
+    let (result, how) = match started.action {
+        AuditAction::Rollback
+            if running.is_some() && running != started.from_version.as_deref() =>
+        {
+            (
+                AuditResult::Succeeded,
+                format!(
+                    "{env} ran {runs}, not {before} as before the rollback: the rollback took effect"
+                ),
+            )
+        }
+        AuditAction::Rollback => (
+            AuditResult::Interrupted,
+            format!("{env} ran {runs}, as before the rollback: it did not take effect"),
+        ),
+        AuditAction::Reject => (
+            AuditResult::Interrupted,
+            format!(
+                "{env} ran {runs}; a rejection changes nothing there, so whether GitHub took it is not known: see the run on GitHub"
+            ),
+        ),
+        _ if running.is_some() && running == started.to_version.as_deref() => (
+            AuditResult::Succeeded,
+            format!("{env} ran {runs}, as asked: the change took effect"),
+        ),
+        _ => (
+            AuditResult::Interrupted,
+            format!(
+                "{env} ran {runs}, not {asked} as asked: the attempt did not finish, or was undone since"
+            ),
+        ),
+    };
+    (
+        result,
+        format!(
+            "Recorded late, when Sluice next started: the outcome was not recorded when the attempt ended. Then {how}."
+        ),
+    )
+}
+
+/// Records an outcome for every attempt whose console stopped (or could not write) before
+/// recording one, from what its environment runs now, marked as recorded late. Attempts that
+/// may still be running elsewhere are left alone. Returns the outcomes recorded.
+pub async fn record_late_outcomes(setup: &Setup, journal: &Journal) -> Vec<AuditEntry> {
+    let orphans = match journal.interrupted() {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot look for attempts without an outcome");
+            return Vec::new();
+        }
+    };
+    let mut recorded = Vec::new();
+    for started in orphans
+        .into_iter()
+        .filter(|s| !may_still_run(s, setup.follow_timeout))
+    {
+        let Ok(env) = setup.pipeline.environment(&started.environment) else {
+            continue;
+        };
+        let running = follow::running(setup, &started.environment);
+        let (result, how) = late_result(&started, running.as_deref());
+        let mut entry = started.outcome(
+            crate::journal::new_id(),
+            crate::journal::now(),
+            result,
+            None,
+        );
+        entry.revision = if method_of(env) == PromotionMethod::Helm {
+            methods::helm::deployed_revision(setup, &started.environment).await
+        } else {
+            None
+        };
+        entry.shipped = running;
+        entry.recorded_late = Some(how);
+        match journal.append_outcome(&entry) {
+            Ok(true) => recorded.push(entry),
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, correlation = %entry.correlation,
+                    "cannot record the late outcome of an attempt");
+                break;
+            }
+        }
+    }
+    recorded
 }
 
 /// What to do when an environment's cluster cannot be reached.
@@ -664,6 +824,7 @@ pub async fn rollback(
         sha: None,
         shipped: None,
         revision: to,
+        recorded_late: None,
     };
     if let Some(refusal) = plan.as_ref().and_then(|p| p.refusal.clone()) {
         let err = UiError::new(
@@ -680,7 +841,8 @@ pub async fn rollback(
             AuditResult::Refused,
             Some(err.clone()),
             Left::default(),
-        )?;
+        )
+        .map_err(|e| not_recorded(err.clone(), &e))?;
         return Err(err);
     }
     journal.append(&started).map_err(journal_err)?;
@@ -732,19 +894,22 @@ pub async fn rollback(
     match result {
         Ok(what) => {
             let shipped = left.shipped.clone();
-            record(journal, &started, AuditResult::Succeeded, None, left)?;
+            let message = format!(
+                "{what}; {environment} runs {}",
+                shipped.as_deref().unwrap_or("its previous revision")
+            );
+            record(journal, &started, AuditResult::Succeeded, None, left)
+                .map_err(|e| done_not_recorded(&message, &e))?;
             Ok(Outcome {
                 result: AuditResult::Succeeded,
-                message: format!(
-                    "{what}; {environment} runs {}",
-                    shipped.as_deref().unwrap_or("its previous revision")
-                ),
+                message,
                 running: shipped,
                 rollback: None,
             })
         }
         Err((result, e)) => {
-            record(journal, &started, result, Some(e.clone()), left)?;
+            record(journal, &started, result, Some(e.clone()), left)
+                .map_err(|j| not_recorded(e.clone(), &j))?;
             Err(e)
         }
     }
@@ -764,5 +929,85 @@ pub(crate) fn github_failure(e: sluice_github::GithubError) -> Failure {
             format!("GitHub could not be reached: {text}"),
             "Try again; nothing was approved.",
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn started(id: &str, action: AuditAction, at: &str) -> AuditEntry {
+        AuditEntry {
+            id: id.into(),
+            at: at.into(),
+            correlation: id.into(),
+            actor: "alice".into(),
+            environment: "production".into(),
+            from_version: Some("aaa1111".into()),
+            to_version: (action != AuditAction::Rollback).then(|| "bbb2222".into()),
+            method: AuditMethod::Kubernetes,
+            action,
+            plan: None,
+            gates: vec![],
+            comment: None,
+            override_reason: None,
+            result: AuditResult::Started,
+            error: None,
+            run_id: None,
+            sha: None,
+            shipped: None,
+            revision: None,
+            recorded_late: None,
+        }
+    }
+
+    #[test]
+    fn a_late_outcome_is_what_the_environment_runs_says() {
+        let now = "2026-03-01T10:00:00Z";
+        let promote = started("p", AuditAction::Promote, now);
+        let (result, how) = late_result(&promote, Some("bbb2222"));
+        assert_eq!(result, AuditResult::Succeeded);
+        assert!(how.contains("production ran bbb2222, as asked"), "{how}");
+        let (result, how) = late_result(&promote, Some("aaa1111"));
+        assert_eq!(result, AuditResult::Interrupted);
+        assert!(how.contains("not bbb2222 as asked"), "{how}");
+        assert_eq!(late_result(&promote, None).0, AuditResult::Interrupted);
+
+        let rollback = started("r", AuditAction::Rollback, now);
+        assert_eq!(
+            late_result(&rollback, Some("0000000")).0,
+            AuditResult::Succeeded
+        );
+        assert_eq!(
+            late_result(&rollback, Some("aaa1111")).0,
+            AuditResult::Interrupted
+        );
+        // A rejection leaves the cluster as it was: nothing there says whether it happened.
+        let reject = started("j", AuditAction::Reject, now);
+        assert_eq!(
+            late_result(&reject, Some("aaa1111")).0,
+            AuditResult::Interrupted
+        );
+    }
+
+    #[test]
+    fn an_attempt_of_this_or_a_live_process_may_still_run_a_dead_ones_not() {
+        let follow = Duration::from_secs(15 * 60);
+        let now = jiff::Timestamp::now().to_string();
+        let mine = format!("1-{:x}-0", std::process::id());
+        assert!(may_still_run(
+            &started(&mine, AuditAction::Promote, &now),
+            follow
+        ));
+        // No such process (ids are hex; pids stay far below this on Linux).
+        let gone = started("1-7ffffffe-0", AuditAction::Promote, &now);
+        assert_eq!(may_still_run(&gone, follow), !cfg!(target_os = "linux"));
+        // An id that names no process: by age.
+        let old = started("odd", AuditAction::Promote, "2020-01-01T00:00:00Z");
+        assert!(!may_still_run(&old, follow));
+        assert!(may_still_run(
+            &started("odd", AuditAction::Promote, &now),
+            follow
+        ));
     }
 }

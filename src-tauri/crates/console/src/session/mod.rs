@@ -32,7 +32,7 @@ use tokio::task::JoinHandle;
 use crate::Console;
 use crate::credentials::{Credentials, DeviceSignIn, GithubHost, Keychain};
 use crate::demo::Demo;
-use crate::journal::Journal;
+use crate::journal::{Anchor, Journal};
 use crate::live::{Live, LiveConfig};
 use crate::promotion::{self, FileCache, HelmPlans};
 
@@ -108,15 +108,18 @@ const SAVE_EVERY: Duration = Duration::from_secs(5);
 /// creates one.
 struct JournalSlot {
     path: PathBuf,
+    /// Where its head is kept: the keychain outside the demo (whose journal ends with it).
+    anchor: Anchor,
     journal: Option<Arc<Journal>>,
     problems: Vec<AuditProblem>,
     interrupted: Vec<AuditEntry>,
 }
 
 impl JournalSlot {
-    fn at(path: PathBuf) -> Self {
+    fn at(path: PathBuf, anchor: Anchor) -> Self {
         let mut slot = Self {
             path,
+            anchor,
             journal: None,
             problems: Vec::new(),
             interrupted: Vec::new(),
@@ -132,7 +135,9 @@ impl JournalSlot {
         if let Some(j) = &self.journal {
             return Ok(j.clone());
         }
-        let journal = Journal::open(&self.path).map_err(|e| e.to_ui())?;
+        // A journal this user may only read still lists; appending to it is then refused.
+        let journal =
+            Journal::open_to_read(&self.path, self.anchor.clone()).map_err(|e| e.to_ui())?;
         self.problems = journal.recovered();
         self.interrupted = journal.interrupted().unwrap_or_default();
         let journal = Arc::new(journal);
@@ -220,7 +225,10 @@ impl Session {
                 active: None,
                 identity_note: None,
                 keychain_problem: None,
-                journal: JournalSlot::at(options.journal.clone()),
+                journal: JournalSlot::at(
+                    options.journal.clone(),
+                    Anchor::keychain(options.keychain.clone(), &options.journal),
+                ),
             }),
             console,
             kubeconfig: options.kubeconfig,
@@ -251,7 +259,10 @@ impl Session {
         let mut state = self.state.lock().await;
         if self.demo_requested && state.demo.is_none() {
             let demo = self.start_demo().await?;
-            state.journal = JournalSlot::at(demo.journal_path());
+            state.journal = JournalSlot::at(
+                demo.journal_path(),
+                Anchor::nowhere("the demo's journal ends with the demo and keeps no head"),
+            );
             state.demo = Some(demo);
         }
         self.resolve_identity(&mut state).await?;
@@ -604,11 +615,17 @@ impl Session {
         }
         let old = if on {
             let demo = self.start_demo().await?;
-            state.journal = JournalSlot::at(demo.journal_path());
+            state.journal = JournalSlot::at(
+                demo.journal_path(),
+                Anchor::nowhere("the demo's journal ends with the demo and keeps no head"),
+            );
             state.demo = Some(demo);
             None
         } else {
-            state.journal = JournalSlot::at(self.journal_path.clone());
+            state.journal = JournalSlot::at(
+                self.journal_path.clone(),
+                Anchor::keychain(self.credentials.keychain().clone(), &self.journal_path),
+            );
             state.demo.take()
         };
         self.resolve_identity(&mut state).await?;
@@ -775,6 +792,44 @@ impl Session {
             self.promotion_setup(&state, None)?
         };
         promotion::history::plan(&setup, &entries, environment, revision).await
+    }
+
+    /// Records the outcome of every attempt whose console stopped, or could not write, before
+    /// recording one ("done, not recorded"), from what the live view shows now; call it once
+    /// the live view has settled. Returns the outcomes recorded.
+    pub async fn record_late_outcomes(&self) -> Vec<AuditEntry> {
+        let (setup, journal) = {
+            let mut state = self.state.lock().await;
+            if state.journal.journal.is_none() && !state.journal.path.exists() {
+                return Vec::new();
+            }
+            let Ok(setup) = self.promotion_setup(&state, None) else {
+                return Vec::new();
+            };
+            match state.journal.open() {
+                Ok(j) if j.is_writable() => (setup, j),
+                _ => return Vec::new(),
+            }
+        };
+        let recorded = promotion::record_late_outcomes(&setup, &journal).await;
+        if !recorded.is_empty() {
+            let mut state = self.state.lock().await;
+            if let Ok(interrupted) = journal.interrupted() {
+                state.journal.interrupted = interrupted;
+            }
+        }
+        recorded
+    }
+
+    /// Whether the journal's chain holds and it still ends with its anchored head.
+    pub async fn verify_audit(&self) -> Result<sluice_core::audit::ChainReport, UiError> {
+        let mut state = self.state.lock().await;
+        if state.journal.journal.is_none() && !state.journal.path.exists() {
+            return Ok(crate::journal::empty_report());
+        }
+        let journal = state.journal.open()?;
+        drop(state);
+        journal.verify().map_err(|e| e.to_ui())
     }
 
     /// What waits on the identity in use, as the latest snapshot says.

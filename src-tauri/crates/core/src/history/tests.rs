@@ -46,6 +46,7 @@ fn entry(
         sha: None,
         shipped: shipped.map(str::to_owned),
         revision,
+        recorded_late: None,
     }
 }
 

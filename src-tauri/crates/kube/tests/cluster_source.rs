@@ -315,6 +315,93 @@ async fn an_apiserver_restart_disconnects_then_recovers_and_catches_up() {
     .await;
 }
 
+/// The silence limit of the frozen-server tests, with the simulated server's bookmarks coming
+/// thirty times as often: a healthy watch hears one well within it.
+const TEST_SILENCE: Duration = Duration::from_secs(3);
+const TEST_BOOKMARKS: Duration = Duration::from_millis(100);
+
+impl Fixture {
+    async fn source_with_short_silence(
+        &self,
+        namespace: &str,
+    ) -> (ClusterSource, watch::Receiver<ClusterView>) {
+        self.world.kube.set_bookmark_interval(TEST_BOOKMARKS);
+        ClusterSource::start_with_silence_limit(
+            self.client("tbyte").await,
+            namespace,
+            RELEASE,
+            TEST_SILENCE,
+        )
+    }
+}
+
+#[tokio::test]
+async fn a_frozen_apiserver_makes_the_source_stale_until_it_thaws() {
+    let f = world().await;
+    f.deploy("aaaaaaa");
+    let (_source, mut views) = f.source_with_short_silence(NAMESPACE).await;
+    until(&mut views, "the first release", |v| {
+        v.synced && v.connected && rolled_out(v, "aaaaaaa")
+    })
+    .await;
+
+    // As `kill -STOP`: every connection stays open, nothing more comes.
+    f.world.kube_server.faults().freeze();
+    let stale = until(&mut views, "the silence noticed", |v| !v.connected).await;
+    let error = stale.last_error.clone().expect("a stale view says why");
+    assert!(
+        error.contains("sent nothing — no change, no bookmark, no answer — for 3 s"),
+        "{error}"
+    );
+    assert!(
+        rolled_out(&stale, "aaaaaaa"),
+        "the last known state is kept while stale"
+    );
+
+    // A release lands during the freeze; the thawed server delivers it.
+    f.deploy("bbbbbbb");
+    f.world.kube_server.faults().thaw();
+    let back = until(&mut views, "thawed, with the new release", |v| {
+        v.connected && rolled_out(v, "bbbbbbb")
+    })
+    .await;
+    assert_eq!(back.last_error, None);
+    until(&mut views, "the new Helm revision", |v| {
+        v.inputs.helm_history.first().map(|h| h.revision) == Some(2)
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_quiet_healthy_apiserver_stays_connected_past_the_silence_limit() {
+    let f = world().await;
+    // Nothing is deployed in production: no object, no event, ever; only bookmarks come.
+    let (_source, mut views) = f.source_with_short_silence("production").await;
+    let settled = until(&mut views, "the first sync", |v| v.synced && v.connected).await;
+
+    let mut watching = views.clone();
+    let went_stale = tokio::spawn(async move {
+        watching
+            .wait_for(|v| !v.connected)
+            .await
+            .map(|v| v.last_error.clone())
+    });
+    // Three silence limits without a change: only bookmarks keep the source live.
+    tokio::time::sleep(TEST_SILENCE * 3).await;
+    assert!(
+        !went_stale.is_finished(),
+        "a healthy server went stale: {:?}",
+        went_stale.await
+    );
+    went_stale.abort();
+    let now = views.borrow().clone();
+    assert!(now.connected);
+    assert_eq!(
+        now.inputs, settled.inputs,
+        "nothing changed in the namespace meanwhile"
+    );
+}
+
 #[tokio::test]
 async fn steady_state_follows_changes_without_listing() {
     let f = world().await;

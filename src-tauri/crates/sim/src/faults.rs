@@ -66,7 +66,10 @@ impl Faults {
 
     /// While frozen, what completes at the thaw; `None` when not frozen.
     pub fn thawed(&self) -> Option<WaitForCancellationFutureOwned> {
-        self.plan().thaw.clone().map(CancellationToken::cancelled_owned)
+        self.plan()
+            .thaw
+            .clone()
+            .map(CancellationToken::cancelled_owned)
     }
 
     pub fn clear(&self) {

@@ -4,7 +4,8 @@
 //! Watch, never poll: each store lists once, then follows a watch; a dropped watch resumes from
 //! its last resourceVersion (no list), and only a `410 Gone` makes the watcher list again.
 //! Failed feeds retry with kube-runtime's default backoff, and one refused feed (a viewer may
-//! not read Secrets) leaves the others running.
+//! not read Secrets) leaves the others running. A server that keeps its connections open but
+//! sends nothing for [`SILENCE_LIMIT`] counts as disconnected (see `answers`).
 
 mod answers;
 mod helm_history;
@@ -14,7 +15,7 @@ mod workloads;
 use std::fmt::Debug;
 use std::hash::Hash;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures::stream::{BoxStream, SelectAll};
 use futures::{StreamExt, TryStreamExt};
@@ -47,6 +48,12 @@ pub struct ClusterView {
     pub synced: bool,
 }
 
+/// How long the source waits with nothing from the API server — no change, no bookmark, no
+/// answer — before it counts it as gone and restarts its watches. kube-apiserver sends a
+/// bookmark about once a minute on every watch that asks for them (kube-runtime's watcher
+/// does), so two and a half minutes is two missed bookmarks and a margin.
+pub const SILENCE_LIMIT: Duration = Duration::from_secs(150);
+
 /// A running cluster source. Dropping it stops every watch.
 pub struct ClusterSource {
     task: tokio::task::JoinHandle<()>,
@@ -62,8 +69,20 @@ impl ClusterSource {
         namespace: &str,
         release: &str,
     ) -> (Self, watch::Receiver<ClusterView>) {
+        Self::start_with_silence_limit(client, namespace, release, SILENCE_LIMIT)
+    }
+
+    /// [`ClusterSource::start`] with another silence limit than [`SILENCE_LIMIT`]: for tests
+    /// against the simulated world, whose bookmarks can come every few hundred milliseconds. A
+    /// real server needs the default.
+    pub fn start_with_silence_limit(
+        client: kube::Client,
+        namespace: &str,
+        release: &str,
+        silence: Duration,
+    ) -> (Self, watch::Receiver<ClusterView>) {
         let (answers_tx, answers_rx) = mpsc::unbounded_channel();
-        let client = answers::observed(client, answers_tx);
+        let client = answers::observed(client, answers_tx, silence);
         let (sender, view) = watch::channel(ClusterView::default());
         let (stores, feeds) = Stores::start(&client, namespace, release);
         let task = tokio::spawn(run(feeds, answers_rx, stores, release.to_owned(), sender));
@@ -390,6 +409,9 @@ enum Failure {
 }
 
 fn classify(error: &watcher::Error) -> Failure {
+    if let Some(silent) = answers::silent_in(error) {
+        return Failure::Unreachable(silent.to_string());
+    }
     let status = match error {
         watcher::Error::WatchError(status) => Some(status.as_ref()),
         watcher::Error::InitialListFailed(kube::Error::Api(status))

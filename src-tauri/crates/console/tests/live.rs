@@ -65,6 +65,11 @@ async fn until(h: &Harness, what: &str, ok: impl Fn(&Snapshot) -> bool) -> Arc<S
 }
 
 async fn start() -> Harness {
+    start_with(None).await
+}
+
+/// [`start`] with the cluster sources' silence limit set to `kube_silence_limit`.
+async fn start_with(kube_silence_limit: Option<Duration>) -> Harness {
     let world = SimWorld::start(WorldOptions {
         start: "2026-11-26T09:00:00Z".parse().unwrap(),
         speed: 0.0,
@@ -95,6 +100,7 @@ async fn start() -> Harness {
                 let clock = world.clock.clone();
                 move || clock.now()
             }))),
+            kube_silence_limit,
         },
     )
     .await;
@@ -251,6 +257,63 @@ async fn an_apiserver_restart_marks_the_cluster_stale_then_recovers() {
                 .as_ref()
                 .is_some_and(|v| v.label == head)
     })
+    .await;
+}
+
+#[tokio::test]
+async fn a_frozen_apiserver_marks_the_cluster_stale_then_recovers() {
+    // The simulated server's bookmarks come thirty times within the limit: only a freeze
+    // silences it that long.
+    let silence = Duration::from_secs(3);
+    let h = start_with(Some(silence)).await;
+    h.world
+        .kube
+        .set_bookmark_interval(Duration::from_millis(100));
+    // Watches opened before the interval changed keep the old one; a restart reopens them.
+    h.world.kube_server.restart().await.unwrap();
+    until(&h, "reconnected after the restart", |s| {
+        s.environments.iter().all(|e| !e.stale)
+    })
+    .await;
+
+    h.world.kube_server.faults().freeze();
+    let s = until(&h, "the silent cluster marked stale", |s| {
+        s.environments.iter().all(|e| e.stale)
+    })
+    .await;
+    let kube = s
+        .sources
+        .iter()
+        .find(|src| src.name == "kubernetes (tbyte)")
+        .unwrap();
+    assert!(!kube.connected);
+    let error = kube.last_error.as_ref().expect("a stale source says why");
+    assert_eq!(error.code, "kubernetes.unreachable");
+    assert!(
+        error
+            .message
+            .contains("sent nothing — no change, no bookmark, no answer — for 3 s"),
+        "{error:?}"
+    );
+    assert!(
+        env(&s, "staging").version.is_some(),
+        "the last known state stays on screen"
+    );
+
+    deploy(&h.world, "dev", &h.world.seeded.feature_head.clone());
+    h.world.kube_server.faults().thaw();
+    let head = h.world.seeded.feature_head[..7].to_owned();
+    until(
+        &h,
+        "recovery with the change made while it was frozen",
+        |s| {
+            !env(s, "dev").stale
+                && env(s, "dev")
+                    .version
+                    .as_ref()
+                    .is_some_and(|v| v.label == head)
+        },
+    )
     .await;
 }
 

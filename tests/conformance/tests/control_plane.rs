@@ -459,6 +459,7 @@ impl Target {
                 github_token: None,
                 github_poll: Some(Duration::from_secs(60)),
                 clock: None,
+                kube_silence_limit: None,
             },
         )
         .await;

@@ -460,6 +460,7 @@ export function environmentState(
     deployedValues: null,
     drift: null,
     warnings: [],
+    warningsLeftOut: 0,
     stale: false,
     problems: [],
     ...rest,

@@ -318,6 +318,36 @@ async fn a_frozen_apiserver_marks_the_cluster_stale_then_recovers() {
 }
 
 #[tokio::test]
+async fn a_flood_of_warnings_keeps_the_snapshot_small_and_says_how_many_are_left_out() {
+    let h = start().await;
+    let before = serde_json::to_vec(&*h.live.latest().unwrap())
+        .unwrap()
+        .len();
+    let pod = "tbyte-staging-api-l56crxbqq7-bvll4";
+    let now = h.world.clock.now();
+    sluice_sim::testing::warning_events(&h.world, "staging", ("Pod", pod), (2_000, now), |i| {
+        format!("flood {i:04} {}", "x".repeat(5_000))
+    })
+    .unwrap();
+    let s = until(&h, "the flood counted", |s| {
+        env(s, "staging").warnings_left_out == 2_000 - 20
+    })
+    .await;
+    let staging = env(&s, "staging");
+    let kept: Vec<&str> = staging.warnings.iter().map(|w| &w.message[..10]).collect();
+    let newest: Vec<String> = (1_980..2_000)
+        .rev()
+        .map(|i| format!("flood {i:04}"))
+        .collect();
+    assert_eq!(kept, newest, "the newest 20, newest first");
+    // 2 000 messages of 5 000 characters would be 10 MB; what is kept is cut to 1 024 each.
+    let after = serde_json::to_vec(&*s).unwrap().len();
+    assert!(after - before < 20 * 1_300, "{before} → {after} bytes");
+    let json = serde_json::to_value(staging).unwrap();
+    assert_eq!(json["warningsLeftOut"], 1_980);
+}
+
+#[tokio::test]
 async fn a_quiet_github_costs_nothing_and_a_429_is_honoured() {
     let h = start().await;
     // Everything the gates ask GitHub for (the comparison, the checks) has been fetched once.

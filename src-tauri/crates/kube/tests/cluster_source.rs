@@ -9,6 +9,7 @@ use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, ObjectMeta, PostParams};
 use sluice_core::snapshot::Workload;
+use sluice_kube::source::MAX_WARNINGS_PER_WORKLOAD;
 use sluice_kube::{ClusterSource, ClusterView};
 use sluice_sim::kube::Breakage;
 use sluice_sim::{Role, SimWorld, WorldOptions, testing};
@@ -400,6 +401,57 @@ async fn a_quiet_healthy_apiserver_stays_connected_past_the_silence_limit() {
         now.inputs, settled.inputs,
         "nothing changed in the namespace meanwhile"
     );
+}
+
+#[tokio::test]
+async fn a_flood_of_warnings_on_one_workload_keeps_its_newest_and_counts_the_rest() {
+    let f = world().await;
+    f.deploy("aaaaaaa");
+    // A warning on another workload, older than the flood's newest 20: the flood must not push
+    // it out.
+    let now = f.world.clock.now();
+    let web_seen = now - jiff::SignedDuration::from_secs(1_000);
+    testing::warning_events(
+        &f.world,
+        NAMESPACE,
+        ("Deployment", "tbyte-staging-web"),
+        (1, web_seen),
+        |_| "web: an older warning".to_owned(),
+    )
+    .unwrap();
+    let (_source, mut views) = f.source("tbyte").await;
+    until(&mut views, "the first release", |v| {
+        v.synced && rolled_out(v, "aaaaaaa")
+    })
+    .await;
+
+    // 2 000 warnings on the api's pods, each with a 5 000-character message.
+    let pod = "tbyte-staging-api-l56crxbqq7-bvll4";
+    testing::warning_events(&f.world, NAMESPACE, ("Pod", pod), (2_000, now), |i| {
+        format!("flood {i:04} {}", "x".repeat(5_000))
+    })
+    .unwrap();
+    let view = until(&mut views, "the flood counted", |v| {
+        v.inputs.warnings_left_out == 2_000 - 20
+    })
+    .await;
+    let warnings = &view.inputs.warnings;
+    let flood: Vec<&str> = warnings
+        .iter()
+        .filter(|w| w.object == format!("pod/{pod}"))
+        .map(|w| &w.message[..10])
+        .collect();
+    let newest: Vec<String> = (1_980..2_000)
+        .rev()
+        .map(|i| format!("flood {i:04}"))
+        .collect();
+    assert_eq!(MAX_WARNINGS_PER_WORKLOAD, 20);
+    assert_eq!(flood, newest, "the newest 20 of the flood, newest first");
+    assert_eq!(warnings.len(), 21, "and the other workload's");
+    assert_eq!(warnings[20].message, "web: an older warning");
+    // Each message is cut, so what the view carries stays small whatever the flood.
+    let size = serde_json::to_string(&warnings).unwrap().len();
+    assert!(size < 21 * 1_300, "{size} bytes of warnings");
 }
 
 #[tokio::test]

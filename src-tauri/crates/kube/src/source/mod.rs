@@ -10,6 +10,7 @@
 mod answers;
 mod helm_history;
 mod rows;
+mod warnings;
 mod workloads;
 
 use std::fmt::Debug;
@@ -30,7 +31,11 @@ use sluice_core::pacing::spacing_after;
 use tokio::sync::{mpsc, watch};
 
 use self::helm_history::ReleaseRow;
-use self::rows::{DeploymentRow, EventRow, PodRow, ReplicaSetRow};
+use self::rows::{DeploymentRow, PodRow, ReplicaSetRow};
+use self::warnings::WarningStore;
+pub use self::warnings::{
+    MAX_KEPT as MAX_WARNINGS_KEPT, MAX_PER_WORKLOAD as MAX_WARNINGS_PER_WORKLOAD,
+};
 
 /// One environment's cluster, as the console needs it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -141,7 +146,7 @@ struct Stores {
     deployments: Store<DeploymentRow>,
     replica_sets: Store<ReplicaSetRow>,
     pods: Store<PodRow>,
-    warnings: Store<EventRow>,
+    warnings: WarningStore,
     releases: Store<ReleaseRow>,
 }
 
@@ -152,34 +157,43 @@ impl Stores {
         release: &str,
     ) -> (Self, SelectAll<BoxStream<'static, Signal>>) {
         let all = watcher::Config::default();
-        let (deployments, d) = follow::<Deployment, _>(
+        let (deployments, writer) = reflector::store();
+        let d = follow::<Deployment, _>(
             client,
             namespace,
             all.clone(),
             Feed::Deployments,
             rows::deployment,
+            writer,
         );
-        let (replica_sets, r) = follow::<ReplicaSet, _>(
+        let (replica_sets, writer) = reflector::store();
+        let r = follow::<ReplicaSet, _>(
             client,
             namespace,
             all.clone(),
             Feed::ReplicaSets,
             rows::replica_set,
+            writer,
         );
-        let (pods, p) = follow::<Pod, _>(client, namespace, all, Feed::Pods, rows::pod);
-        let (warnings, w) = follow::<Event, _>(
+        let (pods, writer) = reflector::store();
+        let p = follow::<Pod, _>(client, namespace, all, Feed::Pods, rows::pod, writer);
+        let warnings = WarningStore::default();
+        let w = follow::<Event, _>(
             client,
             namespace,
             watcher::Config::default().fields("type=Warning"),
             Feed::Warnings,
             rows::event,
+            warnings.clone(),
         );
-        let (releases, s) = follow::<Secret, _>(
+        let (releases, writer) = reflector::store();
+        let s = follow::<Secret, _>(
             client,
             namespace,
             watcher::Config::default().labels(&format!("owner=helm,name={release}")),
             Feed::HelmHistory,
             helm_history::release_row,
+            writer,
         );
         let feeds = futures::stream::select_all([d, r, p, w, s]);
         (
@@ -214,8 +228,25 @@ enum Signal {
     },
 }
 
-/// A watcher on `namespace` whose objects are projected (`project`) into the rows a reflector
-/// store keeps, retried with kube-runtime's default backoff; its outcomes become [`Signal`]s.
+/// Where a feed's rows are kept: a reflector store, or the warnings' bounded one.
+trait Keep<R>: Send + 'static {
+    fn apply(&mut self, event: &watcher::Event<R>);
+}
+
+impl<R: Lookup<DynamicType = ()> + Clone + Send + Sync + 'static> Keep<R> for Writer<R> {
+    fn apply(&mut self, event: &watcher::Event<R>) {
+        self.apply_watcher_event(event);
+    }
+}
+
+impl Keep<rows::EventRow> for WarningStore {
+    fn apply(&mut self, event: &watcher::Event<rows::EventRow>) {
+        WarningStore::apply(self, event);
+    }
+}
+
+/// A watcher on `namespace` whose objects are projected (`project`) into the rows `keep`
+/// keeps, retried with kube-runtime's default backoff; its outcomes become [`Signal`]s.
 /// Only the rows stay: each whole object is dropped as soon as it is projected.
 fn follow<K, R>(
     client: &kube::Client,
@@ -223,7 +254,8 @@ fn follow<K, R>(
     config: watcher::Config,
     feed: Feed,
     project: fn(K) -> R,
-) -> (Store<R>, BoxStream<'static, Signal>)
+    mut keep: impl Keep<R>,
+) -> BoxStream<'static, Signal>
 where
     K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
         + Clone
@@ -235,7 +267,6 @@ where
     K::DynamicType: Default + Eq + Hash + Clone + Send + Sync,
     R: Lookup<DynamicType = ()> + Clone + Send + Sync + 'static,
 {
-    let (store, writer): (Store<R>, Writer<R>) = reflector::store();
     let api: Api<K> = Api::namespaced(client.clone(), namespace);
     let rows = watcher(api, config)
         .default_backoff()
@@ -246,7 +277,7 @@ where
             watcher::Event::Init => watcher::Event::Init,
             watcher::Event::InitDone => watcher::Event::InitDone,
         });
-    let stream = reflector::reflector(writer, rows)
+    rows.inspect_ok(move |event| keep.apply(event))
         .map(move |outcome| {
             let at = Instant::now();
             match outcome {
@@ -264,8 +295,7 @@ where
                 Err(error) => Signal::Failed { feed, at, error },
             }
         })
-        .boxed();
-    (store, stream)
+        .boxed()
 }
 
 /// How each feed stands.
@@ -432,6 +462,7 @@ fn classify(error: &watcher::Error) -> Failure {
 
 fn build(stores: &Stores, release: &str, feed_states: &[FeedState], link: &Link) -> ClusterView {
     let helm = helm_history::read(&stores.releases.state());
+    let (warnings, warnings_left_out) = stores.warnings.read();
     let found = workloads::workload_inputs(
         &stores.deployments.state(),
         &stores.replica_sets.state(),
@@ -452,7 +483,8 @@ fn build(stores: &Stores, release: &str, feed_states: &[FeedState], link: &Link)
             stalled: found.stalled,
             helm_history: helm.revisions,
             deployed_release: helm.deployed,
-            warnings: workloads::warnings(&stores.warnings.state()),
+            warnings,
+            warnings_left_out,
             problems,
         }),
         connected: link.connected,

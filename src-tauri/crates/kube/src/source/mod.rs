@@ -32,10 +32,8 @@ use tokio::sync::{mpsc, watch};
 
 use self::helm_history::ReleaseRow;
 use self::rows::{DeploymentRow, PodRow, ReplicaSetRow};
+pub use self::warnings::MAX_PER_WORKLOAD as MAX_WARNINGS_PER_WORKLOAD;
 use self::warnings::WarningStore;
-pub use self::warnings::{
-    MAX_KEPT as MAX_WARNINGS_KEPT, MAX_PER_WORKLOAD as MAX_WARNINGS_PER_WORKLOAD,
-};
 
 /// One environment's cluster, as the console needs it.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -16,8 +16,9 @@ use sluice_core::snapshot::{Condition, PodState};
 pub(super) const INSTANCE_LABEL: &str = "app.kubernetes.io/instance";
 /// Set by the deployment controller on a Deployment and on each of its ReplicaSets.
 pub(super) const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
-/// An event message beyond this is cut: anyone who may create Events in the namespace writes
-/// them, and a 2-million-character message must not travel to the window on every frame.
+/// An event's message, reason or object name beyond this is cut: anyone who may create Events in
+/// the namespace writes them, and a 2-million-character message must not travel to the window
+/// on every frame.
 pub(super) const MAX_EVENT_MESSAGE_CHARS: usize = 1024;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -183,11 +184,11 @@ pub(super) fn event(e: Event) -> EventRow {
     let kind = e.involved_object.kind.as_deref().unwrap_or("object");
     let name = e.involved_object.name.as_deref().unwrap_or_default();
     EventRow {
-        workload: workload_of(kind, name).to_owned(),
+        workload: capped(workload_of(kind, name).to_owned()),
         last_seen: last_seen(&e),
         warning: e.type_.as_deref().is_none_or(|t| t == "Warning"),
-        object: format!("{}/{name}", kind.to_lowercase()),
-        reason: e.reason.unwrap_or_default(),
+        object: capped(format!("{}/{name}", kind.to_lowercase())),
+        reason: capped(e.reason.unwrap_or_default()),
         message: capped(e.message.unwrap_or_default()),
         count: count(e.count, 1),
         name: e.metadata.name.unwrap_or_default(),
@@ -382,11 +383,12 @@ mod tests {
     fn a_huge_event_message_is_cut() {
         let e: Event = serde_json::from_value(serde_json::json!({
             "metadata": {"name": "e"}, "involvedObject": {"kind": "Pod", "name": "p"},
-            "message": "é".repeat(2_000_000), "type": "Warning"
+            "message": "é".repeat(2_000_000), "type": "Warning", "reason": "r".repeat(5_000)
         }))
         .unwrap();
         let row = event(e);
         assert_eq!(row.message.chars().count(), MAX_EVENT_MESSAGE_CHARS + 8);
+        assert_eq!(row.reason.chars().count(), MAX_EVENT_MESSAGE_CHARS + 8);
         assert!(row.message.ends_with(" … (cut)"));
         assert_eq!(row.object, "pod/p");
         assert_eq!(row.workload, "p");

@@ -21,7 +21,7 @@ use super::rows::EventRow;
 /// the 21st BackOff of a crash loop says nothing the first 20 did not.
 pub const MAX_PER_WORKLOAD: usize = 20;
 /// The most kept in all, however many objects the events name (whoever writes Events may name
-/// any): with messages cut at 1 024 characters, some 150 KB per environment at worst.
+/// any): with each text cut at 1 024 characters, a few hundred KB per environment at worst.
 pub const MAX_KEPT: usize = 100;
 /// Left-out events are remembered by a hash of their name (8 bytes, against a row's kilobyte),
 /// so that an update or deletion of one keeps the count exact. Beyond this many, further ones are

@@ -5,7 +5,8 @@
 //! its last resourceVersion (no list), and only a `410 Gone` makes the watcher list again.
 //! Failed feeds retry with kube-runtime's default backoff, and one refused feed (a viewer may
 //! not read Secrets) leaves the others running. A server that keeps its connections open but
-//! sends nothing for [`SILENCE_LIMIT`] counts as disconnected (see `answers`).
+//! sends nothing for [`SILENCE_LIMIT`], and does not answer when asked, counts as disconnected
+//! (see `answers`).
 
 mod answers;
 mod helm_history;
@@ -52,14 +53,18 @@ pub struct ClusterView {
 }
 
 /// How long the source waits with nothing from the API server — no change, no bookmark, no
-/// answer — before it counts it as gone and restarts its watches. kube-apiserver sends a
-/// bookmark about once a minute on every watch that asks for them (kube-runtime's watcher
-/// does), so two and a half minutes is two missed bookmarks and a margin.
+/// answer — before it counts it as gone and restarts its watches. Halfway, a quiet source asks
+/// the server for its version, so a healthy server always answers well within the limit; on a
+/// quiet cluster that is one small request every 75 s. Well above the minute at which
+/// kube-apiserver sends bookmarks when the cluster moves, and the time a loaded server may take
+/// to answer.
 pub const SILENCE_LIMIT: Duration = Duration::from_secs(150);
 
 /// A running cluster source. Dropping it stops every watch.
 pub struct ClusterSource {
     task: tokio::task::JoinHandle<()>,
+    /// [`answers::ask_when_quiet`].
+    asking: tokio::task::JoinHandle<()>,
     view: watch::Receiver<ClusterView>,
 }
 
@@ -76,8 +81,8 @@ impl ClusterSource {
     }
 
     /// [`ClusterSource::start`] with another silence limit than [`SILENCE_LIMIT`]: for tests
-    /// against the simulated world, whose bookmarks can come every few hundred milliseconds. A
-    /// real server needs the default.
+    /// against the simulated world, which answers in milliseconds. A real server needs the
+    /// default.
     pub fn start_with_silence_limit(
         client: kube::Client,
         namespace: &str,
@@ -85,12 +90,13 @@ impl ClusterSource {
         silence: Duration,
     ) -> (Self, watch::Receiver<ClusterView>) {
         let (answers_tx, answers_rx) = mpsc::unbounded_channel();
-        let client = answers::observed(client, answers_tx, silence);
+        let (client, heard) = answers::observed(client, answers_tx, silence);
         let (sender, view) = watch::channel(ClusterView::default());
         let (stores, feeds) = Stores::start(&client, namespace, release);
+        let asking = tokio::spawn(answers::ask_when_quiet(client, heard, silence));
         let task = tokio::spawn(run(feeds, answers_rx, stores, release.to_owned(), sender));
         let receiver = view.clone();
-        (Self { task, view }, receiver)
+        (Self { task, asking, view }, receiver)
     }
 
     /// Another receiver of the same views.
@@ -102,6 +108,7 @@ impl ClusterSource {
 impl Drop for ClusterSource {
     fn drop(&mut self) {
         self.task.abort();
+        self.asking.abort();
     }
 }
 

@@ -35,6 +35,7 @@ use sluice_core::snapshot::ImageChange;
 use sluice_kube::write::lease::{self, LeaseError};
 use sluice_kube::write::{self as kubernetes, Record, WriteError as KubePromotionError};
 use sluice_sim::kube::Breakage;
+use sluice_sim::testing::until;
 use sluice_sim::{SimWorld, WorldOptions};
 
 #[path = "control_plane/helm_method.rs"]
@@ -246,6 +247,26 @@ impl Drop for RealCluster {
 
 // --- the two targets -------------------------------------------------------------------------
 
+/// A frozen API server, thawed when dropped.
+enum Thaw<'a> {
+    Process(String),
+    Sim(&'a SimWorld),
+}
+
+impl Drop for Thaw<'_> {
+    fn drop(&mut self) {
+        match self {
+            Thaw::Process(pid) => signal("-CONT", pid),
+            Thaw::Sim(world) => world.kube_server.faults().thaw(),
+        }
+    }
+}
+
+fn signal(which: &str, pid: &str) {
+    let status = Command::new("kill").args([which, pid]).status().unwrap();
+    assert!(status.success(), "kill {which} {pid} failed");
+}
+
 enum Cluster {
     Sim(Box<SimWorld>),
     Real(RealCluster),
@@ -416,6 +437,25 @@ impl Target {
         );
     }
 
+    /// Freezes the API server as `kill -STOP` does (the simulator's freeze fault); the API
+    /// server is thawed when the returned guard is dropped, also if the test fails.
+    fn freeze_apiserver(&self) -> Thaw<'_> {
+        match &self.cluster {
+            Cluster::Real(c) => {
+                let pid = std::fs::read_to_string(c.dir.join("pids").join("kube-apiserver.pid"))
+                    .unwrap()
+                    .trim()
+                    .to_owned();
+                signal("-STOP", &pid);
+                Thaw::Process(pid)
+            }
+            Cluster::Sim(world) => {
+                world.kube_server.faults().freeze();
+                Thaw::Sim(world)
+            }
+        }
+    }
+
     async fn restart_apiserver(&self) {
         match &self.cluster {
             Cluster::Real(c) => {
@@ -459,6 +499,7 @@ impl Target {
                 github_token: None,
                 github_poll: Some(Duration::from_secs(60)),
                 clock: None,
+                kube_silence_limit: None,
             },
         )
         .await;
@@ -1481,6 +1522,66 @@ async fn atomic_upgrade_rolls_back(t: &Target, good_tag: &str) {
 }
 
 /// The whole suite, in order, against one target.
+/// A cluster source with a short silence limit on a settled namespace: it stays connected for
+/// three limits (kube-apiserver sends no bookmark while nothing of a kind moves; the source's
+/// quiet check is answered), a frozen API server makes it stale with the reason, and the thaw
+/// brings it back.
+async fn silence_and_freeze(t: &Target) {
+    let silence = Duration::from_secs(10);
+    let e = env("production");
+    let (_source, mut views) = sluice_kube::ClusterSource::start_with_silence_limit(
+        t.client("tbyte").await,
+        e.namespace,
+        e.release,
+        silence,
+    );
+    let name = t.name();
+    until(
+        &mut views,
+        Duration::from_secs(60),
+        "the source to sync",
+        |v| v.synced && v.connected,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{name}: {e}"));
+
+    let mut watching = views.clone();
+    let went_stale = tokio::spawn(async move { watching.wait_for(|v| !v.connected).await.is_ok() });
+    tokio::time::sleep(silence * 3).await;
+    assert!(
+        !went_stale.is_finished(),
+        "{}: a healthy, quiet API server went stale: {:?}",
+        t.name(),
+        views.borrow().last_error
+    );
+    went_stale.abort();
+
+    let frozen = t.freeze_apiserver();
+    let stale = until(
+        &mut views,
+        Duration::from_secs(120),
+        "the freeze noticed",
+        |v| !v.connected,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let error = stale.last_error.unwrap_or_default();
+    assert!(
+        error.contains("sent nothing — no change, no bookmark, no answer — for 10 s"),
+        "{name}: {error}"
+    );
+    assert!(
+        !stale.inputs.workloads.is_empty(),
+        "{name}: the last known state is kept"
+    );
+    drop(frozen);
+    until(&mut views, Duration::from_secs(120), "the thaw", |v| {
+        v.connected
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{name}: {e}"));
+}
+
 async fn suite(t: &Target) {
     let started = Instant::now();
     let step = |what: &str| {
@@ -1511,6 +1612,8 @@ async fn suite(t: &Target) {
         ],
     )
     .await;
+    step("a quiet cluster source stays live; a frozen API server makes it stale until thawed");
+    silence_and_freeze(t).await;
     step("access reviews per person");
     access_reviews(t).await;
     step("server-side apply conflicts with Helm's fields");

@@ -298,9 +298,15 @@ runningSince: RunningSince | null,
  */
 deployedValues: DeployedValues | null, drift: Drift | null, 
 /**
- * Recent warning events, newest first.
+ * Recent warning events, newest first: the newest few of each workload (see the cluster
+ * source), so that a flood on one cannot hide the others or grow without bound.
  */
 warnings: Array<WarningEvent>, 
+/**
+ * How many more warning events the namespace holds than `warnings` shows: older ones of a
+ * workload past its share. Shown as "and 1 234 older warning events".
+ */
+warningsLeftOut: number, 
 /**
  * The cluster source is disconnected; what is shown is the last known state.
  */

@@ -6,6 +6,8 @@ import {
   methodLabel,
   percentText,
   plural,
+  countText,
+  olderWarningsText,
   principalList,
   relativeTime,
   replicasText,
@@ -82,6 +84,11 @@ describe('format', () => {
 
   it('counts in words', () => {
     expect(plural(1, 'commit')).toBe('1 commit');
+    expect(countText(7)).toBe('7');
+    expect(countText(1234)).toBe('1\u202f234');
+    expect(countText(1234567)).toBe('1\u202f234\u202f567');
+    expect(olderWarningsText(1)).toBe('and 1 older warning event');
+    expect(olderWarningsText(1980)).toBe('and 1\u202f980 older warning events');
     expect(plural(0, 'PR')).toBe('0 PRs');
     expect(plural(3, 'commit')).toBe('3 commits');
   });

@@ -111,6 +111,18 @@ export function percent(fraction: number): number {
   return Math.floor(Math.min(1, Math.max(0, fraction)) * 100 + 1e-9);
 }
 
+/** 1234 → `1 234`: thousands set apart by a narrow no-break space, whatever the locale. */
+export function countText(count: number): string {
+  return Math.trunc(count)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f');
+}
+
+/** What a list of warnings leaves out: `and 1 older warning event`, `and 1 234 older warning events`. */
+export function olderWarningsText(count: number): string {
+  return `and ${countText(count)} older warning ${count === 1 ? 'event' : 'events'}`;
+}
+
 /** `1 commit`, `3 commits`. */
 export function plural(count: number, one: string, many = `${one}s`): string {
   return `${count} ${count === 1 ? one : many}`;

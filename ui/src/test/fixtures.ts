@@ -471,6 +471,7 @@ export function environmentState(
     deployedValues: null,
     drift: null,
     warnings: [],
+    warningsLeftOut: 0,
     stale: false,
     problems: [],
     ...rest,

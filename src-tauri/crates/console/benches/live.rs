@@ -368,6 +368,7 @@ async fn latency_and_steady_state() -> (Latency, Steady, GithubInputs) {
             github_token: Some(sluice_github::GithubToken::new(viewer.clone())),
             github_poll: Some(poll),
             clock: None,
+            kube_silence_limit: None,
         },
     )
     .await;
@@ -927,6 +928,7 @@ async fn live_process(size: Size, dir: &Path, github_url: String, token: String)
             github_token: Some(sluice_github::GithubToken::new(token)),
             github_poll: Some(Duration::from_secs(15)),
             clock: None,
+            kube_silence_limit: None,
         },
     )
     .await;

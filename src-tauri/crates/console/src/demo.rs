@@ -136,6 +136,7 @@ impl Demo {
             github_token: Some(sluice_github::GithubToken::new(viewer.github_token.clone())),
             github_poll: Some(Duration::from_secs(2)),
             clock: Some(Clock(Arc::new(move || clock.now()))),
+            kube_silence_limit: None,
         }
     }
 }

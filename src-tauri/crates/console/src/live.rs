@@ -36,6 +36,9 @@ pub struct LiveConfig {
     /// `None`: real time. A simulated world's clock may run faster, so it is looked at every
     /// second rather than every [`CLOCK_TICK`].
     pub clock: Option<Clock>,
+    /// `None`: [`sluice_kube::source::SILENCE_LIMIT`], which real API servers need. Shorter
+    /// only for tests against the simulated world, whose bookmarks come as often as asked.
+    pub kube_silence_limit: Option<Duration>,
 }
 
 /// Time-based conditions (soak, change windows, freezes) move without any event.
@@ -65,23 +68,29 @@ impl Live {
     pub async fn start(pipeline: Pipeline, config: LiveConfig) -> Self {
         let mut envs = Vec::new();
         for env in &pipeline.environments {
-            let feed = match sluice_kube::connect(config.kubeconfig.as_deref(), &env.kube_context)
-                .await
-            {
-                Ok(client) => {
-                    let (source, view) = ClusterSource::start(client, &env.namespace, &env.release);
-                    EnvFeed {
-                        view: Some(view),
-                        error: None,
-                        _source: Some(source),
+            let feed =
+                match sluice_kube::connect(config.kubeconfig.as_deref(), &env.kube_context).await {
+                    Ok(client) => {
+                        let (source, view) = ClusterSource::start_with_silence_limit(
+                            client,
+                            &env.namespace,
+                            &env.release,
+                            config
+                                .kube_silence_limit
+                                .unwrap_or(sluice_kube::source::SILENCE_LIMIT),
+                        );
+                        EnvFeed {
+                            view: Some(view),
+                            error: None,
+                            _source: Some(source),
+                        }
                     }
-                }
-                Err(e) => EnvFeed {
-                    view: None,
-                    error: Some(e.to_string()),
-                    _source: None,
-                },
-            };
+                    Err(e) => EnvFeed {
+                        view: None,
+                        error: Some(e.to_string()),
+                        _source: None,
+                    },
+                };
             envs.push(feed);
         }
         let mut github_config =

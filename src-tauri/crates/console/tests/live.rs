@@ -65,6 +65,11 @@ async fn until(h: &Harness, what: &str, ok: impl Fn(&Snapshot) -> bool) -> Arc<S
 }
 
 async fn start() -> Harness {
+    start_with(None).await
+}
+
+/// [`start`] with the cluster sources' silence limit set to `kube_silence_limit`.
+async fn start_with(kube_silence_limit: Option<Duration>) -> Harness {
     let world = SimWorld::start(WorldOptions {
         start: "2026-11-26T09:00:00Z".parse().unwrap(),
         speed: 0.0,
@@ -95,6 +100,7 @@ async fn start() -> Harness {
                 let clock = world.clock.clone();
                 move || clock.now()
             }))),
+            kube_silence_limit,
         },
     )
     .await;
@@ -252,6 +258,82 @@ async fn an_apiserver_restart_marks_the_cluster_stale_then_recovers() {
                 .is_some_and(|v| v.label == head)
     })
     .await;
+}
+
+#[tokio::test]
+async fn a_frozen_apiserver_marks_the_cluster_stale_then_recovers() {
+    // The simulated server answers in milliseconds: only a freeze silences it that long.
+    let silence = Duration::from_secs(3);
+    let h = start_with(Some(silence)).await;
+    h.world.kube_server.faults().freeze();
+    let s = until(&h, "the silent cluster marked stale", |s| {
+        s.environments.iter().all(|e| e.stale)
+    })
+    .await;
+    let kube = s
+        .sources
+        .iter()
+        .find(|src| src.name == "kubernetes (tbyte)")
+        .unwrap();
+    assert!(!kube.connected);
+    let error = kube.last_error.as_ref().expect("a stale source says why");
+    assert_eq!(error.code, "kubernetes.unreachable");
+    assert!(
+        error
+            .message
+            .contains("sent nothing — no change, no bookmark, no answer — for 3 s"),
+        "{error:?}"
+    );
+    assert!(
+        env(&s, "staging").version.is_some(),
+        "the last known state stays on screen"
+    );
+
+    deploy(&h.world, "dev", &h.world.seeded.feature_head.clone());
+    h.world.kube_server.faults().thaw();
+    let head = h.world.seeded.feature_head[..7].to_owned();
+    until(
+        &h,
+        "recovery with the change made while it was frozen",
+        |s| {
+            !env(s, "dev").stale
+                && env(s, "dev")
+                    .version
+                    .as_ref()
+                    .is_some_and(|v| v.label == head)
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_flood_of_warnings_keeps_the_snapshot_small_and_says_how_many_are_left_out() {
+    let h = start().await;
+    let before = serde_json::to_vec(&*h.live.latest().unwrap())
+        .unwrap()
+        .len();
+    let pod = "tbyte-staging-api-l56crxbqq7-bvll4";
+    let now = h.world.clock.now();
+    sluice_sim::testing::warning_events(&h.world, "staging", ("Pod", pod), (2_000, now), |i| {
+        format!("flood {i:04} {}", "x".repeat(5_000))
+    })
+    .unwrap();
+    let s = until(&h, "the flood counted", |s| {
+        env(s, "staging").warnings_left_out == 2_000 - 20
+    })
+    .await;
+    let staging = env(&s, "staging");
+    let kept: Vec<&str> = staging.warnings.iter().map(|w| &w.message[..10]).collect();
+    let newest: Vec<String> = (1_980..2_000)
+        .rev()
+        .map(|i| format!("flood {i:04}"))
+        .collect();
+    assert_eq!(kept, newest, "the newest 20, newest first");
+    // 2 000 messages of 5 000 characters would be 10 MB; what is kept is cut to 1 024 each.
+    let after = serde_json::to_vec(&*s).unwrap().len();
+    assert!(after - before < 20 * 1_300, "{before} → {after} bytes");
+    let json = serde_json::to_value(staging).unwrap();
+    assert_eq!(json["warningsLeftOut"], 1_980);
 }
 
 #[tokio::test]

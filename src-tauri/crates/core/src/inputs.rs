@@ -25,8 +25,10 @@ pub struct ClusterInputs {
     pub helm_history: Vec<HelmRevision>,
     /// The newest revision Helm marked `deployed`: what `helm get values` shows.
     pub deployed_release: Option<DeployedRelease>,
-    /// Warning events of the namespace, newest first.
+    /// Warning events of the namespace, newest first, the newest few per workload.
     pub warnings: Vec<WarningEvent>,
+    /// Warning events of the namespace not in `warnings`.
+    pub warnings_left_out: u32,
     /// Readable problems that did not stop the rest (a corrupt Helm secret, a forbidden list).
     pub problems: Vec<String>,
 }

@@ -67,8 +67,13 @@ pub struct EnvironmentState {
     /// The values Helm last deployed the release with (`helm get values`).
     pub deployed_values: Option<DeployedValues>,
     pub drift: Option<Drift>,
-    /// Recent warning events, newest first.
+    /// Recent warning events, newest first: the newest few of each workload (see the cluster
+    /// source), so that a flood on one cannot hide the others or grow without bound.
     pub warnings: Vec<WarningEvent>,
+    /// How many more warning events the namespace holds than `warnings` shows: older ones of a
+    /// workload past its share. Shown as "and 1 234 older warning events".
+    #[serde(default)]
+    pub warnings_left_out: u32,
     /// The cluster source is disconnected; what is shown is the last known state.
     pub stale: bool,
     /// Problems reading this environment that did not stop the rest (a corrupt Helm secret…).

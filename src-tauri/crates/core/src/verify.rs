@@ -158,6 +158,7 @@ mod tests {
             deployed_values: None,
             drift: None,
             warnings,
+            warnings_left_out: 0,
             stale: false,
             problems: Vec::new(),
         }

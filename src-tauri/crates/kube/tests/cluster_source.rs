@@ -9,6 +9,7 @@ use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, ObjectMeta, PostParams};
 use sluice_core::snapshot::Workload;
+use sluice_kube::source::MAX_WARNINGS_PER_WORKLOAD;
 use sluice_kube::{ClusterSource, ClusterView};
 use sluice_sim::kube::Breakage;
 use sluice_sim::{Role, SimWorld, WorldOptions, testing};
@@ -313,6 +314,150 @@ async fn an_apiserver_restart_disconnects_then_recovers_and_catches_up() {
         v.inputs.helm_history.first().map(|h| h.revision) == Some(2)
     })
     .await;
+}
+
+/// The silence limit of the frozen-server tests: the simulated server answers in milliseconds.
+const TEST_SILENCE: Duration = Duration::from_secs(3);
+
+impl Fixture {
+    /// A source on `namespace` with [`TEST_SILENCE`], the server sending bookmarks every
+    /// `bookmarks`.
+    async fn source_with_short_silence(
+        &self,
+        namespace: &str,
+        bookmarks: Duration,
+    ) -> (ClusterSource, watch::Receiver<ClusterView>) {
+        self.world.kube.set_bookmark_interval(bookmarks);
+        ClusterSource::start_with_silence_limit(
+            self.client("tbyte").await,
+            namespace,
+            RELEASE,
+            TEST_SILENCE,
+        )
+    }
+}
+
+#[tokio::test]
+async fn a_frozen_apiserver_makes_the_source_stale_until_it_thaws() {
+    let f = world().await;
+    f.deploy("aaaaaaa");
+    let (_source, mut views) = f
+        .source_with_short_silence(NAMESPACE, Duration::from_millis(100))
+        .await;
+    until(&mut views, "the first release", |v| {
+        v.synced && v.connected && rolled_out(v, "aaaaaaa")
+    })
+    .await;
+
+    // As `kill -STOP`: every connection stays open, nothing more comes.
+    f.world.kube_server.faults().freeze();
+    let stale = until(&mut views, "the silence noticed", |v| !v.connected).await;
+    let error = stale.last_error.clone().expect("a stale view says why");
+    assert!(
+        error.contains("sent nothing — no change, no bookmark, no answer — for 3 s"),
+        "{error}"
+    );
+    assert!(
+        rolled_out(&stale, "aaaaaaa"),
+        "the last known state is kept while stale"
+    );
+
+    // A release lands during the freeze; the thawed server delivers it.
+    f.deploy("bbbbbbb");
+    f.world.kube_server.faults().thaw();
+    let back = until(&mut views, "thawed, with the new release", |v| {
+        v.connected && rolled_out(v, "bbbbbbb")
+    })
+    .await;
+    assert_eq!(back.last_error, None);
+    until(&mut views, "the new Helm revision", |v| {
+        v.inputs.helm_history.first().map(|h| h.revision) == Some(2)
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_quiet_healthy_apiserver_stays_connected_past_the_silence_limit() {
+    let f = world().await;
+    // Nothing is deployed in production: no object, no event, ever. And no bookmark, as from a
+    // real kube-apiserver on a quiet cluster (it sends one only once the kind's version moved).
+    let (_source, mut views) = f
+        .source_with_short_silence("production", Duration::from_secs(3_600))
+        .await;
+    let settled = until(&mut views, "the first sync", |v| v.synced && v.connected).await;
+
+    let mut watching = views.clone();
+    let went_stale = tokio::spawn(async move {
+        watching
+            .wait_for(|v| !v.connected)
+            .await
+            .map(|v| v.last_error.clone())
+    });
+    // Three silence limits without a change: only the quiet check's answers keep it live.
+    tokio::time::sleep(TEST_SILENCE * 3).await;
+    assert!(
+        !went_stale.is_finished(),
+        "a healthy server went stale: {:?}",
+        went_stale.await
+    );
+    went_stale.abort();
+    let now = views.borrow().clone();
+    assert!(now.connected);
+    assert_eq!(
+        now.inputs, settled.inputs,
+        "nothing changed in the namespace meanwhile"
+    );
+}
+
+#[tokio::test]
+async fn a_flood_of_warnings_on_one_workload_keeps_its_newest_and_counts_the_rest() {
+    let f = world().await;
+    f.deploy("aaaaaaa");
+    // A warning on another workload, older than the flood's newest 20: the flood must not push
+    // it out.
+    let now = f.world.clock.now();
+    let web_seen = now - jiff::SignedDuration::from_secs(1_000);
+    testing::warning_events(
+        &f.world,
+        NAMESPACE,
+        ("Deployment", "tbyte-staging-web"),
+        (1, web_seen),
+        |_| "web: an older warning".to_owned(),
+    )
+    .unwrap();
+    let (_source, mut views) = f.source("tbyte").await;
+    until(&mut views, "the first release", |v| {
+        v.synced && rolled_out(v, "aaaaaaa")
+    })
+    .await;
+
+    // 2 000 warnings on the api's pods, each with a 5 000-character message.
+    let pod = "tbyte-staging-api-l56crxbqq7-bvll4";
+    testing::warning_events(&f.world, NAMESPACE, ("Pod", pod), (2_000, now), |i| {
+        format!("flood {i:04} {}", "x".repeat(5_000))
+    })
+    .unwrap();
+    let view = until(&mut views, "the flood counted", |v| {
+        v.inputs.warnings_left_out == 2_000 - 20
+    })
+    .await;
+    let warnings = &view.inputs.warnings;
+    let flood: Vec<&str> = warnings
+        .iter()
+        .filter(|w| w.object == format!("pod/{pod}"))
+        .map(|w| &w.message[..10])
+        .collect();
+    let newest: Vec<String> = (1_980..2_000)
+        .rev()
+        .map(|i| format!("flood {i:04}"))
+        .collect();
+    assert_eq!(MAX_WARNINGS_PER_WORKLOAD, 20);
+    assert_eq!(flood, newest, "the newest 20 of the flood, newest first");
+    assert_eq!(warnings.len(), 21, "and the other workload's");
+    assert_eq!(warnings[20].message, "web: an older warning");
+    // Each message is cut, so what the view carries stays small whatever the flood.
+    let size = serde_json::to_string(&warnings).unwrap().len();
+    assert!(size < 21 * 1_300, "{size} bytes of warnings");
 }
 
 #[tokio::test]

@@ -1,9 +1,11 @@
-//! Fault injection, controllable per run: latency, server errors and dropped connections.
-//! Each server renders an injected error in its own dialect (a Kubernetes `Status`, a GitHub
-//! error body); rate limits are GitHub's own concern and live there.
+//! Fault injection, controllable per run: latency, server errors, dropped connections and a
+//! frozen server. Each server renders an injected error in its own dialect (a Kubernetes
+//! `Status`, a GitHub error body); rate limits are GitHub's own concern and live there.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 #[derive(Clone, Default)]
 pub struct Faults(Arc<Mutex<Plan>>);
@@ -14,6 +16,8 @@ struct Plan {
     fail_next: u32,
     fail_status: u16,
     drop_next: u32,
+    /// Set while frozen: cancelled to thaw.
+    thaw: Option<CancellationToken>,
 }
 
 /// What to do to one request.
@@ -46,7 +50,30 @@ impl Faults {
         self.plan().drop_next = count;
     }
 
+    /// Freezes the server as `kill -STOP` would: connections stay open and requests are
+    /// accepted, but nothing is read or sent — no answer, no watch event, no bookmark — until
+    /// [`Faults::thaw`]. What happens meanwhile is delivered after the thaw.
+    pub fn freeze(&self) {
+        self.plan().thaw.get_or_insert_with(CancellationToken::new);
+    }
+
+    /// Ends a [`Faults::freeze`]: every stalled read and write goes on.
+    pub fn thaw(&self) {
+        if let Some(thaw) = self.plan().thaw.take() {
+            thaw.cancel();
+        }
+    }
+
+    /// While frozen, what completes at the thaw; `None` when not frozen.
+    pub fn thawed(&self) -> Option<WaitForCancellationFutureOwned> {
+        self.plan()
+            .thaw
+            .clone()
+            .map(CancellationToken::cancelled_owned)
+    }
+
     pub fn clear(&self) {
+        self.thaw();
         *self.plan() = Plan::default();
     }
 
@@ -91,5 +118,20 @@ mod tests {
         f.drop_next_connections(1);
         assert!(f.take_dropped_connection());
         assert!(!f.take_dropped_connection());
+    }
+
+    #[tokio::test]
+    async fn a_freeze_lasts_until_the_thaw() {
+        let f = Faults::default();
+        assert!(f.thawed().is_none());
+        f.freeze();
+        let waiting = f.thawed().unwrap();
+        f.freeze();
+        let second = f.thawed().unwrap();
+        f.thaw();
+        // Both waits end: freezing twice is one freeze.
+        waiting.await;
+        second.await;
+        assert!(f.thawed().is_none());
     }
 }

@@ -181,6 +181,8 @@ async fn accept_loop(
         let stream = StoppableStream {
             inner: stream,
             stop: Box::pin(stop.clone().cancelled_owned()),
+            faults: faults.clone(),
+            thaw: None,
         };
         let tx = tx.clone();
         match &acceptor {
@@ -191,7 +193,13 @@ async fn accept_loop(
             }
             Some(acceptor) => {
                 let handshake = acceptor.accept(stream);
+                let faults = faults.clone();
                 tokio::spawn(async move {
+                    // A frozen server's handshake takes as long as the freeze, as a stopped
+                    // process's would: its time limit starts at the thaw.
+                    if let Some(thawed) = faults.thawed() {
+                        thawed.await;
+                    }
                     let timeout = std::time::Duration::from_secs(10);
                     if let Ok(Ok(tls)) = tokio::time::timeout(timeout, handshake).await {
                         let _ = tx.send((Conn::Tls(Box::new(tls)), addr)).await;
@@ -270,16 +278,37 @@ impl AsyncWrite for Conn {
     }
 }
 
-/// A TCP stream that fails every read and write once its server has stopped. hyper polls reads
-/// even while streaming a response, so idle watches are closed too.
+/// A TCP stream that fails every read and write once its server has stopped, and stalls them
+/// while its server is frozen ([`Faults::freeze`]). hyper polls reads even while streaming a
+/// response, so idle watches are closed too.
 pub struct StoppableStream {
     inner: TcpStream,
     stop: Pin<Box<WaitForCancellationFutureOwned>>,
+    faults: Faults,
+    /// While frozen: the thaw this stream waits for.
+    thaw: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
 }
 
 impl StoppableStream {
     fn stopped(&mut self, cx: &mut Context<'_>) -> bool {
         self.stop.as_mut().poll(cx).is_ready()
+    }
+
+    /// Whether the server is frozen; if so, `cx` is woken at the thaw.
+    fn frozen(&mut self, cx: &mut Context<'_>) -> bool {
+        loop {
+            if let Some(thaw) = self.thaw.as_mut() {
+                if thaw.as_mut().poll(cx).is_pending() {
+                    return true;
+                }
+                self.thaw = None;
+            }
+            // Frozen again since (or for the first time): wait for that thaw.
+            match self.faults.thawed() {
+                Some(thaw) => self.thaw = Some(Box::pin(thaw)),
+                None => return false,
+            }
+        }
     }
 }
 
@@ -296,6 +325,9 @@ impl AsyncRead for StoppableStream {
         if self.stopped(cx) {
             return Poll::Ready(Err(server_stopped()));
         }
+        if self.frozen(cx) {
+            return Poll::Pending;
+        }
         Pin::new(&mut self.inner).poll_read(cx, buf)
     }
 }
@@ -309,10 +341,16 @@ impl AsyncWrite for StoppableStream {
         if self.stopped(cx) {
             return Poll::Ready(Err(server_stopped()));
         }
+        if self.frozen(cx) {
+            return Poll::Pending;
+        }
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.frozen(cx) {
+            return Poll::Pending;
+        }
         Pin::new(&mut self.inner).poll_flush(cx)
     }
 
@@ -357,6 +395,21 @@ mod tests {
         assert!(TcpStream::connect(server.addr()).await.is_err());
         server.resume().await.unwrap();
         assert!(get_text(&server.url()).await.unwrap().ends_with("hello"));
+    }
+
+    #[tokio::test]
+    async fn a_frozen_server_answers_nothing_until_thawed() {
+        let router = Router::new().route("/", get(|| async { "hello" }));
+        let server = SimServer::start(router, Faults::default()).await.unwrap();
+        server.faults().freeze();
+        let url = server.url();
+        let asked = tokio::spawn(async move { get_text(&url).await });
+        // Not a measure of speed: an unfrozen loopback answer takes far less than this, so a
+        // request still unanswered after it was held.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(!asked.is_finished(), "a frozen server answered");
+        server.faults().thaw();
+        assert!(asked.await.unwrap().unwrap().ends_with("hello"));
     }
 
     #[tokio::test]

@@ -10,6 +10,7 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use crate::kube::helm::{self, Upgrade};
+use crate::kube::resources::Kind;
 use crate::kube::status::ApiError;
 use crate::world::SimWorld;
 
@@ -68,6 +69,37 @@ pub fn deploy(
             description: None,
         },
     )
+}
+
+/// Creates `count` warning Events about `object` (kind, name) in `namespace`, as a flood from a
+/// crash loop or from anyone allowed to write Events: the `i`th says `message(i)` and was last
+/// seen `count - 1 - i` seconds before `newest`, so the last one is the newest.
+pub fn warning_events(
+    world: &SimWorld,
+    namespace: &str,
+    object: (&str, &str),
+    (count, newest): (u32, jiff::Timestamp),
+    message: impl Fn(u32) -> String,
+) -> Result<(), ApiError> {
+    for i in 0..count {
+        let seen = newest - jiff::SignedDuration::from_secs(i64::from(count - 1 - i));
+        let seen = seen.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+        world.kube.create(
+            Kind::Event,
+            namespace,
+            json!({
+                "metadata": {"name": format!("{}.flood{i:06}", object.1), "namespace": namespace},
+                "involvedObject": {"kind": object.0, "namespace": namespace, "name": object.1},
+                "reason": "BackOff",
+                "message": message(i),
+                "type": "Warning",
+                "count": 1,
+                "firstTimestamp": seen,
+                "lastTimestamp": seen,
+            }),
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -105,6 +105,20 @@ describe('environment detail', () => {
     ]);
   });
 
+  it('says how many older warning events are left out, and nothing when none are', async () => {
+    await renderAppLive(withEnvironment(brokenStaging(), 'staging', (state) => ({ ...state, warningsLeftOut: 1980 })));
+    const detail = await openDetail('staging');
+    expect(within(detail).getAllByTestId('warning-event')).toHaveLength(1);
+    expect(within(detail).getByTestId('warnings-left-out').textContent).toBe('and 1\u202f980 older warning events');
+  });
+
+  it('has no left-out line when every warning is shown', async () => {
+    await renderAppLive(brokenStaging());
+    const detail = await openDetail('staging');
+    expect(within(detail).getAllByTestId('warning-event')).toHaveLength(1);
+    expect(within(detail).queryByTestId('warnings-left-out')).toBeNull();
+  });
+
   it('shows the values beside the previous environment\'s as a diff, and another on request', async () => {
     const desk = new FakeDesk();
     desk.values.set('dev', [{ key: 'replicaCount', value: '1' }]);

@@ -328,6 +328,7 @@ mod tests {
             deployed_values: None,
             drift: None,
             warnings: vec![],
+            warnings_left_out: 0,
             stale: false,
             problems: vec![],
         };

@@ -371,6 +371,7 @@ impl Session {
                 github_token: token,
                 github_poll: None,
                 clock: None,
+                kube_silence_limit: None,
             },
         };
         if let Some(forward) = state.forward.take() {

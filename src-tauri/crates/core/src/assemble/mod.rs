@@ -167,6 +167,7 @@ fn environment_state(
         deployed_values: None,
         drift: None,
         warnings: Vec::new(),
+        warnings_left_out: 0,
         stale: inputs.stale,
         problems: Vec::new(),
     };
@@ -203,6 +204,7 @@ fn environment_state(
     });
     state.helm_history = cluster.helm_history.clone();
     state.warnings = cluster.warnings.clone();
+    state.warnings_left_out = cluster.warnings_left_out;
     state.problems = cluster.problems.clone();
     let app_version = cluster
         .helm_history

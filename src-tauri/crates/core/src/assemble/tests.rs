@@ -80,6 +80,7 @@ fn cluster(mut workloads: Vec<Workload>, deployed_at: &str) -> ClusterInputs {
         }],
         deployed_release: None,
         warnings: Vec::new(),
+        warnings_left_out: 0,
         problems: Vec::new(),
     }
 }

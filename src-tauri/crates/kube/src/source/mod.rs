@@ -4,17 +4,20 @@
 //! Watch, never poll: each store lists once, then follows a watch; a dropped watch resumes from
 //! its last resourceVersion (no list), and only a `410 Gone` makes the watcher list again.
 //! Failed feeds retry with kube-runtime's default backoff, and one refused feed (a viewer may
-//! not read Secrets) leaves the others running.
+//! not read Secrets) leaves the others running. A server that keeps its connections open but
+//! sends nothing for [`SILENCE_LIMIT`], and does not answer when asked, counts as disconnected
+//! (see `answers`).
 
 mod answers;
 mod helm_history;
 mod rows;
+mod warnings;
 mod workloads;
 
 use std::fmt::Debug;
 use std::hash::Hash;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures::stream::{BoxStream, SelectAll};
 use futures::{StreamExt, TryStreamExt};
@@ -29,7 +32,9 @@ use sluice_core::pacing::spacing_after;
 use tokio::sync::{mpsc, watch};
 
 use self::helm_history::ReleaseRow;
-use self::rows::{DeploymentRow, EventRow, PodRow, ReplicaSetRow};
+use self::rows::{DeploymentRow, PodRow, ReplicaSetRow};
+pub use self::warnings::MAX_PER_WORKLOAD as MAX_WARNINGS_PER_WORKLOAD;
+use self::warnings::WarningStore;
 
 /// One environment's cluster, as the console needs it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -47,9 +52,19 @@ pub struct ClusterView {
     pub synced: bool,
 }
 
+/// How long the source waits with nothing from the API server — no change, no bookmark, no
+/// answer — before it counts it as gone and restarts its watches. Halfway, a quiet source asks
+/// the server for its version, so a healthy server always answers well within the limit; on a
+/// quiet cluster that is one small request every 75 s. Well above the minute at which
+/// kube-apiserver sends bookmarks when the cluster moves, and the time a loaded server may take
+/// to answer.
+pub const SILENCE_LIMIT: Duration = Duration::from_secs(150);
+
 /// A running cluster source. Dropping it stops every watch.
 pub struct ClusterSource {
     task: tokio::task::JoinHandle<()>,
+    /// [`answers::ask_when_quiet`].
+    asking: tokio::task::JoinHandle<()>,
     view: watch::Receiver<ClusterView>,
 }
 
@@ -62,13 +77,26 @@ impl ClusterSource {
         namespace: &str,
         release: &str,
     ) -> (Self, watch::Receiver<ClusterView>) {
+        Self::start_with_silence_limit(client, namespace, release, SILENCE_LIMIT)
+    }
+
+    /// [`ClusterSource::start`] with another silence limit than [`SILENCE_LIMIT`]: for tests
+    /// against the simulated world, which answers in milliseconds. A real server needs the
+    /// default.
+    pub fn start_with_silence_limit(
+        client: kube::Client,
+        namespace: &str,
+        release: &str,
+        silence: Duration,
+    ) -> (Self, watch::Receiver<ClusterView>) {
         let (answers_tx, answers_rx) = mpsc::unbounded_channel();
-        let client = answers::observed(client, answers_tx);
+        let (client, heard) = answers::observed(client, answers_tx, silence);
         let (sender, view) = watch::channel(ClusterView::default());
         let (stores, feeds) = Stores::start(&client, namespace, release);
+        let asking = tokio::spawn(answers::ask_when_quiet(client, heard, silence));
         let task = tokio::spawn(run(feeds, answers_rx, stores, release.to_owned(), sender));
         let receiver = view.clone();
-        (Self { task, view }, receiver)
+        (Self { task, asking, view }, receiver)
     }
 
     /// Another receiver of the same views.
@@ -80,6 +108,7 @@ impl ClusterSource {
 impl Drop for ClusterSource {
     fn drop(&mut self) {
         self.task.abort();
+        self.asking.abort();
     }
 }
 
@@ -122,7 +151,7 @@ struct Stores {
     deployments: Store<DeploymentRow>,
     replica_sets: Store<ReplicaSetRow>,
     pods: Store<PodRow>,
-    warnings: Store<EventRow>,
+    warnings: WarningStore,
     releases: Store<ReleaseRow>,
 }
 
@@ -133,34 +162,43 @@ impl Stores {
         release: &str,
     ) -> (Self, SelectAll<BoxStream<'static, Signal>>) {
         let all = watcher::Config::default();
-        let (deployments, d) = follow::<Deployment, _>(
+        let (deployments, writer) = reflector::store();
+        let d = follow::<Deployment, _>(
             client,
             namespace,
             all.clone(),
             Feed::Deployments,
             rows::deployment,
+            writer,
         );
-        let (replica_sets, r) = follow::<ReplicaSet, _>(
+        let (replica_sets, writer) = reflector::store();
+        let r = follow::<ReplicaSet, _>(
             client,
             namespace,
             all.clone(),
             Feed::ReplicaSets,
             rows::replica_set,
+            writer,
         );
-        let (pods, p) = follow::<Pod, _>(client, namespace, all, Feed::Pods, rows::pod);
-        let (warnings, w) = follow::<Event, _>(
+        let (pods, writer) = reflector::store();
+        let p = follow::<Pod, _>(client, namespace, all, Feed::Pods, rows::pod, writer);
+        let warnings = WarningStore::default();
+        let w = follow::<Event, _>(
             client,
             namespace,
             watcher::Config::default().fields("type=Warning"),
             Feed::Warnings,
             rows::event,
+            warnings.clone(),
         );
-        let (releases, s) = follow::<Secret, _>(
+        let (releases, writer) = reflector::store();
+        let s = follow::<Secret, _>(
             client,
             namespace,
             watcher::Config::default().labels(&format!("owner=helm,name={release}")),
             Feed::HelmHistory,
             helm_history::release_row,
+            writer,
         );
         let feeds = futures::stream::select_all([d, r, p, w, s]);
         (
@@ -195,8 +233,25 @@ enum Signal {
     },
 }
 
-/// A watcher on `namespace` whose objects are projected (`project`) into the rows a reflector
-/// store keeps, retried with kube-runtime's default backoff; its outcomes become [`Signal`]s.
+/// Where a feed's rows are kept: a reflector store, or the warnings' bounded one.
+trait Keep<R>: Send + 'static {
+    fn apply(&mut self, event: &watcher::Event<R>);
+}
+
+impl<R: Lookup<DynamicType = ()> + Clone + Send + Sync + 'static> Keep<R> for Writer<R> {
+    fn apply(&mut self, event: &watcher::Event<R>) {
+        self.apply_watcher_event(event);
+    }
+}
+
+impl Keep<rows::EventRow> for WarningStore {
+    fn apply(&mut self, event: &watcher::Event<rows::EventRow>) {
+        WarningStore::apply(self, event);
+    }
+}
+
+/// A watcher on `namespace` whose objects are projected (`project`) into the rows `keep`
+/// keeps, retried with kube-runtime's default backoff; its outcomes become [`Signal`]s.
 /// Only the rows stay: each whole object is dropped as soon as it is projected.
 fn follow<K, R>(
     client: &kube::Client,
@@ -204,7 +259,8 @@ fn follow<K, R>(
     config: watcher::Config,
     feed: Feed,
     project: fn(K) -> R,
-) -> (Store<R>, BoxStream<'static, Signal>)
+    mut keep: impl Keep<R>,
+) -> BoxStream<'static, Signal>
 where
     K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
         + Clone
@@ -216,7 +272,6 @@ where
     K::DynamicType: Default + Eq + Hash + Clone + Send + Sync,
     R: Lookup<DynamicType = ()> + Clone + Send + Sync + 'static,
 {
-    let (store, writer): (Store<R>, Writer<R>) = reflector::store();
     let api: Api<K> = Api::namespaced(client.clone(), namespace);
     let rows = watcher(api, config)
         .default_backoff()
@@ -227,7 +282,7 @@ where
             watcher::Event::Init => watcher::Event::Init,
             watcher::Event::InitDone => watcher::Event::InitDone,
         });
-    let stream = reflector::reflector(writer, rows)
+    rows.inspect_ok(move |event| keep.apply(event))
         .map(move |outcome| {
             let at = Instant::now();
             match outcome {
@@ -245,8 +300,7 @@ where
                 Err(error) => Signal::Failed { feed, at, error },
             }
         })
-        .boxed();
-    (store, stream)
+        .boxed()
 }
 
 /// How each feed stands.
@@ -390,6 +444,9 @@ enum Failure {
 }
 
 fn classify(error: &watcher::Error) -> Failure {
+    if let Some(silent) = answers::silent_in(error) {
+        return Failure::Unreachable(silent.to_string());
+    }
     let status = match error {
         watcher::Error::WatchError(status) => Some(status.as_ref()),
         watcher::Error::InitialListFailed(kube::Error::Api(status))
@@ -410,6 +467,7 @@ fn classify(error: &watcher::Error) -> Failure {
 
 fn build(stores: &Stores, release: &str, feed_states: &[FeedState], link: &Link) -> ClusterView {
     let helm = helm_history::read(&stores.releases.state());
+    let (warnings, warnings_left_out) = stores.warnings.read();
     let found = workloads::workload_inputs(
         &stores.deployments.state(),
         &stores.replica_sets.state(),
@@ -430,7 +488,8 @@ fn build(stores: &Stores, release: &str, feed_states: &[FeedState], link: &Link)
             stalled: found.stalled,
             helm_history: helm.revisions,
             deployed_release: helm.deployed,
-            warnings: workloads::warnings(&stores.warnings.state()),
+            warnings,
+            warnings_left_out,
             problems,
         }),
         connected: link.connected,

@@ -16,8 +16,9 @@ use sluice_core::snapshot::{Condition, PodState};
 pub(super) const INSTANCE_LABEL: &str = "app.kubernetes.io/instance";
 /// Set by the deployment controller on a Deployment and on each of its ReplicaSets.
 pub(super) const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
-/// An event message beyond this is cut: anyone who may create Events in the namespace writes
-/// them, and a 2-million-character message must not travel to the window on every frame.
+/// An event's message, reason or object name beyond this is cut: anyone who may create Events in
+/// the namespace writes them, and a 2-million-character message must not travel to the window
+/// on every frame.
 pub(super) const MAX_EVENT_MESSAGE_CHARS: usize = 1024;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -65,6 +66,9 @@ pub(super) struct EventRow {
     pub name: String,
     /// `pod/tbyte-api-…`, as kubectl spells it.
     pub object: String,
+    /// The workload the event is about, by name ([`workload_of`]): what its share of the kept
+    /// warnings is counted against.
+    pub workload: String,
     pub reason: String,
     pub message: String,
     pub count: u32,
@@ -177,22 +181,47 @@ pub(super) fn pod(pod: Pod) -> PodRow {
 }
 
 pub(super) fn event(e: Event) -> EventRow {
+    let kind = e.involved_object.kind.as_deref().unwrap_or("object");
+    let name = e.involved_object.name.as_deref().unwrap_or_default();
     EventRow {
+        workload: capped(workload_of(kind, name).to_owned()),
         last_seen: last_seen(&e),
         warning: e.type_.as_deref().is_none_or(|t| t == "Warning"),
-        object: format!(
-            "{}/{}",
-            e.involved_object
-                .kind
-                .as_deref()
-                .unwrap_or("object")
-                .to_lowercase(),
-            e.involved_object.name.as_deref().unwrap_or_default()
-        ),
-        reason: e.reason.unwrap_or_default(),
+        object: capped(format!("{}/{name}", kind.to_lowercase())),
+        reason: capped(e.reason.unwrap_or_default()),
         message: capped(e.message.unwrap_or_default()),
         count: count(e.count, 1),
         name: e.metadata.name.unwrap_or_default(),
+    }
+}
+
+/// The workload an object belongs to, by the names Kubernetes' controllers give: a ReplicaSet is
+/// its Deployment's name and a pod-template hash (`tbyte-api-7d9f8c6b5`), a pod its ReplicaSet's
+/// (or DaemonSet's, Job's) name and five random characters (`…-x2k4z`), both drawn from the
+/// same 27-character alphabet. Anything else is its own workload. It is read from the name
+/// alone so that events about pods long gone still count against their workload; a name that
+/// merely looks generated is grouped with a shorter one, which only shares out the kept
+/// warnings differently.
+pub(super) fn workload_of<'a>(kind: &str, name: &'a str) -> &'a str {
+    /// Kubernetes' `rand.SafeEncodeString` alphabet: no vowels, no look-alikes.
+    fn generated(part: &str, lengths: std::ops::RangeInclusive<usize>) -> bool {
+        lengths.contains(&part.len())
+            && part
+                .bytes()
+                .all(|b| b"bcdfghjklmnpqrstvwxz2456789".contains(&b))
+    }
+    fn without(name: &str, suffix: impl Fn(&str) -> bool) -> &str {
+        match name.rsplit_once('-') {
+            Some((stem, tail)) if !stem.is_empty() && suffix(tail) => stem,
+            _ => name,
+        }
+    }
+    match kind {
+        "Pod" => without(without(name, |s| generated(s, 5..=5)), |s| {
+            generated(s, 1..=10)
+        }),
+        "ReplicaSet" => without(name, |s| generated(s, 1..=10)),
+        _ => name,
     }
 }
 
@@ -325,16 +354,44 @@ mod tests {
     }
 
     #[test]
+    fn events_count_against_the_workload_their_object_belongs_to() {
+        for (kind, name, workload) in [
+            (
+                "Pod",
+                "tbyte-staging-api-l56crxbqq7-bvll4",
+                "tbyte-staging-api",
+            ),
+            (
+                "ReplicaSet",
+                "tbyte-staging-api-l56crxbqq7",
+                "tbyte-staging-api",
+            ),
+            ("Deployment", "tbyte-staging-api", "tbyte-staging-api"),
+            ("Pod", "fluentd-x2k4z", "fluentd"),
+            // Not generated: vowels, or the wrong length.
+            ("Pod", "my-cache", "my-cache"),
+            ("Pod", "postgres-0", "postgres-0"),
+            ("ReplicaSet", "web-canary", "web-canary"),
+            ("Service", "api-7d9f8", "api-7d9f8"),
+            ("Pod", "-x2k4z", "-x2k4z"),
+        ] {
+            assert_eq!(workload_of(kind, name), workload, "{kind} {name}");
+        }
+    }
+
+    #[test]
     fn a_huge_event_message_is_cut() {
         let e: Event = serde_json::from_value(serde_json::json!({
             "metadata": {"name": "e"}, "involvedObject": {"kind": "Pod", "name": "p"},
-            "message": "é".repeat(2_000_000), "type": "Warning"
+            "message": "é".repeat(2_000_000), "type": "Warning", "reason": "r".repeat(5_000)
         }))
         .unwrap();
         let row = event(e);
         assert_eq!(row.message.chars().count(), MAX_EVENT_MESSAGE_CHARS + 8);
+        assert_eq!(row.reason.chars().count(), MAX_EVENT_MESSAGE_CHARS + 8);
         assert!(row.message.ends_with(" … (cut)"));
         assert_eq!(row.object, "pod/p");
+        assert_eq!(row.workload, "p");
         assert!(row.warning);
     }
 }

@@ -1,15 +1,12 @@
-//! From the stores' rows of Deployments, ReplicaSets, Pods and warning Events to the workloads,
-//! images and warnings of [`sluice_core::inputs::ClusterInputs`].
+//! From the stores' rows of Deployments, ReplicaSets and Pods to the workloads and images of
+//! [`sluice_core::inputs::ClusterInputs`].
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use sluice_core::snapshot::{ImageRef, ReplicaSetState, WarningEvent, Workload};
+use sluice_core::snapshot::{ImageRef, ReplicaSetState, Workload};
 
-use super::rows::{DeploymentRow, EventRow, PodRow, ReplicaSetRow};
-
-/// A UI shows a handful of warnings; older ones are noise.
-pub(super) const MAX_WARNINGS: usize = 20;
+use super::rows::{DeploymentRow, PodRow, ReplicaSetRow};
 
 /// What the workloads mapping produces in one pass.
 #[derive(Debug, Default, PartialEq)]
@@ -215,31 +212,6 @@ fn is_stalled(workload: &Workload) -> bool {
         .any(|c| c.kind == "Progressing" && c.reason == "ProgressDeadlineExceeded")
 }
 
-/// The namespace's warning Events, newest first, at most [`MAX_WARNINGS`].
-pub(super) fn warnings(events: &[Arc<EventRow>]) -> Vec<WarningEvent> {
-    let mut sorted: Vec<&EventRow> = events
-        .iter()
-        .map(AsRef::as_ref)
-        .filter(|e| e.warning)
-        .collect();
-    sorted.sort_by(|a, b| {
-        b.last_seen
-            .cmp(&a.last_seen)
-            .then_with(|| a.name.cmp(&b.name))
-    });
-    sorted
-        .into_iter()
-        .take(MAX_WARNINGS)
-        .map(|e| WarningEvent {
-            object: e.object.clone(),
-            reason: e.reason.clone(),
-            message: e.message.clone(),
-            count: e.count,
-            last_seen: e.last_seen.map(|t| t.to_string()),
-        })
-        .collect()
-}
-
 fn revision_number(rs: &ReplicaSetRow) -> Option<u64> {
     rs.revision.as_deref().and_then(|r| r.parse().ok())
 }
@@ -249,7 +221,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-    use k8s_openapi::api::core::v1::{Event, Pod};
+    use k8s_openapi::api::core::v1::Pod;
 
     use super::super::rows::{self, INSTANCE_LABEL, REVISION_ANNOTATION};
     use super::*;
@@ -298,7 +270,6 @@ mod tests {
         assert_eq!(w.pods[0].restarts, 0);
         assert!(out.images.is_empty());
         assert!(out.stalled.is_empty());
-        assert!(warnings(&[Arc::new(rows::event(Event::default()))]).len() == 1);
     }
 
     #[test]

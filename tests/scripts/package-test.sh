@@ -63,7 +63,9 @@ icon=$(printf '%s\n' "$entry" | sed -n 's/^Icon=//p')
 [ "${exec_line%% *}" = sluice ] || [ "${exec_line%% *}" = /usr/bin/sluice ] ||
   fail "the desktop entry starts '$exec_line', not sluice"
 icons=$(printf '%s\n' "${files[@]}" | grep -E "^/usr/share/icons/hicolor/[0-9]+x[0-9]+(@2)?/apps/$icon\.png$" || true)
-[ -n "$icon" ] && [ -n "$icons" ] || fail "the desktop entry's icon '$icon' is not among the package's icons"
+if [ -z "$icon" ] || [ -z "$icons" ]; then
+  fail "the desktop entry's icon '$icon' is not among the package's icons"
+fi
 echo "package-test: ${#files[@]} files: /usr/bin/sluice, $desktop (Exec=$exec_line), $(echo "$icons" | wc -l) icons"
 
 # --- installed -----------------------------------------------------------------------------------
@@ -99,7 +101,7 @@ echo "package-test: $found --version: $printed"
 
 # Every library the binary loads directly must come from a package the Depends line names
 # (by name, or by a name its package provides, as Ubuntu's t64 libraries do).
-declared=$(printf '%s\n' "$depends" | tr ',|' '\n\n' | sed -E 's/\(.*\)//; s/^ +//; s/ +$//' | sort -u)
+declared=$(printf '%s\n' "$depends" | tr ',|' '\n' | sed -E 's/\(.*\)//; s/^ +//; s/ +$//' | sort -u)
 missing=$(ldd /usr/bin/sluice | grep 'not found' || true)
 [ -z "$missing" ] || fail "libraries not found for /usr/bin/sluice: $missing"
 while read -r library; do

@@ -83,6 +83,22 @@ bench: ui
 	cargo bench -p sluice-sim --bench world_hour
 	cargo bench -p sluice-console --bench live
 
+.PHONY: package package-test
+
+## package: the release app and its Debian package, by Tauri's bundler (tauri.conf.json's bundle),
+## in $(TARGET)/release/bundle/deb/. The bundler runs beforeBuildCommand (the UI build) itself.
+## The npm @tauri-apps/api is a minor ahead of the Rust tauri crate in the lockfiles; the app
+## `make e2e` tests is built from the same pair, so the bundler's version check is waived.
+package: deps-build
+	npm run tauri -- build --bundles deb --ci --ignore-version-mismatches
+
+## package-test: installs that package with dpkg, runs `sluice --version` and the e2e smoke
+## scenario against /usr/bin/sluice, and removes it. Not part of `make test`: it needs the
+## release build (fat LTO, one codegen unit: 45 min cold on two busy cores, and 16 min again
+## whenever the UI is rebuilt, as every `tauri build` does) and root to install.
+package-test: package deps-test
+	bash tests/scripts/package-test.sh "$(TARGET)/release/bundle/deb" "$(PIPELINE)"
+
 ## bindings: regenerate ui/src/lib/bindings.ts from the Rust types
 bindings:
 	SLUICE_UPDATE_BINDINGS=1 cargo test --workspace --test bindings_fresh

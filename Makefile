@@ -87,10 +87,8 @@ bench: ui
 
 ## package: the release app and its Debian package, by Tauri's bundler (tauri.conf.json's bundle),
 ## in $(TARGET)/release/bundle/deb/. The bundler runs beforeBuildCommand (the UI build) itself.
-## The npm @tauri-apps/api is a minor ahead of the Rust tauri crate in the lockfiles; the app
-## `make e2e` tests is built from the same pair, so the bundler's version check is waived.
 package: deps-build
-	npm run tauri -- build --bundles deb --ci --ignore-version-mismatches
+	npm run tauri -- build --bundles deb --ci
 
 ## package-test: installs that package with dpkg, runs `sluice --version` and the e2e smoke
 ## scenario against /usr/bin/sluice, and removes it. Not part of `make test`: it needs the

@@ -6,7 +6,7 @@ mod support;
 
 use sluice_core::audit::AuditResult;
 use sluice_sim::people::Role;
-use sluice_sim::{SimWorld, WorldOptions, testing};
+use sluice_sim::testing;
 use support::{clock_free, shipped, sluice, text};
 
 /// The header line's two versions: `Promote into production: <current> → <candidate> (…`.
@@ -153,16 +153,7 @@ async fn promote_json_is_the_review_the_window_gets_and_inbox_lists_what_waits()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_only_gh_token_and_no_secret_service_a_promotion_is_approved() {
-    let world = SimWorld::start(WorldOptions {
-        speed: 30.0,
-        ..WorldOptions::default()
-    })
-    .await
-    .unwrap();
-    let main = world.seeded.main.clone();
-    testing::deploy(&world, "tbyte-prod", "production", 3, &main[1]).unwrap();
-    testing::deploy(&world, "tbyte-staging", "staging", 2, &main[2]).unwrap();
-    testing::deploy(&world, "tbyte-dev", "dev", 1, &main[2]).unwrap();
+    let world = support::tbyte_world(30.0).await;
     // The merge's deploy run, its production job waiting for a review.
     world
         .github
@@ -254,16 +245,7 @@ async fn with_only_gh_token_and_no_secret_service_a_promotion_is_approved() {
 /// outcome from what the cluster shows, marked as recorded late.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn done_but_not_recorded_exits_3_and_the_next_run_records_the_outcome() {
-    let world = SimWorld::start(WorldOptions {
-        speed: 30.0,
-        ..WorldOptions::default()
-    })
-    .await
-    .unwrap();
-    let main = world.seeded.main.clone();
-    testing::deploy(&world, "tbyte-prod", "production", 3, &main[1]).unwrap();
-    testing::deploy(&world, "tbyte-staging", "staging", 2, &main[2]).unwrap();
-    testing::deploy(&world, "tbyte-dev", "dev", 1, &main[2]).unwrap();
+    let world = support::tbyte_world(30.0).await;
     world
         .github
         .start_run(
@@ -520,11 +502,8 @@ async fn status_offline_prints_the_last_state_read_whole_and_says_when_there_is_
         text(&none.stderr)
     );
 
-    let world = SimWorld::start(WorldOptions::default()).await.unwrap();
+    let world = support::tbyte_world(1.0).await;
     let main = world.seeded.main.clone();
-    testing::deploy(&world, "tbyte-prod", "production", 3, &main[1]).unwrap();
-    testing::deploy(&world, "tbyte-staging", "staging", 2, &main[2]).unwrap();
-    testing::deploy(&world, "tbyte-dev", "dev", 1, &main[2]).unwrap();
     let kubeconfig = testing::write_kubeconfig(&world, dir.path(), &["tbyte"]).unwrap();
     let token = world.person(Role::Viewer).github_token.clone();
     let github = world.github_server.url();

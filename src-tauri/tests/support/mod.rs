@@ -57,3 +57,20 @@ pub fn clock_free(dir: &Path) -> PathBuf {
     .unwrap();
     path
 }
+
+/// A simulated world at `speed` where production runs `main[1]` and staging and dev `main[2]`,
+/// each deployed by helm as CI does.
+#[allow(dead_code)] // each suite compiles this module; not every one starts a world
+pub async fn tbyte_world(speed: f64) -> sluice_sim::SimWorld {
+    let world = sluice_sim::SimWorld::start(sluice_sim::WorldOptions {
+        speed,
+        ..sluice_sim::WorldOptions::default()
+    })
+    .await
+    .unwrap();
+    let main = world.seeded.main.clone();
+    testing::deploy(&world, "tbyte-prod", "production", 3, &main[1]).unwrap();
+    testing::deploy(&world, "tbyte-staging", "staging", 2, &main[2]).unwrap();
+    testing::deploy(&world, "tbyte-dev", "dev", 1, &main[2]).unwrap();
+    world
+}

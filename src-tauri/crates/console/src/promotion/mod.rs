@@ -688,6 +688,22 @@ fn late_result(started: &AuditEntry, running: Option<&str>) -> (AuditResult, Str
     let asked = started.to_version.as_deref().unwrap_or("nothing");
     let before = started.from_version.as_deref().unwrap_or("nothing");
     let (result, how) = match started.action {
+        // A rollback to a revision of the history names what it restores.
+        AuditAction::Rollback if started.to_version.is_some() => {
+            if running.is_some() && running == started.to_version.as_deref() {
+                (
+                    AuditResult::Succeeded,
+                    format!("{env} ran {runs}, the revision asked for: the rollback took effect"),
+                )
+            } else {
+                (
+                    AuditResult::Interrupted,
+                    format!(
+                        "{env} ran {runs}, not {asked} as asked: the rollback did not finish, or was undone since"
+                    ),
+                )
+            }
+        }
         AuditAction::Rollback
             if running.is_some() && running != started.from_version.as_deref() =>
         {
@@ -982,6 +998,19 @@ mod tests {
             late_result(&rollback, Some("aaa1111")).0,
             AuditResult::Interrupted
         );
+        // A rollback to a revision of the history took effect only if it runs what it names.
+        let to = AuditEntry {
+            to_version: Some("9999999".into()),
+            ..rollback.clone()
+        };
+        assert_eq!(late_result(&to, Some("9999999")).0, AuditResult::Succeeded);
+        let (result, how) = late_result(&to, Some("0000000"));
+        assert_eq!(
+            result,
+            AuditResult::Interrupted,
+            "another version is not the one asked for"
+        );
+        assert!(how.contains("not 9999999 as asked"), "{how}");
         // A rejection leaves the cluster as it was: nothing there says whether it happened.
         let reject = started("j", AuditAction::Reject, now);
         assert_eq!(

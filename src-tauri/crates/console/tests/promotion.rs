@@ -945,6 +945,9 @@ async fn production_deployments(w: &World) -> Vec<sluice_core::inputs::Deploymen
 }
 
 const VERIFY_ROLLBACK: &str = "    verify:\n      for: 4s\n      onFailure: rollback\n";
+/// Long enough that the crash the test causes falls inside it on a busy machine: a failure
+/// ends verification at once, so the test does not wait it out.
+const VERIFY_LONG: &str = "    verify:\n      for: 120s\n      onFailure: rollback\n";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_promotion_that_holds_is_verified_and_github_says_so() {
@@ -983,7 +986,7 @@ async fn a_promotion_that_holds_is_verified_and_github_says_so() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_promotion_whose_pods_crash_during_verification_is_rolled_back_and_says_why() {
-    let w = start_with("kubernetes", VERIFY_ROLLBACK).await;
+    let w = start_with("kubernetes", VERIFY_LONG).await;
     let alice = Arc::new(w.console(Role::Approver).await);
     let before = w.production_images();
     let new_tag = w.world.seeded.main[2][..7].to_owned();
@@ -1030,7 +1033,7 @@ async fn a_promotion_whose_pods_crash_during_verification_is_rolled_back_and_say
     assert!(
         outcome
             .message
-            .starts_with(&format!("production did not hold {new_tag} for 4 s: ")),
+            .starts_with(&format!("production did not hold {new_tag} for 120 s: ")),
         "{}",
         outcome.message
     );

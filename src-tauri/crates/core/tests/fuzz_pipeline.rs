@@ -204,3 +204,24 @@ fn the_shipped_pipeline_loads() {
     let pipeline = load(SHIPPED.as_bytes(), None).unwrap();
     assert_eq!(pipeline.environments.len(), 3);
 }
+
+#[test]
+fn an_alias_bomb_is_refused_at_its_line() {
+    let at = line_of(SHIPPED, "requiredChecks:");
+    let bombed = SHIPPED.replace(
+        "requiredChecks: [build, test]",
+        &format!("requiredChecks: {}", fuzz_support::anchor_bomb(9)),
+    );
+    let Err(PipelineError::Invalid { diagnostics }) = load(bombed.as_bytes(), None) else {
+        panic!("an alias bomb was accepted");
+    };
+    assert_eq!(diagnostics[0].line, at, "{}", diagnostics[0]);
+    let values_at = line_of(SHIPPED, "valuesFile: values-staging.yaml");
+    let bombed_values = format!("replicaCount: 2\nbomb: {}\n", fuzz_support::anchor_bomb(9));
+    let Err(PipelineError::Invalid { diagnostics }) =
+        load(SHIPPED.as_bytes(), Some(bombed_values.as_bytes()))
+    else {
+        panic!("an alias bomb in a values file was accepted");
+    };
+    assert_eq!(diagnostics[0].line, values_at, "{}", diagnostics[0]);
+}

@@ -164,11 +164,8 @@ pub fn yaml_edit() -> impl Strategy<Value = Edit> {
 /// `sample` after one to four edits.
 pub fn mutated(sample: &str) -> impl Strategy<Value = Vec<u8>> + use<> {
     let sample = sample.as_bytes().to_vec();
-    proptest::collection::vec(yaml_edit(), 1..5).prop_map(move |edits| {
-        edits
-            .iter()
-            .fold(sample.clone(), |text, edit| apply(text, edit))
-    })
+    proptest::collection::vec(yaml_edit(), 1..5)
+        .prop_map(move |edits| edits.iter().fold(sample.clone(), apply))
 }
 
 fn lines_of(text: &[u8]) -> Vec<Vec<u8>> {

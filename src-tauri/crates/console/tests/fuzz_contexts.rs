@@ -67,6 +67,10 @@ proptest! {
     #[test]
     fn deep_nesting_is_refused(bytes in deep_json()) {
         check(&bytes);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kube-contexts.json");
+        std::fs::write(&path, &bytes).unwrap();
+        prop_assert!(ContextChoices::at(&path).read(Path::new(PIPELINE)).is_err());
     }
 
     /// Any environment and context names, controls and all, are kept exactly.

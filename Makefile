@@ -22,7 +22,7 @@ export NO_AT_BRIDGE := 1
 export GTK_A11Y := none
 
 .PHONY: run build ui deps deps-build deps-test toolchain check fmt lint bindings test test-rust \
-        test-ui e2e screenshots clean bench keyring-test conformance-control-plane disk-space
+        test-ui e2e screenshots clean bench keyring-test conformance-control-plane disk-space fuzz
 
 ## run: install what is missing, build, open the window
 run: deps-build build
@@ -41,10 +41,11 @@ test: disk-space deps-build deps-test check test-rust test-ui e2e keyring-test c
 disk-space:
 	@bash tests/scripts/disk-check.sh 8 $(ROOT)
 
-check: ui $(TOOLS)/bin/cargo-machete
+check: ui $(TOOLS)/bin/cargo-machete $(TOOLS)/bin/cargo-deny
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo machete
+	cargo deny check --hide-inclusion-graph licenses bans sources
 	cargo test --workspace --test bindings_fresh
 	npm run check
 	npm run lint
@@ -77,6 +78,12 @@ conformance-control-plane:
 	trap 'bash tests/control-plane/cluster.sh reap "$(TARGET)/control-plane"' EXIT; \
 	  if [ -x "$(APP)" ]; then export SLUICE_BIN="$(APP)"; fi; \
 	  time cargo test --workspace --test control_plane -- --include-ignored --nocapture
+
+## fuzz: the fuzz targets (tests/fuzz_*.rs in each crate) with FUZZ_CASES cases each; `make
+## test` runs them with a short budget. Not part of `make test`.
+FUZZ_CASES ?= 20000
+fuzz:
+	PROPTEST_CASES=$(FUZZ_CASES) cargo test --workspace --test 'fuzz_*'
 
 ## bench: benchmarks (release build); each prints its figures against a reference from the same run
 bench: ui
@@ -140,3 +147,7 @@ $(TOOLS)/bin/tauri-driver:
 # Finds dependencies a crate declares and never uses.
 $(TOOLS)/bin/cargo-machete:
 	cargo install cargo-machete --locked --version 0.9.2 --root $(TOOLS)
+
+# Licenses, bans and sources of the dependency graph (deny.toml). 0.20 needs Rust 1.88.
+$(TOOLS)/bin/cargo-deny:
+	cargo install cargo-deny --locked --version 0.20.2 --root $(TOOLS)

@@ -16,17 +16,17 @@ impl FlatValues {
     pub fn parse(text: &str) -> Result<Self, serde_saphyr::Error> {
         // An empty values file is valid for Helm; serde reads it as null.
         let root: Option<Value> = serde_saphyr::from_str(text)?;
-        let mut flat = BTreeMap::new();
-        if let Some(root) = root {
-            flatten("", &root, &mut flat);
-        }
-        Ok(Self(flat))
+        Ok(root.as_ref().map(Self::from_tree).unwrap_or_default())
     }
 
     /// A values tree already parsed (Helm's `config` of a release), flattened.
     pub fn from_tree(root: &Value) -> Self {
         let mut flat = BTreeMap::new();
-        flatten("", root, &mut flat);
+        // `{}` at the root is no values (Helm's `config` of a release installed without any),
+        // not one value `{}` under an empty key.
+        if !matches!(root, Value::Object(map) if map.is_empty()) {
+            flatten("", root, &mut flat);
+        }
         Self(flat)
     }
 
@@ -146,6 +146,21 @@ mod tests {
         assert_eq!(
             FlatValues::parse("# only a comment\n").unwrap(),
             FlatValues::default()
+        );
+    }
+
+    /// Found by tests/fuzz_values.rs: `{}` read as the key `` with the value `{}`, so a release
+    /// installed without values showed a change of a nameless key.
+    #[test]
+    fn an_empty_map_at_the_root_is_no_values() {
+        assert_eq!(FlatValues::parse("{}\n").unwrap(), FlatValues::default());
+        assert_eq!(
+            FlatValues::from_tree(&serde_json::json!({})),
+            FlatValues::default()
+        );
+        assert_eq!(
+            FlatValues::from_tree(&serde_json::json!({"a": {}})).get("a"),
+            Some("{}")
         );
     }
 

@@ -94,7 +94,7 @@ impl From<&PipelineError> for UiError {
 
 /// Reads and validates a pipeline file and the values files it names (relative to it).
 pub fn load_pipeline(path: &Path) -> Result<Pipeline, PipelineError> {
-    let text = std::fs::read_to_string(path).map_err(|source| PipelineError::Read {
+    let text = read_pipeline_file(path).map_err(|source| PipelineError::Read {
         path: path.to_owned(),
         source,
     })?;
@@ -103,6 +103,38 @@ pub fn load_pipeline(path: &Path) -> Result<Pipeline, PipelineError> {
             diagnostics: vec![diagnostic_from_yaml(path, &e)],
         })?;
     validate::validate(path, raw).map_err(|diagnostics| PipelineError::Invalid { diagnostics })
+}
+
+/// The pipeline file's text: a regular file (a FIFO would hold the read, a device never end it)
+/// of at most [`values_file::MAX_BYTES`], as its values files are.
+fn read_pipeline_file(path: &Path) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read};
+    // Checked before opening: opening a FIFO for reading waits for a writer. A link to the
+    // file is fine: it is resolved first, and what it leads to is what is checked and opened.
+    let resolved = path.canonicalize()?;
+    if !std::fs::metadata(&resolved)?.is_file() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            "it is not a regular file",
+        ));
+    }
+    let file = values_file::open_without_waiting(&resolved)?;
+    if !file.metadata()?.is_file() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            "it is not a regular file",
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(values_file::MAX_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > values_file::MAX_BYTES {
+        return Err(Error::new(
+            ErrorKind::InvalidData,
+            "it is larger than 1 MiB, far more than a pipeline file",
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| Error::new(ErrorKind::InvalidData, e))
 }
 
 /// Turns a parse or shape error from serde-saphyr into a diagnostic with a useful hint.

@@ -635,3 +635,33 @@ fn verification_is_read_with_defaults_and_refuses_no_time_at_all() {
     let (d, file) = only_diagnostic(&text);
     assert_diag(&d, &file, line_of(&text, "onFailure: panic"), "");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_pipeline_file_that_is_a_fifo_a_device_or_huge_is_refused_without_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipeline.yaml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    for (path, says) in [
+        (fifo.as_path(), "not a regular file"),
+        (Path::new("/dev/zero"), "not a regular file"),
+    ] {
+        let err = load_pipeline(path).unwrap_err();
+        let ui = UiError::from(&err);
+        assert_eq!(ui.code, "pipeline.unreadable");
+        assert!(ui.message.contains(says), "{}", ui.message);
+    }
+    let huge = dir.path().join("huge.yaml");
+    std::fs::write(&huge, vec![b'#'; 1024 * 1024 + 1]).unwrap();
+    let ui = UiError::from(&load_pipeline(&huge).unwrap_err());
+    assert!(ui.message.contains("larger than 1 MiB"), "{}", ui.message);
+    // A link to a good pipeline file is followed.
+    let f = fixture(BASE);
+    let link = f.pipeline.with_file_name("link.yaml");
+    std::os::unix::fs::symlink(&f.pipeline, &link).unwrap();
+    assert!(load_pipeline(&link).is_ok());
+}

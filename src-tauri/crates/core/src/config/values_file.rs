@@ -174,7 +174,7 @@ pub fn read(pipeline_dir: &Path, written: &str) -> Result<String, ValuesFileErro
 /// Non-blocking, so that a FIFO put there after the check cannot hold the read; not following
 /// a link that replaced the (already resolved) file since.
 #[cfg(unix)]
-fn open_without_waiting(path: &Path) -> std::io::Result<File> {
+pub(super) fn open_without_waiting(path: &Path) -> std::io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     std::fs::OpenOptions::new()
         .read(true)
@@ -183,7 +183,7 @@ fn open_without_waiting(path: &Path) -> std::io::Result<File> {
 }
 
 #[cfg(not(unix))]
-fn open_without_waiting(path: &Path) -> std::io::Result<File> {
+pub(super) fn open_without_waiting(path: &Path) -> std::io::Result<File> {
     File::open(path)
 }
 

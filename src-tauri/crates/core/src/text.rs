@@ -4,9 +4,11 @@
 //! read differently from what it says). Names in the pipeline file refuse them; printers show
 //! them escaped.
 
-/// A control character (C0, DEL or C1) or a bidirectional formatting character.
+/// A control character (C0, DEL or C1), a bidirectional formatting character, or the Unicode
+/// line and paragraph separators (U+2028, U+2029: they break a line where none shows in the
+/// bytes, so one printed value can pass for two).
 pub fn is_control_or_bidi(c: char) -> bool {
-    c.is_control() || is_bidi_control(c)
+    c.is_control() || is_bidi_control(c) || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
 /// `text` with every control and bidirectional formatting character written out as `\u{…}`,
@@ -42,7 +44,7 @@ mod tests {
     fn controls_and_bidi_formatting_are_caught_and_ordinary_text_is_not() {
         for c in [
             '\0', '\u{7}', '\u{1b}', '\r', '\n', '\u{7f}', '\u{9b}', '\u{61c}', '\u{200f}',
-            '\u{202e}', '\u{2066}', '\u{2069}',
+            '\u{202e}', '\u{2066}', '\u{2069}', '\u{2028}', '\u{2029}',
         ] {
             assert!(is_control_or_bidi(c), "{:?}", c);
         }

@@ -391,6 +391,24 @@ describe('live pipeline', () => {
     expect(text(screen.getByTestId('gate'), 'gate-waiting')).toBe('waiting for approval (run #9876)');
   });
 
+  it('says where a quorum of approvals stands on the gate, and how many must approve in its rules', async () => {
+    const snapshot = tbyteSnapshot();
+    snapshot.gates = [
+      productionGate({
+        quorum: { required: 2, approvals: [], notCounted: [], summary: '1 of 2 approvals: @carol' },
+      }),
+    ];
+    const live = new FakeLive(snapshot);
+    const pipeline = tbytePipeline();
+    pipeline.environments[2]!.gate!.approval!.required = 2;
+    render(App, { props: { backend: fakeBackend(async () => pipeline, live, new FakeDesk()) } });
+    await screen.findAllByTestId('version');
+
+    expect(text(screen.getByTestId('gate'), 'gate-quorum')).toBe('1 of 2 approvals: @carol');
+    await fireEvent.click(screen.getByTestId('gate-rules-toggle'));
+    expect(text(screen.getByTestId('gate'), 'gate-required')).toBe('2 different people must approve');
+  });
+
   it('lists every waiting run, marking one that would not ship what staging runs', async () => {
     const snapshot = tbyteSnapshot();
     snapshot.gates = [

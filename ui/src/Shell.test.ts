@@ -215,6 +215,13 @@ describe('inbox', () => {
     expect(within(review).getByTestId('approve')).toBeEnabled();
   });
 
+  it('says where a quorum of approvals stands on the item', async () => {
+    const desk = signedIn();
+    await renderAppLive(waiting(1, [inboxItem({ approvals: '1 of 2 approvals: @carol' })]), desk);
+    await fireEvent.click(screen.getByTestId('nav-inbox'));
+    expect(textOf(screen.getByTestId('inbox-approvals'))).toBe('1 of 2 approvals: @carol');
+  });
+
   it('notifies once for each new item, and updates the count as it changes', async () => {
     const desk = signedIn();
     const { live } = await renderAppLive(waiting(1, []), desk);

@@ -2,7 +2,7 @@
 // journal into attempts and filters them (`backend.audit(filter)`); these only label.
 import type { AttemptFilter, AuditAction, AuditEntry, AuditMethod, AuditResult, ChainReport } from './bindings';
 
-export const RESULTS: readonly AuditResult[] = ['started', 'succeeded', 'failed', 'refused', 'interrupted'];
+export const RESULTS: readonly AuditResult[] = ['started', 'succeeded', 'failed', 'refused', 'interrupted', 'counted'];
 
 const RESULT_LABELS: Record<AuditResult, string> = {
   started: 'started',
@@ -10,6 +10,7 @@ const RESULT_LABELS: Record<AuditResult, string> = {
   failed: 'failed',
   refused: 'refused',
   interrupted: 'interrupted',
+  counted: 'approval counted',
 };
 
 /** What the result filter offers for each result (an attempt's `started` means no outcome). */
@@ -19,6 +20,7 @@ export const RESULT_FILTER_LABELS: Record<AuditResult, string> = {
   failed: 'Failed',
   refused: 'Refused',
   interrupted: 'Interrupted',
+  counted: 'Approval counted toward a quorum',
 };
 
 export function resultLabel(result: AuditResult): string {

@@ -108,7 +108,11 @@ export type Approval = {
 /**
  * Never empty: at least one user or team.
  */
-reviewers: Principals, preventSelfReview: boolean, };
+reviewers: Principals, preventSelfReview: boolean, 
+/**
+ * How many different people must approve (a quorum); at least 1.
+ */
+required: number, };
 export type Verify = { forSeconds: number, onFailure: OnFailure, 
 /**
  * Warning event reasons that fail it (`BackOff`, `Unhealthy`, …).
@@ -444,7 +448,15 @@ statusLabel: string, pending: Pending, conditions: Array<GateCondition>,
 /**
  * Every deploy run waiting on this environment, newest first.
  */
-waitingRuns: Array<WaitingRun>, };
+waitingRuns: Array<WaitingRun>, 
+/**
+ * The quorum of the source's version, when the gate asks for more than one approval.
+ */
+quorum: Quorum | null, 
+/**
+ * Every approval in the environment's ledger (empty unless the gate asks for a quorum).
+ */
+ledger: Array<LedgerApproval>, };
 export type GateStatus = "up-to-date" | "open" | "blocked" | "unknown";
 export type Pending = { 
 /**
@@ -515,7 +527,11 @@ commits: Array<CommitSummary>, pullRequests: Array<PullRequestRef>,
 /**
  * The gate's conditions for this run's commit.
  */
-conditions: Array<GateCondition>, };
+conditions: Array<GateCondition>, 
+/**
+ * The quorum of this run's commit, when the gate asks for more than one approval.
+ */
+quorum: Quorum | null, };
 export type InboxItem = { 
 /**
  * Stable while the same thing waits: a new version or run makes a new item.
@@ -529,6 +545,10 @@ runId: number | null,
  * Who started the waiting run.
  */
 actor: string | null, 
+/**
+ * Where a quorum stands (`1 of 2 approvals: @alice-approver`), when the gate asks for one.
+ */
+approvals: string | null, 
 /**
  * The desktop notification for this item, when it starts waiting.
  */
@@ -573,7 +593,50 @@ overridden: Array<GateConditionKind>,
 /**
  * A comment means something: the person may approve, override or reject.
  */
-mayComment: boolean, };
+mayComment: boolean, 
+/**
+ * At a gate asking for a quorum: what this person's approval would add to it.
+ */
+vote: Vote | null, };
+export type Vote = { required: number, 
+/**
+ * Approvals counted before this one.
+ */
+before: number, 
+/**
+ * This approval is the last one needed: approving carries the promotion out.
+ */
+completes: boolean, };
+export type Quorum = { required: number, 
+/**
+ * The approvals that count, one per person, oldest first.
+ */
+approvals: Array<LedgerApproval>, 
+/**
+ * Approvals in the ledger for this release that do not count, each with why.
+ */
+notCounted: Array<string>, 
+/**
+ * For the gate and the inbox: `1 of 2 approvals: @alice-approver`.
+ */
+summary: string, };
+export type LedgerApproval = { environment: string, 
+/**
+ * The approver's GitHub login, as signed in to Sluice.
+ */
+login: string, 
+/**
+ * The version label approved.
+ */
+version: string, 
+/**
+ * The full commit approved, when known.
+ */
+sha: string | null, 
+/**
+ * RFC 3339.
+ */
+at: string, comment: string | null, };
 export type Offer = { allowed: boolean, refusals: Array<Refusal>, };
 export type Refusal = { kind: RefusalKind, 
 /**
@@ -584,7 +647,7 @@ condition: GateConditionKind | null,
  * One sentence for the person: what stands in the way, and what would change it.
  */
 sentence: string, };
-export type RefusalKind = "not-signed-in" | "not-a-reviewer" | "self-review" | "authority-denied" | "no-waiting-run" | "nothing-to-promote" | "condition-unmet" | "override-needs-reason" | "override-by-others" | "unmatched-workloads" | "release-changed" | "upgrade-unknown";
+export type RefusalKind = "not-signed-in" | "not-a-reviewer" | "self-review" | "authority-denied" | "no-waiting-run" | "nothing-to-promote" | "condition-unmet" | "override-needs-reason" | "override-by-others" | "unmatched-workloads" | "release-changed" | "upgrade-unknown" | "already-approved";
 export type AuditEntry = { 
 /**
  * Unique per entry.
@@ -660,7 +723,7 @@ revision: number | null,
 recordedLate?: string, };
 export type AuditMethod = "github-approval" | "workflow-dispatch" | "kubernetes" | "helm" | "rollback";
 export type AuditAction = "approve" | "reject" | "promote" | "rollback" | "override";
-export type AuditResult = "started" | "succeeded" | "failed" | "refused" | "interrupted";
+export type AuditResult = "started" | "succeeded" | "failed" | "refused" | "interrupted" | "counted";
 export type AuditPlan = { 
 /**
  * Commits between the from and to versions.
@@ -893,7 +956,11 @@ conditions: Array<GateCondition>,
 /**
  * For the signed-in person, now.
  */
-decision: Decision, reviewers: Principals, overrideBy: Principals, 
+decision: Decision, 
+/**
+ * The release's approvals so far, when the gate asks for more than one.
+ */
+quorum: Quorum | null, reviewers: Principals, overrideBy: Principals, 
 /**
  * What an approval of this review carries back: it is refused when the release changed.
  */

@@ -87,6 +87,7 @@ export function tbytePipeline(): Pipeline {
             approval: {
               reviewers: { users: ['alice'], teams: ['tbyte-org/production-approvers'] },
               preventSelfReview: true,
+              required: 1,
             },
             soak: '24h',
             requiredChecks: ['ci / test', 'smoke'],
@@ -521,6 +522,7 @@ export function waitingRun(rest: Partial<WaitingRun> = {}): WaitingRun {
     commits: pendingCommits(),
     pullRequests: [PULL_REQUEST_42],
     conditions: soakingConditions(),
+    quorum: null,
     ...rest,
   };
 }
@@ -542,6 +544,8 @@ export function productionGate(rest: Partial<GateState> = {}): GateState {
     },
     conditions: soakingConditions(),
     waitingRuns: [],
+    quorum: null,
+    ledger: [],
     ...rest,
   };
 }
@@ -559,6 +563,7 @@ export function inboxItem(rest: Partial<InboxItem> = {}): InboxItem {
     why: 'waiting-run',
     runId: 77,
     actor: 'bob',
+    approvals: null,
     notification: {
       title: 'Waiting on you: production',
       body: 'Promote bbb2222 from staging to production (3 commits), started by @bob.',
@@ -828,7 +833,9 @@ export function reviewFixture(rest: Partial<Review> = {}): Review {
       mayOverride: false,
       overridden: [],
       mayComment: false,
+      vote: null,
     },
+    quorum: null,
     reviewers: { users: ['alice'], teams: ['tbyte-org/production-approvers'] },
     overrideBy: { users: [], teams: ['tbyte-org/sre'] },
     pin: { runId: null, sha: fullSha('bbb2222'), images: [], chart: null },
@@ -849,6 +856,7 @@ export function approvableReview(rest: Partial<Review> = {}): Review {
       mayOverride: false,
       overridden: [],
       mayComment: true,
+      vote: null,
     },
     pin: { runId: run.runId, sha: run.sha, images: [], chart: null },
     ...rest,
@@ -876,6 +884,7 @@ export function overridableReview(rest: Partial<Review> = {}): Review {
       mayOverride: true,
       overridden: [],
       mayComment: true,
+      vote: null,
     },
     pin: { runId: run.runId, sha: run.sha, images: [], chart: null },
     ...rest,

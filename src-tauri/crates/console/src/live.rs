@@ -71,13 +71,21 @@ impl Live {
             let feed =
                 match sluice_kube::connect(config.kubeconfig.as_deref(), &env.kube_context).await {
                     Ok(client) => {
-                        let (source, view) = ClusterSource::start_with_silence_limit(
+                        let quorum = env
+                            .gate
+                            .as_ref()
+                            .and_then(|g| g.approval.as_ref())
+                            .is_some_and(|a| a.required > 1);
+                        let (source, view) = ClusterSource::start_with(
                             client,
                             &env.namespace,
                             &env.release,
-                            config
-                                .kube_silence_limit
-                                .unwrap_or(sluice_kube::source::SILENCE_LIMIT),
+                            sluice_kube::SourceOptions {
+                                silence: config
+                                    .kube_silence_limit
+                                    .unwrap_or(sluice_kube::source::SILENCE_LIMIT),
+                                ledger: quorum,
+                            },
                         );
                         EnvFeed {
                             view: Some(view),

@@ -1070,3 +1070,234 @@ async fn a_promotion_whose_pods_crash_during_verification_is_rolled_back_and_say
         .unwrap();
     assert_eq!(newest.state, "failure");
 }
+
+/// Production's gate asking two different people of alice, carol and dave to approve.
+fn quorum_of_two(w: &World) {
+    let text = std::fs::read_to_string(&w.pipeline).unwrap();
+    let text = text
+        .replace(
+            "users: [alice-approver]",
+            "users: [alice-approver, carol-lead, dave-developer]",
+        )
+        .replace(
+            "        preventSelfReview: true\n",
+            "        preventSelfReview: true\n        required: 2\n",
+        );
+    std::fs::write(&w.pipeline, text).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quorum_of_two_counts_each_person_once_never_the_author_and_the_second_ships() {
+    let w = start("github-approval").await;
+    quorum_of_two(&w);
+    let staging_sha = w.world.seeded.main[2].clone();
+    let staging = staging_sha[..7].to_owned();
+    let before = w.production_tag();
+    let run = w.waiting_run();
+    let waiting = |s: &Snapshot| !s.gates[0].waiting_runs.is_empty();
+    let dave = w.console(Role::Developer).await;
+    until(&dave, "the waiting run", waiting).await;
+
+    // The author may not approve; an approval in his name written to the ledger by someone who
+    // may write it does not count either.
+    let review = dave.review("production", None).await.unwrap();
+    assert!(
+        kinds(&review).contains(&RefusalKind::SelfReview),
+        "{:?}",
+        kinds(&review)
+    );
+    let kube = sluice_kube::connect(Some(&w.kubeconfig), "tbyte")
+        .await
+        .unwrap();
+    sluice_kube::write::ledger::record(
+        &kube,
+        "production",
+        &sluice_core::quorum::LedgerApproval {
+            environment: "production".into(),
+            login: "dave-developer".into(),
+            version: staging.clone(),
+            sha: Some(staging_sha.clone()),
+            at: "2026-12-06T09:00:00Z".into(),
+            comment: None,
+        },
+        &[],
+    )
+    .await
+    .unwrap();
+
+    let alice = w.console(Role::Approver).await;
+    until(&alice, "the waiting run", waiting).await;
+    let review = alice.review("production", None).await.unwrap();
+    let vote = review.decision.vote.unwrap();
+    assert_eq!((vote.required, vote.before, vote.completes), (2, 0, false));
+    let first = alice.act(&approve(&review, "one of two")).await.unwrap();
+    assert_eq!(first.result, AuditResult::Counted, "{}", first.message);
+    assert!(
+        first.message.contains("1 of 2 approvals (@alice-approver)"),
+        "{}",
+        first.message
+    );
+    // The first approval alone changes nothing: production runs what it ran, the run still waits.
+    assert_eq!(w.production_tag(), before);
+
+    let carol = w.console(Role::Lead).await;
+    let s = until(&carol, "alice's approval counted on the gate", |s| {
+        s.gates[0]
+            .waiting_runs
+            .first()
+            .and_then(|r| r.quorum.as_ref())
+            .is_some_and(|q| q.count() == 1)
+    })
+    .await;
+    let gate_run = &s.gates[0].waiting_runs[0];
+    assert_eq!(gate_run.run_id, run);
+    let q = gate_run.quorum.as_ref().unwrap();
+    assert_eq!(q.summary, "1 of 2 approvals: @alice-approver");
+    assert_eq!(q.not_counted.len(), 1, "{:?}", q.not_counted);
+    assert!(q.not_counted[0].starts_with("@dave-developer"));
+    let reviewers = gate_run
+        .conditions
+        .iter()
+        .find(|c| c.kind == GateConditionKind::Reviewers)
+        .unwrap();
+    assert!(
+        reviewers
+            .reason
+            .starts_with("1 of 2 approvals: @alice-approver; needs 1 more"),
+        "{}",
+        reviewers.reason
+    );
+    // Carol's inbox says where the quorum stands; alice's no longer waits on her.
+    assert_eq!(
+        s.inbox.first().and_then(|i| i.approvals.as_deref()),
+        Some("1 of 2 approvals: @alice-approver")
+    );
+    let s = until(&alice, "alice's approval counted", |s| {
+        s.gates[0]
+            .waiting_runs
+            .first()
+            .and_then(|r| r.quorum.as_ref())
+            .is_some_and(|q| q.count() == 1)
+    })
+    .await;
+    assert!(s.inbox.is_empty(), "{:?}", s.inbox);
+
+    // One approval per person.
+    let again = alice.review("production", None).await.unwrap();
+    assert!(
+        kinds(&again).contains(&RefusalKind::AlreadyApproved),
+        "{:?}",
+        kinds(&again)
+    );
+    assert_eq!(
+        alice.act(&approve(&again, "twice")).await.unwrap_err().code,
+        "promotion.refused"
+    );
+
+    // The second person's approval completes the quorum: GitHub's review is submitted in her name.
+    let review = carol.review("production", None).await.unwrap();
+    let vote = review.decision.vote.unwrap();
+    assert_eq!((vote.before, vote.completes), (1, true));
+    let second = carol.act(&approve(&review, "two of two")).await.unwrap();
+    assert_eq!(second.result, AuditResult::Succeeded, "{}", second.message);
+    assert_eq!(w.production_tag(), staging);
+    assert_eq!(
+        w.results(),
+        [
+            AuditResult::Started,
+            AuditResult::Counted,
+            AuditResult::Refused,
+            AuditResult::Started,
+            AuditResult::Succeeded
+        ]
+    );
+    let journal = w.journal();
+    let reviewers = journal
+        .last()
+        .unwrap()
+        .gates
+        .iter()
+        .find(|g| g.kind == "reviewers")
+        .unwrap();
+    assert_eq!(
+        reviewers.reason,
+        "approved by @alice-approver, @carol-lead (2 of 2 approvals)"
+    );
+    // The quorum's approvals leave the ledger once carried out.
+    let ledger = w
+        .world
+        .kube
+        .get(
+            Kind::ConfigMap,
+            "production",
+            sluice_core::quorum::LEDGER_NAME,
+        )
+        .unwrap();
+    assert!(
+        ledger["data"].get("production.alice-approver").is_none(),
+        "{ledger}"
+    );
+    let s = until(&carol, "GitHub's record of the approved deployment", |s| {
+        s.environments[2]
+            .last_deployed
+            .as_ref()
+            .is_some_and(|d| d.approved_by.is_some())
+    })
+    .await;
+    assert_eq!(
+        s.environments[2]
+            .last_deployed
+            .as_ref()
+            .unwrap()
+            .approved_by
+            .as_deref(),
+        Some("carol-lead")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_the_cluster_will_not_keep_is_refused_in_rbacs_words_and_nothing_counts() {
+    let w = start("kubernetes").await;
+    quorum_of_two(&w);
+    // Production is read and written as vera, who may read the namespace but write nothing.
+    let text = std::fs::read_to_string(&w.pipeline).unwrap();
+    let at = text.rfind("kubeContext: tbyte").unwrap();
+    let text = format!(
+        "{}kubeContext: tbyte@vera-viewer{}",
+        &text[..at],
+        &text[at + "kubeContext: tbyte".len()..]
+    )
+    .replace("carol-lead, dave-developer]", "carol-lead, vera-viewer]");
+    std::fs::write(&w.pipeline, text).unwrap();
+    let before = w.production_tag();
+
+    let vera = w.console(Role::Viewer).await;
+    let review = vera.review("production", None).await.unwrap();
+    assert_eq!(
+        review.decision.vote.map(|v| v.completes),
+        Some(false),
+        "{:?}",
+        kinds(&review)
+    );
+    let err = vera.act(&approve(&review, "from vera")).await.unwrap_err();
+    assert_eq!(err.code, "promotion.ledger-forbidden", "{err:?}");
+    assert!(
+        err.message
+            .contains("User \"vera-viewer\" cannot patch resource \"configmaps\""),
+        "{}",
+        err.message
+    );
+    assert!(err.hint.contains("sluice-approvals"), "{}", err.hint);
+    assert_eq!(w.results(), [AuditResult::Started, AuditResult::Refused]);
+    assert_eq!(w.production_tag(), before);
+    assert!(
+        w.world
+            .kube
+            .get(
+                Kind::ConfigMap,
+                "production",
+                sluice_core::quorum::LEDGER_NAME
+            )
+            .is_none()
+    );
+}

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::pipeline::{Gate, PromotionMethod};
+use crate::quorum::{Quorum, Vote};
 use crate::snapshot::{CommitSummary, GateCondition, GateConditionKind, WaitingRun};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -39,6 +40,8 @@ pub enum RefusalKind {
     /// The `helm` method could not work out the upgrade (no chart to promote, no values file,
     /// no helm): approving would run something nobody saw.
     UpgradeUnknown,
+    /// This person's approval already counts toward the gate's quorum; others must add theirs.
+    AlreadyApproved,
 }
 
 impl RefusalKind {
@@ -110,6 +113,8 @@ pub struct Decision {
     pub overridden: Vec<GateConditionKind>,
     /// A comment means something: the person may approve, override or reject.
     pub may_comment: bool,
+    /// At a gate asking for a quorum: what this person's approval would add to it.
+    pub vote: Option<Vote>,
 }
 
 impl Decision {
@@ -166,6 +171,8 @@ pub struct Proposal<'a> {
     pub image_problems: &'a [String],
     /// Why the `helm` method's upgrade is not known, when it is not.
     pub plan_problem: Option<&'a str>,
+    /// The release's approvals so far, when the gate asks for more than one.
+    pub quorum: Option<&'a Quorum>,
 }
 
 fn mentions(users: &[String]) -> String {
@@ -196,6 +203,7 @@ pub fn decide(
             may_override: false,
             overridden: Vec::new(),
             may_comment: false,
+            vote: None,
         };
     };
     let mut refusals = Vec::new();
@@ -236,6 +244,29 @@ pub fn decide(
             }
         }
     }
+    // One approval per person: once the quorum is complete, any of its approvers may carry
+    // it out (again, if carrying it out failed).
+    if let Some(q) = proposal.quorum
+        && q.has(login)
+        && !q.met()
+    {
+        refusals.push(Refusal::new(
+            RefusalKind::AlreadyApproved,
+            format!(
+                "Your approval already counts ({}); {} more must come from other reviewers.",
+                q.summary,
+                q.required - q.count()
+            ),
+        ));
+    }
+    let vote = proposal.quorum.map(|q| {
+        let before = q.count();
+        Vote {
+            required: q.required,
+            before,
+            completes: q.met() || before + 1 >= q.required,
+        }
+    });
     if standing.github_can_approve == Some(false) {
         refusals.push(Refusal::new(
             RefusalKind::AuthorityDenied,
@@ -340,6 +371,7 @@ pub fn decide(
         reject,
         may_override,
         overridden,
+        vote,
     }
 }
 
@@ -358,6 +390,7 @@ mod tests {
                     teams: vec!["tbyte-org/release-managers".into()],
                 },
                 prevent_self_review: true,
+                required: 1,
             }),
             soak: Some("24h".into()),
             required_checks: vec!["build".into()],
@@ -401,6 +434,7 @@ mod tests {
             commits: commits(),
             pull_requests: vec![],
             conditions: vec![],
+            quorum: None,
         }
     }
 
@@ -424,6 +458,7 @@ mod tests {
                 something_new: true,
                 image_problems: &[],
                 plan_problem: None,
+                quorum: None,
             },
             &Standing {
                 login,
@@ -453,6 +488,77 @@ mod tests {
             d.approve.allowed && d.reject.allowed && d.may_comment,
             "{d:?}"
         );
+    }
+
+    #[test]
+    fn toward_a_quorum_each_person_approves_once_and_the_last_one_completes_it() {
+        let commits = commits();
+        let run = run();
+        let quorum = |logins: &[&str], required: u32| Quorum {
+            required,
+            approvals: logins
+                .iter()
+                .map(|l| crate::quorum::LedgerApproval {
+                    environment: "production".into(),
+                    login: (*l).into(),
+                    version: "bbbbbbb".into(),
+                    sha: None,
+                    at: "2026-12-06T10:00:00Z".into(),
+                    comment: None,
+                })
+                .collect(),
+            not_counted: vec![],
+            summary: String::new(),
+        };
+        let as_ = |login: &str, q: &Quorum| {
+            decide(
+                Some(&gate()),
+                &conditions(&[(GateConditionKind::Checks, true)]),
+                &Proposal {
+                    environment: "production",
+                    method: PromotionMethod::GithubApproval,
+                    commits: &commits,
+                    run: Some(&run),
+                    something_new: true,
+                    image_problems: &[],
+                    plan_problem: None,
+                    quorum: Some(q),
+                },
+                &Standing {
+                    login: Some(login),
+                    override_reason: None,
+                    github_can_approve: Some(true),
+                },
+            )
+        };
+        let first = as_("alice-approver", &quorum(&[], 2));
+        assert!(first.approve.allowed);
+        assert_eq!(
+            first.vote,
+            Some(Vote {
+                required: 2,
+                before: 0,
+                completes: false
+            })
+        );
+        let again = as_("alice-approver", &quorum(&["alice-approver"], 2));
+        assert_eq!(kinds(&again.approve), [RefusalKind::AlreadyApproved]);
+        let second = as_("carol-lead", &quorum(&["alice-approver"], 2));
+        assert!(second.approve.allowed);
+        assert_eq!(
+            second.vote.map(|v| (v.before, v.completes)),
+            Some((1, true))
+        );
+        // A complete quorum whose promotion failed may be carried out again by one of it.
+        let retry = as_(
+            "alice-approver",
+            &quorum(&["alice-approver", "carol-lead"], 2),
+        );
+        assert!(retry.approve.allowed, "{retry:?}");
+        assert_eq!(retry.vote.map(|v| v.completes), Some(true));
+        // The author is refused for self-review at every approval, as without a quorum.
+        let author = as_("dave-developer", &quorum(&[], 2));
+        assert!(kinds(&author.approve).contains(&RefusalKind::SelfReview));
     }
 
     #[test]
@@ -509,6 +615,7 @@ mod tests {
                 something_new: false,
                 image_problems: &[],
                 plan_problem: None,
+                quorum: None,
             },
             &Standing {
                 login: Some("alice-approver"),
@@ -540,6 +647,7 @@ mod tests {
                 something_new: true,
                 image_problems: &problems,
                 plan_problem: None,
+                quorum: None,
             },
             &Standing {
                 login: Some("alice-approver"),

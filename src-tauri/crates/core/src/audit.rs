@@ -155,15 +155,19 @@ pub enum AuditResult {
     Refused,
     /// Found at start-up: a `started` entry whose console died before the outcome.
     Interrupted,
+    /// An approval was added to the gate's quorum in the environment's ledger; nothing was
+    /// changed in the environment: the last approval needed carries the promotion out.
+    Counted,
 }
 
 impl AuditResult {
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Started,
         Self::Succeeded,
         Self::Failed,
         Self::Refused,
         Self::Interrupted,
+        Self::Counted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -173,6 +177,7 @@ impl AuditResult {
             Self::Failed => "failed",
             Self::Refused => "refused",
             Self::Interrupted => "interrupted",
+            Self::Counted => "counted",
         }
     }
 }
@@ -185,7 +190,9 @@ impl fmt::Display for AuditResult {
 
 /// An unknown result word, with the words that exist.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown result `{0}`: expected started, succeeded, failed, refused or interrupted")]
+#[error(
+    "unknown result `{0}`: expected started, succeeded, failed, refused, interrupted or counted"
+)]
 pub struct UnknownAuditResult(pub String);
 
 impl FromStr for AuditResult {

@@ -20,6 +20,7 @@ use crate::pipeline::{
     Approval, ChangeWindow, Environment, Freeze, Gate, GithubRepository, HelmSettings, OnFailure,
     Pipeline, Principals, PromotionMethod, ShownValue, Trigger, Verify, Weekday,
 };
+use crate::quorum::{LedgerApproval, Quorum, Vote};
 use crate::review::{Candidate, HelmPreview, Pin, ReleaseNotes, Review, ValuesChanges};
 use crate::snapshot::{
     CheckState, CommitSummary, Condition, DeployedValues, Drift, EnvironmentState, GateCondition,
@@ -92,6 +93,9 @@ pub fn typescript() -> String {
         CheckState::decl(&cfg),
         PullRequestState::decl(&cfg),
         Decision::decl(&cfg),
+        Vote::decl(&cfg),
+        Quorum::decl(&cfg),
+        LedgerApproval::decl(&cfg),
         Offer::decl(&cfg),
         Refusal::decl(&cfg),
         RefusalKind::decl(&cfg),

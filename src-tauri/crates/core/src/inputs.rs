@@ -29,6 +29,8 @@ pub struct ClusterInputs {
     pub warnings: Vec<WarningEvent>,
     /// Warning events of the namespace not in `warnings`.
     pub warnings_left_out: u32,
+    /// The environment's approvals ledger (read only where a gate asks for a quorum).
+    pub approvals: Vec<crate::quorum::LedgerApproval>,
     /// Readable problems that did not stop the rest (a corrupt Helm secret, a forbidden list).
     pub problems: Vec<String>,
 }

@@ -15,6 +15,7 @@ pub mod inputs;
 pub mod manifests;
 pub mod pacing;
 pub mod pipeline;
+pub mod quorum;
 pub mod review;
 pub mod snapshot;
 pub mod snapshot_update;

@@ -197,6 +197,8 @@ pub struct Approval {
     /// Never empty: at least one user or team.
     pub reviewers: Principals,
     pub prevent_self_review: bool,
+    /// How many different people must approve (a quorum); at least 1.
+    pub required: u32,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -46,6 +46,8 @@ pub struct Review {
     pub conditions: Vec<GateCondition>,
     /// For the signed-in person, now.
     pub decision: Decision,
+    /// The release's approvals so far, when the gate asks for more than one.
+    pub quorum: Option<crate::quorum::Quorum>,
     pub reviewers: Principals,
     pub override_by: Principals,
     /// What an approval of this review carries back: it is refused when the release changed.
@@ -389,6 +391,10 @@ pub fn compose(inputs: ReviewInputs<'_>) -> Review {
         (None, _) => false,
     };
     let gate_config = environment.gate.as_ref();
+    let quorum = match run {
+        Some(r) => r.quorum.clone(),
+        None => gate.quorum.clone(),
+    };
     let decision = approval::decide(
         gate_config,
         conditions,
@@ -400,6 +406,7 @@ pub fn compose(inputs: ReviewInputs<'_>) -> Review {
             something_new,
             image_problems: &gate.pending.image_problems,
             plan_problem: helm.as_ref().and_then(|h| h.problem.as_deref()),
+            quorum: quorum.as_ref(),
         },
         &standing,
     );
@@ -436,6 +443,7 @@ pub fn compose(inputs: ReviewInputs<'_>) -> Review {
         helm,
         conditions: conditions.clone(),
         decision,
+        quorum,
         reviewers: gate_config
             .and_then(|g| g.approval.as_ref())
             .map(|a| a.reviewers.clone())

@@ -275,6 +275,10 @@ pub struct GateState {
     pub conditions: Vec<GateCondition>,
     /// Every deploy run waiting on this environment, newest first.
     pub waiting_runs: Vec<WaitingRun>,
+    /// The quorum of the source's version, when the gate asks for more than one approval.
+    pub quorum: Option<crate::quorum::Quorum>,
+    /// Every approval in the environment's ledger (empty unless the gate asks for a quorum).
+    pub ledger: Vec<crate::quorum::LedgerApproval>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -382,6 +386,8 @@ pub struct WaitingRun {
     pub pull_requests: Vec<PullRequestRef>,
     /// The gate's conditions for this run's commit.
     pub conditions: Vec<GateCondition>,
+    /// The quorum of this run's commit, when the gate asks for more than one approval.
+    pub quorum: Option<crate::quorum::Quorum>,
 }
 
 /// Something waiting on the person: a review only they (or their peers) can give.
@@ -402,6 +408,8 @@ pub struct InboxItem {
     pub run_id: Option<u64>,
     /// Who started the waiting run.
     pub actor: Option<String>,
+    /// Where a quorum stands (`1 of 2 approvals: @alice-approver`), when the gate asks for one.
+    pub approvals: Option<String>,
     /// The desktop notification for this item, when it starts waiting.
     pub notification: Notification,
 }

@@ -12,4 +12,4 @@ pub mod source;
 pub mod write;
 
 pub use client::{ConnectError, connect};
-pub use source::{ClusterSource, ClusterView};
+pub use source::{ClusterSource, ClusterView, SourceOptions};

@@ -318,3 +318,122 @@ async fn rollback_to_a_named_replica_set_refuses_one_the_deployment_does_not_own
     );
     assert_eq!(c.images("production").await, before);
 }
+
+fn ledger_entry(login: &str, version: &str) -> sluice_core::quorum::LedgerApproval {
+    sluice_core::quorum::LedgerApproval {
+        environment: "production".into(),
+        login: login.into(),
+        version: version.into(),
+        sha: None,
+        at: "2026-12-06T10:00:00Z".into(),
+        comment: Some(format!("{login} says ok")),
+    }
+}
+
+/// The ledger's data, as a plain map from the simulated cluster.
+fn ledger_data(c: &Cluster) -> serde_json::Map<String, serde_json::Value> {
+    c.world
+        .kube
+        .get(
+            sluice_sim::kube::resources::Kind::ConfigMap,
+            "production",
+            sluice_core::quorum::LEDGER_NAME,
+        )
+        .map(|m| m["data"].as_object().cloned().unwrap_or_default())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn approvals_written_at_once_by_two_consoles_are_both_kept_and_the_source_reads_them() {
+    use sluice_kube::write::ledger;
+    let c = Cluster::start().await;
+    let (a, b) = (c.client("tbyte").await, c.client("tbyte@carol-lead").await);
+    let (alice, carol) = (
+        ledger_entry("alice-approver", "bbbbbbb"),
+        ledger_entry("carol-lead", "bbbbbbb"),
+    );
+    // Neither console sees the ledger yet: both may create it; one creates, the other patches.
+    let (x, y) = tokio::join!(
+        ledger::record(&a, "production", &alice, &[]),
+        ledger::record(&b, "production", &carol, &[])
+    );
+    x.unwrap();
+    y.unwrap();
+    let data = ledger_data(&c);
+    assert_eq!(
+        data.keys().collect::<Vec<_>>(),
+        ["production.alice-approver", "production.carol-lead"]
+    );
+
+    // The cluster source of a console whose gate asks for a quorum reads both.
+    let (_source, mut views) = sluice_kube::ClusterSource::start_with(
+        c.client("tbyte").await,
+        "production",
+        "tbyte-prod",
+        sluice_kube::SourceOptions {
+            ledger: true,
+            ..Default::default()
+        },
+    );
+    let view = testing::until(
+        &mut views,
+        Duration::from_secs(30),
+        "the ledger read",
+        |v| v.synced && v.inputs.approvals.len() == 2,
+    )
+    .await
+    .unwrap();
+    let mut logins: Vec<String> = view
+        .inputs
+        .approvals
+        .iter()
+        .map(|a| a.login.clone())
+        .collect();
+    logins.sort();
+    assert_eq!(logins, ["alice-approver", "carol-lead"]);
+
+    // A new approval replaces the person's older one and removes the stale keys it names.
+    ledger::record(
+        &a,
+        "production",
+        &ledger_entry("alice-approver", "ccccccc"),
+        &["production.carol-lead".to_owned()],
+    )
+    .await
+    .unwrap();
+    let data = ledger_data(&c);
+    assert_eq!(
+        data.keys().collect::<Vec<_>>(),
+        ["production.alice-approver"]
+    );
+    assert!(
+        data["production.alice-approver"]
+            .as_str()
+            .unwrap()
+            .contains("ccccccc")
+    );
+    ledger::clear(&a, "production", &["production.alice-approver".to_owned()])
+        .await
+        .unwrap();
+    assert!(ledger_data(&c).is_empty());
+}
+
+#[tokio::test]
+async fn a_viewer_may_not_write_the_ledger_and_is_told_so_in_rbacs_words() {
+    let c = Cluster::start().await;
+    let vera = c.client("tbyte@vera-viewer").await;
+    let err = sluice_kube::write::ledger::record(
+        &vera,
+        "production",
+        &ledger_entry("vera-viewer", "bbbbbbb"),
+        &[],
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, KubePromotionError::Forbidden(ref m)
+            if m.contains("User \"vera-viewer\" cannot patch resource \"configmaps\"") && m.contains("production")),
+        "{err}"
+    );
+    assert!(ledger_data(&c).is_empty());
+}

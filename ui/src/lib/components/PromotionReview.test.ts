@@ -249,6 +249,67 @@ describe('promotion review', () => {
     await vi.waitFor(() => expect(desk.callsTo('review').length).toBeGreaterThanOrEqual(2));
   });
 
+  it('at a gate asking for two approvals, says where the quorum stands and that this one only counts', async () => {
+    const quorum = {
+      required: 2,
+      approvals: [
+        {
+          environment: 'production',
+          login: 'carol',
+          version: 'bbb2222',
+          sha: fullSha('bbb2222'),
+          at: '2026-05-04T12:00:00Z',
+          comment: 'fine by me',
+        },
+      ],
+      notCounted: ['@bob authored or triggered this release: their approval does not count'],
+      summary: '1 of 2 approvals: @carol',
+    };
+    const base = approvableReview();
+    const review = approvableReview({ quorum, decision: { ...base.decision, vote: { required: 2, before: 1, completes: true } } });
+    const firstOfTwo = approvableReview({
+      quorum: { ...quorum, approvals: [], notCounted: [], summary: '0 of 2 approvals' },
+      decision: { ...base.decision, vote: { required: 2, before: 0, completes: false } },
+    });
+    const desk = deskWith(firstOfTwo);
+    desk.outcome = outcome({
+      result: 'counted',
+      message: 'Your approval of bbb2222 for production is counted: 1 of 2 approvals (@alice).',
+      running: 'aaa1111',
+    });
+    await renderAppLive(tbyteSnapshot(1), desk);
+    await fireEvent.click(screen.getByTestId('gate-review'));
+    let panel = await screen.findByTestId('review');
+    await within(panel).findByTestId('decide');
+
+    expect(textOf(within(panel).getByTestId('quorum'))).toBe('0 of 2 approvals');
+    await fireEvent.click(within(panel).getByRole('button', { name: 'Approve (1 of 2)' }));
+    expect(textOf(within(panel).getByTestId('confirm-approve'))).toContain(
+      'Add your approval of bbb2222 for production? It is approval 1 of 2: nothing ships until 1 more reviewer approve.',
+    );
+    expect(within(panel).getByTestId('confirm-approve-button')).toHaveTextContent('Yes, add my approval');
+    await confirmWhenArmed(panel);
+    const result = await within(panel).findByTestId('outcome');
+    expect(result).toHaveAttribute('data-result', 'counted');
+    expect(textOf(result)).toBe('✓ approval counted: Your approval of bbb2222 for production is counted: 1 of 2 approvals (@alice).');
+    // Nothing rolls out on a counted approval.
+    expect(within(panel).queryByTestId('rollout-follow')).not.toBeInTheDocument();
+
+    // The second approval: the quorum's approvers and who does not count, and Approve ships it.
+    desk.reviews.set('production', review);
+    await fireEvent.click(screen.getByTestId('nav-pipeline'));
+    await fireEvent.click(await screen.findByTestId('gate-review'));
+    panel = await screen.findByTestId('review');
+    await within(panel).findByTestId('decide');
+    expect(textOf(within(panel).getByTestId('quorum-approval'))).toBe('@carol 2026-05-04 12:00 UTC — “fine by me”');
+    expect(textOf(within(panel).getByTestId('quorum-not-counted'))).toBe(
+      'Not counted: @bob authored or triggered this release: their approval does not count',
+    );
+    await fireEvent.click(within(panel).getByRole('button', { name: 'Approve (2 of 2)' }));
+    expect(textOf(within(panel).getByTestId('confirm-approve'))).toContain('This is the last approval of 2.');
+    expect(within(panel).getByTestId('confirm-approve-button')).toHaveTextContent('Yes, approve and promote');
+  });
+
   it('does not confirm on a double Enter, and Escape returns to Approve', async () => {
     const { panel, desk } = await openReview(approvableReview());
     const approve = within(panel).getByTestId('approve');

@@ -129,7 +129,7 @@ pub struct AuditArgs {
     /// Only entries by this GitHub login.
     #[arg(long, value_name = "P")]
     pub person: Option<String>,
-    /// Only entries with this result: started, succeeded, failed, refused or interrupted.
+    /// Only entries with this result: started, succeeded, failed, refused, interrupted or counted.
     #[arg(long, value_name = "R")]
     pub result: Option<sluice_core::audit::AuditResult>,
     /// The journal file (default: the app's data directory, audit/journal.jsonl).

@@ -145,6 +145,25 @@ pub fn print_review(review: &Review, login: Option<&str>) -> String {
     let who = login.map_or_else(|| "you".to_owned(), |l| format!("@{l}"));
     if decision.approve.allowed {
         let _ = writeln!(out, "\n{who} may approve.");
+        if let Some(vote) = decision.vote {
+            let _ = writeln!(
+                out,
+                "{}",
+                if vote.completes {
+                    format!(
+                        "This is approval {} of {}: approving carries the promotion out.",
+                        (vote.before + 1).min(vote.required),
+                        vote.required
+                    )
+                } else {
+                    format!(
+                        "This is approval {} of {}: it is counted, and the promotion waits for the others.",
+                        vote.before + 1,
+                        vote.required
+                    )
+                }
+            );
+        }
     } else {
         let _ = writeln!(out, "\n{who} may not approve:");
         for r in &decision.approve.refusals {
@@ -238,7 +257,15 @@ fn print_outcome(outcome: &Outcome) -> ExitCode {
             offer.environment, offer.reason
         ));
     }
-    if outcome.result == AuditResult::Succeeded {
+    exit_code(outcome)
+}
+
+/// Success: it was carried out, or the approval was counted toward the gate's quorum.
+fn exit_code(outcome: &Outcome) -> ExitCode {
+    if matches!(
+        outcome.result,
+        AuditResult::Succeeded | AuditResult::Counted
+    ) {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
@@ -305,11 +332,7 @@ pub(super) async fn promote(
         terminal::print_json(&json(
             &serde_json::json!({"review": review, "outcome": outcome}),
         )?);
-        return Ok(if outcome.result == AuditResult::Succeeded {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        });
+        return Ok(exit_code(&outcome));
     }
     Ok(print_outcome(&outcome))
 }

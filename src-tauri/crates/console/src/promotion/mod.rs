@@ -6,6 +6,7 @@
 mod follow;
 pub mod history;
 mod methods;
+mod quorum;
 mod values;
 mod verify;
 
@@ -279,8 +280,24 @@ fn audit_gates(review: &Review, approved_by: Option<&str>) -> Vec<AuditGate> {
             AuditGate {
                 kind: format!("{:?}", c.kind).to_lowercase(),
                 met: c.met || approval,
-                reason: match approved_by {
-                    Some(login) if approval => format!("approved by @{login}"),
+                reason: match (approved_by, &review.quorum) {
+                    (Some(login), Some(q)) if approval => {
+                        let mut names: Vec<String> = q
+                            .approvals
+                            .iter()
+                            .map(|a| format!("@{}", a.login))
+                            .collect();
+                        if !q.has(login) {
+                            names.push(format!("@{login}"));
+                        }
+                        format!(
+                            "approved by {} ({} of {} approvals)",
+                            names.join(", "),
+                            names.len(),
+                            q.required
+                        )
+                    }
+                    (Some(login), None) if approval => format!("approved by @{login}"),
                     _ => c.reason.clone(),
                 },
             }
@@ -324,9 +341,12 @@ fn attempt(setup: &Setup, review: &Review, request: &ActRequest) -> AuditEntry {
         }),
         gates: audit_gates(
             review,
-            (approving && review.decision.approve.allowed)
-                .then_some(setup.login.as_deref())
-                .flatten(),
+            // An approval that only counts toward a quorum does not meet the condition yet.
+            (approving
+                && review.decision.approve.allowed
+                && review.decision.vote.is_none_or(|v| v.completes))
+            .then_some(setup.login.as_deref())
+            .flatten(),
         ),
         comment: Some(request.comment.clone()).filter(|c| !c.trim().is_empty()),
         override_reason: request
@@ -458,8 +478,14 @@ pub async fn act(
             "Each reason says what must change first; nothing was changed in the cluster or on GitHub.",
         ));
     }
+    if request.action == ReviewAction::Approve && now.decision.vote.is_some_and(|v| !v.completes) {
+        return quorum::count(setup, journal, &started, &now).await;
+    }
     journal.append(&started).map_err(journal_err)?;
     let done = methods::carry_out(setup, &now, request, plan.as_deref()).await;
+    if done.is_ok() {
+        quorum::clear(setup, &now).await;
+    }
     let left = async |s: &Setup| Left {
         shipped: follow::running(s, &request.environment),
         revision: methods::revision_after(s, &now).await,

@@ -3,6 +3,8 @@
 //! 2. otherwise, something new at a gate this person is a named reviewer of (teams are GitHub's
 //!    to resolve, through rule 1), when every unmet condition is the approval itself: a gate
 //!    still soaking, outside its window or failing checks waits on time or code, not on them.
+//!
+//! Neither waits on someone whose approval toward the gate's quorum is already counted.
 
 use crate::pipeline::Pipeline;
 use crate::snapshot::{GateConditionKind, GateState, InboxItem, InboxReason, Notification};
@@ -69,6 +71,9 @@ pub(super) fn items(
                 why,
                 run_id: run.map(|r| r.run_id),
                 actor: run.or(gate.waiting_runs.first()).map(|r| r.actor.clone()),
+                approvals: run
+                    .map_or(gate.quorum.as_ref(), |r| r.quorum.as_ref())
+                    .map(|q| q.summary.clone()),
                 notification: Notification {
                     title: String::new(),
                     body: String::new(),
@@ -77,10 +82,12 @@ pub(super) fn items(
             item.notification = notification(&item);
             item
         };
+        // Someone who has given their approval toward a quorum is no longer waited on.
+        let approved = |q: Option<&crate::quorum::Quorum>| q.is_some_and(|q| q.has(login));
         if let Some(run) = gate
             .waiting_runs
             .iter()
-            .find(|r| r.current_user_can_approve)
+            .find(|r| r.current_user_can_approve && !approved(r.quorum.as_ref()))
         {
             items.push(item(
                 format!("{}:run:{}", gate.environment, run.run_id),
@@ -94,7 +101,10 @@ pub(super) fn items(
             .conditions
             .iter()
             .all(|c| c.met || c.kind == GateConditionKind::Reviewers);
-        if something_new && only_approval_missing && is_reviewer(pipeline, &gate.environment, login)
+        if something_new
+            && only_approval_missing
+            && !approved(gate.quorum.as_ref())
+            && is_reviewer(pipeline, &gate.environment, login)
         {
             items.push(item(
                 format!(

@@ -10,6 +10,7 @@ use crate::commit::{as_sha, label, same_commit, short};
 use crate::image::tag_of;
 use crate::inputs::{ClusterInputs, DeploymentInfo, GithubInputs};
 use crate::pipeline::{Environment, Gate, Pipeline, Trigger, Weekday};
+use crate::quorum::{self, Quorum};
 use crate::snapshot::{
     CheckState, CommitSummary, DeployedValues, Drift, EnvironmentState, GateCondition,
     GateConditionKind, GateState, GateStatus, Health, LastDeployed, Pending, PullRequestRef,
@@ -658,6 +659,7 @@ fn checks_condition(
 fn conditions_for(
     gate: Option<&Gate>,
     candidate: Option<&str>,
+    quorum: Option<&Quorum>,
     source_env: &Environment,
     source: &EnvironmentState,
     github: Option<&GithubInputs>,
@@ -680,21 +682,39 @@ fn conditions_for(
     let sha = candidate.or_else(|| source.version.as_ref().and_then(|v| v.sha.as_deref()));
     conditions.extend(checks_condition(gate, sha, github));
     conditions.extend(soak_condition(gate, candidate, source, now));
-    conditions.push(match &gate.approval {
-        Some(a) => condition(
+    let authors_rule = |a: &crate::pipeline::Approval| {
+        if a.prevent_self_review {
+            "; authors may not approve their own changes"
+        } else {
+            ""
+        }
+    };
+    conditions.push(match (&gate.approval, quorum) {
+        (Some(a), Some(q)) => condition(
+            GateConditionKind::Reviewers,
+            false,
+            if q.met() {
+                format!("{}: the last approver's console carries it out", q.summary)
+            } else {
+                format!(
+                    "{}; needs {} more from {}{}",
+                    q.summary,
+                    q.required - q.count(),
+                    principals(&a.reviewers),
+                    authors_rule(a)
+                )
+            },
+        ),
+        (Some(a), None) => condition(
             GateConditionKind::Reviewers,
             false,
             format!(
                 "needs approval by one of {}{}",
                 principals(&a.reviewers),
-                if a.prevent_self_review {
-                    "; authors may not approve their own changes"
-                } else {
-                    ""
-                }
+                authors_rule(a)
             ),
         ),
-        None => condition(GateConditionKind::Reviewers, true, "no approval required"),
+        (None, _) => condition(GateConditionKind::Reviewers, true, "no approval required"),
     });
     conditions.push(window_condition(gate, now));
     conditions.push(freeze_condition(gate, now));
@@ -847,7 +867,38 @@ fn gate_state(sides: &GateSides<'_>, github: Option<&GithubInputs>, now: Timesta
         image_problems,
     };
     let gate = target_env.gate.as_ref();
-    let conditions = conditions_for(gate, None, source_env, source, github, now);
+    let ledger = sides
+        .target_inputs
+        .cluster
+        .as_ref()
+        .map(|c| c.approvals.clone())
+        .unwrap_or_default();
+    let approval = gate.and_then(|g| g.approval.as_ref());
+    let quorum = |version: Option<&str>, sha: Option<&str>, authors: &[&str]| {
+        approval.and_then(|a| {
+            quorum::tally(
+                a,
+                &ledger,
+                &quorum::Release {
+                    environment: &target_env.name,
+                    version: version?,
+                    sha,
+                    authors,
+                },
+            )
+        })
+    };
+    let authors: Vec<&str> = pending.commits.iter().map(|c| c.author.as_str()).collect();
+    let gate_quorum = quorum(pending.incoming_version.as_deref(), source_sha, &authors);
+    let conditions = conditions_for(
+        gate,
+        None,
+        gate_quorum.as_ref(),
+        source_env,
+        source,
+        github,
+        now,
+    );
     let waiting_runs = github
         .map(|gh| {
             gh.waiting_runs
@@ -859,6 +910,12 @@ fn gate_state(sides: &GateSides<'_>, github: Option<&GithubInputs>, now: Timesta
                         .find(|(name, _)| *name == target_env.name)?;
                     let (commits, pull_requests) =
                         commits_between(target_sha, Some(&r.head_sha), github);
+                    let authors: Vec<&str> = commits
+                        .iter()
+                        .map(|c| c.author.as_str())
+                        .chain([r.actor.as_str()])
+                        .collect();
+                    let run_quorum = quorum(Some(&label(&r.head_sha)), Some(&r.head_sha), &authors);
                     Some(WaitingRun {
                         run_id: r.run_id,
                         sha: r.head_sha.clone(),
@@ -872,11 +929,13 @@ fn gate_state(sides: &GateSides<'_>, github: Option<&GithubInputs>, now: Timesta
                         conditions: conditions_for(
                             gate,
                             Some(&r.head_sha),
+                            run_quorum.as_ref(),
                             source_env,
                             source,
                             Some(gh),
                             now,
                         ),
+                        quorum: run_quorum,
                     })
                 })
                 .collect::<Vec<_>>()
@@ -891,6 +950,12 @@ fn gate_state(sides: &GateSides<'_>, github: Option<&GithubInputs>, now: Timesta
         pending,
         conditions,
         waiting_runs,
+        quorum: gate_quorum,
+        ledger: if approval.is_some_and(|a| a.required > 1) {
+            ledger
+        } else {
+            Vec::new()
+        },
     }
 }
 

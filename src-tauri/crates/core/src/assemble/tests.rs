@@ -69,6 +69,7 @@ fn cluster(mut workloads: Vec<Workload>, deployed_at: &str) -> ClusterInputs {
         }],
         workloads: workloads.into(),
         stalled: Vec::new(),
+        approvals: Vec::new(),
         helm_history: vec![HelmRevision {
             revision: 2,
             status: "deployed".into(),

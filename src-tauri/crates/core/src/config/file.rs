@@ -137,6 +137,8 @@ pub(super) struct ApprovalSection {
     pub reviewers: PrincipalsSection,
     #[serde(default = "yes")]
     pub prevent_self_review: bool,
+    /// Signed, so that `-1` is reported as a quorum rather than as a YAML type error.
+    pub required: Option<Spanned<i64>>,
 }
 
 fn yes() -> bool {

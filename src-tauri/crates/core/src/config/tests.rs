@@ -665,3 +665,72 @@ fn a_pipeline_file_that_is_a_fifo_a_device_or_huge_is_refused_without_waiting() 
     std::os::unix::fs::symlink(&f.pipeline, &link).unwrap();
     assert!(load_pipeline(&link).is_ok());
 }
+
+#[test]
+fn a_quorum_is_read_and_refused_when_nobody_listed_could_ever_reach_it() {
+    let with = |quorum: &str| edited("          users: [alice]\n", quorum);
+    let f = fixture(&with(
+        "          users: [alice, bob, Alice]\n        required: 2\n",
+    ));
+    let p = load_pipeline(&f.pipeline).unwrap();
+    let approval = p.environments[2]
+        .gate
+        .as_ref()
+        .unwrap()
+        .approval
+        .clone()
+        .unwrap();
+    assert_eq!(approval.required, 2);
+    // Unset means one approval, as before.
+    let f = fixture(BASE);
+    let p = load_pipeline(&f.pipeline).unwrap();
+    assert_eq!(
+        p.environments[2]
+            .gate
+            .as_ref()
+            .unwrap()
+            .approval
+            .as_ref()
+            .unwrap()
+            .required,
+        1
+    );
+
+    // Alice listed twice is one person: two of {alice, bob} is all there is.
+    let text = with("          users: [alice, bob, Alice]\n        required: 3\n");
+    let (d, file) = only_diagnostic(&text);
+    assert_diag(
+        &d,
+        &file,
+        line_of(&text, "required: 3"),
+        "lower `required` to 2",
+    );
+    assert!(d.message.contains("only 2 reviewers are listed"), "{d}");
+    // A team's members are GitHub's to count: not refused here.
+    let f = fixture(&with(
+        "          users: [alice]\n          teams: [acme/release]\n        required: 3\n",
+    ));
+    assert_eq!(
+        load_pipeline(&f.pipeline).unwrap().environments[2]
+            .gate
+            .as_ref()
+            .unwrap()
+            .approval
+            .as_ref()
+            .unwrap()
+            .required,
+        3
+    );
+    for bad in ["0", "-1"] {
+        let text = with(&format!(
+            "          users: [alice]\n        required: {bad}\n"
+        ));
+        let (d, file) = only_diagnostic(&text);
+        assert_diag(
+            &d,
+            &file,
+            line_of(&text, &format!("required: {bad}")),
+            "at least 1",
+        );
+    }
+}

@@ -586,10 +586,56 @@ fn approval(report: &mut Report<'_>, approval: &Spanned<ApprovalSection>) -> App
             "Add `reviewers: {users: [<login>], teams: [<org>/<team>]}` with at least one user or team, or remove `approval` if no one needs to approve.",
         );
     }
+    let required = quorum(report, approval, &reviewers);
     Approval {
         reviewers,
         prevent_self_review: approval.value.prevent_self_review,
+        required,
     }
+}
+
+/// `approval.required`: at least one, and no more than the listed people could ever give. Teams
+/// are GitHub's to count, so a gate naming a team is checked against its members when the
+/// console reads them, not here.
+fn quorum(
+    report: &mut Report<'_>,
+    approval: &Spanned<ApprovalSection>,
+    reviewers: &Principals,
+) -> u32 {
+    let Some(required) = &approval.value.required else {
+        return 1;
+    };
+    if required.value < 1 {
+        report.at(
+            &required.referenced,
+            format!(
+                "`required: {}` asks for no approval at all",
+                required.value
+            ),
+            "Give how many different people must approve, at least 1 (e.g. `required: 2`), or remove `approval` if no one needs to approve.",
+        );
+        return 1;
+    }
+    let mut people: Vec<String> = reviewers.users.iter().map(|u| u.to_lowercase()).collect();
+    people.sort();
+    people.dedup();
+    if reviewers.teams.is_empty() && required.value > people.len() as i64 {
+        report.at(
+            &required.referenced,
+            format!(
+                "`required: {}` can never be reached: only {} reviewer{} listed",
+                required.value,
+                people.len(),
+                if people.len() == 1 { " is" } else { "s are" }
+            ),
+            format!(
+                "List at least {} reviewers under `reviewers.users` (or add a team), or lower `required` to {}.",
+                required.value,
+                people.len().max(1)
+            ),
+        );
+    }
+    u32::try_from(required.value).unwrap_or(u32::MAX)
 }
 
 fn principals(report: &mut Report<'_>, section: &PrincipalsSection) -> Principals {

@@ -10,6 +10,7 @@
 
 mod answers;
 mod helm_history;
+mod ledger;
 mod rows;
 mod warnings;
 mod workloads;
@@ -22,7 +23,7 @@ use std::time::{Duration, Instant};
 use futures::stream::{BoxStream, SelectAll};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::{Event, Pod, Secret};
+use k8s_openapi::api::core::v1::{ConfigMap, Event, Pod, Secret};
 use kube::runtime::reflector::{self, Lookup, Store, store::Writer};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Resource};
@@ -32,6 +33,7 @@ use sluice_core::pacing::spacing_after;
 use tokio::sync::{mpsc, watch};
 
 use self::helm_history::ReleaseRow;
+use self::ledger::LedgerRow;
 use self::rows::{DeploymentRow, PodRow, ReplicaSetRow};
 pub use self::warnings::MAX_PER_WORKLOAD as MAX_WARNINGS_PER_WORKLOAD;
 use self::warnings::WarningStore;
@@ -60,6 +62,25 @@ pub struct ClusterView {
 /// to answer.
 pub const SILENCE_LIMIT: Duration = Duration::from_secs(150);
 
+/// How a cluster source watches.
+#[derive(Debug, Clone, Copy)]
+pub struct SourceOptions {
+    /// See [`SILENCE_LIMIT`]; shorter only against the simulated world.
+    pub silence: Duration,
+    /// Also watch the approvals ledger: only where a gate asks for a quorum, so that a viewer
+    /// who may not read ConfigMaps sees no problem where none matters.
+    pub ledger: bool,
+}
+
+impl Default for SourceOptions {
+    fn default() -> Self {
+        Self {
+            silence: SILENCE_LIMIT,
+            ledger: false,
+        }
+    }
+}
+
 /// A running cluster source. Dropping it stops every watch.
 pub struct ClusterSource {
     task: tokio::task::JoinHandle<()>,
@@ -77,7 +98,7 @@ impl ClusterSource {
         namespace: &str,
         release: &str,
     ) -> (Self, watch::Receiver<ClusterView>) {
-        Self::start_with_silence_limit(client, namespace, release, SILENCE_LIMIT)
+        Self::start_with(client, namespace, release, SourceOptions::default())
     }
 
     /// [`ClusterSource::start`] with another silence limit than [`SILENCE_LIMIT`]: for tests
@@ -89,12 +110,38 @@ impl ClusterSource {
         release: &str,
         silence: Duration,
     ) -> (Self, watch::Receiver<ClusterView>) {
+        Self::start_with(
+            client,
+            namespace,
+            release,
+            SourceOptions {
+                silence,
+                ledger: false,
+            },
+        )
+    }
+
+    /// [`ClusterSource::start`] with every option.
+    pub fn start_with(
+        client: kube::Client,
+        namespace: &str,
+        release: &str,
+        options: SourceOptions,
+    ) -> (Self, watch::Receiver<ClusterView>) {
+        let silence = options.silence;
         let (answers_tx, answers_rx) = mpsc::unbounded_channel();
         let (client, heard) = answers::observed(client, answers_tx, silence);
         let (sender, view) = watch::channel(ClusterView::default());
-        let (stores, feeds) = Stores::start(&client, namespace, release);
+        let (stores, feeds) = Stores::start(&client, namespace, release, options.ledger);
         let asking = tokio::spawn(answers::ask_when_quiet(client, heard, silence));
-        let task = tokio::spawn(run(feeds, answers_rx, stores, release.to_owned(), sender));
+        let ledger = options.ledger;
+        let task = tokio::spawn(run(
+            feeds,
+            answers_rx,
+            stores,
+            (release.to_owned(), ledger),
+            sender,
+        ));
         let receiver = view.clone();
         (Self { task, asking, view }, receiver)
     }
@@ -112,7 +159,7 @@ impl Drop for ClusterSource {
     }
 }
 
-/// The five feeds, in the order their problems are listed.
+/// The feeds, in the order their problems are listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Feed {
     Deployments,
@@ -120,15 +167,17 @@ enum Feed {
     Pods,
     Warnings,
     HelmHistory,
+    Ledger,
 }
 
 impl Feed {
-    const ALL: [Feed; 5] = [
+    const ALL: [Feed; 6] = [
         Feed::Deployments,
         Feed::ReplicaSets,
         Feed::Pods,
         Feed::Warnings,
         Feed::HelmHistory,
+        Feed::Ledger,
     ];
 
     fn index(self) -> usize {
@@ -143,6 +192,7 @@ impl Feed {
             Feed::Pods => "pods",
             Feed::Warnings => "warning events",
             Feed::HelmHistory => "Helm history",
+            Feed::Ledger => "the approvals ledger",
         }
     }
 }
@@ -153,6 +203,7 @@ struct Stores {
     pods: Store<PodRow>,
     warnings: WarningStore,
     releases: Store<ReleaseRow>,
+    ledger: Store<LedgerRow>,
 }
 
 impl Stores {
@@ -160,6 +211,7 @@ impl Stores {
         client: &kube::Client,
         namespace: &str,
         release: &str,
+        with_ledger: bool,
     ) -> (Self, SelectAll<BoxStream<'static, Signal>>) {
         let all = watcher::Config::default();
         let (deployments, writer) = reflector::store();
@@ -200,7 +252,21 @@ impl Stores {
             helm_history::release_row,
             writer,
         );
-        let feeds = futures::stream::select_all([d, r, p, w, s]);
+        let mut feeds = futures::stream::select_all([d, r, p, w, s]);
+        let (ledger, writer) = reflector::store();
+        if with_ledger {
+            feeds.push(follow::<ConfigMap, _>(
+                client,
+                namespace,
+                watcher::Config::default().fields(&format!(
+                    "metadata.name={}",
+                    sluice_core::quorum::LEDGER_NAME
+                )),
+                Feed::Ledger,
+                ledger::ledger_row,
+                writer,
+            ));
+        }
         (
             Self {
                 deployments,
@@ -208,6 +274,7 @@ impl Stores {
                 pods,
                 warnings,
                 releases,
+                ledger,
             },
             feeds,
         )
@@ -347,10 +414,12 @@ async fn run(
     mut feeds: SelectAll<BoxStream<'static, Signal>>,
     mut answers: mpsc::UnboundedReceiver<Instant>,
     stores: Stores,
-    release: String,
+    (release, with_ledger): (String, bool),
     sender: watch::Sender<ClusterView>,
 ) {
     let mut feed_states = vec![FeedState::default(); Feed::ALL.len()];
+    // A feed not watched has nothing to wait for.
+    feed_states[Feed::Ledger.index()].listed = !with_ledger;
     let mut link = Link {
         connected: false,
         since: None,
@@ -481,6 +550,8 @@ fn build(stores: &Stores, release: &str, feed_states: &[FeedState], link: &Link)
         .collect();
     problems.extend(helm.problems);
     problems.extend(found.problems);
+    let (approvals, ledger_problems) = ledger::read(&stores.ledger.state());
+    problems.extend(ledger_problems);
     ClusterView {
         inputs: Arc::new(ClusterInputs {
             workloads: Arc::new(found.workloads),
@@ -490,6 +561,7 @@ fn build(stores: &Stores, release: &str, feed_states: &[FeedState], link: &Link)
             deployed_release: helm.deployed,
             warnings,
             warnings_left_out,
+            approvals,
             problems,
         }),
         connected: link.connected,

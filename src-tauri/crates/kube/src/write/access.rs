@@ -15,6 +15,19 @@ pub async fn can(
     group: &str,
     resource: &str,
 ) -> Result<bool, kube::Error> {
+    answer(client, namespace, verb, group, resource)
+        .await
+        .map(|(allowed, _)| allowed)
+}
+
+/// The authorizer's answer: whether it allows, and its reason or evaluation error, if it gave one.
+async fn answer(
+    client: &kube::Client,
+    namespace: &str,
+    verb: &str,
+    group: &str,
+    resource: &str,
+) -> Result<(bool, String), kube::Error> {
     let review: SelfSubjectAccessReview = serde_json::from_value(json!({
         "apiVersion": "authorization.k8s.io/v1",
         "kind": "SelfSubjectAccessReview",
@@ -23,7 +36,15 @@ pub async fn can(
     .unwrap_or_default();
     let api: Api<SelfSubjectAccessReview> = Api::all(client.clone());
     let answer = api.create(&PostParams::default(), &review).await?;
-    Ok(answer.status.is_some_and(|s| s.allowed))
+    Ok(answer.status.map_or((false, String::new()), |s| {
+        let why = [s.reason, s.evaluation_error]
+            .into_iter()
+            .flatten()
+            .filter(|w| !w.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join("; ");
+        (s.allowed, why)
+    }))
 }
 
 /// What holding the environment's Lease needs.
@@ -45,9 +66,15 @@ pub async fn require(
     needs: &[(&str, &str, &str)],
 ) -> Result<(), WriteError> {
     for &(verb, group, resource) in needs {
-        if !can(client, namespace, verb, group, resource).await? {
+        let (allowed, why) = answer(client, namespace, verb, group, resource).await?;
+        if !allowed {
+            let why = if why.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", sluice_core::text::visible(&why))
+            };
             return Err(WriteError::Forbidden(format!(
-                "you may not {verb} {resource} in namespace `{namespace}`"
+                "you may not {verb} {resource} in namespace `{namespace}`{why}"
             )));
         }
     }

@@ -1,4 +1,5 @@
-//! What Sluice changes in a cluster, beside what it reads: the promotion lock (a Lease), an
+//! What Sluice changes in a cluster, beside what it reads: the promotion lock (a Lease), the
+//! approvals ledger of a gate asking for a quorum, an
 //! environment's images set by server-side apply, and a rollback to the previous revision —
 //! each only after the cluster itself said the person may, and each followed to its end.
 
@@ -7,6 +8,7 @@ mod follow;
 pub mod helm;
 mod images;
 pub mod lease;
+pub mod ledger;
 mod rollback;
 
 pub use access::{authorize, can, require};

@@ -117,7 +117,16 @@ export type Verify = { forSeconds: number, onFailure: OnFailure,
 /**
  * Warning event reasons that fail it (`BackOff`, `Unhealthy`, …).
  */
-warningReasons: Array<string>, };
+warningReasons: Array<string>, 
+/**
+ * A smoke test: a Job made from this template must succeed within the hold.
+ */
+job: SmokeJob | null, };
+export type SmokeJob = { 
+/**
+ * The template file, as the pipeline names it (relative to the pipeline file).
+ */
+file: string, };
 export type OnFailure = "offer" | "rollback";
 export type Principals = { 
 /**

@@ -1301,3 +1301,126 @@ async fn an_approval_the_cluster_will_not_keep_is_refused_in_rbacs_words_and_not
             .is_none()
     );
 }
+
+const VERIFY_SMOKE: &str =
+    "    verify:\n      for: 4s\n      onFailure: rollback\n      job: smoke-job.yaml\n";
+const SMOKE_JOB: &str = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: tbyte-smoke\nspec:\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n        - name: smoke\n          image: curlimages/curl:8.11.0\n          args: [\"-fsS\", \"http://tbyte-prod-api/healthz\"]\n";
+
+/// A world whose production verifies with the smoke-test Job above.
+async fn with_smoke_test() -> World {
+    let w = start_with("kubernetes", VERIFY_SMOKE).await;
+    std::fs::write(w.pipeline.with_file_name("smoke-job.yaml"), SMOKE_JOB).unwrap();
+    w
+}
+
+/// The smoke-test Jobs Sluice made in production, as (name, status word).
+fn smoke_jobs(w: &World) -> Vec<(String, String)> {
+    w.world
+        .kube
+        .list(Kind::Job, Some("production"))
+        .iter()
+        .filter(|j| j["metadata"]["labels"]["sluice.dev/verifies"] == "production")
+        .map(|j| {
+            (
+                j["metadata"]["name"].as_str().unwrap().to_owned(),
+                sluice_sim::kube::controllers::job_status_word(j).to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_smoke_test_job_that_succeeds_is_part_of_the_verification() {
+    let w = with_smoke_test().await;
+    let alice = w.console(Role::Approver).await;
+    let mut progress = alice.subscribe_progress();
+    let outcome = approve_now(&alice, "ship").await.unwrap();
+    assert_eq!(
+        outcome.result,
+        AuditResult::Succeeded,
+        "{}",
+        outcome.message
+    );
+    let jobs = smoke_jobs(&w);
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    let (job, status) = &jobs[0];
+    assert!(job.starts_with("tbyte-smoke-"), "{job}");
+    assert_eq!(status, "Complete");
+    let job_object = w.world.kube.get(Kind::Job, "production", job).unwrap();
+    assert_eq!(
+        job_object["metadata"]["labels"]["sluice.dev/version"],
+        w.world.seeded.main[2][..7]
+    );
+    let mut lines = Vec::new();
+    while let Ok(line) = progress.try_recv() {
+        lines.push(line.line);
+    }
+    assert!(
+        lines.contains(&format!("smoke test: Job {job} succeeded")),
+        "{lines:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_smoke_test_job_that_fails_fails_the_verification_and_rolls_back() {
+    let w = with_smoke_test().await;
+    let alice = w.console(Role::Approver).await;
+    let before = w.production_images();
+    w.world.kube.fail_next_job("production");
+    let outcome = approve_now(&alice, "ship").await.unwrap();
+    assert_eq!(outcome.result, AuditResult::Failed, "{}", outcome.message);
+    let (job, status) = smoke_jobs(&w).pop().unwrap();
+    assert_eq!(status, "Failed");
+    assert!(
+        outcome.message.contains(&format!(
+            "the smoke test Job {job} failed: BackoffLimitExceeded: Job has reached the specified backoff limit"
+        )),
+        "{}",
+        outcome.message
+    );
+    assert!(
+        outcome.message.contains("rolled back automatically"),
+        "{}",
+        outcome.message
+    );
+    assert_eq!(w.production_images(), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_required_check_failing_on_the_deployed_commit_fails_the_verification() {
+    let w = start_with("kubernetes", VERIFY_LONG).await;
+    let alice = Arc::new(w.console(Role::Approver).await);
+    let before = w.production_images();
+    let sha = w.world.seeded.main[2].clone();
+    let promotion = {
+        let alice = alice.clone();
+        tokio::spawn(async move { approve_now(&alice, "ship").await })
+    };
+    until(&alice, "production on the new version", |s| {
+        s.environments[2]
+            .version
+            .as_ref()
+            .is_some_and(|v| v.label == sha[..7])
+    })
+    .await;
+    // A re-run of `test` on the deployed commit fails while the new version holds.
+    w.world
+        .github
+        .set_check_run(
+            &sha,
+            "test",
+            sluice_sim::github::CheckStatus::Completed,
+            Some(sluice_sim::github::Conclusion::Failure),
+        )
+        .unwrap();
+    let outcome = promotion.await.unwrap().unwrap();
+    assert_eq!(outcome.result, AuditResult::Failed, "{}", outcome.message);
+    assert!(
+        outcome
+            .message
+            .contains(&format!("the required check test failed on {}", &sha[..7])),
+        "{}",
+        outcome.message
+    );
+    assert_eq!(w.production_images(), before);
+}

@@ -18,7 +18,7 @@ use crate::history::{History, HistoryRow, RollbackPlan};
 use crate::manifests::{ManifestChange, ManifestChangeKind};
 use crate::pipeline::{
     Approval, ChangeWindow, Environment, Freeze, Gate, GithubRepository, HelmSettings, OnFailure,
-    Pipeline, Principals, PromotionMethod, ShownValue, Trigger, Verify, Weekday,
+    Pipeline, Principals, PromotionMethod, ShownValue, SmokeJob, Trigger, Verify, Weekday,
 };
 use crate::quorum::{LedgerApproval, Quorum, Vote};
 use crate::review::{Candidate, HelmPreview, Pin, ReleaseNotes, Review, ValuesChanges};
@@ -48,6 +48,7 @@ pub fn typescript() -> String {
         PromotionMethod::decl(&cfg),
         Approval::decl(&cfg),
         Verify::decl(&cfg),
+        SmokeJob::decl(&cfg),
         OnFailure::decl(&cfg),
         Principals::decl(&cfg),
         ChangeWindow::decl(&cfg),

@@ -114,6 +114,21 @@ pub struct Verify {
     pub on_failure: OnFailure,
     /// Warning event reasons that fail it (`BackOff`, `Unhealthy`, …).
     pub warning_reasons: Vec<String>,
+    /// A smoke test: a Job made from this template must succeed within the hold.
+    pub job: Option<SmokeJob>,
+}
+
+/// The smoke test's Job template, read and checked when the pipeline was loaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SmokeJob {
+    /// The template file, as the pipeline names it (relative to the pipeline file).
+    pub file: String,
+    /// The template as JSON. Kept from the webview: a template may carry values its author
+    /// did not mean to show.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub manifest: String,
 }
 
 /// What a failed verification does.

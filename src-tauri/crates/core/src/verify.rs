@@ -117,6 +117,7 @@ mod tests {
             for_seconds: 60,
             on_failure: OnFailure::Rollback,
             warning_reasons: vec!["BackOff".into()],
+            job: None,
         }
     }
 

@@ -329,6 +329,15 @@ impl GithubClient {
         })
     }
 
+    /// Each check on `sha` by name (the newest run of a name wins); `None` when GitHub does
+    /// not know the commit. Conditional, like the live reads.
+    pub async fn checks_by_name(
+        &self,
+        sha: &str,
+    ) -> Result<Option<Vec<(String, sluice_core::snapshot::CheckState)>>, GithubError> {
+        crate::reads::Reads::new(self).checks(sha).await
+    }
+
     /// What `head` has that `base` has not (e.g. staging's version against production's).
     pub async fn compare(&self, base: &str, head: &str) -> Result<Comparison, GithubError> {
         let cmp = self

@@ -7,6 +7,7 @@ mod follow;
 pub mod history;
 mod methods;
 mod quorum;
+mod smoke;
 mod values;
 mod verify;
 
@@ -494,7 +495,8 @@ pub async fn act(
         Ok(done) => {
             let env = setup.pipeline.environment(&request.environment)?;
             if let Some(rules) = &env.verify
-                && let verify::Verified::Broke(reason) = verify::verify(setup, env, rules).await
+                && let verify::Verified::Broke(reason) =
+                    smoke::verify(setup, env, rules, &now).await
             {
                 return verification_failed(setup, journal, &started, &now, rules, reason).await;
             }

@@ -95,6 +95,8 @@ pub(super) struct VerifySection {
     pub hold_for: Spanned<String>,
     pub on_failure: Option<Spanned<OnFailure>>,
     pub warning_reasons: Option<Vec<Spanned<String>>>,
+    /// A Job template file (relative to the pipeline file): the smoke test.
+    pub job: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

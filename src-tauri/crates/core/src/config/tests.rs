@@ -611,6 +611,7 @@ fn verification_is_read_with_defaults_and_refuses_no_time_at_all() {
             for_seconds: 600,
             on_failure: crate::pipeline::OnFailure::Rollback,
             warning_reasons: vec!["BackOff".into()],
+            job: None,
         })
     );
     assert_eq!(p.environments[1].verify, None);
@@ -733,4 +734,70 @@ fn a_quorum_is_read_and_refused_when_nobody_listed_could_ever_reach_it() {
             "at least 1",
         );
     }
+}
+
+#[test]
+fn a_smoke_test_job_template_is_read_and_one_that_does_not_parse_is_reported_at_its_line() {
+    let with = |job: &str| {
+        edited(
+            "    gate:\n",
+            &format!("    verify:\n      for: 1m\n      job: {job}\n    gate:\n"),
+        )
+    };
+    let template = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: smoke\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n        - name: smoke\n          image: curlimages/curl\n          args: [\"-f\", \"http://tbyte-prod-api/healthz\"]\n";
+    let f = fixture(&with("smoke-job.yaml"));
+    std::fs::write(f.pipeline.with_file_name("smoke-job.yaml"), template).unwrap();
+    let p = load_pipeline(&f.pipeline).unwrap();
+    let job = p.environments[2]
+        .verify
+        .as_ref()
+        .unwrap()
+        .job
+        .clone()
+        .unwrap();
+    assert_eq!(job.file, "smoke-job.yaml");
+    let manifest: serde_json::Value = serde_json::from_str(&job.manifest).unwrap();
+    assert_eq!(
+        manifest["spec"]["template"]["spec"]["containers"][0]["name"],
+        "smoke"
+    );
+
+    // Broken YAML: the diagnostic names the template and the line that breaks.
+    let text = with("smoke-job.yaml");
+    let f = fixture(&text);
+    let template_path = f.pipeline.with_file_name("smoke-job.yaml");
+    std::fs::write(
+        &template_path,
+        "apiVersion: batch/v1\nkind: Job\nspec: [unclosed\n",
+    )
+    .unwrap();
+    let Err(PipelineError::Invalid { diagnostics }) = load_pipeline(&f.pipeline) else {
+        panic!("expected diagnostics");
+    };
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    let d = &diagnostics[0];
+    assert_eq!(d.file, template_path);
+    assert!(d.line >= 3, "{d}");
+    assert!(d.message.contains("does not parse"), "{d}");
+    assert!(!d.hint.is_empty());
+
+    // YAML that is not a Job, and a missing file: reported at `job:` in the pipeline.
+    std::fs::write(&template_path, "apiVersion: v1\nkind: Pod\n").unwrap();
+    let Err(PipelineError::Invalid { diagnostics }) = load_pipeline(&f.pipeline) else {
+        panic!("expected diagnostics");
+    };
+    assert_diag(
+        &diagnostics[0],
+        &f.pipeline,
+        line_of(&text, "job: smoke-job.yaml"),
+        "kubectl create job",
+    );
+    let text = with("nowhere.yaml");
+    let (d, file) = only_diagnostic(&text);
+    assert_diag(
+        &d,
+        &file,
+        line_of(&text, "job: nowhere.yaml"),
+        "job: smoke-job.yaml",
+    );
 }

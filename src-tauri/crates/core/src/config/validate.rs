@@ -14,7 +14,7 @@ use super::suggest::nearest;
 use super::values_file;
 use crate::pipeline::{
     Approval, ChangeWindow, Environment, Freeze, Gate, GithubRepository, HelmSettings, OnFailure,
-    Pipeline, Principals, PromotionMethod, ShownValue, Trigger, Verify,
+    Pipeline, Principals, PromotionMethod, ShownValue, SmokeJob, Trigger, Verify,
 };
 use crate::text::is_control_or_bidi;
 use crate::values::FlatValues;
@@ -84,7 +84,10 @@ pub(super) fn validate(path: &Path, raw: PipelineFile) -> Result<Pipeline, Vec<D
             .as_ref()
             .and_then(|gate| self::gate(&mut report, env, gate));
         let (replicas, shown_values) = values_summary(&mut report, &raw, base_dir, env);
-        let verify = env.verify.as_ref().and_then(|v| verify(&mut report, v));
+        let verify = env
+            .verify
+            .as_ref()
+            .and_then(|v| verify(&mut report, base_dir, v));
         environments.push(Environment {
             name: env.name.value.clone(),
             kube_context: env.kube_context.value.clone(),
@@ -663,7 +666,58 @@ fn principals(report: &mut Report<'_>, section: &PrincipalsSection) -> Principal
 /// Reasons a new warning fails a verification by when the pipeline lists none.
 const DEFAULT_WARNING_REASONS: [&str; 3] = ["BackOff", "Unhealthy", "FailedCreate"];
 
-fn verify(report: &mut Report<'_>, section: &Spanned<VerifySection>) -> Option<Verify> {
+/// The smoke test's Job template: a file beside the pipeline (read like a values file), YAML
+/// that parses, and a `batch/v1` Job with at least one container. A template that does not
+/// parse is reported at its own line.
+fn smoke_job(report: &mut Report<'_>, base_dir: &Path, job: &Spanned<String>) -> Option<SmokeJob> {
+    let text = match values_file::read(base_dir, &job.value) {
+        Ok(text) => text,
+        Err(e) => {
+            report.at(
+                &job.referenced,
+                format!("the smoke-test Job template: {e}"),
+                "Name a Job manifest beside the pipeline file, e.g. `job: smoke-job.yaml`.",
+            );
+            return None;
+        }
+    };
+    let manifest: serde_json::Value = match serde_saphyr::from_str(&text) {
+        Ok(m) => m,
+        Err(e) => {
+            let mut d = super::diagnostic_from_yaml(&base_dir.join(&job.value), &e);
+            d.message = format!("the smoke-test Job template does not parse: {}", d.message);
+            if d.hint.is_empty() {
+                d.hint = "Fix the YAML at that line: `kubectl create job smoke --image=… --dry-run=client -o yaml` writes a valid template.".into();
+            }
+            report.diagnostics.push(d);
+            return None;
+        }
+    };
+    let containers = manifest["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .map_or(0, Vec::len);
+    if manifest["apiVersion"] != "batch/v1" || manifest["kind"] != "Job" || containers == 0 {
+        report.at(
+            &job.referenced,
+            format!(
+                "`{}` is not a Job with a container (apiVersion batch/v1, kind Job, spec.template.spec.containers)",
+                job.value
+            ),
+            "Write a Job manifest, e.g. with `kubectl create job smoke --image=… --dry-run=client -o yaml`.",
+        );
+        return None;
+    }
+    Some(SmokeJob {
+        file: job.value.clone(),
+        manifest: manifest.to_string(),
+    })
+}
+
+fn verify(
+    report: &mut Report<'_>,
+    base_dir: &Path,
+    section: &Spanned<VerifySection>,
+) -> Option<Verify> {
     let v = &section.value;
     let hold = parse_duration(report, &v.hold_for)?;
     let for_seconds = u32::try_from(hold.as_secs()).unwrap_or(u32::MAX);
@@ -695,6 +749,7 @@ fn verify(report: &mut Report<'_>, section: &Spanned<VerifySection>) -> Option<V
         for_seconds,
         on_failure: v.on_failure.as_ref().map_or(OnFailure::Offer, |o| o.value),
         warning_reasons,
+        job: v.job.as_ref().and_then(|j| smoke_job(report, base_dir, j)),
     })
 }
 

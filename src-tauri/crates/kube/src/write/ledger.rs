@@ -54,7 +54,7 @@ pub async fn clear(
     {
         Ok(_) => Ok(()),
         Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
-        Err(e) => Err(refusal_or(e)),
+        Err(e) => Err(WriteError::of_write(e)),
     }
 }
 
@@ -73,7 +73,7 @@ async fn patch(
     {
         Ok(_) => return Ok(()),
         Err(kube::Error::Api(s)) if s.code == 404 => {}
-        Err(e) => return Err(refusal_or(e)),
+        Err(e) => return Err(WriteError::of_write(e)),
     }
     let kept: Map<String, Value> = data.into_iter().filter(|(_, v)| !v.is_null()).collect();
     let created: ConfigMap = serde_json::from_value(json!({
@@ -94,15 +94,7 @@ async fn patch(
             .patch(LEDGER_NAME, &PatchParams::default(), &Patch::Merge(&body))
             .await
             .map(|_| ())
-            .map_err(refusal_or),
-        Err(e) => Err(refusal_or(e)),
-    }
-}
-
-/// A 403 is RBAC's answer, in its words; anything else is a failure.
-fn refusal_or(e: kube::Error) -> WriteError {
-    match &e {
-        kube::Error::Api(s) if s.code == 403 => WriteError::Forbidden(s.message.clone()),
-        _ => WriteError::from(e),
+            .map_err(WriteError::of_write),
+        Err(e) => Err(WriteError::of_write(e)),
     }
 }

@@ -7,6 +7,7 @@ mod access;
 mod follow;
 pub mod helm;
 mod images;
+pub mod job;
 pub mod lease;
 pub mod ledger;
 mod rollback;
@@ -45,6 +46,14 @@ impl From<kube::Error> for WriteError {
 }
 
 impl WriteError {
+    /// A write's error: a 403 is RBAC's answer, kept in its words; anything else a failure.
+    pub(crate) fn of_write(e: kube::Error) -> Self {
+        match &e {
+            kube::Error::Api(s) if s.code == 403 => Self::Forbidden(s.message.clone()),
+            _ => Self::from(e),
+        }
+    }
+
     /// The cluster (RBAC, or another console's lock) said no, as opposed to a failure.
     pub fn is_refusal(&self) -> bool {
         matches!(self, Self::Forbidden(_) | Self::Lease(_) | Self::Changed(_))

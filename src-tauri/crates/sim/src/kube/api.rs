@@ -492,7 +492,7 @@ fn check_body_type(content_type: &str) -> Result<(), ApiError> {
 /// Decodes into the real Kubernetes type and back: wrong field types are rejected, unknown
 /// fields dropped, exactly as the apiserver's own decoding does for built-in kinds.
 pub fn normalize(rt: &ResourceType, name: &str, mut object: Value) -> Result<Value, ApiError> {
-    use k8s_openapi::api::{apps, authorization, coordination, core, networking};
+    use k8s_openapi::api::{apps, authorization, batch, coordination, core, networking};
     fn round_trip<T: DeserializeOwned + Serialize>(v: Value) -> Result<Value, String> {
         let typed: T = serde_json::from_value(v).map_err(|e| e.to_string())?;
         serde_json::to_value(typed).map_err(|e| e.to_string())
@@ -522,6 +522,7 @@ pub fn normalize(rt: &ResourceType, name: &str, mut object: Value) -> Result<Val
         Kind::Deployment => round_trip::<apps::v1::Deployment>(object),
         Kind::ReplicaSet => round_trip::<apps::v1::ReplicaSet>(object),
         Kind::Lease => round_trip::<coordination::v1::Lease>(object),
+        Kind::Job => round_trip::<batch::v1::Job>(object),
         Kind::SelfSubjectAccessReview => {
             round_trip::<authorization::v1::SelfSubjectAccessReview>(object)
         }

@@ -56,6 +56,7 @@ pub async fn run(world: KubeWorld) {
             Kind::Pod,
             Kind::ReplicaSet,
             Kind::Deployment,
+            Kind::Job,
             Kind::Event,
         ] {
             for (k, ns, name) in batch.iter().filter(|(k, _, _)| *k == kind) {
@@ -64,6 +65,7 @@ pub async fn run(world: KubeWorld) {
                     Kind::Pod => reconcile_pod(&world, ns, name),
                     Kind::ReplicaSet => reconcile_replicaset(&world, ns, name),
                     Kind::Deployment => reconcile_deployment(&world, ns, name),
+                    Kind::Job => reconcile_job(&world, ns, name),
                     _ => expire_event(&world, ns, name),
                 };
                 if let Some(at) = next {
@@ -115,6 +117,7 @@ fn enqueue_everything(world: &KubeWorld, dirty: &mut BTreeSet<Key>) {
         Kind::Deployment,
         Kind::ReplicaSet,
         Kind::Pod,
+        Kind::Job,
         Kind::Event,
     ] {
         for o in world.list(kind, None) {
@@ -174,6 +177,9 @@ fn enqueue_change(world: &KubeWorld, change: &Change, dirty: &mut BTreeSet<Key>)
             {
                 dirty.insert(key_of(Kind::ReplicaSet, &rs));
             }
+        }
+        Kind::Job if change.change == super::store::ChangeType::Added => {
+            dirty.insert(key_of(Kind::Job, o));
         }
         Kind::Event if change.change == super::store::ChangeType::Added => {
             dirty.insert(key_of(Kind::Event, o));
@@ -1106,6 +1112,70 @@ fn reconcile_deployment(world: &KubeWorld, ns: &str, name: &str) -> Option<Times
     }
 
     update_deployment_status(world, &d, &new_rs, &olds, replicas)
+}
+
+/// How long a simulated Job's pod runs before it exits.
+const JOB_RUNS_FOR: Duration = Duration::from_secs(5);
+
+/// `Complete`, `Failed` or `Running`, as `kubectl get jobs` sums a Job up.
+pub fn job_status_word(job: &Value) -> &'static str {
+    let conditions = job["status"]["conditions"].as_array();
+    let has = |kind: &str| {
+        conditions.is_some_and(|cs| {
+            cs.iter()
+                .any(|c| c["type"] == kind && c["status"] == "True")
+        })
+    };
+    if has("Complete") {
+        "Complete"
+    } else if has("Failed") {
+        "Failed"
+    } else {
+        "Running"
+    }
+}
+
+/// The Job controller, in brief: a Job starts at once, its one pod runs for [`JOB_RUNS_FOR`]
+/// of simulated time, then exits 0 — or 1 in a namespace armed by
+/// [`KubeWorld::fail_next_job`] — and the Job is `Complete` or `Failed` as Kubernetes words it.
+fn reconcile_job(world: &KubeWorld, ns: &str, name: &str) -> Option<Timestamp> {
+    let job = world.get(Kind::Job, ns, name)?;
+    if job_status_word(&job) != "Running" {
+        return None;
+    }
+    let now = world.clock.now();
+    let Some(started) = ts(&job, &["status", "startTime"]) else {
+        let mut job = (*job).clone();
+        job["status"] = json!({"startTime": rfc3339(now), "active": 1});
+        write(world, Kind::Job, job);
+        return Some(after(now, JOB_RUNS_FOR));
+    };
+    let done = after(started, JOB_RUNS_FOR);
+    if now < done {
+        return Some(done);
+    }
+    let failing = world.lock().failing_jobs.remove(ns);
+    let mut job = (*job).clone();
+    job["status"] = if failing {
+        json!({
+            "startTime": rfc3339(started),
+            "failed": 1,
+            "conditions": [{
+                "type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
+                "message": "Job has reached the specified backoff limit",
+                "lastTransitionTime": rfc3339(now),
+            }],
+        })
+    } else {
+        json!({
+            "startTime": rfc3339(started),
+            "completionTime": rfc3339(now),
+            "succeeded": 1,
+            "conditions": [{"type": "Complete", "status": "True", "lastTransitionTime": rfc3339(now)}],
+        })
+    };
+    write(world, Kind::Job, job);
+    None
 }
 
 /// In a namespace armed by [`KubeWorld::crash_next_rollout`], the first ReplicaSet created for

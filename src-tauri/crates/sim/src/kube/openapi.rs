@@ -270,9 +270,15 @@ impl Served {
 }
 
 /// Every path the simulator serves, with its operations, derived from the resource table.
+/// The kinds the documents describe: all but Job, which is served for Sluice's smoke tests only
+/// (`openapi-definitions.json` has no Job schema, and neither kubectl nor Helm writes one here).
+fn documented() -> impl Iterator<Item = &'static ResourceType> {
+    RESOURCES.iter().filter(|r| r.kind != Kind::Job)
+}
+
 fn paths() -> Vec<PathEntry> {
     let mut out = Vec::new();
-    for rt in RESOURCES {
+    for rt in documented() {
         let kind = Served {
             gvk: (rt.group, rt.version, rt.kind_name),
             definition: definition(rt.group, rt.version, rt.kind_name),
@@ -473,7 +479,7 @@ pub fn v2_wants_protobuf(accept: &str) -> Option<bool> {
 /// `GET /openapi/v3`.
 pub fn root() -> Value {
     let mut paths = Map::new();
-    for r in RESOURCES {
+    for r in documented() {
         let p = gv_path(r.group, r.version);
         let url = format!("/openapi/v3/{p}?hash=5a1ce");
         paths.insert(p, json!({"serverRelativeURL": url}));
@@ -595,7 +601,7 @@ mod tests {
     #[test]
     fn every_served_kind_is_validated_on_the_server_in_v3() {
         let index = root();
-        for r in RESOURCES.iter().filter(|r| r.verbs.contains(&"patch")) {
+        for r in documented().filter(|r| r.verbs.contains(&"patch")) {
             let gv = gv_path(r.group, r.version);
             assert!(index["paths"][&gv]["serverRelativeURL"].is_string(), "{gv}");
             let doc = group_version(&gv).unwrap();
@@ -610,13 +616,12 @@ mod tests {
             networking["paths"]["/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}"]["patch"]
                 .is_object()
         );
-        assert!(group_version("apis/batch/v1").is_none());
     }
 
     #[test]
     fn v2_has_every_served_kind_with_its_real_schema() {
         let doc = v2();
-        for r in RESOURCES.iter().filter(|r| r.verbs.contains(&"patch")) {
+        for r in documented().filter(|r| r.verbs.contains(&"patch")) {
             assert!(
                 patch_validates_on_the_server(doc, (r.group, r.version, r.kind_name)),
                 "{}",

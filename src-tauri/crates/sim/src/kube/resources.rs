@@ -15,6 +15,7 @@ pub enum Kind {
     ReplicaSet,
     Ingress,
     Lease,
+    Job,
     SelfSubjectAccessReview,
 }
 
@@ -204,6 +205,21 @@ pub static RESOURCES: &[ResourceType] = &[
         has_status: false,
         has_generation: false,
         categories: &[],
+    },
+    ResourceType {
+        kind: Kind::Job,
+        group: "batch",
+        version: "v1",
+        plural: "jobs",
+        singular: "job",
+        kind_name: "Job",
+        namespaced: true,
+        short_names: &[],
+        // What a smoke test needs; no patch: the served OpenAPI documents carry no Job schema.
+        verbs: &["create", "delete", "get", "list", "watch"],
+        has_status: true,
+        has_generation: true,
+        categories: &["all"],
     },
     ResourceType {
         kind: Kind::SelfSubjectAccessReview,
@@ -413,6 +429,8 @@ mod tests {
             ]
         );
         assert!(group("coordination.k8s.io").is_some());
-        assert!(group("batch").is_none());
+        // Jobs are served for smoke tests, without a status subresource of their own.
+        let batch = resource_list("batch", "v1").unwrap();
+        assert_eq!(batch["resources"][0]["name"], "jobs");
     }
 }

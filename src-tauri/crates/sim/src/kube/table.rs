@@ -70,6 +70,11 @@ fn columns(kind: Kind) -> Vec<(&'static str, &'static str, i32)> {
             ("Holder", "string", 0),
             ("Age", "string", 0),
         ],
+        Kind::Job => vec![
+            ("Name", "string", 0),
+            ("Status", "string", 0),
+            ("Age", "string", 0),
+        ],
         Kind::Service => vec![
             ("Name", "string", 0),
             ("Type", "string", 0),
@@ -287,6 +292,7 @@ fn cells(kind: Kind, o: &Value, now: Timestamp) -> Vec<Value> {
             json!(o["spec"]["holderIdentity"].as_str().unwrap_or_default()),
             age,
         ],
+        Kind::Job => vec![name, json!(super::controllers::job_status_word(o)), age],
         Kind::Service => vec![
             name,
             json!(o["spec"]["type"].as_str().unwrap_or("ClusterIP")),

@@ -47,6 +47,8 @@ pub struct ClusterState {
     /// Namespaces whose next rollout crashes ([`KubeWorld::crash_next_rollout`]), with the
     /// Deployments whose new ReplicaSet already did.
     pub rollout_crashes: HashMap<String, BTreeSet<String>>,
+    /// Namespaces whose next Job fails ([`KubeWorld::fail_next_job`]).
+    pub failing_jobs: HashSet<String>,
     /// Uids of ReplicaSets whose pods crash-loop whatever their image.
     pub crash_looping_replicasets: HashSet<String>,
     pub timings: PodTimings,
@@ -72,6 +74,7 @@ impl KubeWorld {
                 store: Store::new(),
                 broken_images: HashMap::new(),
                 rollout_crashes: HashMap::new(),
+                failing_jobs: HashSet::new(),
                 crash_looping_replicasets: HashSet::new(),
                 timings: PodTimings::default(),
                 requests: HashMap::new(),
@@ -152,6 +155,12 @@ impl KubeWorld {
         self.lock()
             .rollout_crashes
             .insert(namespace.to_owned(), BTreeSet::new());
+    }
+
+    /// Makes the next Job created in `namespace` fail (its pod exits 1, as a failing smoke
+    /// test would); Jobs otherwise succeed a few simulated seconds after they start.
+    pub fn fail_next_job(&self, namespace: &str) {
+        self.lock().failing_jobs.insert(namespace.to_owned());
     }
 
     pub fn set_pod_timings(&self, timings: PodTimings) {

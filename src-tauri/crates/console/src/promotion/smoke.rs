@@ -1,0 +1,171 @@
+//! What a verification waits on beside the live view (`verify`): the smoke-test Job made from
+//! the pipeline's template, which must succeed, and the gate's required checks on the deployed
+//! commit, which must not fail on GitHub while the new version holds.
+
+use std::time::Duration;
+
+use sluice_core::desk::ProgressLine;
+use sluice_core::pipeline::{Environment, Verify};
+use sluice_core::review::Review;
+use sluice_core::snapshot::CheckState;
+use sluice_kube::write::job::{self, JobEnd, JobLabels};
+
+use super::Setup;
+use super::verify::{self as hold, Verified};
+
+/// How often the required checks are asked for while verifying (a few requests a window).
+const CHECKS_EVERY: Duration = Duration::from_secs(30);
+/// How much longer than the hold a smoke-test Job may run before it counts as failed.
+const JOB_GRACE: Duration = Duration::from_secs(300);
+
+fn say(setup: &Setup, environment: &str, line: String) {
+    let _ = setup.progress.send(ProgressLine {
+        environment: environment.to_owned(),
+        line,
+    });
+}
+
+/// Verifies `env` after `review`'s promotion: the live view must hold (see `verify`), the
+/// smoke test (if any) must succeed, and no required check may fail; the first failure ends it.
+pub(super) async fn verify(
+    setup: &Setup,
+    env: &Environment,
+    rules: &Verify,
+    review: &Review,
+) -> Verified {
+    let name = env.name.as_str();
+    let live = hold::verify(setup, env, rules);
+    let job = smoke_test(setup, env, rules, review);
+    let checks = required_checks(setup, env, review);
+    tokio::pin!(live, job, checks);
+    let mut job_done = rules.job.is_none();
+    let mut held = false;
+    loop {
+        tokio::select! {
+            verified = &mut live, if !held => match verified {
+                Verified::Held if job_done => return Verified::Held,
+                Verified::Held => {
+                    held = true;
+                    say(setup, name, "verifying: waiting for the smoke test Job to finish".into());
+                }
+                broke => return broke,
+            },
+            ended = &mut job, if !job_done => match ended {
+                Ok(()) if held => return Verified::Held,
+                Ok(()) => job_done = true,
+                Err(reason) => {
+                    say(setup, name, format!("verification failed: {reason}"));
+                    return Verified::Broke(reason);
+                }
+            },
+            reason = &mut checks => {
+                say(setup, name, format!("verification failed: {reason}"));
+                return Verified::Broke(reason);
+            }
+        }
+    }
+}
+
+/// Runs the smoke-test Job to its end: `Err` with why when it failed or did not finish in
+/// time. Without a template there is nothing to run. A Job Kubernetes will not let this person
+/// create is said as such and not counted against the release: RBAC is not the release's fault.
+async fn smoke_test(
+    setup: &Setup,
+    env: &Environment,
+    rules: &Verify,
+    review: &Review,
+) -> Result<(), String> {
+    let Some(template) = &rules.job else {
+        return Ok(());
+    };
+    let name = env.name.as_str();
+    let manifest: serde_json::Value = serde_json::from_str(&template.manifest).map_err(|e| {
+        format!(
+            "the smoke-test Job template {} is unreadable: {e}",
+            template.file
+        )
+    })?;
+    let client = sluice_kube::connect(setup.kubeconfig.as_deref(), &env.kube_context)
+        .await
+        .map_err(|e| format!("the smoke test could not start: {e}"))?;
+    let version = review.candidate.as_ref().map_or("", |c| c.label.as_str());
+    let labels = JobLabels {
+        environment: name,
+        version,
+    };
+    let started = match job::start(&client, &env.namespace, &manifest, &labels).await {
+        Ok(started) => started,
+        Err(sluice_kube::write::WriteError::Forbidden(why)) => {
+            say(
+                setup,
+                name,
+                format!(
+                    "smoke test not run: Kubernetes refused to create the Job ({why}); allow `create`, `get`, `watch` on jobs in `{}`",
+                    env.namespace
+                ),
+            );
+            tracing::warn!(environment = name, reason = %why, "smoke test Job refused by RBAC");
+            return Ok(());
+        }
+        Err(e) => return Err(format!("the smoke test could not start: {e}")),
+    };
+    say(
+        setup,
+        name,
+        format!("smoke test: Job {started} started in {}", env.namespace),
+    );
+    let limit = Duration::from_secs(u64::from(rules.for_seconds)) + JOB_GRACE;
+    match job::wait(&client, &env.namespace, &started, limit).await {
+        Ok(Some(JobEnd::Succeeded)) => {
+            say(setup, name, format!("smoke test: Job {started} succeeded"));
+            Ok(())
+        }
+        Ok(Some(JobEnd::Failed(why))) => Err(format!("the smoke test Job {started} failed: {why}")),
+        Ok(None) => Err(format!(
+            "the smoke test Job {started} did not finish within {} s",
+            limit.as_secs()
+        )),
+        Err(e) => Err(format!(
+            "the smoke test Job {started} could not be followed: {e}"
+        )),
+    }
+}
+
+/// Asks GitHub for the gate's required checks on the deployed commit every [`CHECKS_EVERY`];
+/// returns (only) when one of them failed. Unanswered questions are not failures.
+async fn required_checks(setup: &Setup, env: &Environment, review: &Review) -> String {
+    let required = env
+        .gate
+        .as_ref()
+        .map(|g| g.required_checks.clone())
+        .unwrap_or_default();
+    let (Some(github), Some(sha), false) = (
+        setup.github.as_ref(),
+        review.pin.sha.as_deref(),
+        required.is_empty(),
+    ) else {
+        return std::future::pending().await;
+    };
+    loop {
+        match github.checks_by_name(sha).await {
+            Ok(Some(checks)) => {
+                let failed: Vec<&str> = checks
+                    .iter()
+                    .filter(|(n, s)| *s == CheckState::Failure && required.contains(n))
+                    .map(|(n, _)| n.as_str())
+                    .collect();
+                if !failed.is_empty() {
+                    return format!(
+                        "the required check{} {} failed on {}",
+                        if failed.len() == 1 { "" } else { "s" },
+                        failed.join(", "),
+                        sluice_core::commit::short(sha)
+                    );
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::debug!(error = %e, "required checks not known during verification"),
+        }
+        tokio::time::sleep(CHECKS_EVERY).await;
+    }
+}

@@ -149,6 +149,74 @@ async function captureHelmReview(theme) {
   }
 }
 
+/** The shipped pipeline with production asking two different people to approve. */
+function quorumPipeline() {
+  const path = clockFreePipeline();
+  const text = readFileSync(path, 'utf8')
+    .replace('users: [alice-approver]', 'users: [alice-approver, carol-lead]')
+    .replace(/( {8})preventSelfReview: true/, '$1preventSelfReview: true\n$1required: 2');
+  if (!text.includes('required: 2')) throw new Error('the pipeline has no approval to ask a quorum of');
+  writeFileSync(path, text);
+  return path;
+}
+
+// A quorum of two: alice's approval counted, the gate and the review saying where it stands.
+async function captureQuorum(theme) {
+  const app = await launchApp({
+    args: ['--pipeline', quorumPipeline()],
+    env: { GTK_THEME: THEMES[theme] },
+    home: scratch(`shots-quorum-${theme}`),
+  });
+  const { driver } = app;
+  try {
+    await click(driver, byTestId('nav-settings'), 'Settings');
+    await click(driver, By.css('[data-testid="settings-demo-person"][data-login="alice-approver"]'), 'alice');
+    await click(driver, byTestId('nav-pipeline'), 'Pipeline');
+    await click(driver, byTestId('gate-review'), 'the gate review');
+    const approve = await waitFor(
+      driver,
+      async () => {
+        const [button] = await driver.findElements(byTestId('approve'));
+        return button && (await button.isEnabled()) ? button : null;
+      },
+      'Approve offered to alice',
+      60_000,
+    );
+    await approve.click();
+    const confirm = await waitFor(
+      driver,
+      async () => {
+        const [button] = await driver.findElements(byTestId('confirm-approve-button'));
+        return button && (await button.isEnabled()) ? button : null;
+      },
+      'the armed confirmation',
+    );
+    await confirm.click();
+    await waitFor(
+      driver,
+      async () => (await driver.findElements(By.css('[data-testid="outcome"][data-result="counted"]'))).length > 0,
+      "alice's approval counted",
+      60_000,
+    );
+    await waitFor(driver, async () => (await driver.findElements(byTestId('quorum-approval'))).length > 0, 'the quorum');
+    const decide = await driver.findElement(By.id('reviewers-title'));
+    await driver.executeScript('arguments[0].scrollIntoView({block: "start"})', decide);
+    await shoot(driver, `review-quorum-${theme}`);
+    await click(driver, byTestId('nav-pipeline'), 'Pipeline');
+    await waitFor(
+      driver,
+      async () => {
+        const [gate] = await driver.findElements(byTestId('gate-quorum'));
+        return gate && (await gate.getText()).startsWith('1 of 2 approvals');
+      },
+      'the gate saying 1 of 2',
+    );
+    await shoot(driver, `pipeline-quorum-${theme}`);
+  } finally {
+    await app.quit();
+  }
+}
+
 // Production's history, scrolled into view, with a rollback to an older revision planned.
 async function captureHistory(theme) {
   const home = scratch(`shots-history-${theme}`);
@@ -191,12 +259,13 @@ async function captureHistory(theme) {
 }
 
 mkdirSync(OUT, { recursive: true });
-// SLUICE_SHOTS=helm retakes only the helm review's shots; SLUICE_SHOTS=history only the history's.
+// SLUICE_SHOTS=helm retakes only the helm review's shots; SLUICE_SHOTS=history (or quorum) only those.
 const ONLY = process.env.SLUICE_SHOTS ?? null;
 for (const theme of Object.keys(THEMES)) {
   if (ONLY === null) await capture(theme);
   if (ONLY === null || ONLY === 'history') await captureHistory(theme);
-  if (ONLY === 'history') continue;
+  if (ONLY === null || ONLY === 'quorum') await captureQuorum(theme);
+  if (ONLY === 'history' || ONLY === 'quorum') continue;
   if (HELM) await captureHelmReview(theme);
   else console.warn('SLUICE_HELM is not set: no shot of the helm review');
 }

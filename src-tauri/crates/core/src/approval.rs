@@ -259,14 +259,18 @@ pub fn decide(
             ),
         ));
     }
-    let vote = proposal.quorum.map(|q| {
-        let before = q.count();
-        Vote {
-            required: q.required,
-            before,
-            completes: q.met() || before + 1 >= q.required,
-        }
-    });
+    // What this person's approval would add: nothing once theirs is counted.
+    let vote = proposal
+        .quorum
+        .filter(|q| q.met() || !q.has(login))
+        .map(|q| {
+            let before = q.count();
+            Vote {
+                required: q.required,
+                before,
+                completes: q.met() || before + 1 >= q.required,
+            }
+        });
     if standing.github_can_approve == Some(false) {
         refusals.push(Refusal::new(
             RefusalKind::AuthorityDenied,
@@ -543,6 +547,7 @@ mod tests {
         );
         let again = as_("alice-approver", &quorum(&["alice-approver"], 2));
         assert_eq!(kinds(&again.approve), [RefusalKind::AlreadyApproved]);
+        assert_eq!(again.vote, None, "a second approval by her adds nothing");
         let second = as_("carol-lead", &quorum(&["alice-approver"], 2));
         assert!(second.approve.allowed);
         assert_eq!(

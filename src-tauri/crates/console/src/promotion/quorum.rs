@@ -152,7 +152,7 @@ pub(super) async fn count(
     Ok(Outcome {
         result: AuditResult::Counted,
         message: format!(
-            "Your approval of {} for {} is counted: {now} of {} approvals ({}). {} is promoted when {missing} more reviewer{} approve{}.",
+            "Your approval of {} for {} is counted: {now} of {} approvals ({}). It ships to {} when {missing} more reviewer{} approve{}.",
             candidate.label,
             review.environment,
             quorum.required,

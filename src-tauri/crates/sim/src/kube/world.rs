@@ -1,6 +1,6 @@
 //! The cluster's shared state: the store, the clock, the people, and what the world counts.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -17,6 +17,8 @@ use crate::people::Person;
 pub enum Breakage {
     /// Starts, exits with an error, restarts with growing back-off.
     CrashLoop,
+    /// Runs healthy (and ready) for this long after its first start, then crash-loops.
+    CrashLoopAfter(Duration),
     /// The image cannot be pulled.
     ImagePull,
 }
@@ -44,11 +46,12 @@ impl Default for PodTimings {
 pub struct ClusterState {
     pub store: Store,
     pub broken_images: HashMap<String, Breakage>,
-    /// Namespaces whose next rollout crashes ([`KubeWorld::crash_next_rollout`]), with the
-    /// Deployments whose new ReplicaSet already did.
-    pub rollout_crashes: HashMap<String, BTreeSet<String>>,
-    /// Uids of ReplicaSets whose pods crash-loop whatever their image.
-    pub crash_looping_replicasets: HashSet<String>,
+    /// Namespaces whose next rollout crashes ([`KubeWorld::crash_next_rollout`]), with how
+    /// long its pods run healthy first and the Deployments whose new ReplicaSet already did.
+    pub rollout_crashes: HashMap<String, (Duration, BTreeSet<String>)>,
+    /// Uids of ReplicaSets whose pods crash-loop whatever their image, with how long they run
+    /// healthy first.
+    pub crash_looping_replicasets: HashMap<String, Duration>,
     pub timings: PodTimings,
     /// Requests served, by verb (`list`, `watch`, `get`, …), for the steady-state benchmarks.
     pub requests: HashMap<String, u64>,
@@ -72,7 +75,7 @@ impl KubeWorld {
                 store: Store::new(),
                 broken_images: HashMap::new(),
                 rollout_crashes: HashMap::new(),
-                crash_looping_replicasets: HashSet::new(),
+                crash_looping_replicasets: HashMap::new(),
                 timings: PodTimings::default(),
                 requests: HashMap::new(),
                 bookmark_interval: Duration::from_secs(15),
@@ -149,9 +152,16 @@ impl KubeWorld {
     /// [`Self::break_image`], the same image elsewhere (the environment it was promoted from)
     /// stays healthy.
     pub fn crash_next_rollout(&self, namespace: &str) {
+        self.crash_next_rollout_after(namespace, Duration::ZERO);
+    }
+
+    /// Like [`Self::crash_next_rollout`], but the new pods run healthy and ready for `healthy`
+    /// of scenario time after they start, then crash-loop: the rollout completes, and the new
+    /// version breaks afterwards (what a verification after the promotion must catch).
+    pub fn crash_next_rollout_after(&self, namespace: &str, healthy: Duration) {
         self.lock()
             .rollout_crashes
-            .insert(namespace.to_owned(), BTreeSet::new());
+            .insert(namespace.to_owned(), (healthy, BTreeSet::new()));
     }
 
     pub fn set_pod_timings(&self, timings: PodTimings) {

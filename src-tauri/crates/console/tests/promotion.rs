@@ -20,6 +20,7 @@ use sluice_core::audit::{AttemptFilter, AuditEntry, AuditResult};
 use sluice_core::desk::{ActRequest, Outcome, ReviewAction};
 use sluice_core::review::Review;
 use sluice_core::snapshot::{GateConditionKind, Health, Snapshot};
+use sluice_core::verify::VerificationState;
 use sluice_sim::kube::helm::{self, Upgrade};
 use sluice_sim::kube::resources::Kind;
 use sluice_sim::people::Role;
@@ -990,6 +991,30 @@ async fn a_promotion_whose_pods_crash_during_verification_is_rolled_back_and_say
     let alice = Arc::new(w.console(Role::Approver).await);
     let before = w.production_images();
     let new_tag = w.world.seeded.main[2][..7].to_owned();
+    let before_label = alice.latest().unwrap().environments[2]
+        .version
+        .as_ref()
+        .map(|v| v.label.clone());
+    let mut progress = alice.subscribe_progress();
+    // Every phase the window is shown, in order.
+    let phases = {
+        let mut verifications = alice.subscribe_verifications();
+        tokio::spawn(async move {
+            let mut seen: Vec<VerificationState> = Vec::new();
+            while verifications.changed().await.is_ok() {
+                let now = verifications.borrow_and_update().clone();
+                if let Some(v) = now.iter().find(|v| v.environment == "production")
+                    && seen.last() != Some(&v.state)
+                {
+                    seen.push(v.state.clone());
+                    if v.finished() {
+                        break;
+                    }
+                }
+            }
+            seen
+        })
+    };
     let promotion = {
         let alice = alice.clone();
         tokio::spawn(async move { approve_now(&alice, "ship").await })
@@ -1047,6 +1072,51 @@ async fn a_promotion_whose_pods_crash_during_verification_is_rolled_back_and_say
         "nothing left to offer: it rolled back"
     );
     assert_eq!(w.production_images(), before, "the previous images again");
+    let phases = phases.await.unwrap();
+    let names: Vec<&str> = phases
+        .iter()
+        .map(|p| match p {
+            VerificationState::Settling => "settling",
+            VerificationState::Verifying => "verifying",
+            VerificationState::RollingBack { .. } => "rolling-back",
+            VerificationState::RolledBack { .. } => "rolled-back",
+            _ => "other",
+        })
+        .collect();
+    // Settling may pass between two looks at the channel.
+    let names = names.strip_prefix(&["settling"]).unwrap_or(&names);
+    assert_eq!(
+        names,
+        ["verifying", "rolling-back", "rolled-back"],
+        "{phases:?}"
+    );
+    let VerificationState::RolledBack { reason, to } = phases.last().unwrap() else {
+        unreachable!()
+    };
+    assert!(
+        outcome.message.contains(reason.as_str()),
+        "the window and the outcome give the same reason: {reason} / {}",
+        outcome.message
+    );
+    assert_eq!(to, &before_label, "named what production runs again");
+    // `sluice promote` prints each check's state with the failure.
+    let mut lines = Vec::new();
+    while let Ok(line) = progress.try_recv() {
+        lines.push(line.line);
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(" FAILED (") && l.contains(" met")),
+        "{lines:?}"
+    );
+    assert_eq!(
+        alice.latest().unwrap().environments[2]
+            .version
+            .as_ref()
+            .map(|v| v.label.clone()),
+        before_label
+    );
     let journal = w.journal();
     let results: Vec<(sluice_core::audit::AuditAction, AuditResult)> =
         journal.iter().map(|e| (e.action, e.result)).collect();

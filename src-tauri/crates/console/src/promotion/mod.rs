@@ -27,6 +27,7 @@ use crate::journal::Journal;
 
 pub use methods::helm::HelmPlans;
 pub use values::{FileCache, local_values};
+pub use verify::Verifications;
 
 /// What the promotion use cases need from the session, for one acting person.
 pub struct Setup {
@@ -48,6 +49,8 @@ pub struct Setup {
     pub helm_plans: HelmPlans,
     /// Where a running tool's lines go (`helm upgrade`), for the window and the CLI.
     pub progress: broadcast::Sender<ProgressLine>,
+    /// Each environment's verification as it stands, for the window.
+    pub verifications: Verifications,
 }
 
 impl Setup {
@@ -467,10 +470,16 @@ pub async fn act(
     match done {
         Ok(done) => {
             let env = setup.pipeline.environment(&request.environment)?;
+            let version = now
+                .candidate
+                .as_ref()
+                .map_or("the new version", |c| c.label.as_str());
             if let Some(rules) = &env.verify
-                && let verify::Verified::Broke(reason) = verify::verify(setup, env, rules).await
+                && let verify::Verified::Broke { reason, id } =
+                    verify::verify(setup, env, rules, version).await
             {
-                return verification_failed(setup, journal, &started, &now, rules, reason).await;
+                let broke = (reason, id);
+                return verification_failed(setup, journal, &started, &now, rules, broke).await;
             }
             let left = Left {
                 shipped: done.running.clone(),
@@ -577,7 +586,7 @@ async fn verification_failed(
     started: &AuditEntry,
     review: &Review,
     rules: &sluice_core::pipeline::Verify,
-    reason: String,
+    (reason, id): (String, String),
 ) -> Result<Outcome, UiError> {
     let environment = review.environment.as_str();
     let shipped = follow::running(setup, environment);
@@ -630,6 +639,8 @@ async fn verification_failed(
         }),
         OnFailure::Rollback => {
             let rolled = Box::pin(rollback(setup, journal, environment, None)).await;
+            let done = rolled.as_ref().map(|_| ()).map_err(|e| e.message.clone());
+            verify::rolled_back(setup, environment, &id, &reason, done).await;
             let (then, offer) = match rolled {
                 Ok(o) => (format!("rolled back automatically: {}", o.message), None),
                 Err(e) => (

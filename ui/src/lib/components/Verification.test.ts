@@ -85,6 +85,7 @@ describe('a verification in the window', () => {
     await act(() => live.pushVerifications([verification()]));
     const phase = within(panel).getByTestId('verification');
     expect(textOf(within(phase).getByTestId('verification-timer'))).toBe('held 40 s of 60 s');
+    expect(textOf(within(panel).getByTestId('acting'))).toBe("Waiting for production's verification to finish…");
     expect(screen.queryByTestId('verification-banner')).not.toBeInTheDocument();
     expect(desk.callsTo('notify')).toEqual([]);
 

@@ -17,6 +17,9 @@ pub use command_names::COMMANDS;
 pub const SNAPSHOT_EVENT: &str = "snapshot";
 /// The event that carries each line a running promotion's tool prints (`helm upgrade`).
 pub const PROGRESS_EVENT: &str = "progress";
+/// The event that carries each environment's latest verification, as a list of
+/// [`sluice_core::verify::Verification`], whenever one changes (the timer moves every second).
+pub const VERIFICATION_EVENT: &str = "verification";
 
 /// A handler for each of [`COMMANDS`] (a test holds the two lists together).
 macro_rules! app_commands {
@@ -107,6 +110,7 @@ async fn publish<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
         return;
     }
     tauri::async_runtime::spawn(forward_progress(app.clone(), session.clone()));
+    tauri::async_runtime::spawn(forward_verifications(app.clone(), session.clone()));
     // Outcomes a console could not record (it died, or the disk was full) are recorded from
     // what the live view shows once it has settled.
     tauri::async_runtime::spawn({
@@ -149,6 +153,17 @@ async fn forward_progress<R: tauri::Runtime>(app: tauri::AppHandle<R>, session: 
             }
             Err(RecvError::Lagged(n)) => tracing::warn!(n, "progress lines dropped"),
             Err(RecvError::Closed) => break,
+        }
+    }
+}
+
+/// Passes each environment's verification to the window whenever it changes.
+async fn forward_verifications<R: tauri::Runtime>(app: tauri::AppHandle<R>, session: Arc<Session>) {
+    let mut verifications = session.subscribe_verifications();
+    while verifications.changed().await.is_ok() {
+        let now = verifications.borrow_and_update().clone();
+        if let Err(e) = app.emit(VERIFICATION_EVENT, &now) {
+            tracing::warn!(error = %e, "cannot push the verifications to the window");
         }
     }
 }

@@ -7,16 +7,17 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { By } from 'selenium-webdriver';
-import { PIPELINE, byTestId, clockFreePipeline, launchApp, scratch, waitFor } from '../e2e/harness.mjs';
+import { PIPELINE, byTestId, clockFreePipeline, enabled, launchApp, openWaitingReview, scratch, startSim, waitFor } from '../e2e/harness.mjs';
 
 const OUT = process.argv[2] ?? 'docs/screenshots';
 const THEMES = { light: 'Adwaita', dark: 'Adwaita:dark' };
 // The helm the control-plane build makes; the helm method's review is shot with it.
 const HELM = process.env.SLUICE_HELM;
 
-async function shoot(driver, name) {
+async function shoot(driver, name, prepare = async () => {}) {
   // Let transitions and the first snapshot after a navigation settle.
   await new Promise((r) => setTimeout(r, 800));
+  await prepare();
   const png = await driver.takeScreenshot();
   const path = join(OUT, `${name}.png`);
   writeFileSync(path, Buffer.from(png, 'base64'));
@@ -258,14 +259,88 @@ async function captureHistory(theme) {
   }
 }
 
+/**
+ * A promotion into a production that verifies it, on a standalone world whose new pods crash a
+ * minute after they start: the verifying phase on the review screen, then the failure's banner
+ * over the pipeline once Sluice rolled back.
+ */
+async function captureVerification(theme) {
+  const pipeline = clockFreePipeline();
+  const text = readFileSync(pipeline, 'utf8').replace(/\n*$/, '\n');
+  writeFileSync(pipeline, `${text}    verify:\n      for: 120s\n      onFailure: rollback\n      warningReasons: [BackOff]\n`);
+  const sim = await startSim({
+    pipeline,
+    speed: 15,
+    args: ['--crash-next-rollout', 'production', '--crash-after', '900'],
+  });
+  const app = await launchApp({
+    args: ['--pipeline', pipeline, '--kubeconfig', sim.kubeconfig, '--github-api-url', sim.github],
+    env: { GTK_THEME: THEMES[theme], GH_TOKEN: sim.tokens['alice-approver'] },
+    home: scratch(`shots-verification-${theme}`),
+  });
+  const { driver } = app;
+  try {
+    await waitFor(
+      driver,
+      async () => (await driver.findElements(By.css('[data-testid="health"].health-healthy'))).length === 3,
+      'three healthy environments',
+      60_000,
+    );
+    await openWaitingReview(driver);
+    await (await enabled(driver, byTestId('approve'), 'Approve')).click();
+    await (await enabled(driver, byTestId('confirm-approve-button'), 'the confirmation')).click();
+    await waitFor(
+      driver,
+      async () => {
+        const found = (await driver.findElements(By.css('[data-testid="verification"][data-phase="verifying"]')))[0];
+        if (!found) return null;
+        // Far enough in that the bar shows it.
+        const held = Number(/held (\d+) s/.exec(await found.findElement(byTestId('verification-timer')).getText())?.[1]);
+        return held >= 25 ? found : null;
+      },
+      'the verifying phase, 25 s in',
+      240_000,
+    );
+    // The phase re-renders every second: scroll to the panel it is in right before the shot.
+    const progress = await driver.findElement(byTestId('promotion-progress'));
+    const scroll = () => driver.executeScript('arguments[0].scrollIntoView({block: "start"})', progress);
+    await scroll();
+    await shoot(driver, `verification-${theme}`, async () => {
+      await scroll();
+      await new Promise((r) => setTimeout(r, 300));
+    });
+    await waitFor(
+      driver,
+      async () => (await driver.findElements(By.css('[data-testid="verification-banner"][data-phase="rolled-back"]'))).length > 0,
+      'the failure rolled back',
+      240_000,
+    );
+    await click(driver, byTestId('nav-pipeline'), 'Pipeline');
+    await waitFor(
+      driver,
+      async () =>
+        (await driver.findElements(By.css('[data-testid="environment-card"][data-environment="production"][data-health="healthy"]')))
+          .length > 0,
+      'production healthy again',
+      120_000,
+    );
+    await shoot(driver, `verification-failed-${theme}`);
+  } finally {
+    await app.quit();
+    await sim.stop();
+  }
+}
+
 mkdirSync(OUT, { recursive: true });
-// SLUICE_SHOTS=helm retakes only the helm review's shots; SLUICE_SHOTS=history (or quorum) only those.
+// SLUICE_SHOTS=helm retakes only the helm review's shots; SLUICE_SHOTS=history, quorum or
+// verification only that scenario's (the verifying phase's and its failure's for verification).
 const ONLY = process.env.SLUICE_SHOTS ?? null;
 for (const theme of Object.keys(THEMES)) {
   if (ONLY === null) await capture(theme);
   if (ONLY === null || ONLY === 'history') await captureHistory(theme);
   if (ONLY === null || ONLY === 'quorum') await captureQuorum(theme);
-  if (ONLY === 'history' || ONLY === 'quorum') continue;
+  if (ONLY === null || ONLY === 'verification') await captureVerification(theme);
+  if (['history', 'quorum', 'verification'].includes(ONLY)) continue;
   if (HELM) await captureHelmReview(theme);
   else console.warn('SLUICE_HELM is not set: no shot of the helm review');
 }

@@ -1082,6 +1082,41 @@ export type RollbackOffer = { environment: string,
  */
 reason: string, };
 export type ProgressLine = { environment: string, line: string, };
+export type Verification = { 
+/**
+ * Unique per verification, so that its outcome is announced once.
+ */
+id: string, environment: string, 
+/**
+ * The version being verified, as the review named it.
+ */
+version: string, forSeconds: number, 
+/**
+ * How long it has held so far, whole seconds; at most `for_seconds`.
+ */
+heldSeconds: number, 
+/**
+ * Empty until the live view shows the new version whole.
+ */
+checks: Array<VerifyCheck>, onFailure: OnFailure, state: VerificationState, 
+/**
+ * The phase in one sentence (the card's tooltip, the banner).
+ */
+summary: string, 
+/**
+ * The desktop notification of a failure; `None` while it runs or when it held.
+ */
+notification: Notification | null, };
+export type VerificationState = { "phase": "settling" } | { "phase": "verifying" } | { "phase": "held" } | { "phase": "failed", reason: string, } | { "phase": "rolling-back", reason: string, } | { "phase": "rolled-back", reason: string, to: string | null, } | { "phase": "rollback-failed", reason: string, error: string, };
+export type VerifyCheck = { 
+/**
+ * `restarts`, `readiness`, `crash-looping` or `warnings`.
+ */
+name: string, holding: boolean, 
+/**
+ * What broke it, in words; empty while it holds.
+ */
+detail: string, };
 export type ExportFormat = "csv" | "json";
 export type AuditExport = { 
 /**

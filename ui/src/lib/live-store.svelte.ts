@@ -4,7 +4,7 @@
 // what the console already pushed.
 import { createContext } from 'svelte';
 import { toUiError, type Backend } from './backend/backend';
-import type { Pipeline, SessionInfo, Snapshot, UiError } from './bindings';
+import type { Pipeline, SessionInfo, Snapshot, UiError, Verification } from './bindings';
 
 export type PipelineLoad =
   | { status: 'loading' }
@@ -46,6 +46,8 @@ export class LiveStore {
   pipeline = $state.raw<PipelineLoad>({ status: 'loading' });
   /** Whatever the console last pushed; `null` until the first Snapshot. */
   snapshot = $state.raw<Snapshot | null>(null);
+  /** Each environment's latest verification after a promotion, as the console pushed it. */
+  verifications = $state.raw<Verification[]>([]);
   /** Live state could not be requested at all. */
   liveError = $state.raw<UiError | null>(null);
   /** This computer's clock, as last ticked: for times the console stamps itself (a source's last event). */
@@ -66,6 +68,11 @@ export class LiveStore {
   /** The clock the Snapshot's times (deploys, pods, Helm revisions) are read against; see `worldNow`. */
   get now(): number {
     return worldNow(this.wallNow, this.#arrival, this.session);
+  }
+
+  /** The latest verification of `environment`, running or over; `null` when none ran. */
+  verificationOf(environment: string): Verification | null {
+    return this.verifications.find((v) => v.environment === environment) ?? null;
   }
 
   /** No Snapshot yet, and no error asking for one. */
@@ -120,6 +127,7 @@ export class LiveStore {
   start(): () => void {
     let closed = false;
     let unsubscribe: (() => void) | null = null;
+    let stopVerifications: (() => void) | null = null;
     const backend = this.#backend;
 
     void this.load();
@@ -151,6 +159,16 @@ export class LiveStore {
         if (!closed) this.liveError = toUiError(reason);
       });
 
+    backend
+      .onVerifications((next) => {
+        if (!closed) this.verifications = next;
+      })
+      .then((stop) => {
+        if (closed) stop();
+        else stopVerifications = stop;
+      })
+      .catch(() => undefined);
+
     // Checked every second, so a change of demo speed takes effect at once; relative times
     // move only when a tick's worth of time has passed.
     const timer = setInterval(() => {
@@ -162,6 +180,7 @@ export class LiveStore {
       closed = true;
       clearInterval(timer);
       unsubscribe?.();
+      stopVerifications?.();
     };
   }
 }

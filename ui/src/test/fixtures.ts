@@ -26,6 +26,7 @@ import type {
   ValueEntry,
   SourceState,
   UiError,
+  Verification,
   WaitingRun,
   Workload,
 } from '../lib/bindings';
@@ -129,6 +130,18 @@ export class FakeLive {
   getSnapshot = async (): Promise<Snapshot | null> => {
     if (this.failure !== null) throw this.failure;
     return this.current;
+  };
+
+  readonly verificationListeners = new Set<(verifications: Verification[]) => void>();
+
+  /** Publishes each environment's verification, as the console does whenever one changes. */
+  pushVerifications(verifications: Verification[]): void {
+    for (const listener of this.verificationListeners) listener(verifications);
+  }
+
+  onVerifications = async (listener: (verifications: Verification[]) => void): Promise<() => void> => {
+    this.verificationListeners.add(listener);
+    return () => this.verificationListeners.delete(listener);
   };
 
   onSnapshot = async (listener: (snapshot: Snapshot) => void): Promise<() => void> => {
@@ -257,7 +270,7 @@ export class FakeDesk {
     return this.calls.filter((c) => c.name === name).map((c) => c.args);
   }
 
-  backend(): Omit<Backend, 'loadPipeline' | 'getSnapshot' | 'onSnapshot'> {
+  backend(): Omit<Backend, 'loadPipeline' | 'getSnapshot' | 'onSnapshot' | 'onVerifications'> {
     const session = () => this.session;
     return {
       environmentValues: (environment) =>
@@ -390,6 +403,7 @@ export function fakeBackend(
     loadPipeline,
     getSnapshot: live.getSnapshot,
     onSnapshot: live.onSnapshot,
+    onVerifications: live.onVerifications,
     ...desk.backend(),
   };
 }
@@ -933,4 +947,47 @@ export function helmPreview(rest: Partial<HelmPreview> = {}): HelmPreview {
     problem: null,
     ...rest,
   };
+}
+
+/** Production verifying a release, 40 s of 60 s held with every check met, as the console publishes it. */
+export function verification(rest: Partial<Verification> = {}): Verification {
+  return {
+    id: '18a2f-1c2-1',
+    environment: 'production',
+    version: 'b7e4c1d',
+    forSeconds: 60,
+    heldSeconds: 40,
+    checks: [
+      { name: 'restarts', holding: true, detail: '' },
+      { name: 'readiness', holding: true, detail: '' },
+      { name: 'crash-looping', holding: true, detail: '' },
+      { name: 'warnings', holding: true, detail: '' },
+    ],
+    onFailure: 'rollback',
+    state: { phase: 'verifying' },
+    summary: 'Verifying b7e4c1d in production: held 40 s of 60 s',
+    notification: null,
+    ...rest,
+  };
+}
+
+/** The same verification after its pods crashed and Sluice rolled production back. */
+export function rolledBackVerification(rest: Partial<Verification> = {}): Verification {
+  const reason = 'tbyte-prod-api restarted 1 time(s); tbyte-prod-api-6d9f-x2 is crash-looping';
+  return verification({
+    heldSeconds: 23,
+    checks: [
+      { name: 'restarts', holding: false, detail: 'tbyte-prod-api restarted 1 time(s)' },
+      { name: 'readiness', holding: true, detail: '' },
+      { name: 'crash-looping', holding: false, detail: 'tbyte-prod-api-6d9f-x2 is crash-looping' },
+      { name: 'warnings', holding: true, detail: '' },
+    ],
+    state: { phase: 'rolled-back', reason, to: 'a1f9e20' },
+    summary: `Verification of b7e4c1d in production failed: ${reason} — rolled back to a1f9e20`,
+    notification: {
+      title: 'production rolled back: verification failed',
+      body: `b7e4c1d did not hold: ${reason}. Sluice rolled back to a1f9e20.`,
+    },
+    ...rest,
+  });
 }

@@ -20,6 +20,7 @@ use sluice_core::audit::{AttemptFilter, AuditEntry, AuditResult};
 use sluice_core::desk::{ActRequest, Outcome, ReviewAction};
 use sluice_core::review::Review;
 use sluice_core::snapshot::{GateConditionKind, Health, Snapshot};
+use sluice_core::verify::VerificationState;
 use sluice_sim::kube::helm::{self, Upgrade};
 use sluice_sim::kube::resources::Kind;
 use sluice_sim::people::Role;
@@ -990,44 +991,39 @@ async fn a_promotion_whose_pods_crash_during_verification_is_rolled_back_and_say
     let alice = Arc::new(w.console(Role::Approver).await);
     let before = w.production_images();
     let new_tag = w.world.seeded.main[2][..7].to_owned();
+    let before_label = alice.latest().unwrap().environments[2]
+        .version
+        .as_ref()
+        .map(|v| v.label.clone());
+    let mut progress = alice.subscribe_progress();
+    // Every phase the window is shown, in order.
+    let phases = {
+        let mut verifications = alice.subscribe_verifications();
+        tokio::spawn(async move {
+            let mut seen: Vec<VerificationState> = Vec::new();
+            while verifications.changed().await.is_ok() {
+                let now = verifications.borrow_and_update().clone();
+                if let Some(v) = now.iter().find(|v| v.environment == "production")
+                    && seen.last() != Some(&v.state)
+                {
+                    seen.push(v.state.clone());
+                    if v.finished() {
+                        break;
+                    }
+                }
+            }
+            seen
+        })
+    };
+    // The new version's pods run healthy for 5 simulated minutes (10 s here), then crash-loop:
+    // after the rollout, whatever the machine's load (the verification lasts 120 s).
+    w.world
+        .kube
+        .crash_next_rollout_after("production", Duration::from_secs(300));
     let promotion = {
         let alice = alice.clone();
         tokio::spawn(async move { approve_now(&alice, "ship").await })
     };
-    // Once the new version runs whole, its image starts crashing and a pod is replaced.
-    until(
-        &alice,
-        "production on the new version, every replica ready",
-        |s| {
-            s.environments[2].health == Health::Healthy
-                && s.environments[2]
-                    .version
-                    .as_ref()
-                    .is_some_and(|v| v.label == new_tag)
-        },
-    )
-    .await;
-    for image in w.production_images() {
-        w.world
-            .kube
-            .break_image(&image, sluice_sim::kube::Breakage::CrashLoop);
-    }
-    let kube = sluice_kube::connect(Some(&w.kubeconfig), "tbyte")
-        .await
-        .unwrap();
-    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(kube, "production");
-    let victim = w
-        .world
-        .kube
-        .list(Kind::Pod, Some("production"))
-        .iter()
-        .find_map(|p| {
-            let name = p["metadata"]["name"].as_str()?;
-            name.starts_with("tbyte-prod-api").then(|| name.to_owned())
-        })
-        .unwrap();
-    pods.delete(&victim, &Default::default()).await.unwrap();
-
     let outcome = promotion.await.unwrap().unwrap();
     assert_eq!(outcome.result, AuditResult::Failed, "{}", outcome.message);
     assert!(
@@ -1047,6 +1043,52 @@ async fn a_promotion_whose_pods_crash_during_verification_is_rolled_back_and_say
         "nothing left to offer: it rolled back"
     );
     assert_eq!(w.production_images(), before, "the previous images again");
+    let phases = phases.await.unwrap();
+    let names: Vec<&str> = phases
+        .iter()
+        .map(|p| match p {
+            VerificationState::Settling => "settling",
+            VerificationState::Verifying => "verifying",
+            VerificationState::RollingBack { .. } => "rolling-back",
+            VerificationState::RolledBack { .. } => "rolled-back",
+            _ => "other",
+        })
+        .collect();
+    // Settling and verifying may pass between two looks at the channel (and on a loaded machine
+    // the crash may come before the live view showed the new version whole).
+    assert!(
+        names.ends_with(&["rolling-back", "rolled-back"]) && !names.contains(&"other"),
+        "{phases:?}"
+    );
+    let VerificationState::RolledBack { reason, to } = phases.last().unwrap() else {
+        unreachable!()
+    };
+    assert!(
+        outcome.message.contains(reason.as_str()),
+        "the window and the outcome give the same reason: {reason} / {}",
+        outcome.message
+    );
+    assert_eq!(to, &before_label, "named what production runs again");
+    // `sluice promote` prints each check's state with the failure.
+    let mut lines = Vec::new();
+    while let Ok(line) = progress.try_recv() {
+        lines.push(line.line);
+    }
+    if names.contains(&"verifying") {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains(" FAILED (") && l.contains(" met")),
+            "{lines:?}"
+        );
+    }
+    assert_eq!(
+        alice.latest().unwrap().environments[2]
+            .version
+            .as_ref()
+            .map(|v| v.label.clone()),
+        before_label
+    );
     let journal = w.journal();
     let results: Vec<(sluice_core::audit::AuditAction, AuditResult)> =
         journal.iter().map(|e| (e.action, e.result)).collect();

@@ -30,6 +30,7 @@ use crate::snapshot::{
     ValueChange, ValueEntry, Version, WaitingRun, WarningEvent, Workload,
 };
 use crate::snapshot_update::SnapshotUpdate;
+use crate::verify::{Verification, VerificationState, VerifyCheck};
 
 pub const HEADER: &str = "// This file is generated from Rust by `make bindings`. Do not edit.\n";
 
@@ -133,6 +134,9 @@ pub fn typescript() -> String {
         Outcome::decl(&cfg),
         RollbackOffer::decl(&cfg),
         ProgressLine::decl(&cfg),
+        Verification::decl(&cfg),
+        VerificationState::decl(&cfg),
+        VerifyCheck::decl(&cfg),
         ExportFormat::decl(&cfg),
         AuditExport::decl(&cfg),
     ];

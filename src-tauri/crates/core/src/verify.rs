@@ -1,14 +1,15 @@
 //! Verification after a promotion: whether the new version holds in the environment for the time
 //! the pipeline asks (`verify.for`). Pure: the console hands over the environment as each
-//! Snapshot shows it, and this says which check broke, if any.
+//! Snapshot shows it, and this says which check broke, if any, and how the phase stands in the
+//! words the window, the notification and `sluice promote` show.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::pipeline::Verify;
-use crate::snapshot::EnvironmentState;
+use crate::pipeline::{OnFailure, Verify};
+use crate::snapshot::{EnvironmentState, Notification};
 
 /// One check of a verification, as it stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -94,6 +95,167 @@ pub fn checks(verify: &Verify, baseline: &Baseline, env: &EnvironmentState) -> V
         check("crash-looping", crashing),
         check("warnings", warned),
     ]
+}
+
+/// A promotion's verification as it stands: what the review screen, the environment card and
+/// presentation mode show while it runs and after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Verification {
+    /// Unique per verification, so that its outcome is announced once.
+    pub id: String,
+    pub environment: String,
+    /// The version being verified, as the review named it.
+    pub version: String,
+    pub for_seconds: u32,
+    /// How long it has held so far, whole seconds; at most `for_seconds`.
+    pub held_seconds: u32,
+    /// Empty until the live view shows the new version whole.
+    pub checks: Vec<VerifyCheck>,
+    pub on_failure: OnFailure,
+    pub state: VerificationState,
+    /// The phase in one sentence (the card's tooltip, the banner).
+    pub summary: String,
+    /// The desktop notification of a failure; `None` while it runs or when it held.
+    pub notification: Option<Notification>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "phase", rename_all = "kebab-case")]
+pub enum VerificationState {
+    /// Waiting for the live view to show every replica of the new version ready.
+    Settling,
+    /// The timer runs; every check holds so far.
+    Verifying,
+    /// It held for the whole time.
+    Held,
+    /// A check broke; Rollback is offered with this reason (`onFailure: offer`).
+    Failed { reason: String },
+    /// A check broke; Sluice is rolling back (`onFailure: rollback`).
+    RollingBack { reason: String },
+    /// A check broke and Sluice rolled back; `to` is what the environment runs now.
+    RolledBack { reason: String, to: Option<String> },
+    /// A check broke and the automatic rollback failed too: Rollback is offered.
+    RollbackFailed { reason: String, error: String },
+}
+
+impl Verification {
+    /// A verification that has not started its timer yet.
+    pub fn settling(id: String, environment: &str, version: &str, verify: &Verify) -> Self {
+        let mut v = Self {
+            id,
+            environment: environment.to_owned(),
+            version: version.to_owned(),
+            for_seconds: verify.for_seconds,
+            held_seconds: 0,
+            checks: Vec::new(),
+            on_failure: verify.on_failure,
+            state: VerificationState::Settling,
+            summary: String::new(),
+            notification: None,
+        };
+        v.reword();
+        v
+    }
+
+    /// Moves to `state`, rewording what is said about it.
+    pub fn set(&mut self, state: VerificationState) {
+        if state == VerificationState::Held {
+            self.held_seconds = self.for_seconds;
+        }
+        self.state = state;
+        self.reword();
+    }
+
+    /// The timer and the checks as they stand now.
+    pub fn tick(&mut self, held_seconds: u32, checks: Vec<VerifyCheck>) {
+        self.held_seconds = held_seconds.min(self.for_seconds);
+        self.checks = checks;
+        self.reword();
+    }
+
+    /// Whether it is over (held, or failed and dealt with as the pipeline asks).
+    pub fn finished(&self) -> bool {
+        !matches!(
+            self.state,
+            VerificationState::Settling
+                | VerificationState::Verifying
+                | VerificationState::RollingBack { .. }
+        )
+    }
+
+    fn reword(&mut self) {
+        let (env, version) = (&self.environment, &self.version);
+        let (for_seconds, held_seconds) = (self.for_seconds, self.held_seconds);
+        let summary = match &self.state {
+            VerificationState::Settling => {
+                format!("Verifying {version} in {env}: waiting for every replica to be ready")
+            }
+            VerificationState::Verifying => {
+                format!("Verifying {version} in {env}: held {held_seconds} s of {for_seconds} s")
+            }
+            VerificationState::Held => {
+                format!("Verified: {version} held in {env} for {for_seconds} s")
+            }
+            VerificationState::Failed { reason } => {
+                format!("Verification of {version} in {env} failed: {reason} — Rollback is offered")
+            }
+            VerificationState::RollingBack { reason } => {
+                format!("Verification of {version} in {env} failed: {reason} — rolling back")
+            }
+            VerificationState::RolledBack { reason, to } => format!(
+                "Verification of {version} in {env} failed: {reason} — rolled back to {}",
+                to.as_deref().unwrap_or("the previous revision")
+            ),
+            VerificationState::RollbackFailed { reason, error } => format!(
+                "Verification of {version} in {env} failed: {reason} — the automatic rollback failed too: {error}"
+            ),
+        };
+        let notification = match &self.state {
+            VerificationState::Failed { reason } => Some(Notification {
+                title: format!("Verification failed in {env}"),
+                body: format!("{version} did not hold: {reason}. Rollback is offered."),
+            }),
+            VerificationState::RolledBack { reason, to } => Some(Notification {
+                title: format!("{env} rolled back: verification failed"),
+                body: format!(
+                    "{version} did not hold: {reason}. Sluice rolled back to {}.",
+                    to.as_deref().unwrap_or("the previous revision")
+                ),
+            }),
+            VerificationState::RollbackFailed { reason, error } => Some(Notification {
+                title: format!("Verification failed in {env}; the rollback failed"),
+                body: format!("{version} did not hold: {reason}. Rolling back failed: {error}"),
+            }),
+            _ => None,
+        };
+        self.summary = summary;
+        self.notification = notification;
+    }
+
+    /// The phase as a line of `sluice promote`'s output: the timer and each check's state.
+    pub fn line(&self) -> String {
+        let checks = self
+            .checks
+            .iter()
+            .map(|c| {
+                if c.holding {
+                    format!("{} met", c.name)
+                } else {
+                    format!("{} FAILED ({})", c.name, c.detail)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        match self.state {
+            VerificationState::Verifying if !checks.is_empty() => format!(
+                "verifying: {} s of {} s; {checks}",
+                self.held_seconds, self.for_seconds
+            ),
+            _ if checks.is_empty() => self.summary.clone(),
+            _ => format!("{}; {checks}", self.summary),
+        }
+    }
 }
 
 /// Why the checks fail, in words; `None` while every one holds.
@@ -214,5 +376,69 @@ mod tests {
                 "tbyte-prod-api restarted 3 time(s); tbyte-prod-api: 2 of 3 ready; tbyte-prod-api-1 is crash-looping; BackOff on Pod/tbyte-prod-api-1: Back-off restarting failed container"
             )
         );
+    }
+
+    #[test]
+    fn the_phase_is_worded_for_the_window_the_notification_and_the_terminal() {
+        let mut v = Verification::settling("1".into(), "production", "a1b2c3d", &verify());
+        assert_eq!(v.state, VerificationState::Settling);
+        assert_eq!(v.notification, None);
+        let start = env(3, 0, Vec::new());
+        let baseline = Baseline::of(&start);
+        v.set(VerificationState::Verifying);
+        v.tick(40, checks(&verify(), &baseline, &start));
+        assert_eq!(
+            v.summary,
+            "Verifying a1b2c3d in production: held 40 s of 60 s"
+        );
+        assert_eq!(
+            v.line(),
+            "verifying: 40 s of 60 s; restarts met, readiness met, crash-looping met, warnings met"
+        );
+        assert!(!v.finished());
+
+        let broken = env(2, 1, Vec::new());
+        v.tick(45, checks(&verify(), &baseline, &broken));
+        let reason = failure(&v.checks).unwrap();
+        v.set(VerificationState::RollingBack {
+            reason: reason.clone(),
+        });
+        assert!(!v.finished(), "still rolling back");
+        assert_eq!(v.notification, None, "announced once it rolled back");
+        v.set(VerificationState::RolledBack {
+            reason,
+            to: Some("9f8e7d6".into()),
+        });
+        assert!(v.finished());
+        assert_eq!(
+            v.summary,
+            "Verification of a1b2c3d in production failed: tbyte-prod-api restarted 1 time(s); \
+             tbyte-prod-api: 2 of 3 ready; tbyte-prod-api-1 is crash-looping — rolled back to 9f8e7d6"
+        );
+        let note = v.notification.clone().unwrap();
+        assert_eq!(note.title, "production rolled back: verification failed");
+        assert!(
+            note.body.ends_with("Sluice rolled back to 9f8e7d6."),
+            "{}",
+            note.body
+        );
+        assert!(
+            v.line()
+                .contains("restarts FAILED (tbyte-prod-api restarted 1 time(s))"),
+            "{}",
+            v.line()
+        );
+        assert_eq!(v.held_seconds, 45, "the timer stops where it broke");
+    }
+
+    #[test]
+    fn a_held_verification_reads_the_whole_time_and_is_not_announced() {
+        let mut v = Verification::settling("1".into(), "production", "a1b2c3d", &verify());
+        v.tick(58, Vec::new());
+        v.set(VerificationState::Held);
+        assert_eq!(v.held_seconds, 60);
+        assert_eq!(v.summary, "Verified: a1b2c3d held in production for 60 s");
+        assert_eq!(v.notification, None);
+        assert!(v.finished());
     }
 }

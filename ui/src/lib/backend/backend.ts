@@ -20,6 +20,7 @@ import type {
   Snapshot,
   UiError,
   ValueEntry,
+  Verification,
 } from '../bindings';
 
 export interface Backend {
@@ -38,6 +39,11 @@ export interface Backend {
    * `line.environment`. Resolves to the function that stops listening.
    */
   onProgress(listener: (line: ProgressLine) => void): Promise<() => void>;
+  /**
+   * Calls `listener` with each environment's latest verification after a promotion, whenever
+   * one changes (while it runs, every second). Resolves to the function that stops listening.
+   */
+  onVerifications(listener: (verifications: Verification[]) => void): Promise<() => void>;
 
   /** The environment's Helm values file, flattened to dotted keys, sorted. */
   environmentValues(environment: string): Promise<ValueEntry[]>;

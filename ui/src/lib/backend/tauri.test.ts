@@ -1,9 +1,9 @@
 import { emit } from '@tauri-apps/api/event';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ActRequest, ProgressLine, Snapshot, SnapshotUpdate } from '../bindings';
-import { approvableReview, tbytePipeline, tbyteSnapshot, validationError } from '../../test/fixtures';
-import { createTauriBackend, PROGRESS_EVENT, SNAPSHOT_EVENT } from './tauri';
+import type { ActRequest, ProgressLine, Snapshot, SnapshotUpdate, Verification } from '../bindings';
+import { approvableReview, tbytePipeline, tbyteSnapshot, validationError, verification } from '../../test/fixtures';
+import { createTauriBackend, PROGRESS_EVENT, SNAPSHOT_EVENT, VERIFICATION_EVENT } from './tauri';
 
 afterEach(() => clearMocks());
 
@@ -101,6 +101,16 @@ describe('tauri backend', () => {
 
     expect(commands).toContain('get_snapshot');
     expect(received).toEqual([5]);
+  });
+
+  it('delivers each change of the verifications until unsubscribed', async () => {
+    mockIPC(() => undefined, { shouldMockEvents: true });
+    const received: Verification[][] = [];
+    const unsubscribe = await createTauriBackend().onVerifications((list) => received.push(list));
+    await emit(VERIFICATION_EVENT, [verification()]);
+    unsubscribe();
+    await emit(VERIFICATION_EVENT, [verification({ heldSeconds: 41 })]);
+    expect(received).toEqual([[verification()]]);
   });
 
   it('delivers every progress line a running promotion prints until unsubscribed', async () => {

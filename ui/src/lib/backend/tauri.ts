@@ -17,6 +17,7 @@ import type {
   Snapshot,
   SnapshotUpdate,
   ValueEntry,
+  Verification,
 } from '../bindings';
 import { toUiError, type Backend } from './backend';
 import { applyUpdate } from './snapshot-update';
@@ -25,6 +26,8 @@ import { applyUpdate } from './snapshot-update';
 export const SNAPSHOT_EVENT = 'snapshot';
 /** The event the shell emits with each line a running promotion's tool prints (`helm upgrade`). */
 export const PROGRESS_EVENT = 'progress';
+/** The event the shell emits with each environment's latest verification, whenever one changes. */
+export const VERIFICATION_EVENT = 'verification';
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
@@ -107,5 +110,6 @@ export function createTauriBackend(): Backend {
     setFullscreen: (on) => call<void>('set_fullscreen', { on }),
     onSnapshot: (listener) => snapshots(listener, getSnapshot),
     onProgress: (listener) => subscribe<ProgressLine>(PROGRESS_EVENT, listener),
+    onVerifications: (listener) => subscribe<Verification[]>(VERIFICATION_EVENT, listener),
   };
 }

@@ -242,6 +242,10 @@ pub struct SimArgs {
     /// Make the pods of the next rollout in this namespace crash (a fault for trying Rollback).
     #[arg(long, value_name = "NAMESPACE")]
     pub crash_next_rollout: Option<String>,
+    /// With --crash-next-rollout: those pods first run healthy for this many seconds of the
+    /// world's time, so the rollout completes and then breaks (a fault for verification).
+    #[arg(long, value_name = "SECONDS", requires = "crash_next_rollout")]
+    pub crash_after: Option<u64>,
 }
 
 /// Exit codes beyond 0 (success), 1 (failure, nothing changed) and 2 (a command line clap

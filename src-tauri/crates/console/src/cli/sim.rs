@@ -41,7 +41,8 @@ pub(super) fn run(console: &Console, args: &SimArgs) -> Result<ExitCode, UiError
         .await
         .map_err(|e| failed(format!("cannot start the simulated world: {e}")))?;
         if let Some(namespace) = &args.crash_next_rollout {
-            world.kube.crash_next_rollout(namespace);
+            let healthy = std::time::Duration::from_secs(args.crash_after.unwrap_or(0));
+            world.kube.crash_next_rollout_after(namespace, healthy);
         }
         world
             .write_kubeconfig(&args.kubeconfig, &pipeline_contexts(&pipeline))

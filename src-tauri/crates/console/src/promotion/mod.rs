@@ -29,6 +29,7 @@ use crate::journal::Journal;
 
 pub use methods::helm::HelmPlans;
 pub use values::{FileCache, local_values};
+pub use verify::Verifications;
 
 /// What the promotion use cases need from the session, for one acting person.
 pub struct Setup {
@@ -50,6 +51,8 @@ pub struct Setup {
     pub helm_plans: HelmPlans,
     /// Where a running tool's lines go (`helm upgrade`), for the window and the CLI.
     pub progress: broadcast::Sender<ProgressLine>,
+    /// Each environment's verification as it stands, for the window.
+    pub verifications: Verifications,
 }
 
 impl Setup {
@@ -495,10 +498,11 @@ pub async fn act(
         Ok(done) => {
             let env = setup.pipeline.environment(&request.environment)?;
             if let Some(rules) = &env.verify
-                && let verify::Verified::Broke(reason) =
+                && let verify::Verified::Broke { reason, id } =
                     smoke::verify(setup, env, rules, &now).await
             {
-                return verification_failed(setup, journal, &started, &now, rules, reason).await;
+                let broke = (reason, id);
+                return verification_failed(setup, journal, &started, &now, rules, broke).await;
             }
             let left = Left {
                 shipped: done.running.clone(),
@@ -605,7 +609,7 @@ async fn verification_failed(
     started: &AuditEntry,
     review: &Review,
     rules: &sluice_core::pipeline::Verify,
-    reason: String,
+    (reason, id): (String, String),
 ) -> Result<Outcome, UiError> {
     let environment = review.environment.as_str();
     let shipped = follow::running(setup, environment);
@@ -658,6 +662,8 @@ async fn verification_failed(
         }),
         OnFailure::Rollback => {
             let rolled = Box::pin(rollback(setup, journal, environment, None)).await;
+            let done = rolled.as_ref().map(|_| ()).map_err(|e| e.message.clone());
+            verify::rolled_back(setup, environment, &id, &reason, done).await;
             let (then, offer) = match rolled {
                 Ok(o) => (format!("rolled back automatically: {}", o.message), None),
                 Err(e) => (

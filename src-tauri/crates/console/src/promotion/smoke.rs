@@ -34,7 +34,11 @@ pub(super) async fn verify(
     review: &Review,
 ) -> Verified {
     let name = env.name.as_str();
-    let live = hold::verify(setup, env, rules);
+    let version = review
+        .candidate
+        .as_ref()
+        .map_or("the new version", |c| c.label.as_str());
+    let live = hold::verify(setup, env, rules, version);
     let job = smoke_test(setup, env, rules, review);
     let checks = required_checks(setup, env, review);
     tokio::pin!(live, job, checks);
@@ -53,15 +57,9 @@ pub(super) async fn verify(
             ended = &mut job, if !job_done => match ended {
                 Ok(()) if held => return Verified::Held,
                 Ok(()) => job_done = true,
-                Err(reason) => {
-                    say(setup, name, format!("verification failed: {reason}"));
-                    return Verified::Broke(reason);
-                }
+                Err(reason) => return hold::fail_beside(setup, name, rules, reason),
             },
-            reason = &mut checks => {
-                say(setup, name, format!("verification failed: {reason}"));
-                return Verified::Broke(reason);
-            }
+            reason = &mut checks => return hold::fail_beside(setup, name, rules, reason),
         }
     }
 }

@@ -181,6 +181,8 @@ pub struct Session {
     helm_plans: HelmPlans,
     /// Lines a running promotion's tool prints (`helm upgrade`).
     progress: broadcast::Sender<ProgressLine>,
+    /// Each environment's latest verification after a promotion.
+    verifications: promotion::Verifications,
     /// The device sign-in started and not yet finished, with the end of its cancel line.
     device: Mutex<Option<(DeviceSignIn, oneshot::Receiver<()>)>>,
     /// Cancels that sign-in, whether or not its wait has begun; dropping it cancels too.
@@ -245,6 +247,7 @@ impl Session {
             files: FileCache::default(),
             helm_plans: HelmPlans::default(),
             progress: broadcast::channel(PROGRESS_LINES).0,
+            verifications: promotion::Verifications::default(),
             device: Mutex::new(None),
             device_cancel: Mutex::new(None),
         }
@@ -285,6 +288,13 @@ impl Session {
     /// The lines a promotion's tool prints while it runs, from now on.
     pub fn subscribe_progress(&self) -> broadcast::Receiver<ProgressLine> {
         self.progress.subscribe()
+    }
+
+    /// Each environment's latest verification, as it changes.
+    pub fn subscribe_verifications(
+        &self,
+    ) -> watch::Receiver<Vec<sluice_core::verify::Verification>> {
+        self.verifications.subscribe()
     }
 
     pub fn subscribe(&self) -> watch::Receiver<Option<Arc<Snapshot>>> {
@@ -725,6 +735,7 @@ impl Session {
             files: self.files.clone(),
             helm_plans: self.helm_plans.clone(),
             progress: self.progress.clone(),
+            verifications: self.verifications.clone(),
         })
     }
 

@@ -382,18 +382,39 @@ fn pod_state(
             };
             s.next = (!s.ready).then_some(ready_at);
         }
-        Some(Breakage::CrashLoop) => {
+        Some(breakage @ (Breakage::CrashLoop | Breakage::CrashLoopAfter(_))) => {
+            // A crash-looping container runs 2 s each time; one that breaks later first runs
+            // healthy (and becomes ready) for as long as it was given.
+            let first_run = match breakage {
+                Breakage::CrashLoopAfter(healthy) => healthy,
+                _ => Duration::from_secs(2),
+            };
             s.phase = "Running";
             let mut run_start = started_at;
             let mut k = 0u32;
             loop {
-                let crash_at = after(run_start, Duration::from_secs(2));
+                let run = if k == 0 {
+                    first_run
+                } else {
+                    Duration::from_secs(2)
+                };
+                let crash_at = after(run_start, run);
                 if now < crash_at {
+                    let ready_at = after(run_start, t.ready);
                     s.waiting = None;
                     s.running_since = Some(run_start);
                     s.restarts = i64::from(k);
-                    s.stage = format!("run:{k}");
-                    s.next = Some(crash_at);
+                    s.ready = ready_at < crash_at && now >= ready_at;
+                    s.stage = if s.ready {
+                        format!("run:{k}:ready")
+                    } else {
+                        format!("run:{k}")
+                    };
+                    s.next = Some(if ready_at < crash_at && !s.ready {
+                        ready_at
+                    } else {
+                        crash_at
+                    });
                     break;
                 }
                 let restart_at = after(crash_at, backoff(k));
@@ -451,13 +472,16 @@ fn reconcile_pod(world: &KubeWorld, ns: &str, name: &str) -> Option<Timestamp> {
             .as_str()
             .unwrap_or_default()
             .to_owned();
-        let crashing_owner =
-            owner_uid(&pod).is_some_and(|uid| state.crash_looping_replicasets.contains(uid));
-        let broken = state
-            .broken_images
-            .get(&image)
-            .copied()
-            .or(crashing_owner.then_some(Breakage::CrashLoop));
+        let crashing_owner = owner_uid(&pod)
+            .and_then(|uid| state.crash_looping_replicasets.get(uid))
+            .map(|&healthy| {
+                if healthy.is_zero() {
+                    Breakage::CrashLoop
+                } else {
+                    Breakage::CrashLoopAfter(healthy)
+                }
+            });
+        let broken = state.broken_images.get(&image).copied().or(crashing_owner);
         (state.timings, broken)
     };
     if let Some(deleting) = ts(&pod, &["metadata", "deletionTimestamp"]) {
@@ -575,7 +599,7 @@ fn pod_events(world: &KubeWorld, pod: &Value, previous: &str, s: &PodState) {
         );
     }
     match s.stage.as_str() {
-        "started" | "ready" | "run:0"
+        "started" | "ready" | "run:0" | "run:0:ready"
             if !previous.starts_with("started")
                 && !previous.starts_with("run")
                 && previous != "ready" =>
@@ -1188,16 +1212,23 @@ fn spend_rollout_crash(world: &KubeWorld, ns: &str, deployment: &str, rs: &Value
         .collect();
     let mut guard = world.lock();
     let state = &mut *guard;
-    let Some(crashed) = state.rollout_crashes.get_mut(ns) else {
+    let Some((healthy, crashed)) = state.rollout_crashes.get_mut(ns) else {
         return;
     };
     if !crashed.insert(deployment.to_owned()) {
         return;
     }
+    let healthy = *healthy;
     if let Some(uid) = rs["metadata"]["uid"].as_str() {
-        state.crash_looping_replicasets.insert(uid.to_owned());
+        state
+            .crash_looping_replicasets
+            .insert(uid.to_owned(), healthy);
     }
-    if deployments.iter().all(|d| crashed.contains(d)) {
+    if state
+        .rollout_crashes
+        .get(ns)
+        .is_some_and(|(_, crashed)| deployments.iter().all(|d| crashed.contains(d)))
+    {
         state.rollout_crashes.remove(ns);
     }
 }
@@ -1488,6 +1519,26 @@ mod tests {
         );
         let healthy = pod_state(t0, after(start, timings.ready), &timings, None);
         assert!(healthy.ready);
+        // Breaking later: ready after 4 s, crashing at 60 s, then looping as any crash does.
+        let later = |secs: u64| {
+            pod_state(
+                t0,
+                after(start, Duration::from_secs(secs)),
+                &timings,
+                Some(Breakage::CrashLoopAfter(Duration::from_secs(60))),
+            )
+        };
+        assert_eq!(
+            (later(1).ready, later(5).ready, later(59).ready),
+            (false, true, true)
+        );
+        assert_eq!(later(59).next, Some(after(start, Duration::from_secs(60))));
+        let broke = later(61);
+        assert_eq!(
+            (broke.ready, broke.waiting, broke.restarts),
+            (false, Some("CrashLoopBackOff"), 1)
+        );
+        assert_eq!((later(71).waiting, later(71).ready), (None, false));
         let pull = pod_state(
             t0,
             after(start, Duration::from_secs(6)),

@@ -17,6 +17,8 @@ use crate::people::Person;
 pub enum Breakage {
     /// Starts, exits with an error, restarts with growing back-off.
     CrashLoop,
+    /// Runs healthy (and ready) for this long after its first start, then crash-loops.
+    CrashLoopAfter(Duration),
     /// The image cannot be pulled.
     ImagePull,
 }
@@ -44,13 +46,14 @@ impl Default for PodTimings {
 pub struct ClusterState {
     pub store: Store,
     pub broken_images: HashMap<String, Breakage>,
-    /// Namespaces whose next rollout crashes ([`KubeWorld::crash_next_rollout`]), with the
-    /// Deployments whose new ReplicaSet already did.
-    pub rollout_crashes: HashMap<String, BTreeSet<String>>,
+    /// Namespaces whose next rollout crashes ([`KubeWorld::crash_next_rollout`]), with how
+    /// long its pods run healthy first and the Deployments whose new ReplicaSet already did.
+    pub rollout_crashes: HashMap<String, (Duration, BTreeSet<String>)>,
+    /// Uids of ReplicaSets whose pods crash-loop whatever their image, with how long they run
+    /// healthy first.
+    pub crash_looping_replicasets: HashMap<String, Duration>,
     /// Namespaces whose next Job fails ([`KubeWorld::fail_next_job`]).
     pub failing_jobs: HashSet<String>,
-    /// Uids of ReplicaSets whose pods crash-loop whatever their image.
-    pub crash_looping_replicasets: HashSet<String>,
     pub timings: PodTimings,
     /// Requests served, by verb (`list`, `watch`, `get`, …), for the steady-state benchmarks.
     pub requests: HashMap<String, u64>,
@@ -74,8 +77,8 @@ impl KubeWorld {
                 store: Store::new(),
                 broken_images: HashMap::new(),
                 rollout_crashes: HashMap::new(),
+                crash_looping_replicasets: HashMap::new(),
                 failing_jobs: HashSet::new(),
-                crash_looping_replicasets: HashSet::new(),
                 timings: PodTimings::default(),
                 requests: HashMap::new(),
                 bookmark_interval: Duration::from_secs(15),
@@ -152,9 +155,16 @@ impl KubeWorld {
     /// [`Self::break_image`], the same image elsewhere (the environment it was promoted from)
     /// stays healthy.
     pub fn crash_next_rollout(&self, namespace: &str) {
+        self.crash_next_rollout_after(namespace, Duration::ZERO);
+    }
+
+    /// Like [`Self::crash_next_rollout`], but the new pods run healthy and ready for `healthy`
+    /// of scenario time after they start, then crash-loop: the rollout completes, and the new
+    /// version breaks afterwards (what a verification after the promotion must catch).
+    pub fn crash_next_rollout_after(&self, namespace: &str, healthy: Duration) {
         self.lock()
             .rollout_crashes
-            .insert(namespace.to_owned(), BTreeSet::new());
+            .insert(namespace.to_owned(), (healthy, BTreeSet::new()));
     }
 
     /// Makes the next Job created in `namespace` fail (its pod exits 1, as a failing smoke

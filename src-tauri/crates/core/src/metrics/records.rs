@@ -32,7 +32,7 @@ pub struct RecordInputs<'a> {
 
 /// The environment's changes, oldest first. A change is a rollback when a source says so (a
 /// journaled rollback, Helm's `Rollback to N`) or when it brings back a version the environment
-/// ran before another one replaced it.
+/// ran before another one replaced it. Shipping again the version that runs is no change.
 pub fn records(inputs: &RecordInputs<'_>) -> Vec<DeploymentRecord> {
     let env = inputs.environment;
     let mut out: Vec<DeploymentRecord> = Vec::new();
@@ -85,6 +85,7 @@ pub fn records(inputs: &RecordInputs<'_>) -> Vec<DeploymentRecord> {
         merge(&mut out, record(env, version, at, kind, outcome));
     }
     out.sort_by_key(|r| r.deployed_at);
+    drop_redeploys(&mut out);
     mark_returns(&mut out);
     for r in &mut out {
         let commit = r.sha.as_deref().and_then(|sha| {
@@ -154,6 +155,20 @@ fn merge(out: &mut Vec<DeploymentRecord>, new: DeploymentRecord) {
         }
         None => out.push(new),
     }
+}
+
+/// Leaves out succeeded changes that shipped the version already running (a re-run, or a
+/// source that saw the change late): nothing changed.
+fn drop_redeploys(out: &mut Vec<DeploymentRecord>) {
+    let mut running: Option<DeploymentRecord> = None;
+    out.retain(|r| {
+        if r.outcome != ChangeOutcome::Succeeded {
+            return true;
+        }
+        let same = running.as_ref().is_some_and(|run| same_version(run, r));
+        running = Some(r.clone());
+        !same
+    });
 }
 
 /// Marks as rollbacks the changes (oldest first) that bring back a version the environment ran

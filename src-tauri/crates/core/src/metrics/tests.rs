@@ -255,6 +255,7 @@ fn sources_merge_into_one_change_each_and_returns_are_rollbacks() {
         .collect();
     let deployments = [
         deployment(1, "inactive", 10),
+        deployment(1, "success", 12), // a re-run of what runs: no change
         deployment(2, "success", 20),
         deployment(1, "success", 21), // back to 1: a rollback
         deployment(3, "success", 30),

@@ -48,7 +48,10 @@ pub async fn metrics(
     let period = Period::days_before(until, days);
     let mut problems = Vec::new();
     let mut deployments: BTreeMap<&str, Vec<DeploymentInfo>> = BTreeMap::new();
-    match &setup.github {
+    // A few hundred reads: more than GitHub allows anyone not signed in in an hour (60), and
+    // the client would wait for the limit's reset rather than fail.
+    let github = setup.github.as_ref().filter(|_| setup.signed_in);
+    match github {
         Some(github) => {
             for env in &environments {
                 match github.deployment_outcomes(env, GITHUB_DEPLOYMENTS).await {
@@ -61,6 +64,10 @@ pub async fn metrics(
                 }
             }
         }
+        None if setup.github.is_some() => problems.push(
+            "Not signed in to GitHub: its deployments and commits were not read (GitHub allows 60 requests an hour without signing in), so changes are from Helm and the journal only and lead times are not known. Sign in (Settings, or `sluice login`) to include them."
+                .to_owned(),
+        ),
         None => problems.push(
             "GitHub is not configured: changes are from Helm and the journal only, and lead times are not known"
                 .to_owned(),
@@ -87,7 +94,7 @@ pub async fn metrics(
             .collect()
     };
     let mut commits = BTreeMap::new();
-    if let Some(github) = &setup.github {
+    if let Some(github) = github {
         // Only the commits shipped in the period: lead time is taken over those alone.
         let shas: BTreeSet<String> = gather(&commits)
             .into_iter()

@@ -40,9 +40,15 @@ fn deploy(world: &SimWorld, env: &str, sha: &str) {
     .unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metrics_of_six_weeks_match_the_releases_the_world_played() {
+/// The world with six weeks of past releases, the seed's versions deployed with Helm.
+async fn world() -> SimWorld {
+    // The live view reads this computer's clock, the world runs 30 times faster: starting two
+    // hours back keeps what the world does in the view's past.
+    let start = jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_hours(2))
+        .unwrap();
     let world = SimWorld::start(WorldOptions {
+        start,
         speed: 30.0,
         past_weeks: 6,
         ..WorldOptions::default()
@@ -52,8 +58,13 @@ async fn metrics_of_six_weeks_match_the_releases_the_world_played() {
     deploy(&world, "production", &world.seeded.main[1].clone());
     deploy(&world, "staging", &world.seeded.main[2].clone());
     deploy(&world, "dev", &world.seeded.main[2].clone());
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = testing::write_kubeconfig(&world, dir.path(), &["tbyte"]).unwrap();
+    world
+}
+
+/// A session on `world`, signed in as the viewer by `GH_TOKEN` when `signed_in`, its live view
+/// healthy.
+async fn session(world: &SimWorld, dir: &std::path::Path, signed_in: bool) -> Session {
+    let kubeconfig = testing::write_kubeconfig(world, dir, &["tbyte"]).unwrap();
     let token = world.person(Role::Viewer).github_token.clone();
     let session = Session::new(
         Console::new(testing::shipped_pipeline_dir().join("pipeline.yaml")),
@@ -63,8 +74,10 @@ async fn metrics_of_six_weeks_match_the_releases_the_world_played() {
             github_api_url: Some(world.github_server.url()),
             device_client_id: None,
             keychain: Keychain::disabled("no keychain in these tests"),
-            journal: dir.path().join("journal.jsonl"),
-            environment: Arc::new(move |name| (name == "GH_TOKEN").then(|| token.clone())),
+            journal: dir.join("journal.jsonl"),
+            environment: Arc::new(move |name| {
+                (signed_in && name == "GH_TOKEN").then(|| token.clone())
+            }),
             demo_person: None,
             autopilot: false,
             last_known: None,
@@ -83,6 +96,14 @@ async fn metrics_of_six_weeks_match_the_releases_the_world_played() {
     )
     .await
     .unwrap();
+    session
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_of_six_weeks_match_the_releases_the_world_played() {
+    let world = world().await;
+    let dir = tempfile::tempdir().unwrap();
+    let session = session(&world, dir.path(), true).await;
 
     let m = session.metrics(60, Some("production")).await.unwrap();
     assert!(m.problems.is_empty(), "{:?}", m.problems);
@@ -140,4 +161,28 @@ async fn metrics_of_six_weeks_match_the_releases_the_world_played() {
 
     let unknown = session.metrics(30, Some("qa")).await.unwrap_err();
     assert_eq!(unknown.code, "pipeline.unknown-environment");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_signing_in_github_is_not_read_and_the_metrics_say_so() {
+    let world = world().await;
+    let dir = tempfile::tempdir().unwrap();
+    let session = session(&world, dir.path(), false).await;
+    // Anonymous reads allow 60 requests an hour: the metrics do not spend them (nor wait for
+    // the limit's reset), and come from Helm's history alone.
+    let m = tokio::time::timeout(
+        Duration::from_secs(30),
+        session.metrics(60, Some("production")),
+    )
+    .await
+    .expect("the metrics waited")
+    .unwrap();
+    assert!(
+        m.problems[0].starts_with("Not signed in to GitHub"),
+        "{:?}",
+        m.problems
+    );
+    let p = &m.environments[0];
+    assert_eq!((p.deployments, p.failures), (1, 0));
+    assert_eq!(p.lead_time, None);
 }

@@ -81,7 +81,7 @@ describe('Metrics view', () => {
 
     expect(screen.getByRole('heading', { level: 1, name: 'Metrics' })).toBeVisible();
     expect(desk.callsTo('metrics')).toEqual([[30]]);
-    expect(textOf(screen.getByTestId('metrics-span'))).toBe('30 days, 2026-02-27 to 2026-03-29; charted per week.');
+    expect(textOf(screen.getByTestId('metrics-span'))).toBe('Over 30 days, 2026-02-27 to 2026-03-29, charted per week.');
     const figure = (id: string) => textOf(within(production).getByTestId(id));
     expect(figure('frequency')).toBe('8 1.9 / week · 1 rollback');
     expect(figure('lead-time')).toBe('20.0 h median · p90 30.0 h');

@@ -23,6 +23,7 @@ export const REASONS: Record<FailureReason, string> = {
 export const PERIODS: { days: number; label: string }[] = [
   { days: 7, label: 'Last 7 days' },
   { days: 30, label: 'Last 30 days' },
+  { days: 42, label: 'Last 6 weeks' },
   { days: 90, label: 'Last 90 days' },
 ];
 

@@ -427,6 +427,30 @@ mod tests {
     }
 
     #[test]
+    fn metrics_periods_are_days_or_weeks_and_a_wrong_one_shows_the_format() {
+        let cli = Cli::try_parse_from(["sluice", "metrics", "--since", "6w", "--json"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Metrics(MetricsArgs {
+                since: 42,
+                json: true,
+                ..
+            }))
+        ));
+        let default = Cli::try_parse_from(["sluice", "metrics"]).unwrap();
+        assert!(matches!(
+            default.command,
+            Some(Command::Metrics(MetricsArgs { since: 30, .. }))
+        ));
+        let e = Cli::try_parse_from(["sluice", "metrics", "--since", "month"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.to_string().contains("e.g. `--since 30d` or `--since 6w`"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn validate_reports_success_and_failure() {
         let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../../environments/pipeline.yaml");

@@ -7,12 +7,13 @@
 //! - A **deployment** is a release: a version sent to the environment that is not a rollback,
 //!   whatever its outcome. A **rollback** restores a version the environment ran before; it is
 //!   counted apart, never as a deployment.
-//! - **Deployment frequency**: the deployments that started in the period, and that count per
-//!   7 days of the period.
+//! - **Deployment frequency**: the deployments that ended (succeeded or failed) in the period,
+//!   and that count per 7 days of the period.
 //! - **Lead time for changes**: for each deployment that succeeded and whose commit time is
 //!   known, from when the commit landed on its branch (GitHub's committer date) to when the
 //!   deployment finished; the median (the middle value, or the mean of the two middle ones) and
-//!   the 90th percentile (nearest rank: the smallest value at least 90 % of them do not exceed).
+//!   the 90th percentile (nearest rank: the smallest value that at least 90 % of them are at
+//!   most).
 //! - **Change failure rate**: failed changes ÷ deployments. A deployment is a failed change when
 //!   (a) it failed (its rollout or its verification failed), (b) it was rolled back: the next
 //!   change to the environment is a rollback, or (c) it needed a fix: the next change is a

@@ -21,6 +21,7 @@ pub const COMMANDS: &[&str] = &[
     "rollback",
     "history",
     "rollback_plan",
+    "metrics",
     "audit",
     "export_audit",
     "verify_audit",

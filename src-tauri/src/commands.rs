@@ -9,6 +9,7 @@ use sluice_core::desk::{
     ActRequest, AuditExport, DeviceCode, ExportFormat, LinkDecision, Outcome, SessionInfo,
 };
 use sluice_core::history::{History, RollbackPlan};
+use sluice_core::metrics::Metrics;
 use sluice_core::review::Review;
 use sluice_core::snapshot::{Snapshot, ValueEntry};
 use sluice_core::{Pipeline, UiError};
@@ -150,6 +151,12 @@ pub async fn rollback(
 #[tauri::command]
 pub async fn history(session: SessionState<'_>, environment: String) -> Result<History, UiError> {
     session.history(&environment).await
+}
+
+/// DORA metrics over the `days` before now, of every environment (the same as `sluice metrics`).
+#[tauri::command]
+pub async fn metrics(session: SessionState<'_>, days: u32) -> Result<Metrics, UiError> {
+    session.metrics(days, None).await
 }
 
 /// What rolling back to `revision` would change, for the confirmation.

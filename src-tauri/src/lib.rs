@@ -44,6 +44,7 @@ macro_rules! app_commands {
             commands::rollback,
             commands::history,
             commands::rollback_plan,
+            commands::metrics,
             commands::audit,
             commands::export_audit,
             commands::verify_audit,

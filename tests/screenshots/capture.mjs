@@ -331,16 +331,56 @@ async function captureVerification(theme) {
   }
 }
 
+// The Metrics view on the demo's six weeks of past releases (a release failed, one was rolled
+// back, one needed a fix), over the last six weeks, signed in as the demo's approver.
+async function captureMetrics(theme) {
+  const home = scratch(`shots-metrics-${theme}`);
+  const app = await launchApp({ args: ['--pipeline', PIPELINE], env: { GTK_THEME: THEMES[theme] }, home });
+  const { driver } = app;
+  try {
+    await waitFor(
+      driver,
+      async () => (await driver.findElements(byTestId('health'))).length === 3,
+      'three environments with their health',
+    );
+    // GitHub's deployments are read as the person signed in (a few hundred requests).
+    await click(driver, byTestId('nav-settings'), 'Settings');
+    await click(driver, By.css('[data-testid="settings-demo-person"][data-login="alice-approver"]'), 'alice');
+    await waitFor(
+      driver,
+      async () => (await driver.findElements(byTestId('settings-signed-in-as'))).length > 0,
+      'signed in as alice',
+    );
+    await click(driver, byTestId('nav-metrics'), 'Metrics');
+    const period = await waitFor(driver, async () => (await driver.findElements(byTestId('metrics-period')))[0], 'the period');
+    await period.findElement(By.css('option[value="42"]')).click();
+    await waitFor(
+      driver,
+      async () => {
+        const failed = await driver.findElements(byTestId('metrics-error'));
+        if (failed.length > 0) throw new Error(`the metrics failed: ${await failed[0].getText()}`);
+        return (await driver.findElements(byTestId('failed-changes'))).length > 0;
+      },
+      'the metrics with their failed changes',
+      60_000,
+    );
+    await shoot(driver, `metrics-${theme}`);
+  } finally {
+    await app.quit();
+  }
+}
+
 mkdirSync(OUT, { recursive: true });
-// SLUICE_SHOTS=helm retakes only the helm review's shots; SLUICE_SHOTS=history, quorum or
-// verification only that scenario's (the verifying phase's and its failure's for verification).
+// SLUICE_SHOTS=helm retakes only the helm review's shots; SLUICE_SHOTS=history, quorum, metrics
+// or verification only that scenario's (the verifying phase's and its failure's for verification).
 const ONLY = process.env.SLUICE_SHOTS ?? null;
 for (const theme of Object.keys(THEMES)) {
   if (ONLY === null) await capture(theme);
   if (ONLY === null || ONLY === 'history') await captureHistory(theme);
   if (ONLY === null || ONLY === 'quorum') await captureQuorum(theme);
   if (ONLY === null || ONLY === 'verification') await captureVerification(theme);
-  if (['history', 'quorum', 'verification'].includes(ONLY)) continue;
+  if (ONLY === null || ONLY === 'metrics') await captureMetrics(theme);
+  if (['history', 'quorum', 'verification', 'metrics'].includes(ONLY)) continue;
   if (HELM) await captureHelmReview(theme);
   else console.warn('SLUICE_HELM is not set: no shot of the helm review');
 }

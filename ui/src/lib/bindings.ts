@@ -242,6 +242,86 @@ commitsUnknown: string | null,
  * Why it cannot be rolled back to; `None` when it can.
  */
 refusal: string | null, };
+export type Metrics = { 
+/**
+ * RFC 3339: the period's start and end.
+ */
+since: string, until: string, days: number, 
+/**
+ * How many days each point of the series covers: 1 or 7.
+ */
+bucketDays: number, environments: Array<EnvironmentMetrics>, 
+/**
+ * What could not be read; the figures hold what could.
+ */
+problems: Array<string>, };
+export type EnvironmentMetrics = { environment: string, 
+/**
+ * Deployment frequency: deployments (not rollbacks) in the period.
+ */
+deployments: number, 
+/**
+ * Deployments per 7 days of the period.
+ */
+perWeek: number, rollbacks: number, 
+/**
+ * `None` when no succeeded deployment has a known commit time.
+ */
+leadTime: Spread | null, 
+/**
+ * Failed changes among the deployments.
+ */
+failures: number, 
+/**
+ * Failed changes ÷ deployments, from 0 to 1; `None` with no deployments.
+ */
+changeFailureRate: number | null, 
+/**
+ * `None` when no failed change was restored.
+ */
+timeToRestore: Spread | null, 
+/**
+ * Failed changes not followed yet by a healthy change.
+ */
+unrestored: number, 
+/**
+ * Newest first.
+ */
+failedChanges: Array<FailedChange>, 
+/**
+ * Oldest first, one point per `bucket_days`.
+ */
+series: Array<MetricsBucket>, 
+/**
+ * Why figures are missing, in words (`No deployments in this period.`).
+ */
+note: string | null, };
+export type Spread = { medianHours: number, p90Hours: number, 
+/**
+ * How many values they are taken over.
+ */
+samples: number, };
+export type FailedChange = { version: string | null, 
+/**
+ * RFC 3339: when it was deployed.
+ */
+at: string, reason: FailureReason, 
+/**
+ * Hours until the next healthy change; `None` while unrestored.
+ */
+restoredAfterHours: number | null, };
+export type FailureReason = "failed" | "rolled-back" | "needed-fix";
+export type MetricsBucket = { 
+/**
+ * The first day it covers, `YYYY-MM-DD` (UTC).
+ */
+start: string, deployments: number, failures: number, rollbacks: number, 
+/**
+ * The median lead time of its succeeded deployments, in hours.
+ */
+leadTimeMedianHours: number | null, };
+export type ChangeKind = "release" | "rollback";
+export type ChangeOutcome = "succeeded" | "failed";
 export type Snapshot = { 
 /**
  * Increases with every published snapshot.

@@ -6,6 +6,7 @@ export type Route =
   | { screen: 'pipeline' }
   | { screen: 'inbox' }
   | { screen: 'audit' }
+  | { screen: 'metrics' }
   | { screen: 'settings' }
   | { screen: 'present' }
   | { screen: 'environment'; name: string }

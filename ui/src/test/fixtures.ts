@@ -14,6 +14,7 @@ import type {
   History,
   InboxItem,
   LinkDecision,
+  Metrics,
   Outcome,
   Pipeline,
   PodState,
@@ -223,6 +224,8 @@ export class FakeDesk {
   histories = new Map<string, History>();
   /** Rollback plans, by `environment@revision`. */
   plans = new Map<string, RollbackPlan>();
+  /** What `metrics` answers, whatever the period. */
+  metricsAnswer: Metrics | null = null;
   /** The journal as the console groups it, newest first. */
   attempts: Attempt[] = [];
   /** What `verifyAudit` answers: an intact journal whose head is anchored, by default. */
@@ -350,6 +353,11 @@ export class FakeDesk {
           const plan = this.plans.get(`${environment}@${revision}`);
           if (!plan) throw new Error(`no rollback plan for ${environment}@${revision} in the fake`);
           return plan;
+        }),
+      metrics: (days) =>
+        this.record('metrics', [days], () => {
+          if (!this.metricsAnswer) throw new Error('no metrics in the fake');
+          return this.metricsAnswer;
         }),
       audit: (filter) => this.record('audit', [filter], () => fakeAuditFilter(this.attempts, filter)),
       verifyAudit: () => this.record('verifyAudit', [], () => this.chain),

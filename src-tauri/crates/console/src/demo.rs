@@ -27,6 +27,8 @@ use crate::live::{Clock, LiveConfig};
 const CADENCE: Duration = Duration::from_secs(8 * 60);
 /// How long before the demo's start its history begins: longer than a day's soak.
 const HISTORY: Duration = Duration::from_secs(27 * 60 * 60);
+/// Weeks of past releases GitHub holds before that history, for the Metrics view.
+const PAST_WEEKS: u32 = 6;
 /// How much of the change window is left at the demo's start, at least.
 const WINDOW_AHEAD: SignedDuration = SignedDuration::from_hours(3);
 
@@ -78,6 +80,7 @@ impl Demo {
         let world = SimWorld::start(WorldOptions {
             start: demo_start(pipeline, Timestamp::now()),
             history: HISTORY,
+            past_weeks: PAST_WEEKS,
             environments,
             repository_files,
             story: Some(StoryOptions {

@@ -11,6 +11,7 @@ pub mod journal;
 pub mod last_known;
 pub mod live;
 pub mod logging;
+pub mod metrics;
 mod private;
 pub mod promotion;
 pub mod session;

@@ -16,6 +16,10 @@ use crate::desk::{
 use crate::error::UiError;
 use crate::history::{History, HistoryRow, RollbackPlan};
 use crate::manifests::{ManifestChange, ManifestChangeKind};
+use crate::metrics::{
+    ChangeKind, ChangeOutcome, EnvironmentMetrics, FailedChange, FailureReason, Metrics,
+    MetricsBucket, Spread,
+};
 use crate::pipeline::{
     Approval, ChangeWindow, Environment, Freeze, Gate, GithubRepository, HelmSettings, OnFailure,
     Pipeline, Principals, PromotionMethod, ShownValue, SmokeJob, Trigger, Verify, Weekday,
@@ -59,6 +63,14 @@ pub fn typescript() -> String {
         History::decl(&cfg),
         HistoryRow::decl(&cfg),
         RollbackPlan::decl(&cfg),
+        Metrics::decl(&cfg),
+        EnvironmentMetrics::decl(&cfg),
+        Spread::decl(&cfg),
+        FailedChange::decl(&cfg),
+        FailureReason::decl(&cfg),
+        MetricsBucket::decl(&cfg),
+        ChangeKind::decl(&cfg),
+        ChangeOutcome::decl(&cfg),
         Snapshot::decl(&cfg),
         SnapshotUpdate::decl(&cfg),
         Health::decl(&cfg),

@@ -13,6 +13,7 @@ pub mod history;
 pub mod image;
 pub mod inputs;
 pub mod manifests;
+pub mod metrics;
 pub mod pacing;
 pub mod pipeline;
 pub mod quorum;

@@ -472,6 +472,27 @@ impl GithubClient {
             .await
     }
 
+    /// The newest `limit` deployments to `environment`, newest first, with their latest status
+    /// (not who approved them).
+    pub async fn deployment_outcomes(
+        &self,
+        environment: &str,
+        limit: usize,
+    ) -> Result<Vec<sluice_core::inputs::DeploymentInfo>, GithubError> {
+        crate::reads::Reads::new(self)
+            .deployment_outcomes(environment, limit)
+            .await
+    }
+
+    /// One commit with its title and when it landed on its branch; `None` when GitHub does not
+    /// know it.
+    pub async fn commit(
+        &self,
+        sha: &str,
+    ) -> Result<Option<sluice_core::inputs::CommitInfo>, GithubError> {
+        crate::reads::Reads::new(self).commit(sha).await
+    }
+
     /// Records a deployment of `sha` to `environment` with one status, for traceability of
     /// promotions GitHub did not run itself.
     pub async fn record_deployment(

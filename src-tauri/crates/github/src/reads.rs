@@ -21,6 +21,9 @@ const RECENT: usize = 30;
 /// untouched for 100 deployments drop out) or waiting runs, the oldest are not read.
 const PAGE: usize = 100;
 
+/// How many of a deployment's newest statuses are read to find how it ended.
+const OUTCOME_STATUSES: usize = 10;
+
 /// One poll's reads. Remembers the lowest `x-ratelimit-remaining` seen: the most recent figure
 /// within a rate-limit window, since the budget only falls until the window resets.
 pub(crate) struct Reads<'a> {
@@ -296,7 +299,7 @@ impl<'a> Reads<'a> {
         }
         let mut out = Vec::with_capacity(latest.len());
         for d in latest.into_values() {
-            out.push(self.deployment(d).await?);
+            out.push(self.deployment(d, true).await?);
         }
         Ok(out)
     }
@@ -307,6 +310,25 @@ impl<'a> Reads<'a> {
         &mut self,
         environment: &str,
         limit: usize,
+    ) -> Result<Vec<DeploymentInfo>, GithubError> {
+        self.deployments_of(environment, limit, true).await
+    }
+
+    /// [`Reads::deployments_to`] without who approved each: one request fewer per deployment,
+    /// for reads (metrics) that need only what was deployed, when, and how it ended.
+    pub async fn deployment_outcomes(
+        &mut self,
+        environment: &str,
+        limit: usize,
+    ) -> Result<Vec<DeploymentInfo>, GithubError> {
+        self.deployments_of(environment, limit, false).await
+    }
+
+    async fn deployments_of(
+        &mut self,
+        environment: &str,
+        limit: usize,
+        approvers: bool,
     ) -> Result<Vec<DeploymentInfo>, GithubError> {
         if !is_plain_ref(environment) {
             return Ok(Vec::new());
@@ -319,17 +341,31 @@ impl<'a> Reads<'a> {
             .await?;
         let mut out = Vec::with_capacity(all.len());
         for d in all.into_iter().take(page) {
-            out.push(self.deployment(d).await?);
+            out.push(self.deployment(d, approvers).await?);
         }
         Ok(out)
     }
 
-    /// One deployment with its latest status, and who approved the run that made it.
-    async fn deployment(&mut self, d: WireDeployment) -> Result<DeploymentInfo, GithubError> {
+    /// One deployment with its latest status, and who approved the run that made it; or, for
+    /// an outcome only (`approver` false), with how it ended: its newest status that is not
+    /// `inactive`, since GitHub marks a successful deployment inactive later, when another
+    /// one to the environment succeeds.
+    async fn deployment(
+        &mut self,
+        d: WireDeployment,
+        approver: bool,
+    ) -> Result<DeploymentInfo, GithubError> {
+        let per_page = if approver { 1 } else { OUTCOME_STATUSES };
         let statuses: Option<Vec<WireStatus>> = self
-            .get_optional(&format!("/deployments/{}/statuses?per_page=1", d.id))
+            .get_optional(&format!(
+                "/deployments/{}/statuses?per_page={per_page}",
+                d.id
+            ))
             .await?;
-        let status = statuses.and_then(|s| s.into_iter().next());
+        let status = statuses.and_then(|s| {
+            let ended = s.iter().position(|st| approver || st.state != "inactive");
+            s.into_iter().nth(ended.unwrap_or(0))
+        });
         let run = status
             .as_ref()
             .and_then(|s| s.log_url.as_deref().or(s.target_url.as_deref()))
@@ -338,7 +374,7 @@ impl<'a> Reads<'a> {
             Some(s) => (s.state, s.updated_at.unwrap_or(s.created_at)),
             None => ("pending".to_owned(), d.updated_at),
         };
-        let approved_by = match run {
+        let approved_by = match run.filter(|_| approver) {
             Some(run) => self.approved_by(run, &d.environment).await?,
             None => None,
         };
@@ -367,6 +403,15 @@ impl<'a> Reads<'a> {
                 .then(|| a.user.map(|u| u.login))
                 .flatten()
         }))
+    }
+
+    /// One commit, `None` when GitHub does not know it.
+    pub async fn commit(&mut self, sha: &str) -> Result<Option<CommitInfo>, GithubError> {
+        if !is_plain_ref(sha) {
+            return Ok(None);
+        }
+        let wire: Option<WireCommit> = self.get_optional(&format!("/commits/{sha}")).await?;
+        Ok(wire.map(CommitInfo::from))
     }
 
     /// Runs waiting on a protected environment, with what the token's user may approve.

@@ -305,3 +305,42 @@ async fn device_sign_in_yields_the_authorizing_persons_token() {
     let err = login.wait().await.unwrap_err();
     assert!(matches!(err, GithubError::Device { .. }), "{err:?}");
 }
+
+/// What metrics read: how each deployment ended (a success GitHub later marked inactive is still
+/// a success, at the time it succeeded), and the commits with when they landed.
+#[tokio::test]
+async fn deployment_outcomes_and_commits_say_how_and_when() {
+    let sim = Sim::start().await;
+    let client = sim.client("alice-approver");
+    let (chart, merge) = (&sim.seeded.main[1], &sim.seeded.main[2]);
+    let succeeded_at = sim.world.clock().now();
+    // Production moves on to the merge: GitHub marks the chart's deployment inactive.
+    sim.world.clock().advance(Duration::from_secs(3600));
+    let mut spec = github::DeploymentSpec::new(merge, "production", github::ACTIONS_BOT);
+    spec.description = Some("Deploy".into());
+    let id = sim.world.create_deployment(spec).unwrap();
+    sim.world
+        .add_deployment_status(
+            id,
+            github::StatusSpec::new(github::DeploymentState::Success, github::ACTIONS_BOT),
+        )
+        .unwrap();
+
+    let outcomes = client.deployment_outcomes("production", 100).await.unwrap();
+    let chart_outcome = outcomes.iter().find(|d| &d.sha == chart).unwrap();
+    assert_eq!(chart_outcome.state, "success");
+    let at: jiff::Timestamp = chart_outcome.updated_at.parse().unwrap();
+    assert!(at <= succeeded_at, "{at} is the inactive status's time");
+    // The history shows GitHub's latest word.
+    let history = client.deployment_history("production", 100).await.unwrap();
+    assert_eq!(
+        history.iter().find(|d| &d.sha == chart).unwrap().state,
+        "inactive"
+    );
+
+    let commit = client.commit(merge).await.unwrap().unwrap();
+    assert_eq!(&commit.sha, merge);
+    assert!(!commit.title.is_empty());
+    assert!(commit.date.is_some());
+    assert_eq!(client.commit(&"0".repeat(40)).await.unwrap(), None);
+}

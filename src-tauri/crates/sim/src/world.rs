@@ -31,6 +31,9 @@ pub struct WorldOptions {
     pub history: Duration,
     /// Files of the repository, `(path in the repository, text)`, the same in every commit.
     pub repository_files: Vec<(String, String)>,
+    /// Weeks of past releases GitHub records before the seeded history (see
+    /// [`github::seed_past`]); 0 for none.
+    pub past_weeks: u32,
 }
 
 impl Default for WorldOptions {
@@ -42,6 +45,7 @@ impl Default for WorldOptions {
             story: None,
             history: DEFAULT_HISTORY,
             repository_files: Vec::new(),
+            past_weeks: 0,
         }
     }
 }
@@ -73,8 +77,9 @@ impl SimWorld {
         // `start`, then the clock jumps there and runs.
         let history = SignedDuration::try_from(options.history.max(MIN_HISTORY))
             .unwrap_or(SignedDuration::from_hours(3));
-        let clock =
-            ScenarioClock::manual(options.start.checked_sub(history).unwrap_or(options.start));
+        let seed_start = options.start.checked_sub(history).unwrap_or(options.start);
+        let past = SignedDuration::from_hours(i64::from(options.past_weeks) * 7 * 24);
+        let clock = ScenarioClock::manual(seed_start.checked_sub(past).unwrap_or(seed_start));
         let people = people::cast();
         let namespaces: Vec<&str> = options
             .environments
@@ -83,6 +88,13 @@ impl SimWorld {
             .collect();
         let kube = KubeWorld::new(clock.clone(), people.clone(), &namespaces);
         let github = GithubWorld::new(clock.clone(), &people);
+        if options.past_weeks > 0 {
+            github::seed_past(&github, options.past_weeks).map_err(std::io::Error::other)?;
+            let now = clock.now();
+            if now < seed_start {
+                clock.advance(seed_start.duration_since(now).unsigned_abs());
+            }
+        }
         let seeded = github::seed_tbyte(&github).map_err(std::io::Error::other)?;
         for (path, text) in &options.repository_files {
             github.set_file(path, text).map_err(std::io::Error::other)?;

@@ -11,6 +11,7 @@ import type {
   ExportFormat,
   History,
   LinkDecision,
+  Metrics,
   Outcome,
   Pipeline,
   ProgressLine,
@@ -92,6 +93,8 @@ export interface Backend {
   history(environment: string): Promise<History>;
   /** What rolling `environment` back to `revision` would change, and whether it can. */
   rollbackPlan(environment: string, revision: number): Promise<RollbackPlan>;
+  /** DORA metrics of every environment over the `days` before now (the same as `sluice metrics`). */
+  metrics(days: number): Promise<Metrics>;
 
   // Audit journal.
   /** The journal's attempts the filter keeps, newest first (grouped and filtered by the console). */

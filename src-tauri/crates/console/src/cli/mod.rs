@@ -6,6 +6,7 @@
 mod audit;
 mod credentials;
 mod history;
+mod metrics;
 mod offline;
 mod promote;
 mod sim;
@@ -26,6 +27,7 @@ use crate::session::{Session, SessionOptions};
 pub use audit::render as render_audit;
 pub use credentials::{login_with, logout_with, whoami_with};
 pub use history::{print_history, print_plan};
+pub use metrics::print_metrics;
 pub use promote::{print_inbox, print_review};
 pub use status::render as render_status;
 
@@ -90,6 +92,9 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// Print what an environment ran, revision by revision: when, who, how, and the result.
     History(HistoryArgs),
+    /// Print DORA metrics per environment: deployment frequency, lead time for changes, change
+    /// failure rate and time to restore.
+    Metrics(MetricsArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -208,6 +213,19 @@ pub struct HistoryArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct MetricsArgs {
+    /// The period: the days (`30d`) or weeks (`6w`) before now.
+    #[arg(long, value_name = "PERIOD", default_value = "30d", value_parser = metrics::since)]
+    pub since: u32,
+    /// Only this environment (e.g. production).
+    #[arg(long, value_name = "E")]
+    pub environment: Option<String>,
+    /// Print the metrics as JSON (the same the window shows).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct RollbackArgs {
     /// The environment to roll back.
     pub environment: String,
@@ -275,6 +293,7 @@ pub fn run(console: &Console, cli: &Cli, command: &Command) -> ExitCode {
         Command::Promote(_) => "promote",
         Command::Rollback(_) => "rollback",
         Command::History(_) => "history",
+        Command::Metrics(_) => "metrics",
     };
     let result = match command {
         Command::Validate => validate(console),
@@ -289,6 +308,7 @@ pub fn run(console: &Console, cli: &Cli, command: &Command) -> ExitCode {
         Command::Promote(args) => block_on(promote::promote(console, cli, args)),
         Command::Rollback(args) => block_on(promote::rollback(console, cli, args)),
         Command::History(args) => block_on(history::run(console, cli, args)),
+        Command::Metrics(args) => block_on(metrics::run(console, cli, args)),
     };
     match result {
         Ok(code) => code,
@@ -408,6 +428,30 @@ mod tests {
         assert!(cli.command.is_none());
         let cli = Cli::try_parse_from(["sluice", "validate", "--pipeline", "x.yaml"]).unwrap();
         assert!(matches!(cli.command, Some(Command::Validate)));
+    }
+
+    #[test]
+    fn metrics_periods_are_days_or_weeks_and_a_wrong_one_shows_the_format() {
+        let cli = Cli::try_parse_from(["sluice", "metrics", "--since", "6w", "--json"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Metrics(MetricsArgs {
+                since: 42,
+                json: true,
+                ..
+            }))
+        ));
+        let default = Cli::try_parse_from(["sluice", "metrics"]).unwrap();
+        assert!(matches!(
+            default.command,
+            Some(Command::Metrics(MetricsArgs { since: 30, .. }))
+        ));
+        let e = Cli::try_parse_from(["sluice", "metrics", "--since", "month"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.to_string().contains("e.g. `--since 30d` or `--since 6w`"),
+            "{e}"
+        );
     }
 
     #[test]

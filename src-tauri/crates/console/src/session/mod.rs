@@ -792,6 +792,20 @@ impl Session {
         promotion::history::history(&setup, &entries, environment).await
     }
 
+    /// DORA metrics over the `days` before now, of `environment` or of every environment.
+    pub async fn metrics(
+        &self,
+        days: u32,
+        environment: Option<&str>,
+    ) -> Result<sluice_core::metrics::Metrics, UiError> {
+        let entries = self.journal_entries().await?;
+        let setup = {
+            let state = self.state.lock().await;
+            self.promotion_setup(&state, None)?
+        };
+        crate::metrics::metrics(&setup, &entries, days, environment).await
+    }
+
     /// What rolling `environment` back to `revision` would change, shown before it is confirmed.
     pub async fn rollback_plan(
         &self,

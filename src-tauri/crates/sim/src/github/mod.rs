@@ -7,6 +7,7 @@
 mod api;
 mod blob;
 mod device;
+mod past;
 mod ratelimit;
 mod render;
 mod seed;
@@ -17,6 +18,7 @@ use std::io;
 
 pub use api::{ENDPOINTS, router};
 pub use blob::blob_sha;
+pub use past::{CADENCE_HOURS, PastOutcome, past_outcome, past_releases, seed_past};
 pub use ratelimit::{ANONYMOUS_LIMIT, AUTHENTICATED_LIMIT};
 pub use seed::{APPROVER, DEVELOPER, LEAD, RELEASE_MANAGERS, Seeded, seed_tbyte};
 pub use workflow::{DEPLOY_WORKFLOW_PATH, DeployJob, DeployWorkflow, deploy_workflow};

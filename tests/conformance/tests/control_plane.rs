@@ -1253,6 +1253,89 @@ async fn view_until(
     }
 }
 
+fn ledger_entry(login: &str, version: &str) -> sluice_core::quorum::LedgerApproval {
+    sluice_core::quorum::LedgerApproval {
+        environment: "production".into(),
+        login: login.into(),
+        version: version.into(),
+        sha: None,
+        at: "2026-12-06T10:00:00Z".into(),
+        comment: None,
+    }
+}
+
+/// The approvals ledger: two consoles' approvals written at once both kept (JSON merge patches
+/// of their own keys, the ConfigMap created by one of them), read by a cluster source watching
+/// it by name, replaced and cleared key by key; a viewer refused in RBAC's own words.
+async fn approvals_ledger(t: &Target) {
+    use sluice_kube::write::ledger;
+    let name = sluice_core::quorum::LEDGER_NAME;
+    let (a, b) = (
+        t.client("tbyte").await,
+        t.client("tbyte@alice-approver").await,
+    );
+    let (alice, erin) = (
+        ledger_entry("alice-approver", "bbbbbbb"),
+        ledger_entry("erin-approver", "bbbbbbb"),
+    );
+    let (x, y) = tokio::join!(
+        ledger::record(&a, "production", &alice, &[]),
+        ledger::record(&b, "production", &erin, &[])
+    );
+    x.unwrap();
+    y.unwrap();
+    let maps: Api<ConfigMap> = Api::namespaced(a.clone(), "production");
+    let keys =
+        |m: &ConfigMap| -> Vec<String> { m.data.clone().unwrap_or_default().into_keys().collect() };
+    assert_eq!(
+        keys(&maps.get(name).await.unwrap()),
+        ["production.alice-approver", "production.erin-approver"]
+    );
+    let (_source, view) = sluice_kube::ClusterSource::start_with(
+        a.clone(),
+        "production",
+        env("production").release,
+        sluice_kube::SourceOptions {
+            ledger: true,
+            ..Default::default()
+        },
+    );
+    view_until(&view, "both approvals read from the ledger", |v| {
+        v.synced && v.inputs.approvals.len() == 2
+    })
+    .await;
+    ledger::record(
+        &a,
+        "production",
+        &ledger_entry("alice-approver", "ccccccc"),
+        &["production.erin-approver".to_owned()],
+    )
+    .await
+    .unwrap();
+    view_until(&view, "the stale approval gone, alice's replaced", |v| {
+        v.inputs.approvals.len() == 1 && v.inputs.approvals[0].version == "ccccccc"
+    })
+    .await;
+    ledger::clear(&a, "production", &["production.alice-approver".to_owned()])
+        .await
+        .unwrap();
+    assert!(keys(&maps.get(name).await.unwrap()).is_empty());
+    let err = ledger::record(
+        &t.client("tbyte@vera-viewer").await,
+        "production",
+        &ledger_entry("vera-viewer", "ccccccc"),
+        &[],
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, KubePromotionError::Forbidden(ref m)
+            if m.contains("User \"vera-viewer\" cannot patch resource \"configmaps\"")),
+        "{err}"
+    );
+    maps.delete(name, &DeleteParams::default()).await.unwrap();
+}
+
 /// A cluster source keeps following after the apiserver restarts: the next release shows.
 async fn watch_recovery(t: &Target, tag: &str) {
     let staging = env("staging");
@@ -1620,6 +1703,8 @@ async fn suite(t: &Target) {
     apply_conflicts_with_helm(t).await;
     step("Lease concurrency: stale replace and stale delete refused");
     lease_preconditions(t).await;
+    step("the approvals ledger: concurrent writes kept, watched by name, a viewer refused");
+    approvals_ledger(t).await;
     step("a new release in staging (helm --wait)");
     t.helm_upgrade(env("staging"), "bbbbbbb", &["--wait"]);
     rolled_out(&t.client("tbyte").await, env("staging")).await;

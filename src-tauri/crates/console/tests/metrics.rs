@@ -6,38 +6,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::json;
 use sluice_console::Console;
 use sluice_console::credentials::Keychain;
 use sluice_console::session::{Session, SessionOptions};
 use sluice_core::metrics::FailureReason;
 use sluice_core::snapshot::Health;
-use sluice_sim::kube::helm::{self, Upgrade};
 use sluice_sim::people::Role;
 use sluice_sim::testing;
 use sluice_sim::{SimWorld, WorldOptions};
 
 /// `helm upgrade` of `sha` into an environment with its own values file, as CI runs it.
 fn deploy(world: &SimWorld, env: &str, sha: &str) {
-    let (release, ns, file) = match env {
-        "dev" => ("tbyte-dev", "dev", "values-dev.yaml"),
-        "staging" => ("tbyte-staging", "staging", "values-staging.yaml"),
-        _ => ("tbyte-prod", "production", "values-prod.yaml"),
-    };
-    let mut values =
-        sluice_core::values::read_tree(&testing::shipped_pipeline_dir(), file).unwrap();
-    values["image"] = json!({"tag": &sha[..7]});
-    helm::upgrade(
-        &world.kube,
-        Upgrade {
-            release,
-            namespace: ns,
-            values,
-            version: &sha[..7],
-            description: None,
-        },
-    )
-    .unwrap();
+    testing::deploy_with_values(world, env, sha).unwrap();
 }
 
 /// The world with six weeks of past releases, the seed's versions deployed with Helm.

@@ -21,7 +21,6 @@ use sluice_core::desk::{ActRequest, Outcome, ReviewAction};
 use sluice_core::review::Review;
 use sluice_core::snapshot::{GateConditionKind, Health, Snapshot};
 use sluice_core::verify::VerificationState;
-use sluice_sim::kube::helm::{self, Upgrade};
 use sluice_sim::kube::resources::Kind;
 use sluice_sim::people::Role;
 use sluice_sim::testing;
@@ -46,25 +45,7 @@ fn pipeline_with(dir: &Path, method: &str, gate_extra: &str) -> PathBuf {
 
 /// `helm upgrade` of `sha` into an environment with its own values file, as CI runs it.
 fn deploy(world: &SimWorld, env: &str, sha: &str) {
-    let (release, ns, file) = match env {
-        "dev" => ("tbyte-dev", "dev", "values-dev.yaml"),
-        "staging" => ("tbyte-staging", "staging", "values-staging.yaml"),
-        _ => ("tbyte-prod", "production", "values-prod.yaml"),
-    };
-    let mut values =
-        sluice_core::values::read_tree(&testing::shipped_pipeline_dir(), file).unwrap();
-    values["image"] = json!({"tag": &sha[..7]});
-    helm::upgrade(
-        &world.kube,
-        Upgrade {
-            release,
-            namespace: ns,
-            values,
-            version: &sha[..7],
-            description: None,
-        },
-    )
-    .unwrap();
+    testing::deploy_with_values(world, env, sha).unwrap();
 }
 
 struct World {

@@ -48,6 +48,31 @@ pub fn write_kubeconfig(
     Ok(path)
 }
 
+/// `helm upgrade` of `sha` into an environment of the shipped pipeline with that environment's
+/// own values file (its replicas, resources, host), the image tag set to the short SHA: what the
+/// seed's CI runs.
+pub fn deploy_with_values(world: &SimWorld, env: &str, sha: &str) -> Result<u32, ApiError> {
+    let (release, ns, file) = match env {
+        "dev" => ("tbyte-dev", "dev", "values-dev.yaml"),
+        "staging" => ("tbyte-staging", "staging", "values-staging.yaml"),
+        _ => ("tbyte-prod", "production", "values-prod.yaml"),
+    };
+    let mut values = sluice_core::values::read_tree(&shipped_pipeline_dir(), file)
+        .map_err(|e| ApiError::bad_request(format!("{file}: {e}")))?;
+    let tag = crate::story::short(sha);
+    values["image"] = json!({ "tag": tag });
+    helm::upgrade(
+        &world.kube,
+        Upgrade {
+            release,
+            namespace: ns,
+            values,
+            version: tag,
+            description: None,
+        },
+    )
+}
+
 /// `helm upgrade --install release` of the tbyte chart at commit `sha` into `namespace` with
 /// `replicas` replicas, as CI runs it: the image tag and the release's version are the short
 /// SHA. Returns the Helm revision.

@@ -14,6 +14,9 @@ use crate::desk::{
     SessionInfo,
 };
 use crate::error::UiError;
+use crate::evidence::{
+    Decided, Evidence, EvidenceExport, HelmRevisions, TimelineLine, Verification,
+};
 use crate::history::{History, HistoryRow, RollbackPlan};
 use crate::manifests::{ManifestChange, ManifestChangeKind};
 use crate::pipeline::{
@@ -130,6 +133,12 @@ pub fn typescript() -> String {
         ProgressLine::decl(&cfg),
         ExportFormat::decl(&cfg),
         AuditExport::decl(&cfg),
+        Evidence::decl(&cfg),
+        Decided::decl(&cfg),
+        TimelineLine::decl(&cfg),
+        Verification::decl(&cfg),
+        HelmRevisions::decl(&cfg),
+        EvidenceExport::decl(&cfg),
     ];
     let mut out = String::from(HEADER);
     for decl in decls {

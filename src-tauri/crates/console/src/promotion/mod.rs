@@ -6,6 +6,7 @@
 mod follow;
 pub mod history;
 mod methods;
+mod recording;
 mod values;
 mod verify;
 
@@ -459,6 +460,7 @@ pub async fn act(
         ));
     }
     journal.append(&started).map_err(journal_err)?;
+    let recording = recording::start(setup, journal, &started, Some(&now)).await;
     let done = methods::carry_out(setup, &now, request, plan.as_deref()).await;
     let left = async |s: &Setup| Left {
         shipped: follow::running(s, &request.environment),
@@ -468,7 +470,8 @@ pub async fn act(
         Ok(done) => {
             let env = setup.pipeline.environment(&request.environment)?;
             if let Some(rules) = &env.verify
-                && let verify::Verified::Broke(reason) = verify::verify(setup, env, rules).await
+                && let verify::Verified::Broke(reason) =
+                    recording.verified(rules, verify::verify(setup, env, rules).await)
             {
                 return verification_failed(setup, journal, &started, &now, rules, reason).await;
             }
@@ -862,6 +865,7 @@ pub async fn rollback(
         return Err(err);
     }
     journal.append(&started).map_err(journal_err)?;
+    let _recording = recording::start(setup, journal, &started, None).await;
     let helm = method_of(env) == PromotionMethod::Helm;
     // A Helm release is rolled back by helm, so that its records stay the truth.
     let result = if helm {

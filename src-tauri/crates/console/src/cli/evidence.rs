@@ -1,0 +1,85 @@
+//! `sluice evidence <attempt-id> [--out FILE] [--json]`: the evidence of one attempt written as
+//! FILE.html (a self-contained page) and FILE.json; `sluice evidence --verify FILE` checks a
+//! copy.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use sluice_core::UiError;
+use sluice_core::evidence::{Evidence, EvidenceExport};
+
+use super::{EvidenceArgs, terminal};
+use crate::evidence;
+use crate::journal::{Anchor, Journal, default_path};
+
+pub(super) fn run(args: &EvidenceArgs) -> Result<ExitCode, UiError> {
+    if let Some(file) = &args.verify {
+        let verified = evidence::verify_file(file)?;
+        terminal::println(&format!(
+            "{}: verified. SHA-256 of its content: {}\n{}",
+            file.display(),
+            verified.sha256,
+            describe(&verified.evidence)
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let journal = match &args.journal {
+        Some(p) => p.clone(),
+        None => default_path().map_err(|e| e.to_ui())?,
+    };
+    let attempt = args.attempt.as_deref().unwrap_or_default();
+    let written = export(&journal, attempt, args.out.as_deref())?;
+    if args.json {
+        terminal::print_json(&serde_json::to_string_pretty(&written).map_err(|e| {
+            UiError::new("evidence.encode", e.to_string(), "Report this as a bug.")
+        })?);
+    } else {
+        terminal::print(&print_export(&written));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the evidence of `attempt` from the journal at `journal` to `out` (`.html` and
+/// `.json`), or under its default name in the current folder.
+pub fn export(
+    journal: &Path,
+    attempt: &str,
+    out: Option<&Path>,
+) -> Result<EvidenceExport, UiError> {
+    // Reading an audit trail must not create one.
+    let entries = if journal.exists() {
+        Journal::open_to_read(journal, Anchor::none())
+            .and_then(|j| j.read())
+            .map_err(|e| e.to_ui())?
+            .entries
+    } else {
+        Vec::new()
+    };
+    let sealed = evidence::gather(journal, &entries, attempt)?;
+    let out: PathBuf = match out {
+        Some(p) => p.to_path_buf(),
+        None => PathBuf::from(evidence::default_name(&sealed)),
+    };
+    evidence::write(&sealed, &out)
+}
+
+/// One line on what the evidence is of.
+fn describe(e: &Evidence) -> String {
+    format!(
+        "Attempt {}: {} {} into {} by @{}, {}.",
+        e.correlation,
+        e.action.as_str(),
+        e.to_version.as_deref().unwrap_or("(no version)"),
+        e.environment,
+        e.actor,
+        e.result.as_str()
+    )
+}
+
+/// What `sluice evidence` prints after writing.
+pub fn print_export(written: &EvidenceExport) -> String {
+    format!(
+        "Wrote the evidence of attempt {}:\n  {}\n  {}\nSHA-256 of its content: {}\nCheck a copy with: sluice evidence --verify {}\n",
+        written.correlation, written.html, written.json, written.sha256, written.html
+    )
+}

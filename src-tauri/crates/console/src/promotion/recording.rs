@@ -1,0 +1,148 @@
+//! Keeping an attempt's record while it runs (see [`crate::evidence::record`]): started with
+//! the review as shown and the Helm revision before, then every progress line of its
+//! environment with its time, and the verification's result. Dropping the [`Recording`] (on
+//! any way out of the attempt) closes the record.
+
+use std::sync::{Arc, Mutex};
+
+use sluice_core::audit::AuditEntry;
+use sluice_core::evidence::{RecordEvent, Verification};
+use sluice_core::pipeline::{PromotionMethod, Verify};
+use sluice_core::review::Review;
+use tokio::sync::{broadcast, oneshot};
+
+use super::verify::Verified;
+use super::{Setup, method_of, methods};
+use crate::evidence::record::Writer;
+use crate::journal::Journal;
+
+/// The record of a running attempt; inert when it could not be created.
+pub(super) struct Recording {
+    writer: Option<Arc<Mutex<Writer>>>,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+fn lock(writer: &Mutex<Writer>) -> std::sync::MutexGuard<'_, Writer> {
+    writer.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Starts the record of `started` (just journaled), holding `review` as the person saw it.
+pub(super) async fn start(
+    setup: &Setup,
+    journal: &Journal,
+    started: &AuditEntry,
+    review: Option<&Review>,
+) -> Recording {
+    // Before anything runs, so that no line of this attempt is missed.
+    let lines = setup.progress.subscribe();
+    let helm = setup
+        .pipeline
+        .environment(&started.environment)
+        .ok()
+        .filter(|env| method_of(env) == PromotionMethod::Helm);
+    let helm_before = match helm {
+        Some(env) => methods::helm::deployed_revision(setup, &env.name).await,
+        None => None,
+    };
+    let first = RecordEvent::Started {
+        at: crate::journal::now(),
+        correlation: started.correlation.clone(),
+        environment: started.environment.clone(),
+        review: review.cloned().map(Box::new),
+        helm_release: helm.map(|env| env.release.clone()),
+        helm_before,
+    };
+    let writer = match Writer::create(journal.path(), &first) {
+        Ok(w) => Arc::new(Mutex::new(w)),
+        Err(e) => {
+            tracing::warn!(correlation = %started.correlation, error = %e,
+                "cannot keep this attempt's record: its evidence will lack the review, timeline and verification");
+            return Recording {
+                writer: None,
+                stop: None,
+            };
+        }
+    };
+    let (stop, stopped) = oneshot::channel();
+    tokio::spawn(follow(
+        Sink {
+            lines,
+            writer: writer.clone(),
+            environment: started.environment.clone(),
+        },
+        stopped,
+    ));
+    Recording {
+        writer: Some(writer),
+        stop: Some(stop),
+    }
+}
+
+/// Receives the progress lines; dropped (when stopped, or with the runtime) it takes what is
+/// left in the channel and closes the record.
+struct Sink {
+    lines: broadcast::Receiver<sluice_core::desk::ProgressLine>,
+    writer: Arc<Mutex<Writer>>,
+    environment: String,
+}
+
+impl Sink {
+    fn take(&self, line: &sluice_core::desk::ProgressLine) {
+        if line.environment == self.environment {
+            lock(&self.writer).line(crate::journal::now(), &line.line);
+        }
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        loop {
+            match self.lines.try_recv() {
+                Ok(line) => self.take(&line),
+                Err(broadcast::error::TryRecvError::Lagged(n)) => lock(&self.writer).missed(n),
+                Err(_) => break,
+            }
+        }
+        lock(&self.writer).end(crate::journal::now());
+    }
+}
+
+async fn follow(mut sink: Sink, mut stopped: oneshot::Receiver<()>) {
+    loop {
+        tokio::select! {
+            line = sink.lines.recv() => match line {
+                Ok(line) => sink.take(&line),
+                Err(broadcast::error::RecvError::Lagged(n)) => lock(&sink.writer).missed(n),
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            _ = &mut stopped => return,
+        }
+    }
+}
+
+impl Recording {
+    /// Records how verification ended, and hands the result on.
+    pub(super) fn verified(&self, rules: &Verify, verified: Verified) -> Verified {
+        if let Some(writer) = &self.writer {
+            let (held, reason) = match &verified {
+                Verified::Held => (true, None),
+                Verified::Broke(why) => (false, Some(why.clone())),
+            };
+            lock(writer).event(&RecordEvent::Verified(Verification {
+                at: crate::journal::now(),
+                for_seconds: rules.for_seconds,
+                held,
+                reason,
+            }));
+        }
+        verified
+    }
+}
+
+impl Drop for Recording {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

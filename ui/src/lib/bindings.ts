@@ -1099,7 +1099,8 @@ entries: Array<AuditEntry>,
  */
 missing: Array<string>, };
 export type Decided = { actor: string, action: AuditAction, at: string, comment: string | null, overrideReason: string | null, };
-export type TimelineLine = { at: string, line: string, };
+export type TimelineLine = { at: string, line: string, source: TimelineSource, };
+export type TimelineSource = "sluice" | "cluster";
 export type Verification = { 
 /**
  * When it ended.

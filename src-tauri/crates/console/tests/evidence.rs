@@ -15,7 +15,7 @@ use sluice_console::evidence::record;
 use sluice_console::session::{Session, SessionOptions};
 use sluice_core::audit::{AuditEntry, AuditResult};
 use sluice_core::desk::{ActRequest, ReviewAction};
-use sluice_core::evidence::Evidence;
+use sluice_core::evidence::{Evidence, TimelineSource};
 use sluice_core::snapshot::{Health, Snapshot};
 use sluice_sim::kube::helm::{self, Upgrade};
 use sluice_sim::people::Role;
@@ -276,7 +276,14 @@ async fn a_verified_promotion_exports_evidence_of_what_was_reviewed_decided_and_
     // Verification held for the pipeline's 4 s, and the timeline shows it as the person saw it.
     let v = e.verification.as_ref().expect("verification ran");
     assert!(v.held && v.for_seconds == 4, "{v:?}");
-    let lines: Vec<&str> = e.timeline.iter().map(|l| l.line.as_str()).collect();
+    let said = |source: TimelineSource| -> Vec<&str> {
+        e.timeline
+            .iter()
+            .filter(|l| l.source == source)
+            .map(|l| l.line.as_str())
+            .collect()
+    };
+    let lines = said(TimelineSource::Sluice);
     assert!(
         lines.iter().any(|l| l.starts_with("verifying for 4 s:")),
         "{lines:?}"
@@ -286,6 +293,22 @@ async fn a_verified_promotion_exports_evidence_of_what_was_reviewed_decided_and_
         e.timeline.windows(2).all(|p| p[0].at <= p[1].at),
         "in order"
     );
+    // The rollout as the cluster showed it: from what ran before to the new version, whole.
+    let seen = said(TimelineSource::Cluster);
+    let before = format!("runs {}, healthy", &w.world.seeded.main[1][..7]);
+    assert!(
+        seen.first().is_some_and(|l| l.starts_with(&before)),
+        "{seen:?}"
+    );
+    let whole = format!(
+        "runs {}, healthy; tbyte-prod-api 3/3 updated, 3/3 ready",
+        &staging[..7]
+    );
+    assert!(
+        seen.last().is_some_and(|l| l.starts_with(&whole)),
+        "{seen:?}"
+    );
+    assert!(seen.iter().any(|l| l.contains("rolling out")), "{seen:?}");
     assert!(e.helm.is_none(), "not the helm method");
     assert!(e.missing.is_empty(), "{:?}", e.missing);
 

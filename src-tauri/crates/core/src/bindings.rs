@@ -15,7 +15,7 @@ use crate::desk::{
 };
 use crate::error::UiError;
 use crate::evidence::{
-    Decided, Evidence, EvidenceExport, HelmRevisions, TimelineLine, Verification,
+    Decided, Evidence, EvidenceExport, HelmRevisions, TimelineLine, TimelineSource, Verification,
 };
 use crate::history::{History, HistoryRow, RollbackPlan};
 use crate::manifests::{ManifestChange, ManifestChangeKind};
@@ -136,6 +136,7 @@ pub fn typescript() -> String {
         Evidence::decl(&cfg),
         Decided::decl(&cfg),
         TimelineLine::decl(&cfg),
+        TimelineSource::decl(&cfg),
         Verification::decl(&cfg),
         HelmRevisions::decl(&cfg),
         EvidenceExport::decl(&cfg),

@@ -88,12 +88,73 @@ pub struct Decided {
     pub override_reason: Option<String>,
 }
 
-/// One progress line, as the person saw it, with when it was said.
+/// One line of the rollout timeline, with when it was said or seen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TimelineLine {
     pub at: String,
     pub line: String,
+    #[serde(default)]
+    pub source: TimelineSource,
+}
+
+/// Who said a timeline line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum TimelineSource {
+    /// A progress line Sluice showed the person (a tool's output, verification).
+    #[default]
+    Sluice,
+    /// The environment as the live view showed it, each time it changed.
+    Cluster,
+}
+
+impl TimelineSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sluice => "Sluice",
+            Self::Cluster => "cluster",
+        }
+    }
+}
+
+/// The environment as one timeline line: what it runs, its health, each workload's replicas
+/// and the rollout under way.
+pub fn cluster_line(env: &crate::snapshot::EnvironmentState) -> String {
+    use crate::snapshot::Health;
+    let health = match env.health {
+        Health::Healthy => "healthy",
+        Health::Progressing => "progressing",
+        Health::Degraded => "degraded",
+        Health::Unknown => "health unknown",
+    };
+    let mut parts = vec![format!(
+        "runs {}, {health}",
+        env.version
+            .as_ref()
+            .map_or("an unknown version", |v| v.label.as_str())
+    )];
+    for w in env.workloads.iter() {
+        let restarts = if w.restarts > 0 {
+            format!(", {} restarts", w.restarts)
+        } else {
+            String::new()
+        };
+        parts.push(format!(
+            "{} {}/{} updated, {}/{} ready{restarts}",
+            w.name, w.updated, w.desired, w.ready, w.desired
+        ));
+    }
+    if let Some(r) = &env.rollout {
+        parts.push(format!(
+            "rolling out {} → {} ({:.0} %){}",
+            r.from.as_deref().unwrap_or("?"),
+            r.to.as_deref().unwrap_or("?"),
+            (r.progress * 100.0).clamp(0.0, 100.0),
+            if r.stalled { ", stalled" } else { "" }
+        ));
+    }
+    parts.join("; ")
 }
 
 /// How verification ended.
@@ -132,10 +193,12 @@ pub enum RecordEvent {
         helm_release: Option<String>,
         helm_before: Option<u32>,
     },
-    /// A progress line.
+    /// A progress line, or the environment as seen.
     Line {
         at: String,
         line: String,
+        #[serde(default)]
+        source: TimelineSource,
     },
     Verified(Verification),
     /// The attempt's console stopped recording it; lines past the record's bound were counted.
@@ -201,7 +264,9 @@ impl AttemptRecord {
                 self.helm_release = helm_release;
                 self.helm_before = helm_before;
             }
-            RecordEvent::Line { at, line } => self.lines.push(TimelineLine { at, line }),
+            RecordEvent::Line { at, line, source } => {
+                self.lines.push(TimelineLine { at, line, source })
+            }
             RecordEvent::Verified(v) => self.verification = Some(v),
             RecordEvent::Ended { lines_left_out, .. } => {
                 self.ended = true;

@@ -12,7 +12,7 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use sluice_core::evidence::{AttemptRecord, RecordEvent};
+use sluice_core::evidence::{AttemptRecord, RecordEvent, TimelineSource};
 
 /// Progress lines kept per attempt; a long helm output or verification beyond this is counted.
 pub const MAX_LINES: u32 = 2000;
@@ -99,8 +99,8 @@ impl Writer {
         }
     }
 
-    /// A progress line said at `at`; past [`MAX_LINES`] only counted.
-    pub fn line(&mut self, at: String, line: &str) {
+    /// A timeline line said (or seen, by `source`) at `at`; past [`MAX_LINES`] only counted.
+    pub fn line(&mut self, at: String, line: &str, source: TimelineSource) {
         if self.lines >= MAX_LINES {
             self.left_out = self.left_out.saturating_add(1);
             return;
@@ -110,7 +110,7 @@ impl Writer {
             Some((cut, _)) => format!("{}… (cut)", &line[..cut]),
             None => line.to_owned(),
         };
-        self.logged(&RecordEvent::Line { at, line });
+        self.logged(&RecordEvent::Line { at, line, source });
     }
 
     /// Lines the progress channel dropped before they were read (it fell behind).
@@ -195,9 +195,17 @@ mod tests {
         std::fs::create_dir_all(journal.parent().unwrap()).unwrap();
         let mut w = Writer::create(&journal, &started("abc-1")).unwrap();
         for i in 0..MAX_LINES + 5 {
-            w.line("2026-03-01T10:00:01Z".into(), &format!("line {i}"));
+            w.line(
+                "2026-03-01T10:00:01Z".into(),
+                &format!("line {i}"),
+                TimelineSource::Sluice,
+            );
         }
-        w.line("t".into(), &"x".repeat(MAX_LINE_CHARS + 10));
+        w.line(
+            "t".into(),
+            &"x".repeat(MAX_LINE_CHARS + 10),
+            TimelineSource::Cluster,
+        );
         w.missed(2);
         w.end("2026-03-01T10:01:00Z".into());
         let record = read(&journal, "abc-1").unwrap();

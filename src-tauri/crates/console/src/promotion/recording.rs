@@ -1,15 +1,17 @@
 //! Keeping an attempt's record while it runs (see [`crate::evidence::record`]): started with
 //! the review as shown and the Helm revision before, then every progress line of its
-//! environment with its time, and the verification's result. Dropping the [`Recording`] (on
+//! environment with its time, the environment as the live view shows it each time that
+//! changes (the rollout as the cluster saw it), and the verification's result. Dropping the [`Recording`] (on
 //! any way out of the attempt) closes the record.
 
 use std::sync::{Arc, Mutex};
 
 use sluice_core::audit::AuditEntry;
-use sluice_core::evidence::{RecordEvent, Verification};
+use sluice_core::evidence::{RecordEvent, TimelineSource, Verification, cluster_line};
 use sluice_core::pipeline::{PromotionMethod, Verify};
 use sluice_core::review::Review;
-use tokio::sync::{broadcast, oneshot};
+use sluice_core::snapshot::Snapshot;
+use tokio::sync::{broadcast, oneshot, watch};
 
 use super::verify::Verified;
 use super::{Setup, method_of, methods};
@@ -64,32 +66,52 @@ pub(super) async fn start(
         }
     };
     let (stop, stopped) = oneshot::channel();
-    tokio::spawn(follow(
-        Sink {
-            lines,
-            writer: writer.clone(),
-            environment: started.environment.clone(),
-        },
-        stopped,
-    ));
+    let sink = Sink {
+        lines,
+        snapshots: setup.snapshots.clone(),
+        writer: writer.clone(),
+        environment: started.environment.clone(),
+        seen: None,
+    };
+    tokio::spawn(follow(sink, stopped));
     Recording {
         writer: Some(writer),
         stop: Some(stop),
     }
 }
 
-/// Receives the progress lines; dropped (when stopped, or with the runtime) it takes what is
-/// left in the channel and closes the record.
+/// Receives the progress lines and the snapshots; dropped (when stopped, or with the runtime)
+/// it takes what is left in the channel, looks at the environment once more and closes the
+/// record.
 struct Sink {
     lines: broadcast::Receiver<sluice_core::desk::ProgressLine>,
+    snapshots: watch::Receiver<Option<Arc<Snapshot>>>,
     writer: Arc<Mutex<Writer>>,
     environment: String,
+    /// The environment's last line as seen, so that only changes are recorded.
+    seen: Option<String>,
 }
 
 impl Sink {
     fn take(&self, line: &sluice_core::desk::ProgressLine) {
         if line.environment == self.environment {
-            lock(&self.writer).line(crate::journal::now(), &line.line);
+            lock(&self.writer).line(crate::journal::now(), &line.line, TimelineSource::Sluice);
+        }
+    }
+
+    /// The environment as the latest snapshot shows it, when that changed since last seen.
+    fn look(&mut self) {
+        let latest = self.snapshots.borrow_and_update().clone();
+        let Some(env) = latest
+            .as_deref()
+            .and_then(|s| s.environments.iter().find(|e| e.name == self.environment))
+        else {
+            return;
+        };
+        let line = cluster_line(env);
+        if self.seen.as_ref() != Some(&line) {
+            lock(&self.writer).line(crate::journal::now(), &line, TimelineSource::Cluster);
+            self.seen = Some(line);
         }
     }
 }
@@ -103,13 +125,20 @@ impl Drop for Sink {
                 Err(_) => break,
             }
         }
+        self.look();
         lock(&self.writer).end(crate::journal::now());
     }
 }
 
 async fn follow(mut sink: Sink, mut stopped: oneshot::Receiver<()>) {
+    sink.look();
+    let mut watching = true;
     loop {
         tokio::select! {
+            changed = sink.snapshots.changed(), if watching => match changed {
+                Ok(()) => sink.look(),
+                Err(_) => watching = false,
+            },
             line = sink.lines.recv() => match line {
                 Ok(line) => sink.take(&line),
                 Err(broadcast::error::RecvError::Lagged(n)) => lock(&sink.writer).missed(n),

@@ -445,12 +445,13 @@ fn timeline(out: &mut String, e: &Evidence) {
     if e.timeline.is_empty() {
         out.push_str("<p class=\"none\">No progress lines were recorded.</p>\n");
     } else {
-        out.push_str("<table>\n");
+        out.push_str("<table>\n<tr><th>At</th><th>From</th><th>What</th></tr>\n");
         for l in &e.timeline {
             let _ = writeln!(
                 out,
-                "<tr><td class=\"mono\">{}</td><td class=\"mono\">{}</td></tr>",
+                "<tr><td class=\"mono\">{}</td><td>{}</td><td class=\"mono\">{}</td></tr>",
                 shown(&l.at),
+                l.source.as_str(),
                 shown(&l.line)
             );
         }

@@ -67,6 +67,7 @@ fn record_text() -> String {
         RecordEvent::Line {
             at: "2026-03-01T10:00:05Z".into(),
             line: "Release \"tbyte-prod\" has been upgraded.".into(),
+            source: TimelineSource::Sluice,
         },
         RecordEvent::Verified(Verification {
             at: "2026-03-01T10:01:59Z".into(),

@@ -390,4 +390,38 @@ async fn a_verified_promotion_exports_evidence_of_what_was_reviewed_decided_and_
         sluice_console::cli::export_evidence(&w.journal, "no-such-attempt", None).unwrap_err();
     assert_eq!(err.code, "evidence.unknown-attempt");
     assert!(err.hint.contains("sluice audit --json"), "{}", err.hint);
+
+    // A damaged record costs only its damaged line, and the evidence says so; a removed one
+    // leaves the journal's part, saying what is missing.
+    let mut damaged = record_text.clone();
+    damaged.push_str("{\"event\":\"line\",\"at\":\n{\"event\":\"li");
+    std::fs::write(&record_file, damaged).unwrap();
+    let gone_line = record_text.lines().count() + 1;
+    let path = sluice_console::cli::export_evidence(&w.journal, &correlation, Some(&out)).unwrap();
+    let d = sluice_console::evidence::verify_file(Path::new(&path.json))
+        .unwrap()
+        .evidence;
+    assert_eq!(d.review, e.review, "the review survives");
+    assert_eq!(d.timeline, e.timeline, "and the timeline");
+    assert_eq!(
+        d.missing,
+        [
+            format!(
+                "line {gone_line} of the attempt record cannot be read: EOF while parsing a value at line 1 column 21"
+            ),
+            format!("line {} of the attempt record is unfinished", gone_line + 1),
+        ],
+    );
+    std::fs::remove_file(&record_file).unwrap();
+    let path = sluice_console::cli::export_evidence(&w.journal, &correlation, Some(&out)).unwrap();
+    let bare = sluice_console::evidence::verify_file(Path::new(&path.html))
+        .unwrap()
+        .evidence;
+    assert!(bare.review.is_none() && bare.timeline.is_empty());
+    assert_eq!(bare.entries, journal, "the journal's part is whole");
+    assert!(
+        bare.missing[0].starts_with("There is no attempt record"),
+        "{:?}",
+        bare.missing
+    );
 }

@@ -83,3 +83,80 @@ pub fn print_export(written: &EvidenceExport) -> String {
         written.correlation, written.html, written.json, written.sha256, written.html
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::super::{Cli, Command};
+    use super::*;
+
+    fn args(line: &[&str]) -> Result<EvidenceArgs, clap::Error> {
+        match Cli::try_parse_from(line)?.command {
+            Some(Command::Evidence(a)) => Ok(a),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_attempt_or_a_file_to_verify_is_asked_for_never_both() {
+        assert!(args(&["sluice", "evidence"]).is_err());
+        assert!(args(&["sluice", "evidence", "abc", "--verify", "f.html"]).is_err());
+        let a = args(&["sluice", "evidence", "abc", "--out", "x.html", "--json"]).unwrap();
+        assert_eq!(a.attempt.as_deref(), Some("abc"));
+        assert_eq!(a.out, Some(PathBuf::from("x.html")));
+        assert!(a.json);
+        assert!(args(&["sluice", "evidence", "--verify", "f.json"]).is_ok());
+    }
+
+    #[test]
+    fn verifying_a_changed_copy_fails_with_why() {
+        use sluice_core::audit::{AuditAction, AuditEntry, AuditMethod, AuditResult};
+        let dir = tempfile::tempdir().unwrap();
+        let entry = AuditEntry {
+            id: "a".into(),
+            at: "2026-03-01T10:00:00Z".into(),
+            correlation: "a".into(),
+            actor: "alice".into(),
+            environment: "production".into(),
+            from_version: None,
+            to_version: Some("bbb2222".into()),
+            method: AuditMethod::Kubernetes,
+            action: AuditAction::Promote,
+            plan: None,
+            gates: vec![],
+            comment: Some("ship".into()),
+            override_reason: None,
+            result: AuditResult::Started,
+            error: None,
+            run_id: None,
+            sha: None,
+            shipped: None,
+            revision: None,
+            recorded_late: None,
+        };
+        let sealed = sluice_core::evidence::seal(
+            sluice_core::evidence::build(&[entry], None, "now").unwrap(),
+        );
+        let written = evidence::write(&sealed, &dir.path().join("e")).unwrap();
+        let verify = |file: &str| {
+            run(&EvidenceArgs {
+                attempt: None,
+                out: None,
+                json: false,
+                verify: Some(PathBuf::from(file)),
+                journal: None,
+            })
+        };
+        assert_eq!(verify(&written.html).unwrap(), ExitCode::SUCCESS);
+        let text = std::fs::read_to_string(&written.json).unwrap();
+        std::fs::write(&written.json, text.replace("\"ship\"", "\"shop\"")).unwrap();
+        let err = verify(&written.json).unwrap_err();
+        assert_eq!(err.code, "evidence.not-verified");
+        assert!(
+            err.message.contains("the content was changed"),
+            "{}",
+            err.message
+        );
+    }
+}

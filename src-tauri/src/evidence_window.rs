@@ -67,14 +67,8 @@ pub fn serve<R: Runtime>(app: &AppHandle<R>, request: &Request<Vec<u8>>) -> Resp
 /// Opens the exported evidence page at `path` in a new window, once it verified.
 pub fn open<R: Runtime>(app: &AppHandle<R>, path: &Path) -> Result<String, UiError> {
     static NEXT: AtomicU32 = AtomicU32::new(1);
-    sluice_console::evidence::verify_file(path)?;
-    let html = std::fs::read_to_string(path).map_err(|e| {
-        UiError::new(
-            "evidence.unreadable",
-            format!("Cannot read {}: {e}", path.display()),
-            "Export the evidence again.",
-        )
-    })?;
+    // The page shown is the very text that verified.
+    let (verified, html) = sluice_console::evidence::read_verified(path)?;
     if sluice_core::evidence::html::embedded(&html).is_none() {
         return Err(UiError::new(
             "evidence.not-a-page",
@@ -86,16 +80,13 @@ pub fn open<R: Runtime>(app: &AppHandle<R>, path: &Path) -> Result<String, UiErr
         ));
     }
     let label = format!("evidence-{}", NEXT.fetch_add(1, Ordering::Relaxed));
-    let title = sluice_core::evidence::verify(&html)
-        .map(|v| {
-            format!(
-                "Evidence: {} into {} ({})",
-                v.evidence.action.as_str(),
-                v.evidence.environment,
-                v.evidence.result.as_str()
-            )
-        })
-        .unwrap_or_else(|_| "Evidence".to_owned());
+    let e = &verified.evidence;
+    let title = format!(
+        "Evidence: {} into {} ({})",
+        e.action.as_str(),
+        e.environment,
+        e.result.as_str()
+    );
     app.state::<EvidencePages>()
         .pages()
         .insert(label.clone(), html);

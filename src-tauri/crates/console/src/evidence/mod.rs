@@ -171,6 +171,11 @@ pub fn write_into(sealed: &Sealed, dir: &Path) -> Result<EvidenceExport, UiError
 /// Reads an exported file (at most 64 MiB) and checks it: `Ok` with what it holds, or why it
 /// is not what Sluice exported.
 pub fn verify_file(path: &Path) -> Result<evidence::Verified, UiError> {
+    read_verified(path).map(|(verified, _)| verified)
+}
+
+/// [`verify_file`], with the file's text as it was verified (to show exactly that).
+pub fn read_verified(path: &Path) -> Result<(evidence::Verified, String), UiError> {
     use std::io::Read as _;
     const MAX: u64 = 64 * 1024 * 1024;
     let unreadable = |why: String| {
@@ -189,13 +194,14 @@ pub fn verify_file(path: &Path) -> Result<evidence::Verified, UiError> {
         return Err(unreadable(format!("it is larger than {MAX} bytes")));
     }
     let text = String::from_utf8(bytes).map_err(|_| unreadable("it is not UTF-8 text".into()))?;
-    evidence::verify(&text).map_err(|e| {
+    let verified = evidence::verify(&text).map_err(|e| {
         UiError::new(
             "evidence.not-verified",
             format!("{} does not verify: {e}.", path.display()),
             "Do not rely on this copy: export the evidence again from the journal it came from (`sluice evidence <attempt-id>`).",
         )
-    })
+    })?;
+    Ok((verified, text))
 }
 
 #[cfg(test)]

@@ -1097,7 +1097,12 @@ entries: Array<AuditEntry>,
 /**
  * What this evidence lacks, and why (no record, a damaged record, an unfinished attempt).
  */
-missing: Array<string>, };
+missing: Array<string>, 
+/**
+ * Whether the journal the entries were read from was intact when this was exported;
+ * `None` when it was not checked.
+ */
+journal: JournalCheck | null, };
 export type Decided = { actor: string, action: AuditAction, at: string, comment: string | null, overrideReason: string | null, };
 export type TimelineLine = { at: string, line: string, source: TimelineSource, };
 export type TimelineSource = "sluice" | "cluster";
@@ -1115,6 +1120,20 @@ forSeconds: number, held: boolean,
  */
 reason: string | null, };
 export type HelmRevisions = { release: string | null, before: number | null, after: number | null, };
+export type JournalCheck = { 
+/**
+ * Every line followed the one before, and nothing contradicted the anchored head.
+ */
+holds: boolean, lines: number, 
+/**
+ * Breaks found (listed by `sluice audit --verify`).
+ */
+breaks: number, 
+/**
+ * Why the head could not be checked against the keychain, when it could not: lines cut off
+ * the journal's end cannot be detected then.
+ */
+notAnchored: string | null, };
 export type EvidenceExport = { correlation: string, 
 /**
  * The self-contained page.

@@ -165,6 +165,11 @@ impl World {
     }
 }
 
+/// As the sessions of these tests: the journal's head is not anchored.
+fn no_keychain() -> Keychain {
+    Keychain::disabled("no keychain in these tests")
+}
+
 const FAKE_CANARY: &str = "ghp_CANARYevidence0000000000000000000000";
 
 /// Waits until the attempt's record is closed (its console finishes it just after the outcome).
@@ -310,6 +315,12 @@ async fn a_verified_promotion_exports_evidence_of_what_was_reviewed_decided_and_
     );
     assert!(seen.iter().any(|l| l.contains("rolling out")), "{seen:?}");
     assert!(e.helm.is_none(), "not the helm method");
+    // The journal it was read from was checked at export, and held.
+    let check = e.journal.as_ref().expect("the journal was checked");
+    assert!(
+        check.holds && check.lines == 2 && check.breaks == 0,
+        "{check:?}"
+    );
     assert!(e.missing.is_empty(), "{:?}", e.missing);
 
     // The page says the same to a reader: the images, the commit, the person, the gates.
@@ -375,7 +386,9 @@ async fn a_verified_promotion_exports_evidence_of_what_was_reviewed_decided_and_
     // `sluice evidence` writes the same evidence where it is told.
     let out = w.dir.path().join("cli").join("proof.html");
     std::fs::create_dir_all(out.parent().unwrap()).unwrap();
-    let cli = sluice_console::cli::export_evidence(&w.journal, &correlation, Some(&out)).unwrap();
+    let cli =
+        sluice_console::cli::export_evidence(&w.journal, &correlation, Some(&out), &no_keychain())
+            .unwrap();
     assert!(cli.html.ends_with("proof.html") && cli.json.ends_with("proof.json"));
     let again = sluice_console::evidence::verify_file(Path::new(&cli.json)).unwrap();
     assert_eq!(
@@ -387,7 +400,8 @@ async fn a_verified_promotion_exports_evidence_of_what_was_reviewed_decided_and_
         "the same evidence, but for when it was exported"
     );
     let err =
-        sluice_console::cli::export_evidence(&w.journal, "no-such-attempt", None).unwrap_err();
+        sluice_console::cli::export_evidence(&w.journal, "no-such-attempt", None, &no_keychain())
+            .unwrap_err();
     assert_eq!(err.code, "evidence.unknown-attempt");
     assert!(err.hint.contains("sluice audit --json"), "{}", err.hint);
 
@@ -397,7 +411,9 @@ async fn a_verified_promotion_exports_evidence_of_what_was_reviewed_decided_and_
     damaged.push_str("{\"event\":\"line\",\"at\":\n{\"event\":\"li");
     std::fs::write(&record_file, damaged).unwrap();
     let gone_line = record_text.lines().count() + 1;
-    let path = sluice_console::cli::export_evidence(&w.journal, &correlation, Some(&out)).unwrap();
+    let path =
+        sluice_console::cli::export_evidence(&w.journal, &correlation, Some(&out), &no_keychain())
+            .unwrap();
     let d = sluice_console::evidence::verify_file(Path::new(&path.json))
         .unwrap()
         .evidence;
@@ -413,7 +429,9 @@ async fn a_verified_promotion_exports_evidence_of_what_was_reviewed_decided_and_
         ],
     );
     std::fs::remove_file(&record_file).unwrap();
-    let path = sluice_console::cli::export_evidence(&w.journal, &correlation, Some(&out)).unwrap();
+    let path =
+        sluice_console::cli::export_evidence(&w.journal, &correlation, Some(&out), &no_keychain())
+            .unwrap();
     let bare = sluice_console::evidence::verify_file(Path::new(&path.html))
         .unwrap()
         .evidence;

@@ -15,7 +15,8 @@ use crate::desk::{
 };
 use crate::error::UiError;
 use crate::evidence::{
-    Decided, Evidence, EvidenceExport, HelmRevisions, TimelineLine, TimelineSource, Verification,
+    Decided, Evidence, EvidenceExport, HelmRevisions, JournalCheck, TimelineLine, TimelineSource,
+    Verification,
 };
 use crate::history::{History, HistoryRow, RollbackPlan};
 use crate::manifests::{ManifestChange, ManifestChangeKind};
@@ -139,6 +140,7 @@ pub fn typescript() -> String {
         TimelineSource::decl(&cfg),
         Verification::decl(&cfg),
         HelmRevisions::decl(&cfg),
+        JournalCheck::decl(&cfg),
         EvidenceExport::decl(&cfg),
     ];
     let mut out = String::from(HEADER);

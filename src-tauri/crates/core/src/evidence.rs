@@ -75,6 +75,49 @@ pub struct Evidence {
     pub entries: Vec<AuditEntry>,
     /// What this evidence lacks, and why (no record, a damaged record, an unfinished attempt).
     pub missing: Vec<String>,
+    /// Whether the journal the entries were read from was intact when this was exported;
+    /// `None` when it was not checked.
+    #[serde(default)]
+    pub journal: Option<JournalCheck>,
+}
+
+/// The journal's chain as checked at export (`sluice audit --verify`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct JournalCheck {
+    /// Every line followed the one before, and nothing contradicted the anchored head.
+    pub holds: bool,
+    pub lines: u32,
+    /// Breaks found (listed by `sluice audit --verify`).
+    pub breaks: u32,
+    /// Why the head could not be checked against the keychain, when it could not: lines cut off
+    /// the journal's end cannot be detected then.
+    pub not_anchored: Option<String>,
+}
+
+impl Evidence {
+    /// The evidence with the check of the journal it was read from; a broken chain is also
+    /// said among what it lacks.
+    pub fn checked(mut self, report: &crate::audit::ChainReport) -> Self {
+        let breaks = u32::try_from(report.breaks.len())
+            .unwrap_or(u32::MAX)
+            .saturating_add(report.more_breaks);
+        if !report.holds() {
+            self.missing.push(format!(
+                "The journal's chain did not hold when this was exported ({breaks} breaks): its entries may have been changed; see `sluice audit --verify`."
+            ));
+        }
+        self.journal = Some(JournalCheck {
+            holds: report.holds(),
+            lines: report.lines,
+            breaks,
+            not_anchored: match &report.head {
+                crate::audit::ChainHead::NotAnchored { reason } => Some(reason.clone()),
+                crate::audit::ChainHead::Anchored { .. } => None,
+            },
+        });
+        self
+    }
 }
 
 /// A person's decision on the attempt.
@@ -377,6 +420,7 @@ pub fn build(
         timeline_left_out: record.map_or(0, |r| r.lines_left_out),
         entries: entries.to_vec(),
         missing,
+        journal: None,
     })
 }
 

@@ -9,6 +9,7 @@ use sluice_core::UiError;
 use sluice_core::evidence::{Evidence, EvidenceExport};
 
 use super::{EvidenceArgs, terminal};
+use crate::credentials::Keychain;
 use crate::evidence;
 use crate::journal::{Anchor, Journal, default_path};
 
@@ -28,7 +29,7 @@ pub(super) fn run(args: &EvidenceArgs) -> Result<ExitCode, UiError> {
         None => default_path().map_err(|e| e.to_ui())?,
     };
     let attempt = args.attempt.as_deref().unwrap_or_default();
-    let written = export(&journal, attempt, args.out.as_deref())?;
+    let written = export(&journal, attempt, args.out.as_deref(), &Keychain::os())?;
     if args.json {
         terminal::print_json(&serde_json::to_string_pretty(&written).map_err(|e| {
             UiError::new("evidence.encode", e.to_string(), "Report this as a bug.")
@@ -41,10 +42,13 @@ pub(super) fn run(args: &EvidenceArgs) -> Result<ExitCode, UiError> {
 
 /// Writes the evidence of `attempt` from the journal at `journal` to `out` (`.html` and
 /// `.json`), or under its default name in the current folder.
+/// The journal's chain is checked against the head kept in `keychain`, as `sluice audit
+/// --verify` does, and the evidence says how it stood.
 pub fn export(
     journal: &Path,
     attempt: &str,
     out: Option<&Path>,
+    keychain: &Keychain,
 ) -> Result<EvidenceExport, UiError> {
     // Reading an audit trail must not create one.
     let entries = if journal.exists() {
@@ -55,7 +59,8 @@ pub fn export(
     } else {
         Vec::new()
     };
-    let sealed = evidence::gather(journal, &entries, attempt)?;
+    let chain = super::audit::verify(journal, keychain).map_err(|e| e.to_ui())?;
+    let sealed = evidence::gather(journal, &entries, Some(&chain), attempt)?;
     let out: PathBuf = match out {
         Some(p) => p.to_path_buf(),
         None => PathBuf::from(evidence::default_name(&sealed)),

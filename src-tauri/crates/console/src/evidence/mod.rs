@@ -7,7 +7,7 @@ pub mod record;
 use std::path::{Path, PathBuf};
 
 use sluice_core::UiError;
-use sluice_core::audit::AuditEntry;
+use sluice_core::audit::{AuditEntry, ChainReport};
 use sluice_core::evidence::{self, EvidenceExport, Sealed};
 
 /// How to find an attempt's id, for every error that names one.
@@ -59,8 +59,13 @@ pub fn entries_of(entries: &[AuditEntry], id: &str) -> Result<Vec<AuditEntry>, U
 }
 
 /// The sealed evidence of the attempt `id` in the journal at `journal` (whose entries are
-/// `entries`), exported now.
-pub fn gather(journal: &Path, entries: &[AuditEntry], id: &str) -> Result<Sealed, UiError> {
+/// `entries`, and whose chain was found as `chain` when it was checked), exported now.
+pub fn gather(
+    journal: &Path,
+    entries: &[AuditEntry],
+    chain: Option<&ChainReport>,
+    id: &str,
+) -> Result<Sealed, UiError> {
     let mine = entries_of(entries, id)?;
     let correlation = mine
         .first()
@@ -81,6 +86,10 @@ pub fn gather(journal: &Path, entries: &[AuditEntry], id: &str) -> Result<Sealed
                 FIND_IDS,
             )
         })?;
+    let built = match chain {
+        Some(report) => built.checked(report),
+        None => built,
+    };
     Ok(evidence::seal(built))
 }
 

@@ -877,8 +877,9 @@ impl Session {
         dir: &Path,
     ) -> Result<sluice_core::evidence::EvidenceExport, UiError> {
         let entries = self.journal_entries().await?;
+        let chain = self.verify_audit().await?;
         let journal = self.state.lock().await.journal.path.clone();
-        let sealed = crate::evidence::gather(&journal, &entries, attempt)?;
+        let sealed = crate::evidence::gather(&journal, &entries, Some(&chain), attempt)?;
         crate::evidence::write_into(&sealed, dir)
     }
 }

@@ -235,6 +235,28 @@ fn summary(out: &mut String, e: &Evidence) {
     if let Some(late) = &e.recorded_late {
         row(out, "Recorded late", &shown(late));
     }
+    row(
+        out,
+        "Journal",
+        &match &e.journal {
+            None => "<span class=\"none\">not checked</span>".to_owned(),
+            Some(j) if !j.holds => format!(
+                "<span class=\"unmet\">its chain did not hold at export</span>: {} breaks in {} lines",
+                j.breaks, j.lines
+            ),
+            Some(j) => format!(
+                "<span class=\"met\">its chain held at export</span> ({} lines){}",
+                j.lines,
+                match &j.not_anchored {
+                    None => "; its head is anchored in the keychain".to_owned(),
+                    Some(why) => format!(
+                        "; its head is not anchored ({}), so lines cut off its end cannot be detected",
+                        shown(why)
+                    ),
+                }
+            ),
+        },
+    );
     out.push_str("</table>\n");
 }
 

@@ -254,3 +254,57 @@ pub(crate) fn tags_loading_anything(page: &str) -> Vec<String> {
         })
         .collect()
 }
+
+#[test]
+fn the_journal_check_is_part_of_the_evidence_and_a_break_is_said() {
+    use crate::audit::{ChainBreak, ChainHead, ChainReport};
+    let report = |breaks: Vec<ChainBreak>, head: ChainHead| ChainReport {
+        lines: 2,
+        chained: 2,
+        legacy: 0,
+        head,
+        breaks,
+        more_breaks: 0,
+    };
+    let intact = build(&attempt(), None, "now")
+        .unwrap()
+        .checked(&report(vec![], ChainHead::Anchored { line: Some(2) }));
+    assert_eq!(
+        intact.journal,
+        Some(JournalCheck {
+            holds: true,
+            lines: 2,
+            breaks: 0,
+            not_anchored: None
+        })
+    );
+    assert_eq!(
+        intact.missing.len(),
+        1,
+        "only the record: {:?}",
+        intact.missing
+    );
+    let page = html::render(&seal(intact));
+    assert!(page.contains("its chain held at export</span> (2 lines); its head is anchored"));
+
+    let broken = build(&attempt(), None, "now").unwrap().checked(&report(
+        vec![ChainBreak {
+            line: 2,
+            reason: "changed".into(),
+            hint: "look".into(),
+        }],
+        ChainHead::NotAnchored {
+            reason: "no keychain".into(),
+        },
+    ));
+    let check = broken.journal.clone().unwrap();
+    assert!(!check.holds && check.breaks == 1);
+    assert_eq!(check.not_anchored.as_deref(), Some("no keychain"));
+    assert!(
+        broken.missing.iter().any(|m| m.contains("did not hold")),
+        "{:?}",
+        broken.missing
+    );
+    let sealed = seal(broken);
+    assert!(verify(&html::render(&sealed)).is_ok());
+}

@@ -25,6 +25,8 @@ pub const COMMANDS: &[&str] = &[
     "audit",
     "export_audit",
     "verify_audit",
+    "export_evidence",
+    "open_evidence",
     "open_url",
     "set_attention",
     "notify",

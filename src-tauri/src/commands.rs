@@ -8,6 +8,7 @@ use sluice_core::audit::{Attempt, AttemptFilter, ChainReport};
 use sluice_core::desk::{
     ActRequest, AuditExport, DeviceCode, ExportFormat, LinkDecision, Outcome, SessionInfo,
 };
+use sluice_core::evidence::EvidenceExport;
 use sluice_core::history::{History, RollbackPlan};
 use sluice_core::metrics::Metrics;
 use sluice_core::review::Review;
@@ -187,6 +188,25 @@ pub async fn export_audit<R: Runtime>(
 ) -> Result<AuditExport, UiError> {
     let dir = crate::desktop::downloads(&app)?;
     session.export_audit(format, &dir).await
+}
+
+/// Writes the evidence of one attempt (its id) into the person's downloads folder, as a
+/// self-contained page and the same as JSON.
+#[tauri::command]
+pub async fn export_evidence<R: Runtime>(
+    app: AppHandle<R>,
+    session: SessionState<'_>,
+    attempt: String,
+) -> Result<EvidenceExport, UiError> {
+    let dir = crate::desktop::downloads(&app)?;
+    session.export_evidence(&attempt, &dir).await
+}
+
+/// Shows an exported evidence page (once it verified) in a window of the app's own. Async:
+/// a window made on the main thread by a synchronous command deadlocks on Windows.
+#[tauri::command]
+pub async fn open_evidence<R: Runtime>(app: AppHandle<R>, path: String) -> Result<(), UiError> {
+    crate::evidence_window::open(&app, std::path::Path::new(&path)).map(|_| ())
 }
 
 /// Whether the journal's chain holds and it still ends with the head kept in the keychain.

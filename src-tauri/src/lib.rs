@@ -3,6 +3,7 @@
 mod command_names;
 mod commands;
 pub mod desktop;
+pub mod evidence_window;
 
 use std::sync::Arc;
 
@@ -48,6 +49,8 @@ macro_rules! app_commands {
             commands::audit,
             commands::export_audit,
             commands::verify_audit,
+            commands::export_evidence,
+            commands::open_evidence,
             commands::open_url,
             commands::set_attention,
             commands::notify,
@@ -67,6 +70,10 @@ pub fn builder<R: tauri::Runtime>(
         .plugin(tauri_plugin_opener::init())
         .manage(console)
         .manage(session)
+        .manage(evidence_window::EvidencePages::default())
+        .register_uri_scheme_protocol(evidence_window::SCHEME, |ctx, request| {
+            evidence_window::serve(ctx.app_handle(), &request)
+        })
         .invoke_handler(app_commands!())
 }
 

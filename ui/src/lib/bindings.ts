@@ -1203,3 +1203,138 @@ export type AuditExport = {
  * Where the file was written.
  */
 path: string, entries: number, };
+export type Evidence = { 
+/**
+ * [`FORMAT`].
+ */
+format: string, 
+/**
+ * The attempt's id (its `started` entry's id), as `sluice audit --json` shows it.
+ */
+correlation: string, 
+/**
+ * When this evidence was exported (RFC 3339).
+ */
+exportedAt: string, environment: string, method: AuditMethod, action: AuditAction, 
+/**
+ * Who acted (a GitHub login, or `unknown`).
+ */
+actor: string, 
+/**
+ * The outcome's result, or `started` when none was recorded.
+ */
+result: AuditResult, 
+/**
+ * When the attempt was journaled first and last (RFC 3339).
+ */
+startedAt: string, endedAt: string | null, fromVersion: string | null, toVersion: string | null, 
+/**
+ * The full commit asked for.
+ */
+sha: string | null, 
+/**
+ * The deploy run reviewed (github-approval).
+ */
+runId: number | null, 
+/**
+ * What the environment ran when the attempt ended, as the cluster showed it.
+ */
+shipped: string | null, 
+/**
+ * Why it failed or was refused.
+ */
+error: UiError | null, 
+/**
+ * How the outcome was determined when it was recorded after the fact.
+ */
+recordedLate: string | null, 
+/**
+ * What would change, in brief, as journaled before anything was done.
+ */
+plan: AuditPlan | null, 
+/**
+ * Every gate condition as journaled when the person decided.
+ */
+gates: Array<AuditGate>, 
+/**
+ * The people's decisions on this attempt, with their comments, oldest first.
+ */
+decisions: Array<Decided>, 
+/**
+ * The review exactly as composed when the person confirmed; `None` when the attempt
+ * record does not hold it (see `missing`).
+ */
+review: Review | null, 
+/**
+ * What verification found (`verify` in the pipeline); `None` when it did not run.
+ */
+verification: VerificationResult | null, 
+/**
+ * The `helm` method (and rollbacks of helm releases): the release's revisions.
+ */
+helm: HelmRevisions | null, 
+/**
+ * Every progress line of the rollout, with when it was said, oldest first.
+ */
+timeline: Array<TimelineLine>, 
+/**
+ * Progress lines the record did not keep (it keeps at most a bounded number).
+ */
+timelineLeftOut: number, 
+/**
+ * The attempt's journal entries as written, oldest first.
+ */
+entries: Array<AuditEntry>, 
+/**
+ * What this evidence lacks, and why (no record, a damaged record, an unfinished attempt).
+ */
+missing: Array<string>, 
+/**
+ * Whether the journal the entries were read from was intact when this was exported;
+ * `None` when it was not checked.
+ */
+journal: JournalCheck | null, };
+export type Decided = { actor: string, action: AuditAction, at: string, comment: string | null, overrideReason: string | null, };
+export type TimelineLine = { at: string, line: string, source: TimelineSource, };
+export type TimelineSource = "sluice" | "cluster";
+export type VerificationResult = { 
+/**
+ * When it ended.
+ */
+at: string, 
+/**
+ * How long the environment had to hold.
+ */
+forSeconds: number, held: boolean, 
+/**
+ * Why it did not hold.
+ */
+reason: string | null, };
+export type HelmRevisions = { release: string | null, before: number | null, after: number | null, };
+export type JournalCheck = { 
+/**
+ * Every line followed the one before, and nothing contradicted the anchored head.
+ */
+holds: boolean, lines: number, 
+/**
+ * Breaks found (listed by `sluice audit --verify`).
+ */
+breaks: number, 
+/**
+ * Why the head could not be checked against the keychain, when it could not: lines cut off
+ * the journal's end cannot be detected then.
+ */
+notAnchored: string | null, };
+export type EvidenceExport = { correlation: string, 
+/**
+ * The self-contained page.
+ */
+html: string, 
+/**
+ * The same evidence as JSON.
+ */
+json: string, 
+/**
+ * The SHA-256 of the canonical content, as both files state it.
+ */
+sha256: string, };

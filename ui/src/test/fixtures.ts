@@ -366,6 +366,14 @@ export class FakeDesk {
           path: `/home/alice/Downloads/sluice-audit.${format}`,
           entries: this.attempts.reduce((sum, attempt) => sum + attempt.entries.length, 0),
         })),
+      exportEvidence: (attempt) =>
+        this.record('exportEvidence', [attempt], () => ({
+          correlation: attempt,
+          html: `/home/alice/Downloads/sluice-evidence-production-${attempt}.html`,
+          json: `/home/alice/Downloads/sluice-evidence-production-${attempt}.json`,
+          sha256: '5e'.repeat(32),
+        })),
+      openEvidence: (path) => this.record('openEvidence', [path], () => undefined),
       openUrl: (url, confirmed) =>
         this.record('openUrl', [url, confirmed], (): LinkDecision => {
           const host = new URL(url).hostname;

@@ -7,6 +7,7 @@ pub mod console;
 pub mod contexts;
 pub mod credentials;
 pub mod demo;
+pub mod evidence;
 pub mod journal;
 pub mod last_known;
 pub mod live;

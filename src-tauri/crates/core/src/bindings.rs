@@ -14,6 +14,10 @@ use crate::desk::{
     SessionInfo,
 };
 use crate::error::UiError;
+use crate::evidence::{
+    Decided, Evidence, EvidenceExport, HelmRevisions, JournalCheck, TimelineLine, TimelineSource,
+    VerificationResult,
+};
 use crate::history::{History, HistoryRow, RollbackPlan};
 use crate::manifests::{ManifestChange, ManifestChangeKind};
 use crate::metrics::{
@@ -151,6 +155,14 @@ pub fn typescript() -> String {
         VerifyCheck::decl(&cfg),
         ExportFormat::decl(&cfg),
         AuditExport::decl(&cfg),
+        Evidence::decl(&cfg),
+        Decided::decl(&cfg),
+        TimelineLine::decl(&cfg),
+        TimelineSource::decl(&cfg),
+        VerificationResult::decl(&cfg),
+        HelmRevisions::decl(&cfg),
+        JournalCheck::decl(&cfg),
+        EvidenceExport::decl(&cfg),
     ];
     let mut out = String::from(HEADER);
     for decl in decls {

@@ -9,6 +9,7 @@ pub mod commit;
 pub mod config;
 pub mod desk;
 pub mod error;
+pub mod evidence;
 pub mod history;
 pub mod image;
 pub mod inputs;

@@ -8,6 +8,7 @@ import type {
   AuditExport,
   ChainReport,
   DeviceCode,
+  EvidenceExport,
   ExportFormat,
   History,
   LinkDecision,
@@ -103,6 +104,10 @@ export interface Backend {
   exportAudit(format: ExportFormat): Promise<AuditExport>;
   /** Whether every line follows the one before and the journal still ends with its anchored head. */
   verifyAudit(): Promise<ChainReport>;
+  /** Writes the evidence of one attempt (by its id) to the downloads folder: a self-contained page and its JSON. */
+  exportEvidence(attempt: string): Promise<EvidenceExport>;
+  /** Shows an exported evidence page, once it verified, in a window of the app's own. */
+  openEvidence(path: string): Promise<void>;
 
   // The desktop around the window.
   /**

@@ -4,6 +4,7 @@ import { listen } from '@tauri-apps/api/event';
 import type {
   Attempt,
   AuditExport,
+  EvidenceExport,
   ChainReport,
   DeviceCode,
   History,
@@ -106,6 +107,8 @@ export function createTauriBackend(): Backend {
     audit: (filter) => call<Attempt[]>('audit', { filter }),
     exportAudit: (format) => call<AuditExport>('export_audit', { format }),
     verifyAudit: () => call<ChainReport>('verify_audit'),
+    exportEvidence: (attempt) => call<EvidenceExport>('export_evidence', { attempt }),
+    openEvidence: (path) => call<void>('open_evidence', { path }),
     openUrl: (url, confirmed) => call<LinkDecision>('open_url', { url, confirmed }),
     setAttention: (count) => call<void>('set_attention', { count }),
     notify: (title, body) => call<void>('notify', { title, body }),

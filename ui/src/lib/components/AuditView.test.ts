@@ -323,4 +323,44 @@ describe('audit view', () => {
     expect(rowIds()[0]).toBe('f1');
     expect(desk.callsTo('audit')).toHaveLength(2);
   });
+
+  it('exports the evidence of one attempt, says where and its hash, and opens the page', async () => {
+    const desk = deskWith(auditAttempts());
+    renderAudit(desk);
+    await screen.findByTestId('audit-table');
+    // One button per attempt, on its newest row.
+    const groups = screen.getAllByTestId('audit-attempt');
+    expect(groups.map((g) => within(g).queryAllByTestId('audit-export-evidence').length)).toEqual([1, 1, 1, 1]);
+
+    await fireEvent.click(within(groups[1]!).getByTestId('audit-export-evidence'));
+    const result = await screen.findByTestId('audit-evidence-result');
+    expect(desk.callsTo('exportEvidence')).toEqual([['c1']]);
+    expect(result).toHaveTextContent(
+      'Saved the evidence of attempt c1 to /home/alice/Downloads/sluice-evidence-production-c1.html and /home/alice/Downloads/sluice-evidence-production-c1.json.',
+    );
+    expect(screen.getByTestId('audit-evidence-hash')).toHaveTextContent('5e'.repeat(32));
+
+    await fireEvent.click(screen.getByTestId('audit-open-evidence'));
+    await vi.waitFor(() =>
+      expect(desk.callsTo('openEvidence')).toEqual([['/home/alice/Downloads/sluice-evidence-production-c1.html']]),
+    );
+
+    desk.failure = { code: 'evidence.not-verified', message: 'the file was changed', hint: 'Export it again.' };
+    await fireEvent.click(screen.getByTestId('audit-open-evidence'));
+    const error = await screen.findByTestId('audit-open-evidence-error');
+    expect(error).toHaveTextContent('Cannot show it: the file was changed');
+    expect(error).toHaveTextContent('Export it again.');
+  });
+
+  it('says why an evidence export failed, with its hint', async () => {
+    const desk = deskWith(auditAttempts());
+    renderAudit(desk);
+    await screen.findByTestId('audit-table');
+    desk.failure = { code: 'evidence.export-failed', message: 'Cannot write the page', hint: 'Check the folder.' };
+    await fireEvent.click(screen.getAllByTestId('audit-export-evidence')[0]!);
+    const error = await screen.findByTestId('audit-evidence-error');
+    expect(error).toHaveTextContent('Evidence export failed: Cannot write the page');
+    expect(error).toHaveTextContent('Check the folder.');
+    expect(screen.queryByTestId('audit-evidence-result')).not.toBeInTheDocument();
+  });
 });

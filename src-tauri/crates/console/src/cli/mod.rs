@@ -5,6 +5,7 @@
 
 mod audit;
 mod credentials;
+mod evidence;
 mod history;
 mod metrics;
 mod offline;
@@ -26,6 +27,7 @@ use crate::session::{Session, SessionOptions};
 
 pub use audit::render as render_audit;
 pub use credentials::{login_with, logout_with, whoami_with};
+pub use evidence::{export as export_evidence, print_export as print_evidence_export};
 pub use history::{print_history, print_plan};
 pub use metrics::print_metrics;
 pub use promote::{print_inbox, print_review};
@@ -80,6 +82,10 @@ pub enum Command {
     /// Print the audit journal: every promotion, approval, rejection and rollback attempt,
     /// newest first.
     Audit(AuditArgs),
+    /// Export the evidence of one attempt (review as shown, approvals and comments, gates,
+    /// verification, rollout timeline, Helm revisions, SHA-256) as FILE.html and FILE.json;
+    /// or check an exported copy with --verify.
+    Evidence(EvidenceArgs),
     /// Sign in to GitHub (device flow by default) and keep the token in the OS keychain.
     Login(LoginArgs),
     /// Sign out of GitHub: delete the token kept for the GitHub host.
@@ -149,6 +155,28 @@ pub struct AuditArgs {
     /// keychain as its head, so that only changes from now on are reported.
     #[arg(long, conflicts_with_all = ["verify", "json", "csv", "environment", "person", "result"])]
     pub reanchor: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EvidenceArgs {
+    /// The attempt: its id, the `correlation` of its entries in `sluice audit --json` (a
+    /// unique prefix will do).
+    #[arg(required_unless_present = "verify")]
+    pub attempt: Option<String>,
+    /// Write FILE.html and FILE.json (a `.html` or `.json` ending is dropped first). Default:
+    /// sluice-evidence-<environment>-<attempt> in the current folder.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Print where the files were written and their hash as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Check an exported file (.html or .json): its content still has the hash it states and
+    /// the file is exactly what that content renders. Exits 1 with the reason when not.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["attempt", "out", "json"])]
+    pub verify: Option<PathBuf>,
+    /// The journal file (default: the app's data directory, audit/journal.jsonl).
+    #[arg(long, value_name = "PATH", env = "SLUICE_AUDIT_JOURNAL")]
+    pub journal: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -287,6 +315,7 @@ pub fn run(console: &Console, cli: &Cli, command: &Command) -> ExitCode {
         Command::Status(_) => "status",
         Command::Inbox(_) => "inbox",
         Command::Audit(_) => "audit",
+        Command::Evidence(_) => "evidence",
         Command::Login(_) => "login",
         Command::Logout => "logout",
         Command::Whoami => "whoami",
@@ -302,6 +331,7 @@ pub fn run(console: &Console, cli: &Cli, command: &Command) -> ExitCode {
         Command::Status(args) => block_on(status::run(console, cli, args)),
         Command::Inbox(args) => block_on(promote::inbox(console, cli, args)),
         Command::Audit(args) => audit::run(args),
+        Command::Evidence(args) => evidence::run(args),
         Command::Login(args) => block_on(credentials::login(console, cli, args)),
         Command::Logout => block_on(credentials::logout(console, cli)),
         Command::Whoami => block_on(credentials::whoami(console, cli)),

@@ -7,6 +7,7 @@ mod follow;
 pub mod history;
 mod methods;
 mod quorum;
+mod recording;
 mod smoke;
 mod values;
 mod verify;
@@ -486,6 +487,7 @@ pub async fn act(
         return quorum::count(setup, journal, &started, &now).await;
     }
     journal.append(&started).map_err(journal_err)?;
+    let recording = recording::start(setup, journal, &started, Some(&now)).await;
     let done = methods::carry_out(setup, &now, request, plan.as_deref()).await;
     if done.is_ok() {
         quorum::clear(setup, &now).await;
@@ -499,7 +501,7 @@ pub async fn act(
             let env = setup.pipeline.environment(&request.environment)?;
             if let Some(rules) = &env.verify
                 && let verify::Verified::Broke { reason, id } =
-                    smoke::verify(setup, env, rules, &now).await
+                    recording.verified(rules, smoke::verify(setup, env, rules, &now).await)
             {
                 let broke = (reason, id);
                 return verification_failed(setup, journal, &started, &now, rules, broke).await;
@@ -896,6 +898,7 @@ pub async fn rollback(
         return Err(err);
     }
     journal.append(&started).map_err(journal_err)?;
+    let _recording = recording::start(setup, journal, &started, None).await;
     let helm = method_of(env) == PromotionMethod::Helm;
     // A Helm release is rolled back by helm, so that its records stay the truth.
     let result = if helm {

@@ -893,6 +893,20 @@ impl Session {
         let entries = self.journal_entries().await?;
         crate::journal::export::write(&entries, format, dir)
     }
+
+    /// Writes the evidence of the attempt `attempt` (its id, or a unique prefix) into `dir`, as
+    /// a self-contained HTML page and the same as JSON.
+    pub async fn export_evidence(
+        &self,
+        attempt: &str,
+        dir: &Path,
+    ) -> Result<sluice_core::evidence::EvidenceExport, UiError> {
+        let entries = self.journal_entries().await?;
+        let chain = self.verify_audit().await?;
+        let journal = self.state.lock().await.journal.path.clone();
+        let sealed = crate::evidence::gather(&journal, &entries, Some(&chain), attempt)?;
+        crate::evidence::write_into(&sealed, dir)
+    }
 }
 
 /// A live Snapshot worth opening on next time: every source connected and read whole.

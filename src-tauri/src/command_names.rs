@@ -20,6 +20,7 @@ pub const COMMANDS: &[&str] = &[
     "act",
     "rollback",
     "history",
+    "replay",
     "rollback_plan",
     "metrics",
     "audit",

@@ -11,6 +11,7 @@ use sluice_core::desk::{
 use sluice_core::evidence::EvidenceExport;
 use sluice_core::history::{History, RollbackPlan};
 use sluice_core::metrics::Metrics;
+use sluice_core::replay::Replay;
 use sluice_core::review::Review;
 use sluice_core::snapshot::{Snapshot, ValueEntry};
 use sluice_core::{Pipeline, UiError};
@@ -152,6 +153,12 @@ pub async fn rollback(
 #[tauri::command]
 pub async fn history(session: SessionState<'_>, environment: String) -> Result<History, UiError> {
     session.history(&environment).await
+}
+
+/// The recorded rollout of attempt `correlation`, for replay in presentation mode.
+#[tauri::command]
+pub async fn replay(session: SessionState<'_>, correlation: String) -> Result<Replay, UiError> {
+    session.replay(&correlation).await
 }
 
 /// DORA metrics over the `days` before now, of every environment (the same as `sluice metrics`).

@@ -44,6 +44,7 @@ macro_rules! app_commands {
             commands::act,
             commands::rollback,
             commands::history,
+            commands::replay,
             commands::rollback_plan,
             commands::metrics,
             commands::audit,

@@ -5,6 +5,7 @@
 // nothing the webview can read.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { By } from 'selenium-webdriver';
 import {
   byTestId,
   clockFreePipeline,
@@ -194,6 +195,54 @@ describe('release manager approves a production release', () => {
     assert.match(text, /alice-approver/, text);
     assert.match(text, /production/, text);
     assert.match(text, /succeeded/i, text);
+  });
+
+  it('replays the promotion: the progress bar passes 50 % and 100 %', async () => {
+    const replay = await waitFor(
+      driver,
+      async () => (await driver.findElements(byTestId('audit-replay')))[0],
+      'Replay on the approval',
+    );
+    await replay.click();
+    const atEnd = async () => {
+      const time = await textOf(driver, byTestId('replay-time'));
+      return /^([\d.]+) s \/ \1 s$/.test(time ?? '');
+    };
+    // It plays at once; once it has ended, Play plays it again from the start, at 1×.
+    await waitFor(driver, atEnd, 'the first playing to end', ROLLOUT_TIMEOUT_MS);
+    await driver.findElement(byTestId('replay-speed-1')).click();
+    await driver.findElement(byTestId('replay-play')).click();
+    // Sampled as it plays: the rollout's progress, then the new version whole.
+    const seen = [];
+    let done = false;
+    const deadline = Date.now() + ROLLOUT_TIMEOUT_MS;
+    while (!done && Date.now() < deadline) {
+      const [bar] = await driver.findElements(By.css('[data-testid="replay-focus"] [role="progressbar"]'));
+      if (bar) seen.push({ value: Number(await bar.getAttribute('aria-valuenow')), label: await bar.getAttribute('aria-label') });
+      done = await atEnd();
+    }
+    assert.ok(done, `the replay reached its end: ${JSON.stringify(seen.slice(-3))}`);
+    const rolling = seen.filter((s) => s.label.startsWith('Rollout'));
+    assert.ok(
+      rolling.some((s) => s.value < 50) && rolling.some((s) => s.value >= 50 && s.value < 100),
+      `the rollout passed 50 %: ${JSON.stringify(rolling)}`,
+    );
+    const bar = await driver.findElement(By.css('[data-testid="replay-focus"] [role="progressbar"]'));
+    const last = { value: Number(await bar.getAttribute('aria-valuenow')), label: await bar.getAttribute('aria-label') };
+    assert.deepEqual(last, { value: 100, label: 'Ready replicas in production' }, 'it ends on every replica ready');
+    const focus = await driver.findElement(byTestId('replay-focus')).getText();
+    await driver.findElement(byTestId('exit-replay')).click();
+    await driver.findElement(byTestId('nav-pipeline')).click();
+    const cards = await waitFor(
+      driver,
+      async () => {
+        const found = await driver.findElements(byTestId('environment-card'));
+        return found.length === 3 ? found : null;
+      },
+      'the pipeline again',
+    );
+    const production = (await cards[2].findElement(byTestId('version')).getText()).split('\n')[0].trim();
+    assert.ok(focus.includes(production), `the replay ends on what production runs (${production}): ${focus}`);
   });
 
   it('keeps the token out of the webview, the files and the logs', async () => {

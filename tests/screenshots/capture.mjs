@@ -370,9 +370,61 @@ async function captureMetrics(theme) {
   }
 }
 
+// A promotion replayed from the audit view, stopped halfway through its rollout.
+async function captureReplay(theme) {
+  const app = await launchApp({
+    args: ['--pipeline', clockFreePipeline()],
+    env: { GTK_THEME: THEMES[theme] },
+    home: scratch(`shots-replay-${theme}`),
+  });
+  const { driver } = app;
+  try {
+    await click(driver, byTestId('nav-settings'), 'Settings');
+    await click(driver, By.css('[data-testid="settings-demo-person"][data-login="alice-approver"]'), 'alice');
+    await click(driver, byTestId('nav-pipeline'), 'Pipeline');
+    await click(driver, byTestId('gate-review'), 'the gate review');
+    const enabledButton = (id, what) =>
+      waitFor(
+        driver,
+        async () => {
+          const [button] = await driver.findElements(byTestId(id));
+          return button && (await button.isEnabled()) ? button : null;
+        },
+        what,
+        60_000,
+      );
+    await (await enabledButton('approve', 'Approve offered to alice')).click();
+    await (await enabledButton('confirm-approve-button', 'the armed confirmation')).click();
+    await waitFor(
+      driver,
+      async () => (await driver.findElements(By.css('[data-testid="outcome"][data-result="succeeded"]'))).length > 0,
+      'the promotion done',
+      180_000,
+    );
+    await click(driver, byTestId('nav-audit'), 'Audit');
+    await click(driver, byTestId('audit-replay'), 'Replay');
+    // Halfway through the rollout: the first moment its progress reaches a half.
+    const scrubber = await waitFor(driver, async () => (await driver.findElements(byTestId('replay-scrubber')))[0], 'the scrubber');
+    const max = Number(await scrubber.getAttribute('max'));
+    for (let at = 0; at <= max; at += Math.max(100, Math.round(max / 200))) {
+      await driver.executeScript(
+        "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input', { bubbles: true }));",
+        scrubber,
+        at,
+      );
+      const bar = await driver.findElement(By.css('[data-testid="replay-focus"] [role="progressbar"]'));
+      const label = await bar.getAttribute('aria-label');
+      if (label.startsWith('Rollout') && Number(await bar.getAttribute('aria-valuenow')) >= 50) break;
+    }
+    await shoot(driver, `replay-${theme}`);
+  } finally {
+    await app.quit();
+  }
+}
+
 mkdirSync(OUT, { recursive: true });
-// SLUICE_SHOTS=helm retakes only the helm review's shots; SLUICE_SHOTS=history, quorum, metrics
-// or verification only that scenario's (the verifying phase's and its failure's for verification).
+// SLUICE_SHOTS=helm retakes only the helm review's shots; SLUICE_SHOTS=history, quorum, metrics,
+// replay or verification only that scenario's (the verifying phase's and its failure's for verification).
 const ONLY = process.env.SLUICE_SHOTS ?? null;
 for (const theme of Object.keys(THEMES)) {
   if (ONLY === null) await capture(theme);
@@ -380,7 +432,8 @@ for (const theme of Object.keys(THEMES)) {
   if (ONLY === null || ONLY === 'quorum') await captureQuorum(theme);
   if (ONLY === null || ONLY === 'verification') await captureVerification(theme);
   if (ONLY === null || ONLY === 'metrics') await captureMetrics(theme);
-  if (['history', 'quorum', 'verification', 'metrics'].includes(ONLY)) continue;
+  if (ONLY === null || ONLY === 'replay') await captureReplay(theme);
+  if (['history', 'quorum', 'verification', 'metrics', 'replay'].includes(ONLY)) continue;
   if (HELM) await captureHelmReview(theme);
   else console.warn('SLUICE_HELM is not set: no shot of the helm review');
 }

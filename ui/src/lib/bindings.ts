@@ -696,6 +696,33 @@ before: number,
  * This approval is the last one needed: approving carries the promotion out.
  */
 completes: boolean, };
+export type Replay = { 
+/**
+ * The attempt it belongs to (its journal correlation).
+ */
+correlation: string, environment: string, 
+/**
+ * RFC 3339, when the recording started.
+ */
+startedAt: string, 
+/**
+ * In time order; the first is the state before anything changed.
+ */
+frames: Array<ReplayFrame>, 
+/**
+ * Frames past the recording's cap, not kept (the rollout went on longer than a replay
+ * holds), or lines that could not be read.
+ */
+leftOut: number, };
+export type ReplayFrame = { 
+/**
+ * Milliseconds since the recording started.
+ */
+atMs: number, 
+/**
+ * The environment as the live view showed it then.
+ */
+state: EnvironmentState, };
 export type Quorum = { required: number, 
 /**
  * The approvals that count, one per person, oldest first.
@@ -856,7 +883,12 @@ unfinished: boolean,
 /**
  * The newest entry's time (RFC 3339), by which attempts are ordered.
  */
-latestAt: string, environment: string, actor: string, };
+latestAt: string, environment: string, actor: string, 
+/**
+ * Its rollout was recorded on this computer: it can be replayed (set by the console,
+ * which knows the recordings; never from the journal alone).
+ */
+replayable: boolean, };
 export type AttemptFilter = { environment: string | null, 
 /**
  * A GitHub login; logins are case-insensitive.

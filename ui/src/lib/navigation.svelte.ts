@@ -9,6 +9,8 @@ export type Route =
   | { screen: 'metrics' }
   | { screen: 'settings' }
   | { screen: 'present' }
+  /** A recorded rollout played back full screen, by its attempt's correlation. */
+  | { screen: 'replay'; correlation: string }
   | { screen: 'environment'; name: string }
   /** `runId`: the waiting deploy run to review first (the console picks when absent). */
   | { screen: 'review'; environment: string; runId?: number | null };

@@ -20,6 +20,7 @@ import type {
   PodState,
   ProgressLine,
   Refusal,
+  Replay,
   Review,
   RollbackPlan,
   SessionInfo,
@@ -222,6 +223,8 @@ export class FakeDesk {
   outcome: Outcome = { result: 'succeeded', message: 'production runs e4f5a6b', running: 'e4f5a6b', rollback: null };
   /** Each environment's history, by name. */
   histories = new Map<string, History>();
+  /** Recorded rollouts, by attempt. */
+  replays = new Map<string, Replay>();
   /** Rollback plans, by `environment@revision`. */
   plans = new Map<string, RollbackPlan>();
   /** What `metrics` answers, whatever the period. */
@@ -347,6 +350,12 @@ export class FakeDesk {
           const history = this.histories.get(environment);
           if (!history) throw new Error(`no history for ${environment} in the fake`);
           return history;
+        }),
+      replay: (correlation) =>
+        this.record('replay', [correlation], () => {
+          const replay = this.replays.get(correlation);
+          if (!replay) throw new Error(`no replay of ${correlation} in the fake`);
+          return replay;
         }),
       rollbackPlan: (environment, revision) =>
         this.record('rollbackPlan', [environment, revision], () => {
@@ -787,6 +796,7 @@ export function auditAttempts(): Attempt[] {
     latestAt: entries[0]!.at,
     environment: entries[0]!.environment,
     actor: entries[0]!.actor,
+    replayable: false,
   });
   return [
     attempt([d1], 'started', true),

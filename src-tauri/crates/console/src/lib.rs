@@ -15,6 +15,7 @@ pub mod logging;
 pub mod metrics;
 mod private;
 pub mod promotion;
+pub mod replay;
 pub mod session;
 
 pub use console::Console;

@@ -1451,3 +1451,51 @@ async fn a_required_check_failing_on_the_deployed_commit_fails_the_verification(
     );
     assert_eq!(w.production_images(), before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_promotion_s_rollout_is_recorded_and_replays_from_the_old_version_to_the_new() {
+    let w = start("kubernetes").await;
+    let before = w.production_tag();
+    let new_tag = w.world.seeded.main[2][..7].to_owned();
+    let alice = w.console(Role::Approver).await;
+    let outcome = approve_now(&alice, "ship").await.unwrap();
+    assert_eq!(
+        outcome.result,
+        AuditResult::Succeeded,
+        "{}",
+        outcome.message
+    );
+    let correlation = w.journal()[0].correlation.clone();
+    let replay = alice.replay(&correlation).await.unwrap();
+    assert_eq!(replay.environment, "production");
+    let frames = &replay.frames;
+    let label = |i: usize| frames[i].state.version.as_ref().map(|v| v.label.clone());
+    assert_eq!(
+        label(0).as_deref(),
+        Some(before.as_str()),
+        "it starts before anything changed"
+    );
+    assert_eq!(
+        label(frames.len() - 1).as_deref(),
+        Some(new_tag.as_str()),
+        "it ends on what shipped"
+    );
+    // In between, the rollout as it moved, in time order.
+    assert!(frames.windows(2).all(|f| f[0].at_ms <= f[1].at_ms));
+    assert!(
+        frames.iter().any(|f| f
+            .state
+            .rollout
+            .as_ref()
+            .is_some_and(|r| r.progress > 0.0 && r.progress < 1.0)),
+        "{:#?}",
+        frames.iter().map(|f| &f.state.rollout).collect::<Vec<_>>()
+    );
+    let last = &frames[frames.len() - 1].state;
+    assert!(last.workloads.iter().all(|wl| wl.ready == wl.desired));
+    assert_eq!(replay.left_out, 0);
+    assert_eq!(
+        alice.replay("no-such-attempt").await.unwrap_err().code,
+        "replay.not-found"
+    );
+}

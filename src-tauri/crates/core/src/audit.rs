@@ -250,6 +250,10 @@ pub struct Attempt {
     pub latest_at: String,
     pub environment: String,
     pub actor: String,
+    /// Its rollout was recorded on this computer: it can be replayed (set by the console,
+    /// which knows the recordings; never from the journal alone).
+    #[serde(default)]
+    pub replayable: bool,
 }
 
 /// Which attempts to show; every set field must match.
@@ -301,6 +305,7 @@ pub fn attempts(entries: &[AuditEntry]) -> Vec<Attempt> {
                 latest_at: newest.at,
                 environment: newest.environment,
                 actor: newest.actor,
+                replayable: false,
                 entries,
             })
         })

@@ -29,6 +29,7 @@ use crate::pipeline::{
     Pipeline, Principals, PromotionMethod, ShownValue, SmokeJob, Trigger, Verify, Weekday,
 };
 use crate::quorum::{LedgerApproval, Quorum, Vote};
+use crate::replay::{Replay, ReplayFrame};
 use crate::review::{Candidate, HelmPreview, Pin, ReleaseNotes, Review, ValuesChanges};
 use crate::snapshot::{
     CheckState, CommitSummary, Condition, DeployedValues, Drift, EnvironmentState, GateCondition,
@@ -112,6 +113,8 @@ pub fn typescript() -> String {
         PullRequestState::decl(&cfg),
         Decision::decl(&cfg),
         Vote::decl(&cfg),
+        Replay::decl(&cfg),
+        ReplayFrame::decl(&cfg),
         Quorum::decl(&cfg),
         LedgerApproval::decl(&cfg),
         Offer::decl(&cfg),

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod pacing;
 pub mod pipeline;
 pub mod quorum;
+pub mod replay;
 pub mod review;
 pub mod snapshot;
 pub mod snapshot_update;

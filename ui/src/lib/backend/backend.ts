@@ -11,6 +11,7 @@ import type {
   EvidenceExport,
   ExportFormat,
   History,
+  Replay,
   LinkDecision,
   Metrics,
   Outcome,
@@ -92,6 +93,8 @@ export interface Backend {
   rollback(environment: string, to: number | null): Promise<Outcome>;
   /** What `environment` ran, revision by revision, newest first (the same as `sluice history`). */
   history(environment: string): Promise<History>;
+  /** The rollout recorded while attempt `correlation` ran, for replay in presentation mode. */
+  replay(correlation: string): Promise<Replay>;
   /** What rolling `environment` back to `revision` would change, and whether it can. */
   rollbackPlan(environment: string, revision: number): Promise<RollbackPlan>;
   /** DORA metrics of every environment over the `days` before now (the same as `sluice metrics`). */

@@ -87,7 +87,7 @@ describe('audit view', () => {
     const ended = auditEntry({ id: 'g2', correlation: 'g1', runId: 10062, toVersion: '353e6df', shipped: 'daaf471' });
     renderAudit(
       deskWith([
-        { correlation: 'g1', entries: [ended, started], result: 'succeeded', unfinished: false, latestAt: ended.at, environment: 'production', actor: 'alice' },
+        { correlation: 'g1', entries: [ended, started], result: 'succeeded', unfinished: false, latestAt: ended.at, environment: 'production', actor: 'alice', replayable: false },
       ]),
     );
 
@@ -135,7 +135,7 @@ describe('audit view', () => {
     const ended = auditEntry({ id: 'l2', correlation: 'l1', toVersion: '353e6df', shipped: '353e6df', recordedLate: late });
     renderAudit(
       deskWith([
-        { correlation: 'l1', entries: [ended, started], result: 'succeeded', unfinished: false, latestAt: ended.at, environment: 'production', actor: 'alice' },
+        { correlation: 'l1', entries: [ended, started], result: 'succeeded', unfinished: false, latestAt: ended.at, environment: 'production', actor: 'alice', replayable: false },
       ]),
     );
 
@@ -153,7 +153,7 @@ describe('audit view', () => {
     const ended = auditEntry({ id: 'h2', correlation: 'h1', method: 'helm', action: 'promote', plan, revision: 7 });
     renderAudit(
       deskWith([
-        { correlation: 'h1', entries: [ended, started], result: 'succeeded', unfinished: false, latestAt: ended.at, environment: 'production', actor: 'alice' },
+        { correlation: 'h1', entries: [ended, started], result: 'succeeded', unfinished: false, latestAt: ended.at, environment: 'production', actor: 'alice', replayable: false },
         ...auditAttempts(),
       ]),
     );
@@ -187,6 +187,7 @@ describe('audit view', () => {
           latestAt: stopped.at,
           environment: 'production',
           actor: 'alice',
+          replayable: false,
         },
         ...auditAttempts(),
       ]),
@@ -314,7 +315,7 @@ describe('audit view', () => {
 
     const erin = auditEntry({ id: 'f1', at: '2026-05-05T08:00:00Z', actor: 'erin' });
     desk.attempts = [
-      { correlation: 'f1', entries: [erin], result: 'succeeded', unfinished: false, latestAt: erin.at, environment: 'production', actor: 'erin' },
+      { correlation: 'f1', entries: [erin], result: 'succeeded', unfinished: false, latestAt: erin.at, environment: 'production', actor: 'erin', replayable: false },
       ...auditAttempts(),
     ];
     await fireEvent.click(screen.getByRole('button', { name: 'Refresh' }));

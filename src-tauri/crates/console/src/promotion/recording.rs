@@ -1,8 +1,9 @@
 //! Keeping an attempt's record while it runs (see [`crate::evidence::record`]): started with
 //! the review as shown and the Helm revision before, then every progress line of its
 //! environment with its time, the environment as the live view shows it each time that
-//! changes (the rollout as the cluster saw it), and the verification's result. Dropping the [`Recording`] (on
-//! any way out of the attempt) closes the record.
+//! changes (the rollout as the cluster saw it), and the verification's result; beside it, the
+//! environment's whole state at each change for replay ([`crate::replay`]). Dropping the
+//! [`Recording`] (on any way out of the attempt) closes both.
 
 use std::sync::{Arc, Mutex};
 
@@ -22,6 +23,7 @@ use crate::journal::Journal;
 pub(super) struct Recording {
     writer: Option<Arc<Mutex<Writer>>>,
     stop: Option<oneshot::Sender<()>>,
+    _replay: Option<crate::replay::Recording>,
 }
 
 fn lock(writer: &Mutex<Writer>) -> std::sync::MutexGuard<'_, Writer> {
@@ -37,6 +39,12 @@ pub(super) async fn start(
 ) -> Recording {
     // Before anything runs, so that no line of this attempt is missed.
     let lines = setup.progress.subscribe();
+    let replay = crate::replay::record(
+        &crate::replay::dir_of(journal.path()),
+        &started.correlation,
+        &started.environment,
+        setup.snapshots.clone(),
+    );
     let helm = setup
         .pipeline
         .environment(&started.environment)
@@ -62,6 +70,7 @@ pub(super) async fn start(
             return Recording {
                 writer: None,
                 stop: None,
+                _replay: replay,
             };
         }
     };
@@ -77,6 +86,7 @@ pub(super) async fn start(
     Recording {
         writer: Some(writer),
         stop: Some(stop),
+        _replay: replay,
     }
 }
 

@@ -782,6 +782,12 @@ impl Session {
         .await
     }
 
+    /// The recorded rollout of attempt `correlation`, for replay.
+    pub async fn replay(&self, correlation: &str) -> Result<sluice_core::replay::Replay, UiError> {
+        let path = self.state.lock().await.journal.path.clone();
+        crate::replay::load(&crate::replay::dir_of(&path), correlation)
+    }
+
     /// `environment`'s history: what it ran, who put it there and how, newest first.
     pub async fn history(&self, environment: &str) -> Result<History, UiError> {
         let entries = self.journal_entries().await?;
@@ -878,9 +884,14 @@ impl Session {
     /// The journal's attempts that `filter` keeps, newest first.
     pub async fn audit(&self, filter: &AttemptFilter) -> Result<Vec<Attempt>, UiError> {
         let entries = self.journal_entries().await?;
+        let replays = crate::replay::dir_of(&self.state.lock().await.journal.path);
         Ok(sluice_core::audit::attempts(&entries)
             .into_iter()
             .filter(|a| filter.matches(a))
+            .map(|mut a| {
+                a.replayable = crate::replay::exists(&replays, &a.correlation);
+                a
+            })
             .collect())
     }
 

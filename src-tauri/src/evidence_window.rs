@@ -87,9 +87,6 @@ pub fn open<R: Runtime>(app: &AppHandle<R>, path: &Path) -> Result<String, UiErr
         e.environment,
         e.result.as_str()
     );
-    app.state::<EvidencePages>()
-        .pages()
-        .insert(label.clone(), html);
     let page_url = url(&label).parse().map_err(|e| {
         UiError::new(
             "evidence.window-failed",
@@ -97,6 +94,9 @@ pub fn open<R: Runtime>(app: &AppHandle<R>, path: &Path) -> Result<String, UiErr
             "Report this as a bug.",
         )
     })?;
+    app.state::<EvidencePages>()
+        .pages()
+        .insert(label.clone(), html);
     let pages_label = label.clone();
     let app_for_close = app.clone();
     let window = WebviewWindowBuilder::new(app, &label, WebviewUrl::CustomProtocol(page_url))
@@ -105,6 +105,8 @@ pub fn open<R: Runtime>(app: &AppHandle<R>, path: &Path) -> Result<String, UiErr
         .on_navigation(allowed)
         .build()
         .map_err(|e| {
+            // No window will ever ask for the page: it must not stay in memory.
+            app.state::<EvidencePages>().pages().remove(&label);
             UiError::new(
                 "evidence.window-failed",
                 format!("Could not open a window for the evidence: {e}"),

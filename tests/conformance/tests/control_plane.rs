@@ -1253,43 +1253,56 @@ async fn view_until(
     }
 }
 
-fn ledger_entry(login: &str, version: &str) -> sluice_core::quorum::LedgerApproval {
+fn ledger_entry(
+    login: &str,
+    environment: &str,
+    version: &str,
+) -> sluice_core::quorum::LedgerApproval {
     sluice_core::quorum::LedgerApproval {
-        environment: "production".into(),
+        environment: environment.into(),
         login: login.into(),
         version: version.into(),
         sha: None,
+        from: Some("aaaaaaa".into()),
         at: "2026-12-06T10:00:00Z".into(),
         comment: None,
     }
 }
 
-/// The approvals ledger: two consoles' approvals written at once both kept (JSON merge patches
-/// of their own keys, the ConfigMap created by one of them), read by a cluster source watching
-/// it by name, replaced and cleared key by key; a viewer refused in RBAC's own words.
+/// The approvals ledgers: one person's approvals written at once from two consoles are both
+/// kept (one creates the ConfigMap, the other patches it), every ledger of the namespace is read
+/// by a cluster source watching them by label and read back from the API server, a new approval
+/// replaces the person's earlier one; a viewer is refused in RBAC's own words.
 async fn approvals_ledger(t: &Target) {
     use sluice_kube::write::ledger;
-    let name = sluice_core::quorum::LEDGER_NAME;
     let (a, b) = (
         t.client("tbyte").await,
         t.client("tbyte@alice-approver").await,
     );
-    let (alice, erin) = (
-        ledger_entry("alice-approver", "bbbbbbb"),
-        ledger_entry("erin-approver", "bbbbbbb"),
+    let (in_production, in_staging) = (
+        ledger_entry("alice-approver", "production", "bbbbbbb"),
+        ledger_entry("alice-approver", "staging", "bbbbbbb"),
     );
     let (x, y) = tokio::join!(
-        ledger::record(&a, "production", &alice, &[]),
-        ledger::record(&b, "production", &erin, &[])
+        ledger::record(&a, "production", &in_production),
+        ledger::record(&b, "production", &in_staging)
     );
     x.unwrap();
     y.unwrap();
+    ledger::record(
+        &a,
+        "production",
+        &ledger_entry("erin-approver", "production", "bbbbbbb"),
+    )
+    .await
+    .unwrap();
     let maps: Api<ConfigMap> = Api::namespaced(a.clone(), "production");
+    let alice = sluice_core::quorum::ledger_name("alice-approver");
     let keys =
         |m: &ConfigMap| -> Vec<String> { m.data.clone().unwrap_or_default().into_keys().collect() };
     assert_eq!(
-        keys(&maps.get(name).await.unwrap()),
-        ["production.alice-approver", "production.erin-approver"]
+        keys(&maps.get(&alice).await.unwrap()),
+        ["production", "staging"]
     );
     let (_source, view) = sluice_kube::ClusterSource::start_with(
         a.clone(),
@@ -1300,31 +1313,30 @@ async fn approvals_ledger(t: &Target) {
             ..Default::default()
         },
     );
-    view_until(&view, "both approvals read from the ledger", |v| {
-        v.synced && v.inputs.approvals.len() == 2
+    view_until(&view, "the three approvals read from the ledgers", |v| {
+        v.synced && v.inputs.approvals.len() == 3
     })
     .await;
     ledger::record(
         &a,
         "production",
-        &ledger_entry("alice-approver", "ccccccc"),
-        &["production.erin-approver".to_owned()],
+        &ledger_entry("alice-approver", "production", "ccccccc"),
     )
     .await
     .unwrap();
-    view_until(&view, "the stale approval gone, alice's replaced", |v| {
-        v.inputs.approvals.len() == 1 && v.inputs.approvals[0].version == "ccccccc"
+    view_until(&view, "alice's production approval replaced", |v| {
+        v.inputs.approvals.iter().any(|e| {
+            e.login == "alice-approver" && e.environment == "production" && e.version == "ccccccc"
+        })
     })
     .await;
-    ledger::clear(&a, "production", &["production.alice-approver".to_owned()])
-        .await
-        .unwrap();
-    assert!(keys(&maps.get(name).await.unwrap()).is_empty());
+    let (now, problems) = ledger::read(&a, "production").await.unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(now.len(), 3);
     let err = ledger::record(
         &t.client("tbyte@vera-viewer").await,
         "production",
-        &ledger_entry("vera-viewer", "ccccccc"),
-        &[],
+        &ledger_entry("vera-viewer", "production", "ccccccc"),
     )
     .await
     .unwrap_err();
@@ -1333,7 +1345,14 @@ async fn approvals_ledger(t: &Target) {
             if m.contains("User \"vera-viewer\" cannot patch resource \"configmaps\"")),
         "{err}"
     );
-    maps.delete(name, &DeleteParams::default()).await.unwrap();
+    for login in ["alice-approver", "erin-approver"] {
+        maps.delete(
+            &sluice_core::quorum::ledger_name(login),
+            &DeleteParams::default(),
+        )
+        .await
+        .unwrap();
+    }
 }
 
 /// A cluster source keeps following after the apiserver restarts: the next release shows.
@@ -1703,7 +1722,9 @@ async fn suite(t: &Target) {
     apply_conflicts_with_helm(t).await;
     step("Lease concurrency: stale replace and stale delete refused");
     lease_preconditions(t).await;
-    step("the approvals ledger: concurrent writes kept, watched by name, a viewer refused");
+    step(
+        "the approvals ledgers: concurrent writes kept, watched by label, read back, a viewer refused",
+    );
     approvals_ledger(t).await;
     step("a new release in staging (helm --wait)");
     t.helm_upgrade(env("staging"), "bbbbbbb", &["--wait"]);

@@ -277,6 +277,10 @@ failures: number,
  */
 changeFailureRate: number | null, 
 /**
+ * Above [`HIGH_FAILURE_RATE`]: worse than DORA's "high performers" bracket.
+ */
+failureRateHigh: boolean, 
+/**
  * `None` when no failed change was restored.
  */
 timeToRestore: Spread | null, 
@@ -693,6 +697,14 @@ export type Vote = { required: number,
  */
 before: number, 
 /**
+ * Which approval this one would be (`2` of 2); the quorum's size once it is complete.
+ */
+ordinal: number, 
+/**
+ * How many more approvals it would still need after this one.
+ */
+remaining: number, 
+/**
  * This approval is the last one needed: approving carries the promotion out.
  */
 completes: boolean, };
@@ -749,6 +761,11 @@ version: string,
  * The full commit approved, when known.
  */
 sha: string | null, 
+/**
+ * What the environment ran when the approval was given (its version label): an approval is
+ * of one move, and stops counting once the environment runs something else.
+ */
+from: string | null, 
 /**
  * RFC 3339.
  */
@@ -1218,7 +1235,12 @@ summary: string,
 /**
  * The desktop notification of a failure; `None` while it runs or when it held.
  */
-notification: Notification | null, };
+notification: Notification | null, 
+/**
+ * Still under way (settling, verifying or rolling back): what presentation mode and the
+ * review follow. Kept equal to `!finished()`.
+ */
+running: boolean, };
 export type VerificationState = { "phase": "settling" } | { "phase": "verifying" } | { "phase": "held" } | { "phase": "failed", reason: string, } | { "phase": "rolling-back", reason: string, } | { "phase": "rolled-back", reason: string, to: string | null, } | { "phase": "rollback-failed", reason: string, error: string, };
 export type VerifyCheck = { 
 /**

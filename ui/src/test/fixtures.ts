@@ -993,6 +993,8 @@ export function verification(rest: Partial<Verification> = {}): Verification {
     state: { phase: 'verifying' },
     summary: 'Verifying b7e4c1d in production: held 40 s of 60 s',
     notification: null,
+    // As the console keeps it: under way while settling, verifying or rolling back.
+    running: ['settling', 'verifying', 'rolling-back'].includes((rest.state ?? { phase: 'verifying' }).phase),
     ...rest,
   };
 }

@@ -66,7 +66,10 @@ pub fn record(
     snapshots: watch::Receiver<Option<Arc<Snapshot>>>,
 ) -> Option<Recording> {
     let path = file_of(dir, correlation)?;
-    let opened = crate::private::create_dir(dir).and_then(|()| crate::private::create_file(&path));
+    let opened = crate::private::create_dir(dir).and_then(|()| {
+        crate::private::tighten(dir, 0o700);
+        crate::private::create_file(&path)
+    });
     let mut file = match opened {
         Ok(f) => std::io::BufWriter::new(f),
         Err(e) => {
@@ -93,7 +96,7 @@ pub fn record(
                 s.environments
                     .iter()
                     .find(|e| e.name == environment)
-                    .cloned()
+                    .map(playable)
             });
             if let Some(state) = state
                 && last.as_ref() != Some(&state)
@@ -113,6 +116,16 @@ pub fn record(
             }
         }
     })))
+}
+
+/// What a replay shows of the environment: its rollout, not the values Helm deployed it with
+/// (which may hold credentials) nor its Helm history, which would repeat in every frame.
+fn playable(state: &EnvironmentState) -> EnvironmentState {
+    EnvironmentState {
+        deployed_values: None,
+        helm_history: Vec::new(),
+        ..state.clone()
+    }
 }
 
 /// One JSON line, flushed at once so that a crash keeps what was seen; false when it failed.
@@ -162,6 +175,8 @@ pub fn load(dir: &Path, correlation: &str) -> Result<Replay, UiError> {
             _ => left_out = left_out.saturating_add(1),
         }
     }
+    // In time order, whatever the file says: playback seeks by time.
+    frames.sort_by_key(|f| f.at_ms);
     Ok(Replay {
         correlation: header.correlation,
         environment: header.environment,

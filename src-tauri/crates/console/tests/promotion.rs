@@ -1144,10 +1144,10 @@ async fn a_quorum_of_two_counts_each_person_once_never_the_author_and_the_second
             login: "dave-developer".into(),
             version: staging.clone(),
             sha: Some(staging_sha.clone()),
+            from: Some(before.clone()),
             at: "2026-12-06T09:00:00Z".into(),
             comment: None,
         },
-        &[],
     )
     .await
     .unwrap();
@@ -1250,20 +1250,25 @@ async fn a_quorum_of_two_counts_each_person_once_never_the_author_and_the_second
         reviewers.reason,
         "approved by @alice-approver, @carol-lead (2 of 2 approvals)"
     );
-    // The quorum's approvals leave the ledger once carried out.
-    let ledger = w
-        .world
-        .kube
-        .get(
-            Kind::ConfigMap,
-            "production",
-            sluice_core::quorum::LEDGER_NAME,
-        )
-        .unwrap();
-    assert!(
-        ledger["data"].get("production.alice-approver").is_none(),
-        "{ledger}"
-    );
+    // Each approval sits in its giver's own ledger; carol's, which completed the quorum, was not
+    // needed there. Once production runs the release, they are of a move that was made: the gate
+    // counts none of them any more.
+    let ledger = |login: &str| {
+        w.world
+            .kube
+            .get(
+                Kind::ConfigMap,
+                "production",
+                &sluice_core::quorum::ledger_name(login),
+            )
+            .map(|m| m["data"].clone())
+    };
+    assert!(ledger("alice-approver").unwrap()["production"].is_string());
+    assert!(ledger("carol-lead").is_none());
+    until(&carol, "the done move's approvals no longer counted", |s| {
+        s.gates[0].quorum.as_ref().is_some_and(|q| q.count() == 0)
+    })
+    .await;
     let s = until(&carol, "GitHub's record of the approved deployment", |s| {
         s.environments[2]
             .last_deployed
@@ -1323,7 +1328,7 @@ async fn an_approval_the_cluster_will_not_keep_is_refused_in_rbacs_words_and_not
             .get(
                 Kind::ConfigMap,
                 "production",
-                sluice_core::quorum::LEDGER_NAME
+                &sluice_core::quorum::ledger_name("vera-viewer")
             )
             .is_none()
     );
@@ -1498,4 +1503,39 @@ async fn a_promotion_s_rollout_is_recorded_and_replays_from_the_old_version_to_t
         alice.replay("no-such-attempt").await.unwrap_err().code,
         "replay.not-found"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_approvals_given_at_once_complete_the_quorum_and_ship() {
+    let w = start("kubernetes").await;
+    quorum_of_two(&w);
+    let new_tag = w.world.seeded.main[2][..7].to_owned();
+    let (alice, carol) = (w.console(Role::Approver).await, w.console(Role::Lead).await);
+    // Each reviews before the other approves: both see no approval counted yet.
+    let (for_alice, for_carol) = (
+        alice.review("production", None).await.unwrap(),
+        carol.review("production", None).await.unwrap(),
+    );
+    assert_eq!(for_alice.decision.vote.map(|v| v.completes), Some(false));
+    assert_eq!(for_carol.decision.vote.map(|v| v.completes), Some(false));
+    let (by_alice, by_carol) = (
+        approve(&for_alice, "at once"),
+        approve(&for_carol, "at once"),
+    );
+    let (a, c) = tokio::join!(alice.act(&by_alice), carol.act(&by_carol));
+    let results: Vec<String> = [&a, &c]
+        .iter()
+        .map(|o| match o {
+            Ok(o) => format!("{:?}", o.result),
+            Err(e) => e.code.clone(),
+        })
+        .collect();
+    // Whoever's read-back saw both approvals carried it out; nothing waits for a third.
+    assert!(
+        [&a, &c]
+            .iter()
+            .any(|o| o.as_ref().is_ok_and(|o| o.result == AuditResult::Succeeded)),
+        "{results:?}"
+    );
+    assert_eq!(w.production_tag(), new_tag, "{results:?}");
 }

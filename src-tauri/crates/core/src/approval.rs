@@ -268,6 +268,8 @@ pub fn decide(
             Vote {
                 required: q.required,
                 before,
+                ordinal: (before + 1).min(q.required),
+                remaining: q.required.saturating_sub(before + 1),
                 completes: q.met() || before + 1 >= q.required,
             }
         });
@@ -507,6 +509,7 @@ mod tests {
                     login: (*l).into(),
                     version: "bbbbbbb".into(),
                     sha: None,
+                    from: None,
                     at: "2026-12-06T10:00:00Z".into(),
                     comment: None,
                 })
@@ -542,6 +545,8 @@ mod tests {
             Some(Vote {
                 required: 2,
                 before: 0,
+                ordinal: 1,
+                remaining: 1,
                 completes: false
             })
         );

@@ -6,7 +6,9 @@
 //!
 //! Canonical content: the [`Evidence`] as JSON with every object's keys sorted and no
 //! whitespace. Both files are rendered from the evidence alone, so verifying one renders it
-//! again from the content it carries and compares byte for byte: a change anywhere is found.
+//! again from the content it carries and compares byte for byte: a change anywhere made without
+//! recomputing the hash is found. An integrity check, not a signature: the hash travels with the
+//! content, so whoever rewrites both makes a file that verifies.
 
 pub mod html;
 

@@ -39,6 +39,9 @@ pub const DAILY_UP_TO_DAYS: u32 = 31;
 /// The longest period asked for.
 pub const MAX_DAYS: u32 = 366;
 
+/// A change failure rate above this (15 %) is outside DORA's high performers' 0–15 %.
+pub const HIGH_FAILURE_RATE: f64 = 0.15;
+
 /// One change to an environment, as [`records`] merged it from the sources.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeploymentRecord {
@@ -168,6 +171,8 @@ pub struct EnvironmentMetrics {
     pub failures: u32,
     /// Failed changes ÷ deployments, from 0 to 1; `None` with no deployments.
     pub change_failure_rate: Option<f64>,
+    /// Above [`HIGH_FAILURE_RATE`]: worse than DORA's "high performers" bracket.
+    pub failure_rate_high: bool,
     /// `None` when no failed change was restored.
     pub time_to_restore: Option<Spread>,
     /// Failed changes not followed yet by a healthy change.
@@ -382,6 +387,8 @@ fn environment_metrics(
     } else {
         None
     };
+    let failure_rate =
+        (deployments > 0).then(|| round2(failed_changes.len() as f64 / deployments as f64));
     EnvironmentMetrics {
         environment: environment.to_owned(),
         deployments: count(deployments),
@@ -389,8 +396,8 @@ fn environment_metrics(
         rollbacks: count(rollbacks),
         lead_time: spread(&leads),
         failures: count(failed_changes.len()),
-        change_failure_rate: (deployments > 0)
-            .then(|| round2(failed_changes.len() as f64 / deployments as f64)),
+        change_failure_rate: failure_rate,
+        failure_rate_high: failure_rate.is_some_and(|r| r > HIGH_FAILURE_RATE),
         time_to_restore: spread(&restores),
         unrestored: count(unrestored),
         failed_changes,

@@ -1,7 +1,9 @@
-//! Quorum approvals: a gate that asks for `approval.required: N` different people. Each approval
-//! is kept in the environment's ledger in the cluster (every console of the team reads it; only
-//! those whose credentials may write it can add to it), and counted here: one per person, for
-//! the release under review only, never the author's when the gate forbids self-review.
+//! Quorum approvals: a gate that asks for `approval.required: N` different people. Each person's
+//! approvals are kept in a ledger of their own in the environment's namespace (a ConfigMap named
+//! after them, one key per environment): every console of the team reads them all, and RBAC can
+//! let each person write only their own (`resourceNames`). They are counted here: one per
+//! person, only from that person's own ledger, for the move under review only (this release into
+//! the environment as it runs now), never the author's when the gate forbids self-review.
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -9,8 +11,9 @@ use ts_rs::TS;
 use crate::commit::same_commit;
 use crate::pipeline::Approval;
 
-/// The ConfigMap, in the environment's namespace, that holds its approvals.
-pub const LEDGER_NAME: &str = "sluice-approvals";
+/// The label every ledger carries, and the selector the console watches them by.
+pub const LEDGER_LABEL: &str = "sluice.dev/ledger";
+pub const LEDGER_SELECTOR: &str = "sluice.dev/ledger=approvals";
 
 /// One approval in an environment's ledger: a person approved a release, on some console.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -24,6 +27,10 @@ pub struct LedgerApproval {
     /// The full commit approved, when known.
     #[serde(default)]
     pub sha: Option<String>,
+    /// What the environment ran when the approval was given (its version label): an approval is
+    /// of one move, and stops counting once the environment runs something else.
+    #[serde(default)]
+    pub from: Option<String>,
     /// RFC 3339.
     pub at: String,
     #[serde(default)]
@@ -31,33 +38,48 @@ pub struct LedgerApproval {
 }
 
 impl LedgerApproval {
-    /// Whether this approval is of the release `version` (`sha`): by commit when both are
-    /// known, else by label.
-    pub fn approves(&self, environment: &str, version: &str, sha: Option<&str>) -> bool {
-        self.environment == environment
-            && match (self.sha.as_deref(), sha) {
-                (Some(a), Some(b)) => same_commit(a, b),
-                _ => self.version == version,
-            }
+    /// Whether this approval is of `release`: the same commit (by label when a commit is not
+    /// known), into the environment as it runs now.
+    pub fn approves(&self, release: &Release<'_>) -> bool {
+        let same_release = match (self.sha.as_deref(), release.sha) {
+            (Some(a), Some(b)) => same_commit(a, b),
+            _ => self.version == release.version,
+        };
+        self.environment == release.environment
+            && same_release
+            && self.from.as_deref() == release.from
     }
 }
 
-/// The ledger key of `login`'s approval in `environment`: one per person and environment, so a
-/// new approval replaces the person's approval of an older release. ConfigMap keys allow
-/// `[-._a-zA-Z0-9]`; anything else becomes `_`.
-pub fn ledger_key(environment: &str, login: &str) -> String {
-    let clean = |s: &str| -> String {
-        s.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' {
-                    c.to_ascii_lowercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect()
-    };
-    format!("{}.{}", clean(environment), clean(login))
+/// The ledger (ConfigMap) holding `login`'s approvals: `sluice-approvals-<login>`, a valid
+/// object name (lowercase letters, digits and dashes) whatever the login.
+pub fn ledger_name(login: &str) -> String {
+    let clean: String = login
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("sluice-approvals-{}", clean.trim_matches('-'))
+}
+
+/// The key of an environment's approval in a person's ledger: a new approval there replaces
+/// the person's earlier one. ConfigMap keys allow `[-._a-zA-Z0-9]`; anything else becomes `_`.
+pub fn ledger_key(environment: &str) -> String {
+    environment
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// Where a release's approvals stand against the gate's quorum.
@@ -97,16 +119,23 @@ pub struct Vote {
     pub required: u32,
     /// Approvals counted before this one.
     pub before: u32,
+    /// Which approval this one would be (`2` of 2); the quorum's size once it is complete.
+    pub ordinal: u32,
+    /// How many more approvals it would still need after this one.
+    pub remaining: u32,
     /// This approval is the last one needed: approving carries the promotion out.
     pub completes: bool,
 }
 
-/// The release under review, for counting its approvals.
+/// The move under review, for counting its approvals: this release into the environment as it
+/// runs now.
 #[derive(Debug, Clone, Copy)]
 pub struct Release<'a> {
     pub environment: &'a str,
     pub version: &'a str,
     pub sha: Option<&'a str>,
+    /// What the environment runs now (its version label).
+    pub from: Option<&'a str>,
     /// Who authored or triggered it: their approvals never count under `prevent_self_review`.
     pub authors: &'a [&'a str],
 }
@@ -123,13 +152,25 @@ pub fn tally(
     }
     let mut approvals: Vec<LedgerApproval> = Vec::new();
     let mut not_counted = Vec::new();
-    let mut mine: Vec<&LedgerApproval> = ledger
-        .iter()
-        .filter(|a| a.approves(release.environment, release.version, release.sha))
-        .collect();
+    let mut mine: Vec<&LedgerApproval> = ledger.iter().filter(|a| a.approves(release)).collect();
     mine.sort_by(|a, b| a.at.cmp(&b.at));
+    // Without a team, who may approve is known: anyone else's approval does not count. A team's
+    // members are GitHub's to know; with one listed, any signed-in login may be among them.
+    let listed = |login: &str| {
+        !approval.reviewers.teams.is_empty()
+            || approval
+                .reviewers
+                .users
+                .iter()
+                .any(|u| u.eq_ignore_ascii_case(login))
+    };
     for a in mine {
-        if approval.prevent_self_review
+        if !listed(&a.login) {
+            not_counted.push(format!(
+                "@{} is not a reviewer of {}: their approval does not count",
+                a.login, release.environment
+            ));
+        } else if approval.prevent_self_review
             && release
                 .authors
                 .iter()
@@ -177,7 +218,13 @@ mod tests {
     fn approval(required: u32) -> Approval {
         Approval {
             reviewers: Principals {
-                users: vec!["alice-approver".into(), "carol-lead".into()],
+                users: vec![
+                    "alice-approver".into(),
+                    "carol-lead".into(),
+                    "dave-developer".into(),
+                    "erin".into(),
+                    "frank".into(),
+                ],
                 teams: vec![],
             },
             prevent_self_review: true,
@@ -191,6 +238,7 @@ mod tests {
             login: login.into(),
             version: version.into(),
             sha: sha.map(str::to_owned),
+            from: Some("aaaaaaa".into()),
             at: at.into(),
             comment: None,
         }
@@ -226,11 +274,17 @@ mod tests {
                 environment: "staging".into(),
                 ..entry("frank", "bbbbbbb", Some(&b), "2026-12-06T09:00:00Z")
             },
+            // Given while production ran something else: another move.
+            LedgerApproval {
+                from: Some("0000000".into()),
+                ..entry("frank", "bbbbbbb", Some(&b), "2026-12-06T09:00:00Z")
+            },
         ];
         let release = Release {
             environment: "production",
             version: "bbbbbbb",
             sha: Some(&b[..7]),
+            from: Some("aaaaaaa"),
             authors: &["Dave-Developer"],
         };
         let q = tally(&approval(3), &ledger, &release).unwrap();
@@ -262,6 +316,7 @@ mod tests {
             environment: "production",
             version,
             sha: None,
+            from: Some("aaaaaaa"),
             authors: &[],
         };
         assert_eq!(
@@ -274,12 +329,40 @@ mod tests {
     }
 
     #[test]
-    fn ledger_keys_are_one_per_person_and_environment_and_valid_configmap_keys() {
+    fn only_reviewers_count_when_no_team_is_listed() {
+        let ledger = vec![entry("mallory", "v1.4.0", None, "2026-12-06T10:00:00Z")];
+        let release = Release {
+            environment: "production",
+            version: "v1.4.0",
+            sha: None,
+            from: Some("aaaaaaa"),
+            authors: &[],
+        };
+        let q = tally(&approval(2), &ledger, &release).unwrap();
+        assert_eq!(q.count(), 0);
         assert_eq!(
-            ledger_key("production", "Alice-Approver"),
-            "production.alice-approver"
+            q.not_counted,
+            ["@mallory is not a reviewer of production: their approval does not count"]
         );
-        let odd = ledger_key("prod/eu west", "ü$er");
+        let with_team = Approval {
+            reviewers: Principals {
+                users: vec![],
+                teams: vec!["acme/release".into()],
+            },
+            ..approval(2)
+        };
+        assert_eq!(tally(&with_team, &ledger, &release).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn ledgers_are_named_per_person_and_keyed_per_environment() {
+        assert_eq!(
+            ledger_name("Alice-Approver"),
+            "sluice-approvals-alice-approver"
+        );
+        assert_eq!(ledger_name("-odd_login-"), "sluice-approvals-odd-login");
+        assert_eq!(ledger_key("production"), "production");
+        let odd = ledger_key("prod/eu west");
         assert!(
             odd.chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c)),

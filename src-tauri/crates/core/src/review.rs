@@ -54,6 +54,24 @@ pub struct Review {
     pub pin: Pin,
 }
 
+impl Review {
+    /// Who authored what would ship, or triggered the run that ships it: under
+    /// `preventSelfReview` their approvals do not count.
+    pub fn authors(&self) -> Vec<&str> {
+        let run = self
+            .candidate
+            .as_ref()
+            .and_then(|c| c.run_id)
+            .and_then(|id| self.waiting_runs.iter().find(|r| r.run_id == id));
+        self.notes
+            .commits
+            .iter()
+            .map(|c| c.author.as_str())
+            .chain(run.map(|r| r.actor.as_str()))
+            .collect()
+    }
+}
+
 /// The release under review.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]

@@ -118,6 +118,9 @@ pub struct Verification {
     pub summary: String,
     /// The desktop notification of a failure; `None` while it runs or when it held.
     pub notification: Option<Notification>,
+    /// Still under way (settling, verifying or rolling back): what presentation mode and the
+    /// review follow. Kept equal to `!finished()`.
+    pub running: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -153,6 +156,7 @@ impl Verification {
             state: VerificationState::Settling,
             summary: String::new(),
             notification: None,
+            running: true,
         };
         v.reword();
         v
@@ -185,6 +189,7 @@ impl Verification {
     }
 
     fn reword(&mut self) {
+        self.running = !self.finished();
         let (env, version) = (&self.environment, &self.version);
         let (for_seconds, held_seconds) = (self.for_seconds, self.held_seconds);
         let summary = match &self.state {

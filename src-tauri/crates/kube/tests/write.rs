@@ -319,53 +319,67 @@ async fn rollback_to_a_named_replica_set_refuses_one_the_deployment_does_not_own
     assert_eq!(c.images("production").await, before);
 }
 
-fn ledger_entry(login: &str, version: &str) -> sluice_core::quorum::LedgerApproval {
+fn ledger_entry(
+    login: &str,
+    environment: &str,
+    version: &str,
+) -> sluice_core::quorum::LedgerApproval {
     sluice_core::quorum::LedgerApproval {
-        environment: "production".into(),
+        environment: environment.into(),
         login: login.into(),
         version: version.into(),
         sha: None,
+        from: Some("aaaaaaa".into()),
         at: "2026-12-06T10:00:00Z".into(),
         comment: Some(format!("{login} says ok")),
     }
 }
 
-/// The ledger's data, as a plain map from the simulated cluster.
-fn ledger_data(c: &Cluster) -> serde_json::Map<String, serde_json::Value> {
+/// The keys of `login`'s ledger in production, from the simulated cluster.
+fn ledger_keys(c: &Cluster, login: &str) -> Vec<String> {
     c.world
         .kube
         .get(
             sluice_sim::kube::resources::Kind::ConfigMap,
             "production",
-            sluice_core::quorum::LEDGER_NAME,
+            &sluice_core::quorum::ledger_name(login),
         )
-        .map(|m| m["data"].as_object().cloned().unwrap_or_default())
+        .map(|m| {
+            m["data"]
+                .as_object()
+                .map(|d| d.keys().cloned().collect())
+                .unwrap_or_default()
+        })
         .unwrap_or_default()
 }
 
 #[tokio::test]
-async fn approvals_written_at_once_by_two_consoles_are_both_kept_and_the_source_reads_them() {
+async fn each_person_writes_their_own_ledger_and_the_source_and_a_read_back_see_them_all() {
     use sluice_kube::write::ledger;
     let c = Cluster::start().await;
     let (a, b) = (c.client("tbyte").await, c.client("tbyte@carol-lead").await);
-    let (alice, carol) = (
-        ledger_entry("alice-approver", "bbbbbbb"),
-        ledger_entry("carol-lead", "bbbbbbb"),
+    // The same person on two consoles at once, for two environments: one creates the ledger,
+    // the other patches it, and both keys are kept.
+    let (in_production, in_staging) = (
+        ledger_entry("alice-approver", "production", "bbbbbbb"),
+        ledger_entry("alice-approver", "staging", "bbbbbbb"),
     );
-    // Neither console sees the ledger yet: both may create it; one creates, the other patches.
     let (x, y) = tokio::join!(
-        ledger::record(&a, "production", &alice, &[]),
-        ledger::record(&b, "production", &carol, &[])
+        ledger::record(&a, "production", &in_production),
+        ledger::record(&b, "production", &in_staging)
     );
     x.unwrap();
     y.unwrap();
-    let data = ledger_data(&c);
-    assert_eq!(
-        data.keys().collect::<Vec<_>>(),
-        ["production.alice-approver", "production.carol-lead"]
-    );
+    assert_eq!(ledger_keys(&c, "alice-approver"), ["production", "staging"]);
+    ledger::record(
+        &b,
+        "production",
+        &ledger_entry("carol-lead", "production", "bbbbbbb"),
+    )
+    .await
+    .unwrap();
 
-    // The cluster source of a console whose gate asks for a quorum reads both.
+    // A console whose gate asks for a quorum watches every ledger of the namespace.
     let (_source, mut views) = sluice_kube::ClusterSource::start_with(
         c.client("tbyte").await,
         "production",
@@ -378,55 +392,52 @@ async fn approvals_written_at_once_by_two_consoles_are_both_kept_and_the_source_
     let view = testing::until(
         &mut views,
         Duration::from_secs(30),
-        "the ledger read",
-        |v| v.synced && v.inputs.approvals.len() == 2,
+        "the ledgers read",
+        |v| v.synced && v.inputs.approvals.len() == 3,
     )
     .await
     .unwrap();
-    let mut logins: Vec<String> = view
+    let mut seen: Vec<(String, String)> = view
         .inputs
         .approvals
         .iter()
-        .map(|a| a.login.clone())
+        .map(|a| (a.login.clone(), a.environment.clone()))
         .collect();
-    logins.sort();
-    assert_eq!(logins, ["alice-approver", "carol-lead"]);
-
-    // A new approval replaces the person's older one and removes the stale keys it names.
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("alice-approver".to_owned(), "production".to_owned()),
+            ("alice-approver".to_owned(), "staging".to_owned()),
+            ("carol-lead".to_owned(), "production".to_owned())
+        ]
+    );
+    // A new approval replaces the person's earlier one for that environment.
     ledger::record(
         &a,
         "production",
-        &ledger_entry("alice-approver", "ccccccc"),
-        &["production.carol-lead".to_owned()],
+        &ledger_entry("alice-approver", "production", "ccccccc"),
     )
     .await
     .unwrap();
-    let data = ledger_data(&c);
-    assert_eq!(
-        data.keys().collect::<Vec<_>>(),
-        ["production.alice-approver"]
-    );
-    assert!(
-        data["production.alice-approver"]
-            .as_str()
-            .unwrap()
-            .contains("ccccccc")
-    );
-    ledger::clear(&a, "production", &["production.alice-approver".to_owned()])
-        .await
-        .unwrap();
-    assert!(ledger_data(&c).is_empty());
+    let (now, problems) = ledger::read(&a, "production").await.unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    let alice: Vec<&str> = now
+        .iter()
+        .filter(|e| e.login == "alice-approver" && e.environment == "production")
+        .map(|e| e.version.as_str())
+        .collect();
+    assert_eq!(alice, ["ccccccc"]);
 }
 
 #[tokio::test]
-async fn a_viewer_may_not_write_the_ledger_and_is_told_so_in_rbacs_words() {
+async fn a_viewer_may_not_write_a_ledger_and_is_told_so_in_rbacs_words() {
     let c = Cluster::start().await;
     let vera = c.client("tbyte@vera-viewer").await;
     let err = sluice_kube::write::ledger::record(
         &vera,
         "production",
-        &ledger_entry("vera-viewer", "bbbbbbb"),
-        &[],
+        &ledger_entry("vera-viewer", "production", "bbbbbbb"),
     )
     .await
     .unwrap_err();
@@ -435,5 +446,50 @@ async fn a_viewer_may_not_write_the_ledger_and_is_told_so_in_rbacs_words() {
             if m.contains("User \"vera-viewer\" cannot patch resource \"configmaps\"") && m.contains("production")),
         "{err}"
     );
-    assert!(ledger_data(&c).is_empty());
+    assert!(ledger_keys(&c, "vera-viewer").is_empty());
+}
+
+#[tokio::test]
+async fn a_smoke_test_job_is_limited_and_one_left_running_is_deleted() {
+    use sluice_kube::write::job;
+    let c = Cluster::start().await;
+    let client = c.client("tbyte").await;
+    let manifest = serde_json::json!({
+        "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "smoke"},
+        "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "smoke", "image": "curl"}]}}},
+    });
+    let labels = job::JobLabels {
+        environment: "production",
+        version: "bbbbbbb",
+    };
+    let name = job::start(
+        &client,
+        "production",
+        &manifest,
+        &labels,
+        Duration::from_secs(600),
+    )
+    .await
+    .unwrap();
+    let made = c
+        .world
+        .kube
+        .get(sluice_sim::kube::resources::Kind::Job, "production", &name)
+        .unwrap();
+    assert_eq!(made["spec"]["activeDeadlineSeconds"], 600);
+    assert_eq!(made["spec"]["ttlSecondsAfterFinished"], 3600);
+    assert_eq!(made["metadata"]["labels"]["sluice.dev/version"], "bbbbbbb");
+    // Abandoned before it ended (the verification ended first): deleted.
+    drop(job::Running::new(&client, "production", &name));
+    for _ in 0..100 {
+        if c.world
+            .kube
+            .get(sluice_sim::kube::resources::Kind::Job, "production", &name)
+            .is_none()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the abandoned Job {name} was not deleted");
 }

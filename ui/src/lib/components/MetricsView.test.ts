@@ -27,6 +27,7 @@ function environment(name: string, rest: Partial<EnvironmentMetrics> = {}): Envi
     leadTime: null,
     failures: 0,
     changeFailureRate: null,
+    failureRateHigh: false,
     timeToRestore: null,
     unrestored: 0,
     failedChanges: [],
@@ -50,6 +51,7 @@ const metrics: Metrics = {
       leadTime: { medianHours: 20, p90Hours: 30, samples: 7 },
       failures: 2,
       changeFailureRate: 0.25,
+      failureRateHigh: true,
       timeToRestore: { medianHours: 0.8, p90Hours: 3.5, samples: 1 },
       unrestored: 1,
       failedChanges: [

@@ -258,6 +258,7 @@ describe('promotion review', () => {
           login: 'carol',
           version: 'bbb2222',
           sha: fullSha('bbb2222'),
+          from: 'aaa1111',
           at: '2026-05-04T12:00:00Z',
           comment: 'fine by me',
         },
@@ -266,10 +267,10 @@ describe('promotion review', () => {
       summary: '1 of 2 approvals: @carol',
     };
     const base = approvableReview();
-    const review = approvableReview({ quorum, decision: { ...base.decision, vote: { required: 2, before: 1, completes: true } } });
+    const review = approvableReview({ quorum, decision: { ...base.decision, vote: { required: 2, before: 1, ordinal: 2, remaining: 0, completes: true } } });
     const firstOfTwo = approvableReview({
       quorum: { ...quorum, approvals: [], notCounted: [], summary: '0 of 2 approvals' },
-      decision: { ...base.decision, vote: { required: 2, before: 0, completes: false } },
+      decision: { ...base.decision, vote: { required: 2, before: 0, ordinal: 1, remaining: 1, completes: false } },
     });
     const desk = deskWith(firstOfTwo);
     desk.outcome = outcome({

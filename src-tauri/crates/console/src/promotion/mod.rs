@@ -483,15 +483,16 @@ pub async fn act(
             "Each reason says what must change first; nothing was changed in the cluster or on GitHub.",
         ));
     }
-    if request.action == ReviewAction::Approve && now.decision.vote.is_some_and(|v| !v.completes) {
-        return quorum::count(setup, journal, &started, &now).await;
-    }
     journal.append(&started).map_err(journal_err)?;
+    if request.action == ReviewAction::Approve
+        && now.decision.vote.is_some_and(|v| !v.completes)
+        && let quorum::Counted::Waiting(outcome) =
+            quorum::count(setup, journal, &started, &now).await?
+    {
+        return Ok(outcome);
+    }
     let recording = recording::start(setup, journal, &started, Some(&now)).await;
     let done = methods::carry_out(setup, &now, request, plan.as_deref()).await;
-    if done.is_ok() {
-        quorum::clear(setup, &now).await;
-    }
     let left = async |s: &Setup| Left {
         shipped: follow::running(s, &request.environment),
         revision: methods::revision_after(s, &now).await,

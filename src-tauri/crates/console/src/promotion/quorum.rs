@@ -1,21 +1,30 @@
 //! A gate asking for a quorum (`approval.required: N`): an approval that is not the last one
-//! needed is added to the environment's ledger in the cluster, with the person's own Kubernetes
-//! credentials, and journaled as counted; the last one carries the promotion out by the gate's
-//! method (for github-approval, GitHub's review is submitted then, in that person's name), and
-//! the release's approvals are cleared from the ledger.
+//! needed is written to the approver's own ledger in the environment's namespace, with their
+//! own Kubernetes credentials, and journaled as counted. The approval that completes the quorum
+//! carries the promotion out by the gate's method (for github-approval, GitHub's review is
+//! submitted then, in that person's name). Ledgers are read back from the API server after each
+//! write, so that two approvals given at once, each seeing the other not yet, still complete it.
 
 use sluice_core::UiError;
 use sluice_core::audit::{AuditEntry, AuditResult};
 use sluice_core::desk::Outcome;
 use sluice_core::pipeline::Environment;
-use sluice_core::quorum::{LedgerApproval, ledger_key};
+use sluice_core::quorum::{LedgerApproval, Release, tally};
 use sluice_core::review::Review;
 use sluice_kube::write::{WriteError, ledger};
 
-use super::{Setup, journal_err, kube_context_hint, latest, record};
+use super::{Setup, journal_err, kube_context_hint, record};
 use crate::journal::Journal;
 
-const PERMISSIONS_HINT: &str = "Your approval was not counted. Approvals toward a quorum are kept in the ConfigMap `sluice-approvals` of the environment's namespace: ask your cluster's admin for get, create and patch on it (README, “Quorum approvals”).";
+const PERMISSIONS_HINT: &str = "Your approval was not counted. Each approver's approvals are kept in the ConfigMap `sluice-approvals-<login>` of the environment's namespace: ask your cluster's admin for get, create and patch on yours (README, “Quorum approvals”).";
+
+/// How an approval toward a quorum ended.
+pub(super) enum Counted {
+    /// Written and counted; the others have yet to approve.
+    Waiting(Outcome),
+    /// With it, the quorum is complete: carry the promotion out.
+    Complete,
+}
 
 async fn client(setup: &Setup, env: &Environment) -> Result<kube::Client, UiError> {
     sluice_kube::connect(setup.kubeconfig.as_deref(), &env.kube_context)
@@ -29,95 +38,16 @@ async fn client(setup: &Setup, env: &Environment) -> Result<kube::Client, UiErro
         })
 }
 
-/// The ledger keys of approvals in `env` that are of no release still in question: not the
-/// one approved now, not what the source runs, not a waiting run's.
-fn stale_keys(setup: &Setup, review: &Review) -> Vec<String> {
-    let Ok(snapshot) = latest(setup) else {
-        return Vec::new();
-    };
-    let Some(gate) = snapshot
-        .gates
-        .iter()
-        .find(|g| g.environment == review.environment)
-    else {
-        return Vec::new();
-    };
-    let source_sha = snapshot
-        .environments
-        .iter()
-        .find(|e| e.name == gate.from)
-        .and_then(|e| e.version.as_ref())
-        .and_then(|v| v.sha.clone());
-    let mut live: Vec<(String, Option<String>)> = gate
-        .waiting_runs
-        .iter()
-        .map(|r| (r.label.clone(), Some(r.sha.clone())))
-        .collect();
-    live.extend(
-        gate.pending
-            .incoming_version
-            .clone()
-            .map(|v| (v, source_sha.clone())),
-    );
-    live.extend(
-        review
-            .candidate
-            .as_ref()
-            .map(|c| (c.label.clone(), c.sha.clone())),
-    );
-    gate.ledger
-        .iter()
-        .filter(|a| {
-            !live
-                .iter()
-                .any(|(v, sha)| a.approves(&review.environment, v, sha.as_deref()))
-        })
-        .map(|a| ledger_key(&a.environment, &a.login))
-        .collect()
-}
-
-/// Adds the person's approval of what `review` shows to the ledger and journals it (`started`
-/// already checked and about to be appended by the caller's rules): the promotion waits for
-/// the others.
+/// Writes the person's approval of what `review` shows to their ledger and reads every ledger
+/// back: `Complete` when that makes the quorum, else journaled (`started` already is) as counted.
 pub(super) async fn count(
     setup: &Setup,
     journal: &Journal,
     started: &AuditEntry,
     review: &Review,
-) -> Result<Outcome, UiError> {
+) -> Result<Counted, UiError> {
     let env = setup.pipeline.environment(&review.environment)?;
-    let (Some(login), Some(candidate), Some(quorum)) = (
-        setup.login.as_deref(),
-        review.candidate.as_ref(),
-        review.quorum.as_ref(),
-    ) else {
-        return Err(UiError::new(
-            "promotion.refused",
-            "There is no release to approve toward a quorum.",
-            "Nothing was changed.",
-        ));
-    };
-    journal.append(started).map_err(journal_err)?;
-    let approval = LedgerApproval {
-        environment: review.environment.clone(),
-        login: login.to_owned(),
-        version: candidate.label.clone(),
-        sha: candidate.sha.clone(),
-        at: crate::journal::now(),
-        comment: started.comment.clone(),
-    };
-    let written = match client(setup, env).await {
-        Ok(client) => ledger::record(
-            &client,
-            &env.namespace,
-            &approval,
-            &stale_keys(setup, review),
-        )
-        .await
-        .map_err(|e| ledger_error(e, &env.namespace)),
-        Err(e) => Err(e),
-    };
-    if let Err(e) = written {
+    let refuse = |e: UiError| -> Result<Counted, UiError> {
         let result = if e.code == "promotion.ledger-forbidden" {
             AuditResult::Refused
         } else {
@@ -131,7 +61,59 @@ pub(super) async fn count(
             Default::default(),
         )
         .map_err(journal_err)?;
-        return Err(e);
+        Err(e)
+    };
+    let (Some(login), Some(candidate), Some(approval)) = (
+        setup.login.as_deref(),
+        review.candidate.as_ref(),
+        env.gate.as_ref().and_then(|g| g.approval.as_ref()),
+    ) else {
+        return refuse(UiError::new(
+            "promotion.refused",
+            "There is no release to approve toward a quorum.",
+            "Nothing was changed.",
+        ));
+    };
+    let mine = LedgerApproval {
+        environment: review.environment.clone(),
+        login: login.to_owned(),
+        version: candidate.label.clone(),
+        sha: candidate.sha.clone(),
+        from: review.current_version.clone(),
+        at: crate::journal::now(),
+        comment: started.comment.clone(),
+    };
+    let client = match client(setup, env).await {
+        Ok(c) => c,
+        Err(e) => return refuse(e),
+    };
+    if let Err(e) = ledger::record(&client, &env.namespace, &mine).await {
+        return refuse(ledger_error(e, &env.namespace));
+    }
+    let authors = review.authors();
+    let release = Release {
+        environment: &review.environment,
+        version: &candidate.label,
+        sha: candidate.sha.as_deref(),
+        from: review.current_version.as_deref(),
+        authors: &authors,
+    };
+    // What the API server holds now; what the live view showed when the review was made may
+    // lack an approval given meanwhile on another console.
+    let quorum = match ledger::read(&client, &env.namespace).await {
+        Ok((all, _)) => tally(approval, &all, &release),
+        Err(e) => {
+            tracing::warn!(error = %e, "the ledgers could not be read back; counting from the review");
+            review.quorum.clone()
+        }
+    };
+    let Some(quorum) = quorum else {
+        return Ok(Counted::Complete);
+    };
+    // The review's quorum may lack this approval (the read-back failed): it counts all the same.
+    let count = quorum.count() + u32::from(!quorum.has(login));
+    if count >= quorum.required {
+        return Ok(Counted::Complete);
     }
     record(
         journal,
@@ -141,18 +123,19 @@ pub(super) async fn count(
         Default::default(),
     )
     .map_err(journal_err)?;
-    let now = quorum.count() + 1;
-    let missing = quorum.required.saturating_sub(now);
     let mut names: Vec<String> = quorum
         .approvals
         .iter()
         .map(|a| format!("@{}", a.login))
         .collect();
-    names.push(format!("@{login}"));
-    Ok(Outcome {
+    if !quorum.has(login) {
+        names.push(format!("@{login}"));
+    }
+    let missing = quorum.required - count;
+    Ok(Counted::Waiting(Outcome {
         result: AuditResult::Counted,
         message: format!(
-            "Your approval of {} for {} is counted: {now} of {} approvals ({}). It ships to {} when {missing} more reviewer{} approve{}.",
+            "Your approval of {} for {} is counted: {count} of {} approvals ({}). It ships to {} when {missing} more reviewer{} approve{}.",
             candidate.label,
             review.environment,
             quorum.required,
@@ -163,33 +146,7 @@ pub(super) async fn count(
         ),
         running: review.current_version.clone(),
         rollback: None,
-    })
-}
-
-/// After the last approval carried the promotion out: its approvals leave the ledger, so that
-/// the same release promoted again later asks for a quorum again. A failure here only leaves
-/// entries behind, which the next approval in this environment removes as stale.
-pub(super) async fn clear(setup: &Setup, review: &Review) {
-    let Some(quorum) = &review.quorum else {
-        return;
-    };
-    let Ok(env) = setup.pipeline.environment(&review.environment) else {
-        return;
-    };
-    let keys: Vec<String> = quorum
-        .approvals
-        .iter()
-        .map(|a| ledger_key(&a.environment, &a.login))
-        .collect();
-    let cleared = match client(setup, env).await {
-        Ok(client) => ledger::clear(&client, &env.namespace, &keys)
-            .await
-            .map_err(|e| e.to_string()),
-        Err(e) => Err(e.message),
-    };
-    if let Err(e) = cleared {
-        tracing::warn!(environment = %review.environment, error = %e, "the approvals ledger was not cleared");
-    }
+    }))
 }
 
 fn ledger_error(e: WriteError, namespace: &str) -> UiError {
@@ -201,7 +158,7 @@ fn ledger_error(e: WriteError, namespace: &str) -> UiError {
         ),
         other => UiError::new(
             "promotion.ledger-failed",
-            format!("Your approval could not be written to the approvals ledger: {other}."),
+            format!("Your approval could not be written to your approvals ledger: {other}."),
             "Nothing was changed and your approval was not counted. Check the cluster connection, then approve again.",
         ),
     }

@@ -46,6 +46,9 @@ pub(super) async fn verify(
     let mut held = false;
     loop {
         tokio::select! {
+            // The live hold first: it publishes this verification before anything beside it
+            // may fail it.
+            biased;
             verified = &mut live, if !held => match verified {
                 Verified::Held if job_done => return Verified::Held,
                 Verified::Held => {
@@ -64,9 +67,10 @@ pub(super) async fn verify(
     }
 }
 
-/// Runs the smoke-test Job to its end: `Err` with why when it failed or did not finish in
-/// time. Without a template there is nothing to run. A Job Kubernetes will not let this person
-/// create is said as such and not counted against the release: RBAC is not the release's fault.
+/// Runs the smoke-test Job to its end: `Err` with why when it failed, did not finish in time or
+/// could not run (a Job Kubernetes refuses, in RBAC's words: a required test that did not run
+/// verifies nothing). Without a template there is nothing to run. A Job left behind because the
+/// verification ended first is deleted.
 async fn smoke_test(
     setup: &Setup,
     env: &Environment,
@@ -91,19 +95,14 @@ async fn smoke_test(
         environment: name,
         version,
     };
-    let started = match job::start(&client, &env.namespace, &manifest, &labels).await {
+    let limit = Duration::from_secs(u64::from(rules.for_seconds)) + JOB_GRACE;
+    let started = match job::start(&client, &env.namespace, &manifest, &labels, limit).await {
         Ok(started) => started,
         Err(sluice_kube::write::WriteError::Forbidden(why)) => {
-            say(
-                setup,
-                name,
-                format!(
-                    "smoke test not run: Kubernetes refused to create the Job ({why}); allow `create`, `get`, `watch` on jobs in `{}`",
-                    env.namespace
-                ),
-            );
-            tracing::warn!(environment = name, reason = %why, "smoke test Job refused by RBAC");
-            return Ok(());
+            return Err(format!(
+                "the smoke test could not run: Kubernetes refused to create the Job ({why}); it needs create, get, list and watch on jobs in `{}`",
+                env.namespace
+            ));
         }
         Err(e) => return Err(format!("the smoke test could not start: {e}")),
     };
@@ -112,8 +111,12 @@ async fn smoke_test(
         name,
         format!("smoke test: Job {started} started in {}", env.namespace),
     );
-    let limit = Duration::from_secs(u64::from(rules.for_seconds)) + JOB_GRACE;
-    match job::wait(&client, &env.namespace, &started, limit).await {
+    let mut running = job::Running::new(&client, &env.namespace, &started);
+    let ended = job::wait(&client, &env.namespace, &started, limit).await;
+    if matches!(ended, Ok(Some(_))) {
+        running.ended();
+    }
+    match ended {
         Ok(Some(JobEnd::Succeeded)) => {
             say(setup, name, format!("smoke test: Job {started} succeeded"));
             Ok(())

@@ -809,6 +809,10 @@ impl Session {
             let state = self.state.lock().await;
             self.promotion_setup(&state, None)?
         };
+        // The window's period comes from the webview: bounded like `--since`.
+        let days = days.clamp(1, sluice_core::metrics::MAX_DAYS);
+        // The window's period comes from the webview: bounded like `--since`.
+        let days = days.clamp(1, sluice_core::metrics::MAX_DAYS);
         crate::metrics::metrics(&setup, &entries, days, environment).await
     }
 

@@ -83,7 +83,9 @@ pub(super) fn items(
             item
         };
         // Someone who has given their approval toward a quorum is no longer waited on.
-        let approved = |q: Option<&crate::quorum::Quorum>| q.is_some_and(|q| q.has(login));
+        // A complete quorum not yet carried out still waits on its approvers.
+        let approved =
+            |q: Option<&crate::quorum::Quorum>| q.is_some_and(|q| q.has(login) && !q.met());
         if let Some(run) = gate
             .waiting_runs
             .iter()

@@ -694,7 +694,10 @@ fn conditions_for(
             GateConditionKind::Reviewers,
             false,
             if q.met() {
-                format!("{}: the last approver's console carries it out", q.summary)
+                format!(
+                    "{}: complete; any of them may approve again to carry it out",
+                    q.summary
+                )
             } else {
                 format!(
                     "{}; needs {} more from {}{}",
@@ -883,6 +886,7 @@ fn gate_state(sides: &GateSides<'_>, github: Option<&GithubInputs>, now: Timesta
                     environment: &target_env.name,
                     version: version?,
                     sha,
+                    from: target.version.as_ref().map(|v| v.label.as_str()),
                     authors,
                 },
             )

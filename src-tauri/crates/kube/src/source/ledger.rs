@@ -1,6 +1,7 @@
-//! The environment's approvals ledger (the `sluice-approvals` ConfigMap), read as it arrives.
-//! Anyone who may write ConfigMaps in the namespace may write it, so every entry is untrusted
-//! input: each is parsed on its own, bounded, and a bad one is a problem, never a failure.
+//! The approvals ledgers of the environment's namespace (one ConfigMap per person, labelled
+//! `sluice.dev/ledger=approvals`), read as they arrive. Whoever may write a ledger may write
+//! anything in it, so every entry is untrusted input: each is parsed on its own, bounded, and a
+//! bad one is a problem, never a failure; an approval in someone else's ledger is not counted.
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::ResourceExt;
@@ -23,9 +24,22 @@ super::rows::keyed_by_name!(LedgerRow, ConfigMap, |r| &r.name);
 
 pub(super) fn ledger_row(map: ConfigMap) -> LedgerRow {
     let name = map.name_any();
+    let (approvals, problems) = entries(&name, map.data.unwrap_or_default());
+    LedgerRow {
+        name,
+        approvals,
+        problems,
+    }
+}
+
+/// The approvals of the ledger `name` (its `data`), and what could not be counted: only an
+/// approval in its own person's ledger counts.
+pub(crate) fn entries(
+    name: &str,
+    data: std::collections::BTreeMap<String, String>,
+) -> (Vec<LedgerApproval>, Vec<String>) {
     let mut approvals = Vec::new();
     let mut problems = Vec::new();
-    let data = map.data.unwrap_or_default();
     if data.len() > MAX_ENTRIES {
         problems.push(format!(
             "the approvals ledger `{name}` holds {} entries; only the first {MAX_ENTRIES} are read",
@@ -39,6 +53,10 @@ pub(super) fn ledger_row(map: ConfigMap) -> LedgerRow {
             serde_json::from_str::<LedgerApproval>(&value).map_err(|e| e.to_string())
         };
         match parsed {
+            Ok(a) if sluice_core::quorum::ledger_name(&a.login) != name => problems.push(format!(
+                "the approvals ledger `{name}` holds an approval by @{}: only their own ledger counts, it is not counted",
+                sluice_core::text::visible(&a.login)
+            )),
             Ok(a) => approvals.push(LedgerApproval {
                 // Shown in the window and the terminal: no control characters from the wild.
                 login: sluice_core::text::visible(&a.login),
@@ -52,14 +70,10 @@ pub(super) fn ledger_row(map: ConfigMap) -> LedgerRow {
             )),
         }
     }
-    LedgerRow {
-        name,
-        approvals,
-        problems,
-    }
+    (approvals, problems)
 }
 
-/// Every approval of the namespace's ledger, and the ledger's problems.
+/// Every approval of the namespace's ledgers, and their problems.
 pub(super) fn read(rows: &[std::sync::Arc<LedgerRow>]) -> (Vec<LedgerApproval>, Vec<String>) {
     let mut approvals = Vec::new();
     let mut problems = Vec::new();
@@ -79,13 +93,15 @@ mod tests {
     #[test]
     fn entries_are_read_one_by_one_and_a_bad_one_is_a_problem() {
         let good = r#"{"environment":"production","login":"alice\u001b[2J","version":"bbbbbbb","sha":null,"at":"2026-12-06T10:00:00Z"}"#;
+        let forged = r#"{"environment":"staging","login":"carol","version":"bbbbbbb","at":"2026-12-06T10:00:00Z"}"#;
         let mut data = BTreeMap::new();
-        data.insert("production.alice".to_owned(), good.to_owned());
+        data.insert("production".to_owned(), good.to_owned());
+        data.insert("staging".to_owned(), forged.to_owned());
         data.insert("production.x".to_owned(), "not json".to_owned());
         data.insert("production.y".to_owned(), "x".repeat(MAX_ENTRY_BYTES + 1));
         let row = ledger_row(ConfigMap {
             metadata: kube::api::ObjectMeta {
-                name: Some("sluice-approvals".into()),
+                name: Some(sluice_core::quorum::ledger_name("alice\u{1b}[2J")),
                 ..Default::default()
             },
             data: Some(data),
@@ -93,7 +109,12 @@ mod tests {
         });
         assert_eq!(row.approvals.len(), 1);
         assert!(!row.approvals[0].login.contains('\u{1b}'));
-        assert_eq!(row.problems.len(), 2, "{:?}", row.problems);
+        assert_eq!(row.problems.len(), 3, "{:?}", row.problems);
         assert!(row.problems.iter().all(|p| p.contains("not counted")));
+        assert!(
+            row.problems
+                .iter()
+                .any(|p| p.contains("approval by @carol"))
+        );
     }
 }

@@ -10,7 +10,7 @@
 
 mod answers;
 mod helm_history;
-mod ledger;
+pub(crate) mod ledger;
 mod rows;
 mod warnings;
 mod workloads;
@@ -258,10 +258,7 @@ impl Stores {
             feeds.push(follow::<ConfigMap, _>(
                 client,
                 namespace,
-                watcher::Config::default().fields(&format!(
-                    "metadata.name={}",
-                    sluice_core::quorum::LEDGER_NAME
-                )),
+                watcher::Config::default().labels(sluice_core::quorum::LEDGER_SELECTOR),
                 Feed::Ledger,
                 ledger::ledger_row,
                 writer,

@@ -25,15 +25,27 @@ pub struct JobLabels<'a> {
     pub version: &'a str,
 }
 
+/// How long a finished smoke-test Job is kept (for `kubectl logs`) before Kubernetes removes it,
+/// unless the template says.
+const KEPT_AFTER: u64 = 3600;
+
 /// Creates the Job `manifest` describes in `namespace`, under a name of its own
-/// (`<template name>-<random>`), and returns that name.
+/// (`<template name>-<random>`), limited to `limit` of running unless the template limits it
+/// itself, and returns that name.
 pub async fn start(
     client: &kube::Client,
     namespace: &str,
     manifest: &Value,
     labels: &JobLabels<'_>,
+    limit: Duration,
 ) -> Result<String, WriteError> {
     let mut manifest = manifest.clone();
+    if let Some(spec) = manifest["spec"].as_object_mut() {
+        spec.entry("activeDeadlineSeconds")
+            .or_insert_with(|| json!(limit.as_secs()));
+        spec.entry("ttlSecondsAfterFinished")
+            .or_insert_with(|| json!(KEPT_AFTER));
+    }
     let base = manifest["metadata"]["name"]
         .as_str()
         .or(manifest["metadata"]["generateName"].as_str())
@@ -73,6 +85,49 @@ pub async fn start(
         .metadata
         .name
         .ok_or_else(|| WriteError::Kube("Kubernetes did not name the Job".into()))
+}
+
+/// A Job under way: dropped before it ended (the verification ended first, or stopped waiting),
+/// it is deleted with its pods, so that no smoke test keeps running in the environment.
+pub struct Running {
+    client: kube::Client,
+    namespace: String,
+    name: String,
+    ended: bool,
+}
+
+impl Running {
+    pub fn new(client: &kube::Client, namespace: &str, name: &str) -> Self {
+        Self {
+            client: client.clone(),
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+            ended: false,
+        }
+    }
+
+    /// It ended by itself: nothing to delete.
+    pub fn ended(&mut self) {
+        self.ended = true;
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if self.ended {
+            return;
+        }
+        let api: Api<Job> = Api::namespaced(self.client.clone(), &self.namespace);
+        let name = std::mem::take(&mut self.name);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let background = kube::api::DeleteParams::background();
+                if let Err(e) = api.delete(&name, &background).await {
+                    tracing::warn!(job = %name, error = %e, "a smoke-test Job left running could not be deleted");
+                }
+            });
+        }
+    }
 }
 
 /// Waits for Job `name` to end, at most `limit`.

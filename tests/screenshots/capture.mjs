@@ -29,6 +29,20 @@ async function click(driver, locator, what) {
   await element.click();
 }
 
+/** Signs in as the demo's approver (Settings), then opens the production gate's review. */
+async function reviewAsAlice(driver) {
+  await click(driver, byTestId('nav-settings'), 'Settings');
+  await click(driver, By.css('[data-testid="settings-demo-person"][data-login="alice-approver"]'), 'alice');
+  await click(driver, byTestId('nav-pipeline'), 'Pipeline');
+  await click(driver, byTestId('gate-review'), 'the gate review');
+}
+
+/** Approves the review on screen, through its confirmation once armed. */
+async function approveShown(driver) {
+  await (await enabled(driver, byTestId('approve'), 'Approve offered to alice', 60_000)).click();
+  await (await enabled(driver, byTestId('confirm-approve-button'), 'the armed confirmation')).click();
+}
+
 async function capture(theme) {
   const home = scratch(`shots-${theme}`);
   const app = await launchApp({ args: ['--pipeline', PIPELINE], env: { GTK_THEME: THEMES[theme] }, home });
@@ -125,10 +139,7 @@ async function captureHelmReview(theme) {
   });
   const { driver } = app;
   try {
-    await click(driver, byTestId('nav-settings'), 'Settings');
-    await click(driver, By.css('[data-testid="settings-demo-person"][data-login="alice-approver"]'), 'alice');
-    await click(driver, byTestId('nav-pipeline'), 'Pipeline');
-    await click(driver, byTestId('gate-review'), 'the gate review');
+    await reviewAsAlice(driver);
     await waitFor(
       driver,
       async () => (await driver.findElements(byTestId('manifest-change-toggle'))).length > 0,
@@ -170,29 +181,8 @@ async function captureQuorum(theme) {
   });
   const { driver } = app;
   try {
-    await click(driver, byTestId('nav-settings'), 'Settings');
-    await click(driver, By.css('[data-testid="settings-demo-person"][data-login="alice-approver"]'), 'alice');
-    await click(driver, byTestId('nav-pipeline'), 'Pipeline');
-    await click(driver, byTestId('gate-review'), 'the gate review');
-    const approve = await waitFor(
-      driver,
-      async () => {
-        const [button] = await driver.findElements(byTestId('approve'));
-        return button && (await button.isEnabled()) ? button : null;
-      },
-      'Approve offered to alice',
-      60_000,
-    );
-    await approve.click();
-    const confirm = await waitFor(
-      driver,
-      async () => {
-        const [button] = await driver.findElements(byTestId('confirm-approve-button'));
-        return button && (await button.isEnabled()) ? button : null;
-      },
-      'the armed confirmation',
-    );
-    await confirm.click();
+    await reviewAsAlice(driver);
+    await approveShown(driver);
     await waitFor(
       driver,
       async () => (await driver.findElements(By.css('[data-testid="outcome"][data-result="counted"]'))).length > 0,
@@ -379,22 +369,8 @@ async function captureReplay(theme) {
   });
   const { driver } = app;
   try {
-    await click(driver, byTestId('nav-settings'), 'Settings');
-    await click(driver, By.css('[data-testid="settings-demo-person"][data-login="alice-approver"]'), 'alice');
-    await click(driver, byTestId('nav-pipeline'), 'Pipeline');
-    await click(driver, byTestId('gate-review'), 'the gate review');
-    const enabledButton = (id, what) =>
-      waitFor(
-        driver,
-        async () => {
-          const [button] = await driver.findElements(byTestId(id));
-          return button && (await button.isEnabled()) ? button : null;
-        },
-        what,
-        60_000,
-      );
-    await (await enabledButton('approve', 'Approve offered to alice')).click();
-    await (await enabledButton('confirm-approve-button', 'the armed confirmation')).click();
+    await reviewAsAlice(driver);
+    await approveShown(driver);
     await waitFor(
       driver,
       async () => (await driver.findElements(By.css('[data-testid="outcome"][data-result="succeeded"]'))).length > 0,
@@ -423,17 +399,18 @@ async function captureReplay(theme) {
 }
 
 mkdirSync(OUT, { recursive: true });
-// SLUICE_SHOTS=helm retakes only the helm review's shots; SLUICE_SHOTS=history, quorum, metrics,
+// SLUICE_SHOTS=helm retakes only the helm review's shots; SLUICE_SHOTS=main (every view), history,
+// quorum, metrics,
 // replay or verification only that scenario's (the verifying phase's and its failure's for verification).
 const ONLY = process.env.SLUICE_SHOTS ?? null;
 for (const theme of Object.keys(THEMES)) {
-  if (ONLY === null) await capture(theme);
+  if (ONLY === null || ONLY === 'main') await capture(theme);
   if (ONLY === null || ONLY === 'history') await captureHistory(theme);
   if (ONLY === null || ONLY === 'quorum') await captureQuorum(theme);
   if (ONLY === null || ONLY === 'verification') await captureVerification(theme);
   if (ONLY === null || ONLY === 'metrics') await captureMetrics(theme);
   if (ONLY === null || ONLY === 'replay') await captureReplay(theme);
-  if (['history', 'quorum', 'verification', 'metrics', 'replay'].includes(ONLY)) continue;
+  if (['main', 'history', 'quorum', 'verification', 'metrics', 'replay'].includes(ONLY)) continue;
   if (HELM) await captureHelmReview(theme);
   else console.warn('SLUICE_HELM is not set: no shot of the helm review');
 }

@@ -127,6 +127,19 @@ pub struct Vote {
     pub completes: bool,
 }
 
+/// Who authored what would ship (`commits`), or triggered the run that ships it: under
+/// `preventSelfReview` their approvals do not count.
+pub fn authors<'a>(
+    commits: &'a [crate::snapshot::CommitSummary],
+    trigger: Option<&'a str>,
+) -> Vec<&'a str> {
+    commits
+        .iter()
+        .map(|c| c.author.as_str())
+        .chain(trigger)
+        .collect()
+}
+
 /// The move under review, for counting its approvals: this release into the environment as it
 /// runs now.
 #[derive(Debug, Clone, Copy)]

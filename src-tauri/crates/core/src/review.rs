@@ -55,20 +55,15 @@ pub struct Review {
 }
 
 impl Review {
-    /// Who authored what would ship, or triggered the run that ships it: under
-    /// `preventSelfReview` their approvals do not count.
+    /// Who authored what would ship, or triggered the run that ships it (see
+    /// [`crate::quorum::authors`]).
     pub fn authors(&self) -> Vec<&str> {
         let run = self
             .candidate
             .as_ref()
             .and_then(|c| c.run_id)
             .and_then(|id| self.waiting_runs.iter().find(|r| r.run_id == id));
-        self.notes
-            .commits
-            .iter()
-            .map(|c| c.author.as_str())
-            .chain(run.map(|r| r.actor.as_str()))
-            .collect()
+        crate::quorum::authors(&self.notes.commits, run.map(|r| r.actor.as_str()))
     }
 }
 

@@ -8,12 +8,11 @@
 use sluice_core::UiError;
 use sluice_core::audit::{AuditEntry, AuditResult};
 use sluice_core::desk::Outcome;
-use sluice_core::pipeline::Environment;
 use sluice_core::quorum::{LedgerApproval, Release, tally};
 use sluice_core::review::Review;
 use sluice_kube::write::{WriteError, ledger};
 
-use super::{Setup, journal_err, kube_context_hint, record};
+use super::{Setup, journal_err, methods, record};
 use crate::journal::Journal;
 
 const PERMISSIONS_HINT: &str = "Your approval was not counted. Each approver's approvals are kept in the ConfigMap `sluice-approvals-<login>` of the environment's namespace: ask your cluster's admin for get, create and patch on yours (README, “Quorum approvals”).";
@@ -24,18 +23,6 @@ pub(super) enum Counted {
     Waiting(Outcome),
     /// With it, the quorum is complete: carry the promotion out.
     Complete,
-}
-
-async fn client(setup: &Setup, env: &Environment) -> Result<kube::Client, UiError> {
-    sluice_kube::connect(setup.kubeconfig.as_deref(), &env.kube_context)
-        .await
-        .map_err(|e| {
-            UiError::new(
-                "promotion.kubernetes-unreachable",
-                e.to_string(),
-                kube_context_hint(&env.kube_context),
-            )
-        })
 }
 
 /// Writes the person's approval of what `review` shows to their ledger and reads every ledger
@@ -83,10 +70,11 @@ pub(super) async fn count(
         at: crate::journal::now(),
         comment: started.comment.clone(),
     };
-    let client = match client(setup, env).await {
-        Ok(c) => c,
-        Err(e) => return refuse(e),
-    };
+    let client =
+        match methods::kubernetes::client(setup, env, "promotion.kubernetes-unreachable").await {
+            Ok(c) => c,
+            Err(e) => return refuse(e),
+        };
     if let Err(e) = ledger::record(&client, &env.namespace, &mine).await {
         return refuse(ledger_error(e, &env.namespace));
     }

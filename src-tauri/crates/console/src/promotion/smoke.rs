@@ -4,26 +4,18 @@
 
 use std::time::Duration;
 
-use sluice_core::desk::ProgressLine;
 use sluice_core::pipeline::{Environment, Verify};
 use sluice_core::review::Review;
 use sluice_core::snapshot::CheckState;
 use sluice_kube::write::job::{self, JobEnd, JobLabels};
 
 use super::Setup;
-use super::verify::{self as hold, Verified};
+use super::verify::{self as hold, Verified, say};
 
 /// How often the required checks are asked for while verifying (a few requests a window).
 const CHECKS_EVERY: Duration = Duration::from_secs(30);
 /// How much longer than the hold a smoke-test Job may run before it counts as failed.
 const JOB_GRACE: Duration = Duration::from_secs(300);
-
-fn say(setup: &Setup, environment: &str, line: String) {
-    let _ = setup.progress.send(ProgressLine {
-        environment: environment.to_owned(),
-        line,
-    });
-}
 
 /// Verifies `env` after `review`'s promotion: the live view must hold (see `verify`), the
 /// smoke test (if any) must succeed, and no required check may fail; the first failure ends it.

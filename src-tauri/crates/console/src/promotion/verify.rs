@@ -99,7 +99,7 @@ fn whole(env: &EnvironmentState) -> bool {
     !env.workloads.is_empty() && env.workloads.iter().all(|w| w.ready >= w.desired)
 }
 
-fn say(setup: &Setup, environment: &str, line: String) {
+pub(super) fn say(setup: &Setup, environment: &str, line: String) {
     let _ = setup.progress.send(ProgressLine {
         environment: environment.to_owned(),
         line,

@@ -892,7 +892,7 @@ fn gate_state(sides: &GateSides<'_>, github: Option<&GithubInputs>, now: Timesta
             )
         })
     };
-    let authors: Vec<&str> = pending.commits.iter().map(|c| c.author.as_str()).collect();
+    let authors = quorum::authors(&pending.commits, None);
     let gate_quorum = quorum(pending.incoming_version.as_deref(), source_sha, &authors);
     let conditions = conditions_for(
         gate,
@@ -914,11 +914,7 @@ fn gate_state(sides: &GateSides<'_>, github: Option<&GithubInputs>, now: Timesta
                         .find(|(name, _)| *name == target_env.name)?;
                     let (commits, pull_requests) =
                         commits_between(target_sha, Some(&r.head_sha), github);
-                    let authors: Vec<&str> = commits
-                        .iter()
-                        .map(|c| c.author.as_str())
-                        .chain([r.actor.as_str()])
-                        .collect();
+                    let authors = quorum::authors(&commits, Some(&r.actor));
                     let run_quorum = quorum(Some(&label(&r.head_sha)), Some(&r.head_sha), &authors);
                     Some(WaitingRun {
                         run_id: r.run_id,

@@ -11,7 +11,12 @@ use sluice_kube::write::{self, Record, WriteError};
 
 use super::super::{Done, Failure, Setup, follow, kube_context_hint};
 
-async fn client(setup: &Setup, env: &Environment, code: &str) -> Result<kube::Client, UiError> {
+/// The person's client for `env`'s kube context; `code` names what could not be done.
+pub(in crate::promotion) async fn client(
+    setup: &Setup,
+    env: &Environment,
+    code: &str,
+) -> Result<kube::Client, UiError> {
     sluice_kube::connect(setup.kubeconfig.as_deref(), &env.kube_context)
         .await
         .map_err(|e| UiError::new(code, e.to_string(), kube_context_hint(&env.kube_context)))

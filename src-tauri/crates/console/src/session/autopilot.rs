@@ -60,34 +60,48 @@ pub(super) async fn run(setup: Setup, journal: Arc<Journal>, clock: ScenarioCloc
     }
 }
 
+/// How often the lead reads the review again when the release moved under her (at demo speed the
+/// live view can move between her review and her approval), before she leaves it waiting.
+const ATTEMPTS: u32 = 3;
+
 async fn approve(setup: Arc<Setup>, journal: Arc<Journal>, environment: String) {
-    let review = match promotion::review(&setup, &environment, None).await {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::info!(environment, error = %e.message, "demo lead: no review");
+    for _ in 0..ATTEMPTS {
+        let review = match promotion::review(&setup, &environment, None).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::info!(environment, error = %e.message, "demo lead: no review");
+                return;
+            }
+        };
+        let decision = &review.decision;
+        if !decision.approve.allowed && !decision.may_override {
+            tracing::info!(
+                environment,
+                why = %decision.approve_refusals_text(),
+                "demo lead: leaves the release waiting"
+            );
             return;
         }
-    };
-    let decision = &review.decision;
-    if !decision.approve.allowed && !decision.may_override {
-        tracing::info!(
-            environment,
-            why = %decision.approve_refusals_text(),
-            "demo lead: leaves the release waiting"
-        );
-        return;
-    }
-    let request = ActRequest {
-        environment: environment.clone(),
-        action: ReviewAction::Approve,
-        comment: COMMENT.to_owned(),
-        override_reason: decision.may_override.then(|| OVERRIDE_REASON.to_owned()),
-        pin: review.pin,
-    };
-    match promotion::act(&setup, &journal, &request).await {
-        Ok(outcome) => {
-            tracing::info!(environment, message = %outcome.message, "demo lead approved")
+        let request = ActRequest {
+            environment: environment.clone(),
+            action: ReviewAction::Approve,
+            comment: COMMENT.to_owned(),
+            override_reason: decision.may_override.then(|| OVERRIDE_REASON.to_owned()),
+            pin: review.pin,
+        };
+        match promotion::act(&setup, &journal, &request).await {
+            Ok(outcome) => {
+                tracing::info!(environment, message = %outcome.message, "demo lead approved");
+                return;
+            }
+            // As a person would: read the review of the new release, then decide again.
+            Err(e) if e.code == "promotion.release-changed" => {
+                tracing::info!(environment, error = %e.message, "demo lead reads the review again");
+            }
+            Err(e) => {
+                tracing::info!(environment, error = %e.message, "demo lead's approval refused");
+                return;
+            }
         }
-        Err(e) => tracing::info!(environment, error = %e.message, "demo lead's approval refused"),
     }
 }

@@ -270,6 +270,12 @@ function podNames(detail: HTMLElement): string[] {
     .map((row) => row.dataset.pod ?? '');
 }
 
+function workloadNames(detail: HTMLElement): string[] {
+  return within(detail)
+    .queryAllByTestId('workload-row')
+    .map((row) => row.dataset.workload ?? '');
+}
+
 /** The names `from` up to (not including) `to`. */
 function range(from: number, to: number, name: (index: number) => string): string[] {
   return Array.from({ length: to - from }, (_, i) => name(from + i));
@@ -378,4 +384,43 @@ describe('environment detail, long lists', () => {
     expect(crashing.querySelector('[title]')).toBeNull();
   });
 
+  it('lists 600 workloads one a line, only those in view, with the count', async () => {
+    await renderAppLive(bigStaging(600, 1, [42, 555]));
+    const detail = await openDetail('staging');
+
+    expect(within(detail).queryByTestId('workload')).toBeNull();
+    expect(within(detail).queryByTestId('replicaset-row')).toBeNull();
+    expect(textOf(within(detail).getByTestId('workloads-count'))).toBe('600 workloads · 2 not fully ready');
+    const region = within(detail).getByRole('region', { name: 'Workloads of staging' });
+    expect(within(region).getAllByRole('columnheader').map(textOf)).toEqual([
+      'Workload',
+      'Revision',
+      'Ready',
+      'Updated',
+      'Available',
+      'Restarts',
+      'Image',
+    ]);
+    const name = (index: number) => `svc-${String(index).padStart(3, '0')}`;
+    const inView = VIEWPORT / ROW;
+    await vi.waitFor(() => expect(workloadNames(detail)).toEqual(range(0, inView + OVERSCAN, name)));
+    expect(cellsOf(within(detail).getAllByTestId('workload-row')[0]!)).toBe('svc-000 7 1/1 1 1 0 ghcr.io/tbyte/svc-000:abc');
+
+    await scrollTo(region, 300 * ROW);
+    await vi.waitFor(() => expect(workloadNames(detail)).toEqual(range(300 - OVERSCAN, 300 + inView + OVERSCAN, name)));
+    expect(workloadNames(detail)).not.toContain('svc-000');
+
+    await fireEvent.click(within(detail).getByLabelText('Only workloads not fully ready'));
+    await vi.waitFor(() => expect(workloadNames(detail)).toEqual(['svc-042', 'svc-555']));
+    expect(cellsOf(within(detail).getAllByTestId('workload-row')[0]!)).toBe('svc-042 7 0/1 1 0 0 ghcr.io/tbyte/svc-042:abc');
+  });
+
+  it('shows up to 50 workloads in full, as ever', async () => {
+    await renderAppLive(bigStaging(50, 1));
+    const detail = await openDetail('staging');
+    expect(within(detail).getAllByTestId('workload')).toHaveLength(50);
+    expect(within(detail).queryByTestId('workload-row')).toBeNull();
+    expect(within(detail).queryByTestId('workloads-count')).toBeNull();
+    expect(within(detail).queryByRole('region', { name: 'Workloads of staging' })).toBeNull();
+  });
 });

@@ -1,6 +1,6 @@
 import { fireEvent, screen, within } from '@testing-library/svelte';
 import { describe, expect, it, vi } from 'vitest';
-import type { Snapshot } from '../bindings';
+import type { PodState, Snapshot, Workload } from '../bindings';
 import {
   FakeDesk,
   FakeLive,
@@ -11,7 +11,7 @@ import {
   withEnvironment,
   workload,
 } from '../../test/fixtures';
-import { cellsOf, envCard, renderApp, renderAppLive, textOf } from '../../test/app';
+import { cellsOf, envCard, pushSnapshot, renderApp, renderAppLive, textOf } from '../../test/app';
 
 async function openDetail(name: string): Promise<HTMLElement> {
   await fireEvent.click(within(envCard(name)).getByRole('button', { name }));
@@ -230,5 +230,197 @@ describe('environment detail', () => {
     await openDetail('dev');
     await fireEvent.keyDown(window, { key: 'Escape' });
     expect(await screen.findAllByTestId('environment-card')).toHaveLength(3);
+  });
+});
+
+// The row height and viewport height VirtualTable falls back to where there is no layout (jsdom).
+const ROW = 30;
+const VIEWPORT = 480;
+const OVERSCAN = 20;
+const NNBSP = '\u202f';
+// jsdom takes seconds to open a screen of 5 000 pods: RolloutFollow still lists each one (not virtualised).
+const MANY_PODS = { timeout: 30_000 };
+
+/** `pod-0000`…: four digits, so a name says where the pod is in the list. */
+function podName(index: number): string {
+  return `pod-${String(index).padStart(4, '0')}`;
+}
+
+/** Staging with `workloads` Deployments of `perWorkload` pods each; the pods at `failing` crash-loop. */
+function bigStaging(workloads: number, perWorkload: number, failing: number[] = []): Snapshot {
+  return withEnvironment(tbyteSnapshot(), 'staging', (state) => ({
+    ...state,
+    workloads: Array.from({ length: workloads }, (_, w): Workload => {
+      const pods = Array.from({ length: perWorkload }, (_, p): PodState => {
+        const index = w * perWorkload + p;
+        return failing.includes(index)
+          ? pod(podName(index), { ready: false, restarts: 4, reason: 'CrashLoopBackOff', message: 'back-off 40s' })
+          : pod(podName(index));
+      });
+      const ready = pods.filter((p) => p.ready).length;
+      const name = `svc-${String(w).padStart(3, '0')}`;
+      return workload(ready, perWorkload, { name, revision: '7', images: [`ghcr.io/tbyte/${name}:abc`], pods });
+    }),
+  }));
+}
+
+function podNames(detail: HTMLElement): string[] {
+  return within(detail)
+    .queryAllByTestId('pod-row')
+    .map((row) => row.dataset.pod ?? '');
+}
+
+function workloadNames(detail: HTMLElement): string[] {
+  return within(detail)
+    .queryAllByTestId('workload-row')
+    .map((row) => row.dataset.workload ?? '');
+}
+
+/** The names `from` up to (not including) `to`. */
+function range(from: number, to: number, name: (index: number) => string): string[] {
+  return Array.from({ length: to - from }, (_, i) => name(from + i));
+}
+
+async function scrollTo(region: HTMLElement, top: number): Promise<void> {
+  region.scrollTop = top;
+  await fireEvent.scroll(region);
+}
+
+describe('environment detail, long lists', () => {
+  it('renders only the pods in view of 5 000, with spacers for the others, and the count', MANY_PODS, async () => {
+    await renderAppLive(bigStaging(5, 1000, [17, 2500, 4999]));
+    const detail = await openDetail('staging');
+
+    expect(within(detail).getByTestId('pods-count').textContent).toBe(`5${NNBSP}000 pods · 3 not ready`);
+    const region = within(detail).getByRole('region', { name: 'Pods of staging' });
+    const table = within(region).getByTestId('pods-table');
+    expect(within(table).getAllByRole('columnheader').map(textOf)).toEqual([
+      'Pod',
+      'Phase',
+      'Ready',
+      'Restarts',
+      'Reason',
+      'Age',
+    ]);
+
+    // At the top: the rows in view and the overscan below them, nothing above.
+    const inView = VIEWPORT / ROW;
+    await vi.waitFor(() => expect(podNames(detail)).toEqual(range(0, inView + OVERSCAN, podName)));
+    expect(podNames(detail).length).toBeLessThan(100);
+    const spacers = table.querySelectorAll<HTMLElement>('tbody tr[aria-hidden="true"]');
+    expect([...spacers].map((spacer) => spacer.style.height)).toEqual(['0px', `${(5000 - inView - OVERSCAN) * ROW}px`]);
+    // The rows rendered keep every attribute of the short table's.
+    const crashing = within(detail).getAllByTestId('pod-row').find((row) => row.dataset.pod === 'pod-0017')!;
+    expect(crashing).toHaveClass('failing');
+    expect(crashing).toHaveAttribute('data-ready', 'false');
+    expect(crashing).toHaveAttribute('data-phase', 'Running');
+    expect(cellsOf(crashing)).toBe('pod-0017 Running not ready 4 CrashLoopBackOff back-off 40s —');
+
+    // Half way down: the rows there and the overscan either side; the first ones are gone.
+    await scrollTo(region, 2500 * ROW);
+    await vi.waitFor(() => expect(podNames(detail)).toEqual(range(2500 - OVERSCAN, 2500 + inView + OVERSCAN, podName)));
+    expect(podNames(detail)).not.toContain('pod-0000');
+    expect([...spacers].map((spacer) => spacer.style.height)).toEqual([
+      `${(2500 - OVERSCAN) * ROW}px`,
+      `${(5000 - 2500 - inView - OVERSCAN) * ROW}px`,
+    ]);
+
+    // The bottom: the last pods.
+    await scrollTo(region, 5000 * ROW);
+    await vi.waitFor(() => expect(podNames(detail).at(-1)).toBe('pod-4999'));
+  });
+
+  it('shows exactly the pods not ready on request, wherever they are in the list', MANY_PODS, async () => {
+    await renderAppLive(bigStaging(5, 1000, [17, 2500, 4999]));
+    const detail = await openDetail('staging');
+    await scrollTo(within(detail).getByRole('region', { name: 'Pods of staging' }), 1000 * ROW);
+
+    await fireEvent.click(within(detail).getByLabelText('Only pods not ready'));
+    await vi.waitFor(() => expect(podNames(detail)).toEqual(['pod-0017', 'pod-2500', 'pod-4999']));
+    expect(within(detail).getByTestId('pods-count').textContent).toBe(`5${NNBSP}000 pods · 3 not ready`);
+
+    await fireEvent.click(within(detail).getByLabelText('Only pods not ready'));
+    await vi.waitFor(() => expect(podNames(detail)).toContain('pod-1000'));
+  });
+
+  it('follows a live update: a pod newly not ready is counted and listed', async () => {
+    const { live } = await renderAppLive(bigStaging(3, 100, [17]));
+    const detail = await openDetail('staging');
+    await fireEvent.click(within(detail).getByLabelText('Only pods not ready'));
+    await vi.waitFor(() => expect(podNames(detail)).toEqual(['pod-0017']));
+
+    await pushSnapshot(live, bigStaging(3, 100, [17, 233]));
+    await vi.waitFor(() => expect(podNames(detail)).toEqual(['pod-0017', 'pod-0233']));
+    expect(textOf(within(detail).getByTestId('pods-count'))).toBe('300 pods · 2 not ready');
+  });
+
+  it('says so when the filter leaves no pod', async () => {
+    await renderAppLive(bigStaging(5, 100));
+    const detail = await openDetail('staging');
+    expect(textOf(within(detail).getByTestId('pods-count'))).toBe('500 pods · 0 not ready');
+    await fireEvent.click(within(detail).getByLabelText('Only pods not ready'));
+    expect(within(detail).getByTestId('pods-all-ready')).toHaveTextContent('Every pod is ready.');
+    expect(within(detail).queryByTestId('pod-row')).toBeNull();
+  });
+
+  it('renders every pod, in no scroll region and with no count, up to 200', async () => {
+    await renderAppLive(bigStaging(2, 100, [150]));
+    const detail = await openDetail('staging');
+    expect(podNames(detail)).toEqual(range(0, 200, podName));
+    expect(within(detail).queryByRole('region', { name: 'Pods of staging' })).toBeNull();
+    expect(within(detail).queryByTestId('pods-count')).toBeNull();
+    expect(within(detail).queryByLabelText('Only pods not ready')).toBeNull();
+    expect(within(detail).getByTestId('pods-table').querySelector('tr[aria-hidden="true"]')).toBeNull();
+  });
+
+  it('renders a few pods whole, as ever', async () => {
+    await renderAppLive(bigStaging(1, 3, [1]));
+    const detail = await openDetail('staging');
+    expect(podNames(detail)).toEqual(['pod-0000', 'pod-0001', 'pod-0002']);
+    expect(within(detail).queryByRole('region', { name: 'Pods of staging' })).toBeNull();
+    expect(within(detail).getByTestId('pods-table').parentElement).toHaveClass('panel');
+    // The short table's cells are as they were: the message under the reason, no tooltips.
+    const crashing = within(detail).getAllByTestId('pod-row')[1]!;
+    expect(crashing.querySelector('[title]')).toBeNull();
+  });
+
+  it('lists 600 workloads one a line, only those in view, with the count', async () => {
+    await renderAppLive(bigStaging(600, 1, [42, 555]));
+    const detail = await openDetail('staging');
+
+    expect(within(detail).queryByTestId('workload')).toBeNull();
+    expect(within(detail).queryByTestId('replicaset-row')).toBeNull();
+    expect(textOf(within(detail).getByTestId('workloads-count'))).toBe('600 workloads · 2 not fully ready');
+    const region = within(detail).getByRole('region', { name: 'Workloads of staging' });
+    expect(within(region).getAllByRole('columnheader').map(textOf)).toEqual([
+      'Workload',
+      'Revision',
+      'Ready',
+      'Updated',
+      'Available',
+      'Restarts',
+      'Image',
+    ]);
+    const name = (index: number) => `svc-${String(index).padStart(3, '0')}`;
+    const inView = VIEWPORT / ROW;
+    await vi.waitFor(() => expect(workloadNames(detail)).toEqual(range(0, inView + OVERSCAN, name)));
+    expect(cellsOf(within(detail).getAllByTestId('workload-row')[0]!)).toBe('svc-000 7 1/1 1 1 0 ghcr.io/tbyte/svc-000:abc');
+
+    await scrollTo(region, 300 * ROW);
+    await vi.waitFor(() => expect(workloadNames(detail)).toEqual(range(300 - OVERSCAN, 300 + inView + OVERSCAN, name)));
+    expect(workloadNames(detail)).not.toContain('svc-000');
+
+    await fireEvent.click(within(detail).getByLabelText('Only workloads not fully ready'));
+    await vi.waitFor(() => expect(workloadNames(detail)).toEqual(['svc-042', 'svc-555']));
+    expect(cellsOf(within(detail).getAllByTestId('workload-row')[0]!)).toBe('svc-042 7 0/1 1 0 0 ghcr.io/tbyte/svc-042:abc');
+  });
+
+  it('shows up to 50 workloads in full, as ever', async () => {
+    await renderAppLive(bigStaging(50, 1));
+    const detail = await openDetail('staging');
+    expect(within(detail).getAllByTestId('workload')).toHaveLength(50);
+    expect(within(detail).queryByTestId('workload-row')).toBeNull();
+    expect(within(detail).queryByTestId('workloads-count')).toBeNull();
+    expect(within(detail).queryByRole('region', { name: 'Workloads of staging' })).toBeNull();
   });
 });

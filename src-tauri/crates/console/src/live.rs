@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sluice_core::assemble::{EnvironmentInputs, Sources, assemble, github_wants};
+use sluice_core::assemble::{Assembler, EnvironmentInputs, Sources, github_wants};
 use sluice_core::pacing::spacing_after;
 use sluice_core::snapshot::{Snapshot, SourceKind, SourceState};
 use sluice_core::{Pipeline, UiError};
@@ -228,6 +228,7 @@ async fn run(
 ) {
     let mut sequence = 0u32;
     let mut previous: Option<Snapshot> = None;
+    let mut assembler = Assembler::default();
     let mut tick = tokio::time::interval(tick);
     loop {
         let built_at = tokio::time::Instant::now();
@@ -248,7 +249,7 @@ async fn run(
         let mut source_states = kube_source_states(&pipeline, &envs);
         source_states.push(github_source_state(&pipeline, github_view.as_ref()));
         let github_inputs = github_view.as_ref().filter(|v| v.synced).map(|v| &v.inputs);
-        let mut snapshot = assemble(&Sources {
+        let mut snapshot = assembler.assemble(&Sources {
             pipeline: &pipeline,
             environments: &inputs,
             github: github_inputs,

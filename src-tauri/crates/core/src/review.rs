@@ -369,7 +369,7 @@ pub fn compose(inputs: ReviewInputs<'_>) -> Review {
     // known only when that is what ships.
     let image_changes = match &helm {
         Some(h) => h.images.clone(),
-        None if ships_source => gate.pending.image_changes.clone(),
+        None if ships_source => gate.pending.image_changes.to_vec(),
         None => Vec::new(),
     };
     let mut warnings = Vec::new();

@@ -304,8 +304,9 @@ pub struct Pending {
     pub incoming_version: Option<String>,
     pub commits: Vec<CommitSummary>,
     pub pull_requests: Vec<PullRequestRef>,
-    /// Each container of the target's workloads that would run another image.
-    pub image_changes: Vec<ImageChange>,
+    /// Each container of the target's workloads that would run another image. Shared: a gate
+    /// whose sides did not change hands on the same list, as environments do their workloads.
+    pub image_changes: Arc<Vec<ImageChange>>,
     /// Why the source's workloads cannot be matched to the target's, if they cannot: a
     /// promotion that sets images refuses then.
     pub image_problems: Vec<String>,

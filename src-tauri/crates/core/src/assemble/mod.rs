@@ -20,8 +20,10 @@ use crate::snapshot::{
 
 mod images;
 mod inbox;
+mod memo;
 
 pub use images::{component, image_plan};
+pub use memo::Assembler;
 
 /// One environment's inputs as the console holds them.
 #[derive(Debug, Clone, Default)]
@@ -835,7 +837,9 @@ struct GateSides<'a> {
     source_inputs: &'a EnvironmentInputs,
 }
 
-fn gate_state(sides: &GateSides<'_>, github: Option<&GithubInputs>, now: Timestamp) -> GateState {
+/// What promoting the source's version would change in the target. It does not depend on the
+/// clock, so it stands as long as both sides and GitHub do (see [`memo`]).
+fn pending_of(sides: &GateSides<'_>, github: Option<&GithubInputs>) -> Pending {
     let GateSides {
         target_env,
         target,
@@ -861,14 +865,31 @@ fn gate_state(sides: &GateSides<'_>, github: Option<&GithubInputs>, now: Timesta
         (&target_env.release, target_images),
         (&source_env.release, source_images),
     );
-    let pending = Pending {
+    Pending {
         current_version: target.version.as_ref().map(|v| v.label.clone()),
         incoming_version: source.version.as_ref().map(|v| v.label.clone()),
         commits,
         pull_requests,
-        image_changes,
+        image_changes: Arc::new(image_changes),
         image_problems,
-    };
+    }
+}
+
+fn gate_state(
+    sides: &GateSides<'_>,
+    pending: Pending,
+    github: Option<&GithubInputs>,
+    now: Timestamp,
+) -> GateState {
+    let GateSides {
+        target_env,
+        target,
+        source_env,
+        source,
+        ..
+    } = *sides;
+    let target_sha = target.version.as_ref().and_then(|v| v.sha.as_deref());
+    let source_sha = source.version.as_ref().and_then(|v| v.sha.as_deref());
     let gate = target_env.gate.as_ref();
     let ledger = sides
         .target_inputs
@@ -961,31 +982,48 @@ fn gate_state(sides: &GateSides<'_>, github: Option<&GithubInputs>, now: Timesta
 
 /// Builds the Snapshot. Pure: the same sources give the same snapshot.
 pub fn assemble(sources: &Sources<'_>) -> Snapshot {
+    let default_inputs = EnvironmentInputs::default();
+    let states = sources
+        .pipeline
+        .environments
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let inputs = sources.environments.get(i).unwrap_or(&default_inputs);
+            environment_state(e, inputs, sources.github)
+        })
+        .collect();
+    assemble_with(sources, states, &mut |_, sides| {
+        pending_of(sides, sources.github)
+    })
+}
+
+/// The Snapshot around environments already reduced: the gates between them, the pull
+/// requests and the inbox.
+/// `pending` gives what the gate from environment `j` into `i` would ship.
+fn assemble_with(
+    sources: &Sources<'_>,
+    states: Vec<EnvironmentState>,
+    pending: &mut dyn FnMut((usize, usize), &GateSides<'_>) -> Pending,
+) -> Snapshot {
     let envs = &sources.pipeline.environments;
     let default_inputs = EnvironmentInputs::default();
     let inputs_of = |i: usize| sources.environments.get(i).unwrap_or(&default_inputs);
-    let states: Vec<EnvironmentState> = envs
-        .iter()
-        .enumerate()
-        .map(|(i, e)| environment_state(e, inputs_of(i), sources.github))
-        .collect();
     let mut gates = Vec::new();
     for (i, env) in envs.iter().enumerate() {
         if let Trigger::Promotion { from } = &env.trigger
             && let Some(j) = envs.iter().position(|e| &e.name == from)
         {
-            gates.push(gate_state(
-                &GateSides {
-                    target_env: env,
-                    target: &states[i],
-                    target_inputs: inputs_of(i),
-                    source_env: &envs[j],
-                    source: &states[j],
-                    source_inputs: inputs_of(j),
-                },
-                sources.github,
-                sources.now,
-            ));
+            let sides = GateSides {
+                target_env: env,
+                target: &states[i],
+                target_inputs: inputs_of(i),
+                source_env: &envs[j],
+                source: &states[j],
+                source_inputs: inputs_of(j),
+            };
+            let pending = pending((i, j), &sides);
+            gates.push(gate_state(&sides, pending, sources.github, sources.now));
         }
     }
     let pull_requests = sources

@@ -725,3 +725,97 @@ fn required_checks_are_unknown_until_github_answered_for_the_commit() {
     ]));
     assert!(passed.met, "{}", passed.reason);
 }
+
+/// The Assembler reuses environments whose inputs it saw before; what it gives must be what a
+/// whole assemble gives, step after step, whichever source moved.
+#[test]
+fn the_assembler_gives_what_a_whole_assemble_gives_as_sources_move() {
+    let p = pipeline();
+    let deployed = |sha: &str| GithubInputs {
+        deployments: vec![DeploymentInfo {
+            environment: "production".into(),
+            sha: sha.into(),
+            state: "success".into(),
+            creator: "github-actions[bot]".into(),
+            updated_at: "2026-11-26T09:00:00Z".into(),
+            approved_by: None,
+        }],
+        ..GithubInputs::default()
+    };
+    let first = renamed(
+        &p,
+        &[
+            env(healthy(&A[..7], 1)),
+            env(healthy(&A[..7], 2)),
+            env(healthy(&B[..7], 3)),
+        ],
+    );
+    let mut steps: Vec<(Vec<EnvironmentInputs>, Option<GithubInputs>)> = Vec::new();
+    steps.push((first.clone(), Some(deployed(A))));
+    // Staging's pod crashes: only staging's inputs are new.
+    let mut crashed = first.clone();
+    crashed[1] = renamed(
+        &p,
+        &[
+            env(healthy(&A[..7], 1)),
+            env(cluster(
+                vec![workload(
+                    2,
+                    vec![rs("new", "2", 2, 1, &A[..7])],
+                    vec![crashing_pod()],
+                )],
+                "2026-11-20T09:00:00Z",
+            )),
+        ],
+    )[1]
+    .clone();
+    steps.push((crashed.clone(), Some(deployed(A))));
+    // Staging moves to another version: both gates next to it would ship something else.
+    let mut moved = crashed.clone();
+    moved[1] = renamed(&p, &[env(healthy(&A[..7], 1)), env(healthy(&B[..7], 2))])[1].clone();
+    steps.push((moved, Some(deployed(A))));
+    // GitHub moves alone: production's drift changes with no cluster input new.
+    steps.push((crashed.clone(), Some(deployed(B))));
+    // Production's source disconnects: the same inputs, now stale.
+    let mut stale = crashed.clone();
+    stale[2].stale = true;
+    steps.push((stale, Some(deployed(B))));
+    // Back to where it started, and GitHub gone.
+    steps.push((first.clone(), Some(deployed(A))));
+    steps.push((first, None));
+
+    let mut assembler = Assembler::default();
+    for (i, (environments, github)) in steps.iter().enumerate() {
+        let sources = Sources {
+            pipeline: &p,
+            environments,
+            github: github.as_ref(),
+            source_states: Vec::new(),
+            now: "2026-11-26T10:00:00Z".parse().unwrap(),
+            sequence: 1,
+        };
+        let whole = assemble(&sources);
+        assert_eq!(assembler.assemble(&sources), whole, "step {i}");
+        // Each step moves something the window shows, so reusing a stale reduction would show.
+        if i == 0 {
+            assert!(whole.environments[2].drift.is_some());
+        }
+        if i == 1 {
+            assert_eq!(whole.environments[1].health, Health::Degraded);
+        }
+        if i == 2 {
+            let gate = whole.gates.iter().find(|g| g.from == "staging").unwrap();
+            let incoming = gate.pending.incoming_version.as_deref();
+            assert!(
+                incoming.is_some_and(|v| v.starts_with("bbbbbbb")),
+                "{incoming:?}"
+            );
+        }
+        if i == 3 {
+            assert!(whole.environments[2].drift.is_none());
+        }
+        if i == 4 {
+            assert!(whole.environments[2].stale);
+        }
+    }
+}

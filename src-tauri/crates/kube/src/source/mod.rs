@@ -432,8 +432,9 @@ async fn run(
         // for the runtime's next millisecond tick.
         if pending && tokio::time::Instant::now() >= next_build_at {
             let started = tokio::time::Instant::now();
-            let view = build(&stores, &release, &feed_states, &link);
+            let mut view = build(&stores, &release, &feed_states, &link);
             sender.send_if_modified(|current| {
+                keep_unchanged(&current.inputs, &mut view.inputs);
                 let modified = *current != view;
                 if modified {
                     *current = view;
@@ -568,6 +569,20 @@ fn build(stores: &Stores, release: &str, feed_states: &[FeedState], link: &Link)
     }
 }
 
+/// What did not change keeps the identity it had: the console tells by identity alone that an
+/// environment (or its workloads) needs no reducing again, nor sending to the window.
+fn keep_unchanged(current: &Arc<ClusterInputs>, built: &mut Arc<ClusterInputs>) {
+    if Arc::ptr_eq(current, built) {
+        return;
+    }
+    if current.workloads == built.workloads {
+        Arc::make_mut(built).workloads = current.workloads.clone();
+    }
+    if **current == **built {
+        *built = current.clone();
+    }
+}
+
 fn now_rfc3339() -> String {
     jiff::Timestamp::now()
         .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
@@ -579,6 +594,46 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    #[test]
+    fn what_did_not_change_keeps_its_identity() {
+        let workload = |name: &str| sluice_core::snapshot::Workload {
+            name: name.to_owned(),
+            ..serde_json::from_value(serde_json::json!({
+                "name": "", "component": "", "desired": 1, "updated": 1, "ready": 1,
+                "available": 1, "restarts": 0, "images": [], "revision": null,
+                "conditions": [], "replicaSets": [], "pods": []
+            }))
+            .unwrap()
+        };
+        let current = Arc::new(ClusterInputs {
+            workloads: Arc::new(vec![workload("api")]),
+            ..ClusterInputs::default()
+        });
+        // Built again from the same stores: the very same inputs go on.
+        let mut same = Arc::new((*current).clone());
+        Arc::make_mut(&mut same).workloads = Arc::new(vec![workload("api")]);
+        keep_unchanged(&current, &mut same);
+        assert!(Arc::ptr_eq(&current, &same));
+        // Only a problem is new: the workloads go on, the inputs are new.
+        let mut problem = Arc::new(ClusterInputs {
+            workloads: Arc::new(vec![workload("api")]),
+            problems: vec!["the ledger is unreadable".to_owned()],
+            ..ClusterInputs::default()
+        });
+        keep_unchanged(&current, &mut problem);
+        assert!(!Arc::ptr_eq(&current, &problem));
+        assert!(Arc::ptr_eq(&current.workloads, &problem.workloads));
+        assert_eq!(problem.problems.len(), 1);
+        // A workload changed: nothing is kept.
+        let mut changed = Arc::new(ClusterInputs {
+            workloads: Arc::new(vec![workload("web")]),
+            ..ClusterInputs::default()
+        });
+        keep_unchanged(&current, &mut changed);
+        assert!(!Arc::ptr_eq(&current.workloads, &changed.workloads));
+        assert_eq!(changed.workloads[0].name, "web");
+    }
 
     #[test]
     fn a_late_answer_does_not_undo_a_newer_failure() {

@@ -1,7 +1,7 @@
 //! From the stores' rows of Deployments, ReplicaSets and Pods to the workloads and images of
 //! [`sluice_core::inputs::ClusterInputs`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use sluice_core::snapshot::{ImageRef, ReplicaSetState, Workload};
@@ -32,17 +32,21 @@ pub(super) fn workload_inputs(
     let labelled = |d: &&DeploymentRow| d.instance.as_deref() == Some(release);
     let mut outsiders = Vec::new();
     let of_release: Vec<&DeploymentRow> = match members.filter(|m| !m.is_empty()) {
-        Some(members) => deployments
-            .iter()
-            .map(AsRef::as_ref)
-            .filter(|d| {
-                let member = members.contains(&d.name);
-                if !member && labelled(d) {
-                    outsiders.push(d.name.clone());
-                }
-                member
-            })
-            .collect(),
+        Some(members) => {
+            // A set: a release of 500 Deployments would otherwise compare names 250 000 times.
+            let members: HashSet<&str> = members.iter().map(String::as_str).collect();
+            deployments
+                .iter()
+                .map(AsRef::as_ref)
+                .filter(|d| {
+                    let member = members.contains(d.name.as_str());
+                    if !member && labelled(d) {
+                        outsiders.push(d.name.clone());
+                    }
+                    member
+                })
+                .collect()
+        }
         None => deployments
             .iter()
             .map(AsRef::as_ref)

@@ -22,7 +22,7 @@ export NO_AT_BRIDGE := 1
 export GTK_A11Y := none
 
 .PHONY: run build ui deps deps-build deps-test toolchain check fmt lint bindings test test-rust \
-        test-ui e2e screenshots clean bench keyring-test conformance-control-plane disk-space fuzz
+        test-ui e2e screenshots clean bench bench-window keyring-test conformance-control-plane disk-space fuzz
 
 ## run: install what is missing, build, open the window
 run: deps-build build
@@ -85,10 +85,20 @@ FUZZ_CASES ?= 20000
 fuzz:
 	PROPTEST_CASES=$(FUZZ_CASES) cargo test --workspace --test 'fuzz_*'
 
-## bench: benchmarks (release build); each prints its figures against a reference from the same run
+## bench: benchmarks (release build); each prints its figures against a reference from the same run.
+## Their reference, kubectl, is built from source like the control plane.
 bench: ui
+	bash tests/control-plane/build.sh kubectl
 	cargo bench -p sluice-sim --bench world_hour
-	cargo bench -p sluice-console --bench live
+	SLUICE_KUBECTL="$$(bash tests/control-plane/build.sh --path kubectl)" cargo bench -p sluice-console --bench live
+
+## bench-window: the window's benchmark: a Snapshot sent by the console -> in the DOM, p50/p99,
+## in the real app under Xvfb at the demo size and at 30 x 500 x 10 (the live bench's world)
+bench-window: build deps-test
+	bash tests/control-plane/build.sh kubectl
+	bash tests/scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1280x800x24" \
+	  env SLUICE_APP="$(APP)" SLUICE_PIPELINE="$(PIPELINE)" SLUICE_KUBECTL="$$(bash tests/control-plane/build.sh --path kubectl)" \
+	  node tests/bench/window.mjs
 
 .PHONY: package package-test
 

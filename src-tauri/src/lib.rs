@@ -135,7 +135,10 @@ async fn publish<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
         let snapshot = rx.borrow_and_update().clone();
         let emitted_at = tokio::time::Instant::now();
         if let Some(s) = snapshot {
-            let update = sluice_core::snapshot_update::update(sent.as_deref(), &s);
+            let sent_at = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+            let update = sluice_core::snapshot_update::update(sent.as_deref(), &s, sent_at);
             match app.emit(SNAPSHOT_EVENT, &update) {
                 Ok(()) => sent = Some(s),
                 // The next update is then made against the last one that did arrive.

@@ -2,6 +2,7 @@
 # Builds a Kubernetes control plane and its companions from upstream sources through the Go
 # module proxy, and caches the binaries under ~/.cache/sluice/ (a second run reuses them):
 #   control-plane/<k8s>/kube-apiserver, kube-controller-manager, kube-scheduler  (k8s.io/kubernetes)
+#   control-plane/<k8s>/kubectl, only when asked for: the benchmarks' reference  (k8s.io/kubernetes)
 #   etcd/<etcd>/etcd                                                            (go.etcd.io/etcd/server/v3)
 #   kwok/<kwok>/kwok                                                            (sigs.k8s.io/kwok)
 #   helm/<helm>/helm                                                            (helm.sh/helm/v3)
@@ -11,7 +12,8 @@
 # each gets exactly the dependency versions its upstream go.mod asks for.
 #
 # Usage: build.sh [component…]   (components: kube-apiserver kube-controller-manager
-#                                  kube-scheduler etcd kwok helm actionlint; default: all)
+#                                  kube-scheduler etcd kwok helm actionlint; default: all;
+#                                  also kubectl, for the benchmarks)
 # Prints where each binary is, and how long each build took. Exits non-zero naming the
 # component that could not be built.
 set -euo pipefail
@@ -29,7 +31,7 @@ ALL=(kube-apiserver kube-controller-manager kube-scheduler etcd kwok helm action
 # Where a component's binary lives.
 binary_path() {
   case "$1" in
-    kube-apiserver|kube-controller-manager|kube-scheduler) echo "$ROOT_CACHE/control-plane/$K8S_VERSION/$1" ;;
+    kube-apiserver|kube-controller-manager|kube-scheduler|kubectl) echo "$ROOT_CACHE/control-plane/$K8S_VERSION/$1" ;;
     etcd) echo "$ROOT_CACHE/etcd/$ETCD_VERSION/etcd" ;;
     kwok) echo "$ROOT_CACHE/kwok/$KWOK_VERSION/kwok" ;;
     helm) echo "$ROOT_CACHE/helm/$HELM_VERSION/helm" ;;
@@ -140,7 +142,7 @@ want() { local c; for c in "${missing[@]}"; do [ "$c" = "$1" ] && return 0; done
 
 # --- kube-apiserver, kube-controller-manager, kube-scheduler -------------------------------------
 kube=()
-for b in kube-apiserver kube-controller-manager kube-scheduler; do
+for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
   if want "$b"; then kube+=("$b" "k8s.io/kubernetes/cmd/$b"); fi
 done
 if [ ${#kube[@]} -gt 0 ]; then

@@ -374,7 +374,12 @@ base: number | null,
 /**
  * Environments whose workloads are those of the `base` Snapshot.
  */
-sameWorkloads: Array<string>, };
+sameWorkloads: Array<string>, 
+/**
+ * When the console sent it, in ms since the epoch on this computer's clock: the window
+ * times how long a Snapshot takes to reach its DOM (the window benchmark reads it).
+ */
+sentAt: number, };
 export type Health = "healthy" | "progressing" | "degraded" | "unknown";
 export type EnvironmentState = { name: string, namespace: string, version: Version | null, health: Health, 
 /**
@@ -561,7 +566,8 @@ currentVersion: string | null,
  */
 incomingVersion: string | null, commits: Array<CommitSummary>, pullRequests: Array<PullRequestRef>, 
 /**
- * Each container of the target's workloads that would run another image.
+ * Each container of the target's workloads that would run another image. Shared: a gate
+ * whose sides did not change hands on the same list, as environments do their workloads.
  */
 imageChanges: Array<ImageChange>, 
 /**

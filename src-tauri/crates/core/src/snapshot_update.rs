@@ -19,11 +19,14 @@ pub struct SnapshotUpdate {
     pub base: Option<u32>,
     /// Environments whose workloads are those of the `base` Snapshot.
     pub same_workloads: Vec<String>,
+    /// When the console sent it, in ms since the epoch on this computer's clock: the window
+    /// times how long a Snapshot takes to reach its DOM (the window benchmark reads it).
+    pub sent_at: f64,
 }
 
 /// `next` as an update of `previous` (the last Snapshot sent). Workloads count as the same only
 /// when they are the very same list: the cluster source makes a new one for every change.
-pub fn update(previous: Option<&Snapshot>, next: &Snapshot) -> SnapshotUpdate {
+pub fn update(previous: Option<&Snapshot>, next: &Snapshot, sent_at: f64) -> SnapshotUpdate {
     let mut snapshot = next.clone();
     let mut same_workloads = Vec::new();
     if let Some(previous) = previous {
@@ -42,6 +45,7 @@ pub fn update(previous: Option<&Snapshot>, next: &Snapshot) -> SnapshotUpdate {
         snapshot,
         base: previous.map(|p| p.sequence),
         same_workloads,
+        sent_at,
     }
 }
 
@@ -90,7 +94,7 @@ mod tests {
         let dev = Arc::new(vec![workload("tbyte-dev-api")]);
         let prod = Arc::new(vec![workload("tbyte-prod-api")]);
         let first = snapshot(1, vec![env("dev", dev.clone()), env("production", prod)]);
-        let sent = update(None, &first);
+        let sent = update(None, &first, 1.0);
         assert_eq!((sent.base, sent.same_workloads.len()), (None, 0));
         assert_eq!(
             sent.snapshot, first,
@@ -100,7 +104,7 @@ mod tests {
         // Production's pods turned over (a new list); dev's list is the one sent before.
         let changed = Arc::new(vec![workload("tbyte-prod-api-2")]);
         let second = snapshot(2, vec![env("dev", dev), env("production", changed.clone())]);
-        let sent = update(Some(&first), &second);
+        let sent = update(Some(&first), &second, 2.0);
         assert_eq!(sent.base, Some(1));
         assert_eq!(sent.same_workloads, ["dev"]);
         assert!(sent.snapshot.environments[0].workloads.is_empty());

@@ -13,7 +13,7 @@ describe('applyUpdate', () => {
   if (!dev) throw new Error('the fixture has environments');
 
   it('takes an update with nothing left out as it is', () => {
-    const update: SnapshotUpdate = { snapshot: first, base: null, sameWorkloads: [] };
+    const update: SnapshotUpdate = { snapshot: first, base: null, sameWorkloads: [], sentAt: 0 };
     expect(applyUpdate(null, update)).toBe(first);
   });
 
@@ -22,7 +22,7 @@ describe('applyUpdate', () => {
       ...withSequence(first, 8),
       environments: [{ ...dev, workloads: [], healthReason: 'changed elsewhere' }, ...rest],
     };
-    const whole = applyUpdate(first, { snapshot: next, base: 7, sameWorkloads: [dev.name] });
+    const whole = applyUpdate(first, { snapshot: next, base: 7, sameWorkloads: [dev.name], sentAt: 0 });
     expect(whole?.sequence).toBe(8);
     expect(whole?.environments[0]?.workloads).toEqual(dev.workloads);
     expect(whole?.environments[0]?.healthReason).toBe('changed elsewhere');
@@ -31,7 +31,7 @@ describe('applyUpdate', () => {
 
   it('asks for the whole Snapshot when it holds another base', () => {
     const next = withSequence(first, 9);
-    expect(applyUpdate(first, { snapshot: next, base: 8, sameWorkloads: [dev.name] })).toBeNull();
-    expect(applyUpdate(null, { snapshot: next, base: 8, sameWorkloads: [dev.name] })).toBeNull();
+    expect(applyUpdate(first, { snapshot: next, base: 8, sameWorkloads: [dev.name], sentAt: 0 })).toBeNull();
+    expect(applyUpdate(null, { snapshot: next, base: 8, sameWorkloads: [dev.name], sentAt: 0 })).toBeNull();
   });
 });

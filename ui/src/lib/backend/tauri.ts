@@ -24,6 +24,7 @@ import type {
 } from '../bindings';
 import { toUiError, type Backend } from './backend';
 import { applyUpdate } from './snapshot-update';
+import { epochNow, timeToDom } from '../snapshot-timing';
 
 /** The event the shell emits with every new Snapshot. */
 export const SNAPSHOT_EVENT = 'snapshot';
@@ -57,15 +58,17 @@ function snapshots(
   current: () => Promise<Snapshot | null>,
 ): Promise<() => void> {
   let last: Snapshot | null = null;
-  const deliver = (whole: Snapshot): void => {
-    if (last !== null && whole.sequence <= last.sequence) return;
+  const deliver = (whole: Snapshot): boolean => {
+    if (last !== null && whole.sequence <= last.sequence) return false;
     last = whole;
     listener(whole);
+    return true;
   };
   return subscribe<SnapshotUpdate>(SNAPSHOT_EVENT, (update) => {
+    const receivedAt = epochNow();
     const whole = applyUpdate(last, update);
     if (whole) {
-      deliver(whole);
+      if (deliver(whole)) void timeToDom(whole.sequence, update.sentAt, receivedAt);
       return;
     }
     current()

@@ -238,7 +238,7 @@ const ROW = 30;
 const VIEWPORT = 480;
 const OVERSCAN = 20;
 const NNBSP = '\u202f';
-// jsdom takes seconds to open a screen of 5 000 pods: RolloutFollow still lists each one (not virtualised).
+// jsdom takes seconds to build a Snapshot of 5 000 pods and open a screen of it.
 const MANY_PODS = { timeout: 30_000 };
 
 /** `pod-0000`…: four digits, so a name says where the pod is in the list. */
@@ -287,6 +287,21 @@ async function scrollTo(region: HTMLElement, top: number): Promise<void> {
 }
 
 describe('environment detail, long lists', () => {
+  it('follows the pods turning over first when there are too many to show each', MANY_PODS, async () => {
+    await renderAppLive(bigStaging(5, 1000, [17, 2500, 4999]));
+    const detail = await openDetail('staging');
+
+    const follow = within(detail).getByTestId('rollout-follow');
+    const chips = within(follow).getAllByTestId('follow-pod');
+    expect(chips).toHaveLength(60);
+    expect(chips.slice(0, 3).map((chip) => chip.querySelector('code')?.textContent)).toEqual([
+      'pod-0017',
+      'pod-2500',
+      'pod-4999',
+    ]);
+    expect(within(follow).getByTestId('follow-more').textContent?.trim()).toBe(`and 4${NNBSP}940 more pods, all ready`);
+  });
+
   it('renders only the pods in view of 5 000, with spacers for the others, and the count', MANY_PODS, async () => {
     await renderAppLive(bigStaging(5, 1000, [17, 2500, 4999]));
     const detail = await openDetail('staging');

@@ -29,7 +29,7 @@ export default defineConfig(
     },
   },
   {
-    files: ['tests/e2e/**/*.{js,mjs}', 'tests/screenshots/**/*.{js,mjs}', 'eslint.config.js', 'ui/vite.config.ts', 'ui/svelte.config.js'],
+    files: ['tests/e2e/**/*.{js,mjs}', 'tests/screenshots/**/*.{js,mjs}', 'tests/bench/**/*.{js,mjs}', 'eslint.config.js', 'ui/vite.config.ts', 'ui/svelte.config.js'],
     languageOptions: {
       globals: { ...globals.node },
     },

@@ -22,7 +22,7 @@ export NO_AT_BRIDGE := 1
 export GTK_A11Y := none
 
 .PHONY: run build ui deps deps-build deps-test toolchain check fmt lint bindings test test-rust \
-        test-ui e2e screenshots clean bench bench-window keyring-test conformance-control-plane disk-space fuzz
+        test-ui e2e screenshots clean bench bench-window soak keyring-test conformance-control-plane disk-space fuzz
 
 ## run: install what is missing, build, open the window
 run: deps-build build
@@ -99,6 +99,17 @@ bench-window: build deps-test
 	bash tests/scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1280x800x24" \
 	  env SLUICE_APP="$(APP)" SLUICE_PIPELINE="$(PIPELINE)" SLUICE_KUBECTL="$$(bash tests/control-plane/build.sh --path kubectl)" \
 	  node tests/bench/window.mjs
+
+## soak: whole-app figures against issue #15's goals, on the demo world in the built app: cold
+## start to the first complete pipeline (3 launches), footprint (RSS and PSS of the app and its
+## WebKit processes) and a soak at 60× for growth in memory, file descriptors and threads.
+## SOAK_MINUTES (24: one simulated day) and SOAK_WARMUP_MINUTES shorten it. Not part of `make test`.
+SOAK_MINUTES ?= 24
+SOAK_WARMUP_MINUTES ?= 2
+soak: build deps-test
+	bash tests/scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1280x800x24" \
+	  env SLUICE_APP="$(APP)" SLUICE_PIPELINE="$(PIPELINE)" SOAK_MINUTES=$(SOAK_MINUTES) SOAK_WARMUP_MINUTES=$(SOAK_WARMUP_MINUTES) \
+	  node tests/bench/soak.mjs
 
 .PHONY: package package-test
 

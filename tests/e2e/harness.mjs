@@ -135,6 +135,8 @@ export async function launchApp({ args = [], env = {}, home = scratch('home') } 
   return {
     driver,
     home,
+    /** The tauri-driver process: the app runs below it (see appPid). */
+    driverPid: driverProcess.pid,
     /** Everything the app and its driver printed (the app's stderr log included). */
     output: () => output,
     async quit() {
@@ -216,6 +218,51 @@ export function clockFreePipeline() {
   const path = join(dir, 'pipeline.yaml');
   writeFileSync(path, kept.join('\n'));
   return path;
+}
+
+/**
+ * The fields of /proc/<pid>/stat, `fields[n - 1]` being proc(5)'s field n: fields[1] the name
+ * (without its parentheses), fields[3] the parent, fields[21] the start in clock ticks since boot.
+ */
+export function procStat(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The name is in parentheses and may itself hold spaces and parentheses.
+  const close = stat.lastIndexOf(')');
+  return [stat.slice(0, stat.indexOf(' (')), stat.slice(stat.indexOf('(') + 1, close), ...stat.slice(close + 2).trim().split(' ')];
+}
+
+/**
+ * Every process below `root`, parents before children, each with its parent and its program's
+ * name (from the command line: the kernel's name stops at 15 characters, WebKitWebProces).
+ */
+export function descendants(root) {
+  const all = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(procStat(entry)[3]);
+      const argv0 = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')[0];
+      all.push({ pid: Number(entry), ppid, name: argv0.split('/').pop() || procStat(entry)[1] });
+    } catch {
+      // it exited while we looked
+    }
+  }
+  const found = [];
+  const below = (pid) => {
+    for (const child of all.filter((p) => p.ppid === pid)) {
+      found.push(child);
+      below(child.pid);
+    }
+  };
+  below(root);
+  return found;
+}
+
+/** The app's process: the `sluice` that tauri-driver (through WebKitWebDriver) started. */
+export function appPid(app) {
+  const found = descendants(app.driverPid).find((p) => p.name === 'sluice');
+  if (!found) throw new Error(`no sluice process below tauri-driver ${app.driverPid}`);
+  return found.pid;
 }
 
 export const byTestId = (id) => By.css(`[data-testid="${id}"]`);

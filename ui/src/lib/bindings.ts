@@ -376,6 +376,11 @@ base: number | null,
  */
 sameWorkloads: Array<string>, 
 /**
+ * Gates, by target environment, whose pending image changes are those of the `base`
+ * Snapshot; they come with none.
+ */
+sameImageChanges: Array<string>, 
+/**
  * When the console sent it, in ms since the epoch on this computer's clock: the window
  * times how long a Snapshot takes to reach its DOM (the window benchmark reads it).
  */

@@ -1,6 +1,7 @@
 //! What the window is sent when the Snapshot changes: the new Snapshot without the workloads of
-//! environments whose workloads did not change. At 30 environments of 500 workloads, one pod
-//! turning over in one of them must not carry the 149 999 others across to the webview again.
+//! environments whose workloads did not change, nor the image changes of gates whose image
+//! changes did not. At 30 environments of 500 workloads, one pod turning over in one of them must
+//! not carry the 149 999 others, nor 29 gates' 500 images each, across to the webview again.
 
 use std::sync::Arc;
 
@@ -19,6 +20,9 @@ pub struct SnapshotUpdate {
     pub base: Option<u32>,
     /// Environments whose workloads are those of the `base` Snapshot.
     pub same_workloads: Vec<String>,
+    /// Gates, by target environment, whose pending image changes are those of the `base`
+    /// Snapshot; they come with none.
+    pub same_image_changes: Vec<String>,
     /// When the console sent it, in ms since the epoch on this computer's clock: the window
     /// times how long a Snapshot takes to reach its DOM (the window benchmark reads it).
     pub sent_at: f64,
@@ -29,6 +33,7 @@ pub struct SnapshotUpdate {
 pub fn update(previous: Option<&Snapshot>, next: &Snapshot, sent_at: f64) -> SnapshotUpdate {
     let mut snapshot = next.clone();
     let mut same_workloads = Vec::new();
+    let mut same_image_changes = Vec::new();
     if let Some(previous) = previous {
         for env in &mut snapshot.environments {
             let unchanged = previous
@@ -40,11 +45,22 @@ pub fn update(previous: Option<&Snapshot>, next: &Snapshot, sent_at: f64) -> Sna
                 same_workloads.push(env.name.clone());
             }
         }
+        for gate in &mut snapshot.gates {
+            let unchanged = previous.gates.iter().any(|p| {
+                p.environment == gate.environment
+                    && Arc::ptr_eq(&p.pending.image_changes, &gate.pending.image_changes)
+            });
+            if unchanged && !gate.pending.image_changes.is_empty() {
+                gate.pending.image_changes = Arc::default();
+                same_image_changes.push(gate.environment.clone());
+            }
+        }
     }
     SnapshotUpdate {
         snapshot,
         base: previous.map(|p| p.sequence),
         same_workloads,
+        same_image_changes,
         sent_at,
     }
 }
@@ -54,7 +70,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use crate::snapshot::{EnvironmentState, Health, Workload};
+    use crate::snapshot::{EnvironmentState, GateState, Health, ImageChange, Workload};
 
     fn env(name: &str, workloads: Arc<Vec<Workload>>) -> EnvironmentState {
         serde_json::from_value::<EnvironmentState>(serde_json::json!({
@@ -112,5 +128,44 @@ mod tests {
         assert_eq!(sent.snapshot.environments[1].health, Health::Healthy);
         let json = serde_json::to_string(&sent).unwrap();
         assert!(!json.contains("\"tbyte-dev-api\""), "{json}");
+    }
+
+    fn gate(environment: &str, image_changes: Arc<Vec<ImageChange>>) -> GateState {
+        let mut gate: GateState = serde_json::from_value(serde_json::json!({
+            "environment": environment, "from": "dev", "status": "open", "statusLabel": "open",
+            "pending": {"currentVersion": "a", "incomingVersion": "b", "commits": [],
+                        "pullRequests": [], "imageChanges": [], "imageProblems": []},
+            "conditions": [], "waitingRuns": [], "quorum": null, "ledger": []
+        }))
+        .unwrap();
+        gate.pending.image_changes = image_changes;
+        gate
+    }
+
+    #[test]
+    fn only_changed_image_changes_travel() {
+        let change = |to: &str| ImageChange {
+            workload: "tbyte-staging-api".into(),
+            container: "api".into(),
+            source_workload: "tbyte-dev-api".into(),
+            from: Some("ghcr.io/tbyte-org/tbyte-api:a".into()),
+            to: Some(format!("ghcr.io/tbyte-org/tbyte-api:{to}")),
+        };
+        let staging = Arc::new(vec![change("b")]);
+        let mut first = snapshot(1, Vec::new());
+        first.gates = vec![gate("staging", staging.clone())];
+        // The same list planned again (a pod changed elsewhere): it stays behind.
+        let mut second = snapshot(2, Vec::new());
+        second.gates = vec![gate("staging", staging)];
+        let sent = update(Some(&first), &second, 2.0);
+        assert_eq!(sent.same_image_changes, ["staging"]);
+        assert!(sent.snapshot.gates[0].pending.image_changes.is_empty());
+        // Another version on its way: the new list travels.
+        let moved = Arc::new(vec![change("c")]);
+        let mut third = snapshot(3, Vec::new());
+        third.gates = vec![gate("staging", moved.clone())];
+        let sent = update(Some(&second), &third, 3.0);
+        assert!(sent.same_image_changes.is_empty());
+        assert_eq!(sent.snapshot.gates[0].pending.image_changes, moved);
     }
 }

@@ -13,7 +13,7 @@ describe('applyUpdate', () => {
   if (!dev) throw new Error('the fixture has environments');
 
   it('takes an update with nothing left out as it is', () => {
-    const update: SnapshotUpdate = { snapshot: first, base: null, sameWorkloads: [], sentAt: 0 };
+    const update: SnapshotUpdate = { snapshot: first, base: null, sameWorkloads: [], sameImageChanges: [], sentAt: 0 };
     expect(applyUpdate(null, update)).toBe(first);
   });
 
@@ -22,16 +22,32 @@ describe('applyUpdate', () => {
       ...withSequence(first, 8),
       environments: [{ ...dev, workloads: [], healthReason: 'changed elsewhere' }, ...rest],
     };
-    const whole = applyUpdate(first, { snapshot: next, base: 7, sameWorkloads: [dev.name], sentAt: 0 });
+    const whole = applyUpdate(first, { snapshot: next, base: 7, sameWorkloads: [dev.name], sameImageChanges: [], sentAt: 0 });
     expect(whole?.sequence).toBe(8);
     expect(whole?.environments[0]?.workloads).toEqual(dev.workloads);
     expect(whole?.environments[0]?.healthReason).toBe('changed elsewhere');
     expect(whole?.environments.slice(1)).toEqual(rest);
   });
 
+  it('fills the gates left out with the image changes received before', () => {
+    const [gate, ...otherGates] = first.gates;
+    if (!gate) throw new Error('the fixture has gates');
+    const change = { workload: 'tbyte-staging-api', container: 'api', sourceWorkload: 'tbyte-dev-api', from: 'api:a', to: 'api:b' };
+    const before: Snapshot = { ...first, gates: [{ ...gate, pending: { ...gate.pending, imageChanges: [change] } }, ...otherGates] };
+    const next: Snapshot = {
+      ...withSequence(first, 8),
+      gates: [{ ...gate, statusLabel: 'blocked', pending: { ...gate.pending, imageChanges: [] } }, ...otherGates],
+    };
+    const whole = applyUpdate(before, { snapshot: next, base: 7, sameWorkloads: [], sameImageChanges: [gate.environment], sentAt: 0 });
+    expect(whole?.gates[0]?.pending.imageChanges).toEqual([change]);
+    expect(whole?.gates[0]?.statusLabel).toBe('blocked');
+    expect(whole?.gates.slice(1)).toEqual(otherGates);
+    expect(whole?.environments).toEqual(next.environments);
+  });
+
   it('asks for the whole Snapshot when it holds another base', () => {
     const next = withSequence(first, 9);
-    expect(applyUpdate(first, { snapshot: next, base: 8, sameWorkloads: [dev.name], sentAt: 0 })).toBeNull();
-    expect(applyUpdate(null, { snapshot: next, base: 8, sameWorkloads: [dev.name], sentAt: 0 })).toBeNull();
+    expect(applyUpdate(first, { snapshot: next, base: 8, sameWorkloads: [dev.name], sameImageChanges: [], sentAt: 0 })).toBeNull();
+    expect(applyUpdate(null, { snapshot: next, base: 8, sameWorkloads: [dev.name], sameImageChanges: [], sentAt: 0 })).toBeNull();
   });
 });

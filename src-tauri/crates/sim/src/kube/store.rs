@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
@@ -45,7 +46,8 @@ type Objects = BTreeMap<(String, String), Arc<Value>>;
 pub struct Store {
     objects: HashMap<Kind, Objects>,
     rv: u64,
-    history: VecDeque<Arc<Change>>,
+    /// Each change with when it was made, oldest first.
+    history: VecDeque<(Instant, Arc<Change>)>,
     history_limit: usize,
     /// Watches from a version older than this get 410 Gone.
     compacted_rv: u64,
@@ -55,6 +57,10 @@ pub struct Store {
 
 /// How many changes a watch can resume across; older versions answer 410 Gone.
 const DEFAULT_HISTORY: usize = 50_000;
+/// How long a change stays in the history, as an API server's etcd compacts every five minutes:
+/// a demo running at 60x for a day would otherwise keep 50 000 objects, and their previous
+/// versions, for nobody.
+const HISTORY_AGE: Duration = Duration::from_secs(5 * 60);
 
 impl Default for Store {
     fn default() -> Self {
@@ -101,7 +107,12 @@ impl Store {
                 self.compacted_rv
             )));
         }
-        Ok(self.history.iter().filter(|c| c.rv > rv).cloned().collect())
+        Ok(self
+            .history
+            .iter()
+            .filter(|(_, c)| c.rv > rv)
+            .map(|(_, c)| c.clone())
+            .collect())
     }
 
     pub fn get(&self, kind: Kind, namespace: &str, name: &str) -> Option<Arc<Value>> {
@@ -137,9 +148,15 @@ impl Store {
 
     fn record(&mut self, change: Change) {
         let change = Arc::new(change);
-        self.history.push_back(change.clone());
-        while self.history.len() > self.history_limit {
-            if let Some(old) = self.history.pop_front() {
+        let now = Instant::now();
+        self.history.push_back((now, change.clone()));
+        while self.history.len() > self.history_limit
+            || self
+                .history
+                .front()
+                .is_some_and(|(at, _)| now.duration_since(*at) > HISTORY_AGE)
+        {
+            if let Some((_, old)) = self.history.pop_front() {
                 self.compacted_rv = old.rv;
             }
         }

@@ -837,6 +837,14 @@ struct GateSides<'a> {
     source_inputs: &'a EnvironmentInputs,
 }
 
+impl<'a> GateSides<'a> {
+    /// The commits the target and the source run, when known.
+    fn commits(&self) -> (Option<&'a str>, Option<&'a str>) {
+        let sha = |s: &'a EnvironmentState| s.version.as_ref().and_then(|v| v.sha.as_deref());
+        (sha(self.target), sha(self.source))
+    }
+}
+
 /// What promoting the source's version would change in the target. It does not depend on the
 /// clock, so it stands as long as both sides and GitHub do (see [`memo`]).
 fn pending_of(sides: &GateSides<'_>, github: Option<&GithubInputs>) -> Pending {
@@ -847,8 +855,7 @@ fn pending_of(sides: &GateSides<'_>, github: Option<&GithubInputs>) -> Pending {
         source,
         ..
     } = *sides;
-    let target_sha = target.version.as_ref().and_then(|v| v.sha.as_deref());
-    let source_sha = source.version.as_ref().and_then(|v| v.sha.as_deref());
+    let (target_sha, source_sha) = sides.commits();
     let (commits, pull_requests) = commits_between(target_sha, source_sha, github);
     let no_images: &[crate::snapshot::ImageRef] = &[];
     let target_images = sides
@@ -888,8 +895,7 @@ fn gate_state(
         source,
         ..
     } = *sides;
-    let target_sha = target.version.as_ref().and_then(|v| v.sha.as_deref());
-    let source_sha = source.version.as_ref().and_then(|v| v.sha.as_deref());
+    let (target_sha, source_sha) = sides.commits();
     let gate = target_env.gate.as_ref();
     let ledger = sides
         .target_inputs

@@ -2,9 +2,12 @@
 //! when the response is dropped, even one cut short by a dying connection, and then replays it
 //! on every 304 until the resource changes: a poll would fail to decode it for as long. This one
 //! refuses bodies shorter than their `content-length`, and can be told to stop trusting an entry.
+//! It is bounded: every commit compared or asked about is a route of its own, and a window left
+//! open for days (or the demo at 60x for one) would otherwise keep every answer it ever had.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use http::{HeaderMap, Uri, header};
 use octocrab::service::middleware::cache::{CacheKey, CacheStorage, CacheWriter, CachedResponse};
@@ -16,7 +19,15 @@ struct Entry {
     /// `None` once forgotten: the next GET goes out unconditional.
     key: Option<CacheKey>,
     response: CachedResponse,
+    /// Last stored, hit or loaded.
+    used: Instant,
 }
+
+/// Past this many routes, those not used for [`IDLE`] are dropped.
+const KEPT: usize = 256;
+/// Longer than any poll interval, so the routes a poll asks for stay; and an entry octocrab has
+/// just been told to revalidate is never dropped before it loads the body (it panics without).
+const IDLE: Duration = Duration::from_secs(10 * 60);
 
 impl EtagCache {
     fn entries(&self) -> MutexGuard<'_, HashMap<Uri, Entry>> {
@@ -40,11 +51,17 @@ impl EtagCache {
 
 impl CacheStorage for EtagCache {
     fn try_hit(&self, uri: &Uri) -> Option<CacheKey> {
-        self.entries().get(uri).and_then(|e| e.key.clone())
+        let mut entries = self.entries();
+        let entry = entries.get_mut(uri)?;
+        entry.used = Instant::now();
+        entry.key.clone()
     }
 
     fn load(&self, uri: &Uri) -> Option<CachedResponse> {
-        self.entries().get(uri).map(|e| e.response.clone())
+        let mut entries = self.entries();
+        let entry = entries.get_mut(uri)?;
+        entry.used = Instant::now();
+        Some(entry.response.clone())
     }
 
     fn writer(&self, uri: &Uri, key: CacheKey, headers: HeaderMap) -> Box<dyn CacheWriter> {
@@ -86,11 +103,17 @@ impl Drop for Writer {
         if self.expected.is_some_and(|n| n != self.response.body.len()) {
             return;
         }
+        let now = Instant::now();
         let entry = Entry {
             key: self.key.take(),
             response: std::mem::take(&mut self.response),
+            used: now,
         };
-        self.cache.entries().insert(self.uri.clone(), entry);
+        let mut entries = self.cache.entries();
+        entries.insert(self.uri.clone(), entry);
+        if entries.len() > KEPT {
+            entries.retain(|_, e| now.duration_since(e.used) < IDLE);
+        }
     }
 }
 
@@ -123,6 +146,34 @@ mod tests {
         let other: Uri = "/repos/o/r/commits".parse().unwrap_or_default();
         store(&cache, &other, None, b"[]");
         assert!(cache.try_hit(&other).is_some());
+    }
+
+    #[test]
+    fn routes_not_used_for_a_while_go_once_there_are_many() {
+        let cache = EtagCache::default();
+        let route = |i: usize| -> Uri {
+            format!("/repos/o/r/commits/{i:040x}/check-runs")
+                .parse()
+                .unwrap_or_default()
+        };
+        for i in 0..KEPT {
+            store(&cache, &route(i), None, b"{}");
+        }
+        // All of them idle for longer than IDLE, except the one a poll has just revalidated.
+        let Some(long_ago) = Instant::now().checked_sub(IDLE + Duration::from_secs(1)) else {
+            return; // a machine up for less than IDLE cannot have such an entry
+        };
+        for entry in cache.entries().values_mut() {
+            entry.used = long_ago;
+        }
+        assert!(cache.try_hit(&route(7)).is_some());
+        // Up to KEPT nothing goes; one more, and the idle ones do.
+        assert_eq!(cache.entries().len(), KEPT);
+        store(&cache, &route(KEPT), None, b"{}");
+        let mut kept: Vec<String> = cache.entries().keys().map(ToString::to_string).collect();
+        kept.sort();
+        assert_eq!(kept, [route(7).to_string(), route(KEPT).to_string()]);
+        assert_eq!(cache.load(&route(7)).map(|r| r.body), Some(b"{}".to_vec()));
     }
 
     #[test]

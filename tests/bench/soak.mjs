@@ -1,17 +1,18 @@
 // Whole-app figures of issue #15 on the built-in demo world, each against its goal: cold start to
 // the first complete pipeline on screen, the footprint of the app with its WebKit processes, and
-// a soak at 60× (SOAK_MINUTES, default 24: one simulated day) for growth in memory, file
+// a soak at 60× (SOAK_MINUTES, default 32: a warm-up, then one simulated day) for growth in memory, file
 // descriptors and threads. A plain script (not node:test): it prints figures, it does not assert.
 //
-// Environment: SLUICE_APP, SLUICE_PIPELINE (as for the e2e tests), SOAK_MINUTES (24),
-// SOAK_WARMUP_MINUTES (2). Needs an X display and a session bus: `make soak`.
+// Environment: SLUICE_APP, SLUICE_PIPELINE (as for the e2e tests), SOAK_MINUTES (32),
+// SOAK_WARMUP_MINUTES (8: the demo world fills five minutes of watch history first). Needs an X
+// display and a session bus: `make soak`.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { APP, PIPELINE, RENDER_TIMEOUT_MS, appPid, byTestId, descendants, launchApp, procStat, waitFor } from '../e2e/harness.mjs';
 
-const SOAK_MINUTES = Number(process.env.SOAK_MINUTES || 24);
-const WARMUP_MINUTES = Number(process.env.SOAK_WARMUP_MINUTES || 2);
+const SOAK_MINUTES = Number(process.env.SOAK_MINUTES || 32);
+const WARMUP_MINUTES = Number(process.env.SOAK_WARMUP_MINUTES || 8);
 const LAUNCHES = 3;
 const POLL_MS = 50;
 const FOOTPRINT_AFTER_MS = 45_000;

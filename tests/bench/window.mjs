@@ -4,16 +4,23 @@
 // console → received by the webview → in the DOM. This script reads those timings over WebDriver.
 //
 // Environment: SLUICE_APP, SLUICE_PIPELINE (as the e2e suite); WINDOW_SECONDS (default 60) per
-// measurement; WINDOW_SIZES (default "demo,30x500x10"). The large world is the live bench's
+// measurement; WINDOW_SIZES (default "demo,30x500x10"); WINDOW_SHOTS, a folder for a screenshot
+// of each screen measured at scale (to look at what the numbers are about). The large world is the live bench's
 // (`cargo bench -p sluice-console --bench live` with SLUICE_LIVE_BENCH_WORLD), served in its own
 // process; changes are image updates by kubectl, as a person or a CI job would make them.
 import { spawn, execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { By } from 'selenium-webdriver';
 import { byTestId, launchApp, PIPELINE, scratch, waitFor } from '../e2e/harness.mjs';
 
 const SECONDS = Number(process.env.WINDOW_SECONDS ?? 60);
 const SIZES = (process.env.WINDOW_SIZES ?? 'demo,30x500x10').split(',');
+const SHOTS = process.env.WINDOW_SHOTS;
+
+async function shot(driver, name) {
+  if (SHOTS) writeFileSync(join(SHOTS, `${name}.png`), await driver.takeScreenshot(), 'base64');
+}
 /** One frame at 60 Hz: a Snapshot shown within it never makes the window skip a frame. */
 const FRAME_MS = 1000 / 60;
 
@@ -121,9 +128,11 @@ async function large(size) {
       }
     };
     await measure(driver, `${size}, pipeline view, one change every 500 ms for ${SECONDS} s`, changes);
+    await shot(driver, `window-${size}-pipeline`);
     await driver.findElement(By.css('[data-testid="environment-open"][data-environment="env-00"]')).click();
     await waitFor(driver, async () => (await driver.findElements(byTestId('pod-row'))).length > 0, 'the pods of env-00');
     await measure(driver, `${size}, env-00's detail (its 5 000 pods), one change every 500 ms for ${SECONDS} s`, changes);
+    await shot(driver, `window-${size}-detail`);
   } finally {
     await app.quit();
     world.stop();

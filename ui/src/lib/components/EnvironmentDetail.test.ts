@@ -259,7 +259,7 @@ function bigStaging(workloads: number, perWorkload: number, failing: number[] = 
       });
       const ready = pods.filter((p) => p.ready).length;
       const name = `svc-${String(w).padStart(3, '0')}`;
-      return workload(ready, perWorkload, { name, revision: '7', images: [`ghcr.io/tbyte/${name}:abc`], pods });
+      return workload(ready, perWorkload, { name, component: name, revision: '7', images: [`ghcr.io/tbyte/${name}:abc`], pods });
     }),
   }));
 }
@@ -287,19 +287,32 @@ async function scrollTo(region: HTMLElement, top: number): Promise<void> {
 }
 
 describe('environment detail, long lists', () => {
+  it('counts the workloads on the card when there are many, naming only those not fully ready', MANY_PODS, async () => {
+    await renderAppLive(bigStaging(600, 1, [42, 555]));
+    const card = envCard('staging');
+    const named = within(card)
+      .getAllByTestId('ready-workload')
+      .map((w) => w.dataset.workload);
+    expect(named).toEqual(['svc-042', 'svc-555']);
+    expect(textOf(within(card).getByTestId('ready-summary'))).toBe(`598 of 600 workloads`);
+    // A few workloads are each named, as before.
+    expect(within(envCard('production')).queryByTestId('ready-summary')).toBeNull();
+    expect(within(envCard('production')).getAllByTestId('ready-workload').length).toBeGreaterThan(0);
+  });
+
   it('follows the pods turning over first when there are too many to show each', MANY_PODS, async () => {
     await renderAppLive(bigStaging(5, 1000, [17, 2500, 4999]));
     const detail = await openDetail('staging');
 
     const follow = within(detail).getByTestId('rollout-follow');
     const chips = within(follow).getAllByTestId('follow-pod');
-    expect(chips).toHaveLength(60);
+    expect(chips).toHaveLength(24);
     expect(chips.slice(0, 3).map((chip) => chip.querySelector('code')?.textContent)).toEqual([
       'pod-0017',
       'pod-2500',
       'pod-4999',
     ]);
-    expect(within(follow).getByTestId('follow-more').textContent?.trim()).toBe(`and 4${NNBSP}940 more pods, all ready`);
+    expect(within(follow).getByTestId('follow-more').textContent?.trim()).toBe(`and 4${NNBSP}976 more pods, all ready`);
   });
 
   it('renders only the pods in view of 5 000, with spacers for the others, and the count', MANY_PODS, async () => {

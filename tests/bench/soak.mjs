@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { APP, PIPELINE, RENDER_TIMEOUT_MS, appPid, byTestId, descendants, launchApp, procStat, waitFor } from '../e2e/harness.mjs';
+import { APP, PIPELINE, RENDER_TIMEOUT_MS, appPid, byTestId, descendants, launchApp, procStat, sleep, waitFor } from '../e2e/harness.mjs';
 
 const SOAK_MINUTES = Number(process.env.SOAK_MINUTES || 32);
 const WARMUP_MINUTES = Number(process.env.SOAK_WARMUP_MINUTES || 8);
@@ -27,7 +27,6 @@ const GOAL = { coldStartS: 1.5, pssMiB: 200, sluiceGrowthPct: 5, webkitGrowthPct
 // tauri-driver group (and with it the app) it started.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(signal, () => process.exit(130));
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const verdict = (ok) => (ok ? 'met' : 'NOT met');
 const mib = (kb) => (kb / 1024).toFixed(1);
 const pct = (from, to) => ((to - from) / from) * 100;

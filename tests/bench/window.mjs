@@ -12,7 +12,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { By } from 'selenium-webdriver';
-import { byTestId, launchApp, PIPELINE, scratch, waitFor } from '../e2e/harness.mjs';
+import { byTestId, launchApp, PIPELINE, scratch, sleep, waitFor } from '../e2e/harness.mjs';
 
 const SECONDS = Number(process.env.WINDOW_SECONDS ?? 60);
 const SIZES = (process.env.WINDOW_SIZES ?? 'demo,30x500x10').split(',');
@@ -24,7 +24,6 @@ async function shot(driver, name) {
 /** One frame at 60 Hz: a Snapshot shown within it never makes the window skip a frame. */
 const FRAME_MS = 1000 / 60;
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function percentile(values, p) {
   const sorted = [...values].sort((a, b) => a - b);

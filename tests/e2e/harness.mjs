@@ -267,6 +267,8 @@ export function appPid(app) {
 
 export const byTestId = (id) => By.css(`[data-testid="${id}"]`);
 
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** Waits until `find` returns something truthy, failing at once if the app shows an error panel. */
 export async function waitFor(driver, find, message, timeout = RENDER_TIMEOUT_MS) {
   return driver.wait(

@@ -376,6 +376,10 @@ base: number | null,
  */
 sameWorkloads: Array<string>, 
 /**
+ * Environments where only some workloads changed: they come with those alone.
+ */
+keptWorkloads: Array<KeptWorkloads>, 
+/**
  * Gates, by target environment, whose pending image changes are those of the `base`
  * Snapshot; they come with none.
  */
@@ -385,6 +389,11 @@ sameImageChanges: Array<string>,
  * times how long a Snapshot takes to reach its DOM (the window benchmark reads it).
  */
 sentAt: number, };
+export type KeptWorkloads = { environment: string, 
+/**
+ * Every workload's name, in order: those not sent are the `base` Snapshot's of that name.
+ */
+order: Array<string>, };
 export type Health = "healthy" | "progressing" | "degraded" | "unknown";
 export type EnvironmentState = { name: string, namespace: string, version: Version | null, health: Health, 
 /**

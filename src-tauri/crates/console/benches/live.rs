@@ -546,7 +546,7 @@ fn synthetic_cluster(size: Size, sha: &str, old_sha: &str) -> ClusterInputs {
             last_update: Some("2026-11-26T08:00:00Z".to_owned()),
         };
         let replicas = size.pods as u32;
-        std::sync::Arc::make_mut(&mut inputs.workloads).push(Workload {
+        std::sync::Arc::make_mut(&mut inputs.workloads).push(std::sync::Arc::new(Workload {
             name: name.clone(),
             // As the cluster source names it: the release (`rel-env-…`) is no prefix of it.
             component: name.clone(),
@@ -586,7 +586,7 @@ fn synthetic_cluster(size: Size, sha: &str, old_sha: &str) -> ClusterInputs {
                 },
             ],
             pods,
-        });
+        }));
         inputs.images.push(ImageRef {
             workload: name,
             container: "app".to_owned(),
@@ -692,9 +692,9 @@ fn rebuild(size: Size, github: &GithubInputs) -> Rebuild {
     // environment changed, as the cluster source hands it on (a new `Arc`), the rest the same.
     let first = environments[0].cluster.clone().unwrap();
     let mut changed = (*first).clone();
-    let workloads = Arc::make_mut(&mut changed.workloads);
-    workloads[0].ready -= 1;
-    workloads[0].pods[0].ready = false;
+    let workload = Arc::make_mut(&mut Arc::make_mut(&mut changed.workloads)[0]);
+    workload.ready -= 1;
+    workload.pods[0].ready = false;
     let alternates = [first, Arc::new(changed)];
     let mut assembler = Assembler::default();
     let mut assemble_times = Vec::new();

@@ -38,7 +38,7 @@ use crate::snapshot::{
     PullRequestState, ReplicaSetState, Rollout, RunningSince, Snapshot, SourceKind, SourceState,
     ValueChange, ValueEntry, Version, WaitingRun, WarningEvent, Workload,
 };
-use crate::snapshot_update::SnapshotUpdate;
+use crate::snapshot_update::{KeptWorkloads, SnapshotUpdate};
 use crate::verify::{Verification, VerificationState, VerifyCheck};
 
 pub const HEADER: &str = "// This file is generated from Rust by `make bindings`. Do not edit.\n";
@@ -78,6 +78,7 @@ pub fn typescript() -> String {
         ChangeOutcome::decl(&cfg),
         Snapshot::decl(&cfg),
         SnapshotUpdate::decl(&cfg),
+        KeptWorkloads::decl(&cfg),
         Health::decl(&cfg),
         EnvironmentState::decl(&cfg),
         Version::decl(&cfg),

@@ -5,6 +5,7 @@
 //! inputs, so the window and `sluice history` show the same rows.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -28,7 +29,7 @@ pub struct HistoryInputs<'a> {
     /// Newest first.
     pub helm_history: &'a [HelmRevision],
     /// The environment's Deployments, with their ReplicaSets.
-    pub workloads: &'a [Workload],
+    pub workloads: &'a [Arc<Workload>],
     /// The whole journal, oldest first.
     pub journal: &'a [AuditEntry],
     /// GitHub's deployments to the environment, newest first.
@@ -155,7 +156,7 @@ pub fn history(inputs: &HistoryInputs<'_>) -> Vec<HistoryRow> {
 }
 
 /// Why `version` cannot be restored from ReplicaSets: the Deployments that no longer keep one.
-fn not_kept(workloads: &[Workload], version: &str) -> Option<String> {
+fn not_kept(workloads: &[Arc<Workload>], version: &str) -> Option<String> {
     let missing: Vec<&str> = workloads
         .iter()
         .filter(|w| {
@@ -228,7 +229,7 @@ struct Group {
 /// The ReplicaSets of every Deployment, grouped by the version they ran: a promotion changes
 /// every Deployment of the release to one version, and Kubernetes numbers revisions per
 /// Deployment, so the version is what lines them up.
-fn replica_set_rows(workloads: &[Workload]) -> Vec<HistoryRow> {
+fn replica_set_rows(workloads: &[Arc<Workload>]) -> Vec<HistoryRow> {
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     for w in workloads {
         for rs in &w.replica_sets {
@@ -280,7 +281,10 @@ fn replica_set_rows(workloads: &[Workload]) -> Vec<HistoryRow> {
 
 /// For a rollback of a `kubernetes` environment to `row`: each Deployment and the ReplicaSet
 /// whose template it gets back.
-pub fn replica_sets_to_restore(workloads: &[Workload], version: &str) -> Vec<(String, String)> {
+pub fn replica_sets_to_restore(
+    workloads: &[Arc<Workload>],
+    version: &str,
+) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for w in workloads {
         let best = w

@@ -16,7 +16,7 @@ pub struct ClusterInputs {
     /// carries it. Their ReplicaSets and pods are inside.
     /// Shared: the Snapshot holds the same list, so that an unchanged environment costs nothing
     /// to carry into the next Snapshot.
-    pub workloads: Arc<Vec<Workload>>,
+    pub workloads: Arc<Vec<Arc<Workload>>>,
     /// What each workload's containers run, per pod template and running pod (digests).
     pub images: Vec<ImageRef>,
     /// Workloads whose rollout exceeded its progress deadline.

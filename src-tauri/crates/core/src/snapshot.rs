@@ -56,7 +56,7 @@ pub struct EnvironmentState {
     /// Why the environment is not healthy, in words; empty when it is.
     pub health_reason: String,
     // Shared with the cluster source's inputs: a change elsewhere does not copy them.
-    pub workloads: Arc<Vec<Workload>>,
+    pub workloads: Arc<Vec<Arc<Workload>>>,
     pub rollout: Option<Rollout>,
     /// Newest first.
     pub helm_history: Vec<HelmRevision>,

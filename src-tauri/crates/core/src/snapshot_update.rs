@@ -1,14 +1,16 @@
-//! What the window is sent when the Snapshot changes: the new Snapshot without the workloads of
-//! environments whose workloads did not change, nor the image changes of gates whose image
-//! changes did not. At 30 environments of 500 workloads, one pod turning over in one of them must
-//! not carry the 149 999 others, nor 29 gates' 500 images each, across to the webview again.
+//! What the window is sent when the Snapshot changes: the new Snapshot without the workloads that
+//! did not change (all of an environment's, or those of it that did not), nor the image changes
+//! of gates whose image changes did not. At 30 environments of 500 workloads, one pod turning
+//! over must carry its own workload across to the webview, not the 149 999 other pods, nor 29
+//! gates' 500 images each.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Snapshot, Workload};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -20,6 +22,8 @@ pub struct SnapshotUpdate {
     pub base: Option<u32>,
     /// Environments whose workloads are those of the `base` Snapshot.
     pub same_workloads: Vec<String>,
+    /// Environments where only some workloads changed: they come with those alone.
+    pub kept_workloads: Vec<KeptWorkloads>,
     /// Gates, by target environment, whose pending image changes are those of the `base`
     /// Snapshot; they come with none.
     pub same_image_changes: Vec<String>,
@@ -28,21 +32,58 @@ pub struct SnapshotUpdate {
     pub sent_at: f64,
 }
 
+/// An environment sent with only the workloads that changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct KeptWorkloads {
+    pub environment: String,
+    /// Every workload's name, in order: those not sent are the `base` Snapshot's of that name.
+    pub order: Vec<String>,
+}
+
 /// `next` as an update of `previous` (the last Snapshot sent). Workloads count as the same only
-/// when they are the very same list: the cluster source makes a new one for every change.
+/// when they are the very same: the cluster source makes a new one for every change.
 pub fn update(previous: Option<&Snapshot>, next: &Snapshot, sent_at: f64) -> SnapshotUpdate {
     let mut snapshot = next.clone();
     let mut same_workloads = Vec::new();
+    let mut kept_workloads = Vec::new();
     let mut same_image_changes = Vec::new();
     if let Some(previous) = previous {
         for env in &mut snapshot.environments {
-            let unchanged = previous
-                .environments
-                .iter()
-                .any(|p| p.name == env.name && Arc::ptr_eq(&p.workloads, &env.workloads));
-            if unchanged && !env.workloads.is_empty() {
+            let Some(before) = previous.environments.iter().find(|p| p.name == env.name) else {
+                continue;
+            };
+            if env.workloads.is_empty() {
+                continue;
+            }
+            if Arc::ptr_eq(&before.workloads, &env.workloads) {
                 env.workloads = Arc::default();
                 same_workloads.push(env.name.clone());
+                continue;
+            }
+            let before: HashMap<&str, &Arc<Workload>> = before
+                .workloads
+                .iter()
+                .map(|w| (w.name.as_str(), w))
+                .collect();
+            let unchanged = |w: &Arc<Workload>| {
+                before
+                    .get(w.name.as_str())
+                    .is_some_and(|b| Arc::ptr_eq(b, w))
+            };
+            if env.workloads.iter().any(unchanged) {
+                let order = env.workloads.iter().map(|w| w.name.clone()).collect();
+                let changed = env
+                    .workloads
+                    .iter()
+                    .filter(|w| !unchanged(w))
+                    .cloned()
+                    .collect();
+                env.workloads = Arc::new(changed);
+                kept_workloads.push(KeptWorkloads {
+                    environment: env.name.clone(),
+                    order,
+                });
             }
         }
         for gate in &mut snapshot.gates {
@@ -60,6 +101,7 @@ pub fn update(previous: Option<&Snapshot>, next: &Snapshot, sent_at: f64) -> Sna
         snapshot,
         base: previous.map(|p| p.sequence),
         same_workloads,
+        kept_workloads,
         same_image_changes,
         sent_at,
     }
@@ -72,7 +114,7 @@ mod tests {
     use super::*;
     use crate::snapshot::{EnvironmentState, GateState, Health, ImageChange, Workload};
 
-    fn env(name: &str, workloads: Arc<Vec<Workload>>) -> EnvironmentState {
+    fn env(name: &str, workloads: Arc<Vec<Arc<Workload>>>) -> EnvironmentState {
         serde_json::from_value::<EnvironmentState>(serde_json::json!({
             "name": name, "namespace": name, "version": null, "health": "healthy",
             "healthReason": "", "workloads": [], "rollout": null, "helmHistory": [],
@@ -86,7 +128,7 @@ mod tests {
         .unwrap()
     }
 
-    fn workload(name: &str) -> Workload {
+    fn workload(name: &str) -> Arc<Workload> {
         serde_json::from_value(serde_json::json!({
             "name": name, "component": "api", "desired": 1, "updated": 1, "ready": 1,
             "available": 1, "restarts": 0, "images": [], "revision": null, "conditions": [],
@@ -128,6 +170,35 @@ mod tests {
         assert_eq!(sent.snapshot.environments[1].health, Health::Healthy);
         let json = serde_json::to_string(&sent).unwrap();
         assert!(!json.contains("\"tbyte-dev-api\""), "{json}");
+
+        // One of production's two workloads turned over: it alone travels, with the order.
+        let web = workload("tbyte-prod-web");
+        let both = snapshot(
+            3,
+            vec![env(
+                "production",
+                Arc::new(vec![workload("tbyte-prod-api"), web.clone()]),
+            )],
+        );
+        let api_now = workload("tbyte-prod-api");
+        let in_part = snapshot(
+            4,
+            vec![env("production", Arc::new(vec![api_now.clone(), web]))],
+        );
+        let sent = update(Some(&both), &in_part, 4.0);
+        assert!(sent.same_workloads.is_empty());
+        assert_eq!(
+            sent.kept_workloads,
+            [KeptWorkloads {
+                environment: "production".into(),
+                order: vec!["tbyte-prod-api".into(), "tbyte-prod-web".into()],
+            }]
+        );
+        assert_eq!(*sent.snapshot.environments[0].workloads, [api_now]);
+        // Nothing in common: the whole list goes, with no order to follow.
+        let sent = update(Some(&first), &both, 3.0);
+        assert!(sent.kept_workloads.is_empty());
+        assert_eq!(sent.snapshot.environments[0].workloads.len(), 2);
     }
 
     fn gate(environment: &str, image_changes: Arc<Vec<ImageChange>>) -> GateState {

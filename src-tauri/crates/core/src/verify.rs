@@ -318,7 +318,7 @@ mod tests {
             version: None,
             health: crate::snapshot::Health::Healthy,
             health_reason: String::new(),
-            workloads: vec![workload].into(),
+            workloads: vec![workload.into()].into(),
             rollout: None,
             helm_history: Vec::new(),
             last_deployed: None,

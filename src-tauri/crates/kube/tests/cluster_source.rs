@@ -80,7 +80,11 @@ async fn until(
 }
 
 fn workload<'a>(view: &'a ClusterView, name: &str) -> Option<&'a Workload> {
-    view.inputs.workloads.iter().find(|w| w.name == name)
+    view.inputs
+        .workloads
+        .iter()
+        .map(AsRef::as_ref)
+        .find(|w| w.name == name)
 }
 
 /// Every workload of the release runs `version` on all its desired replicas.

@@ -13,7 +13,7 @@ describe('applyUpdate', () => {
   if (!dev) throw new Error('the fixture has environments');
 
   it('takes an update with nothing left out as it is', () => {
-    const update: SnapshotUpdate = { snapshot: first, base: null, sameWorkloads: [], sameImageChanges: [], sentAt: 0 };
+    const update: SnapshotUpdate = { snapshot: first, base: null, sameWorkloads: [], keptWorkloads: [], sameImageChanges: [], sentAt: 0 };
     expect(applyUpdate(null, update)).toBe(first);
   });
 
@@ -22,7 +22,7 @@ describe('applyUpdate', () => {
       ...withSequence(first, 8),
       environments: [{ ...dev, workloads: [], healthReason: 'changed elsewhere' }, ...rest],
     };
-    const whole = applyUpdate(first, { snapshot: next, base: 7, sameWorkloads: [dev.name], sameImageChanges: [], sentAt: 0 });
+    const whole = applyUpdate(first, { snapshot: next, base: 7, sameWorkloads: [dev.name], keptWorkloads: [], sameImageChanges: [], sentAt: 0 });
     expect(whole?.sequence).toBe(8);
     expect(whole?.environments[0]?.workloads).toEqual(dev.workloads);
     expect(whole?.environments[0]?.healthReason).toBe('changed elsewhere');
@@ -38,16 +38,57 @@ describe('applyUpdate', () => {
       ...withSequence(first, 8),
       gates: [{ ...gate, statusLabel: 'blocked', pending: { ...gate.pending, imageChanges: [] } }, ...otherGates],
     };
-    const whole = applyUpdate(before, { snapshot: next, base: 7, sameWorkloads: [], sameImageChanges: [gate.environment], sentAt: 0 });
+    const whole = applyUpdate(before, { snapshot: next, base: 7, sameWorkloads: [], keptWorkloads: [], sameImageChanges: [gate.environment], sentAt: 0 });
     expect(whole?.gates[0]?.pending.imageChanges).toEqual([change]);
     expect(whole?.gates[0]?.statusLabel).toBe('blocked');
     expect(whole?.gates.slice(1)).toEqual(otherGates);
     expect(whole?.environments).toEqual(next.environments);
   });
 
+  it('fills an environment changed in part with the workloads that did not change', () => {
+    const api = dev.workloads[0];
+    if (!api) throw new Error('the fixture has workloads');
+    const web = { ...api, name: 'tbyte-dev-web', component: 'web' };
+    const worker = { ...api, name: 'tbyte-dev-worker', component: 'worker' };
+    const before: Snapshot = { ...first, environments: [{ ...dev, workloads: [api, web, worker] }, ...rest] };
+    // web turned over; api and worker stay behind, and a new workload arrives.
+    const webNow = { ...web, ready: 0 };
+    const jobs = { ...api, name: 'tbyte-dev-jobs', component: 'jobs' };
+    const next: Snapshot = {
+      ...withSequence(first, 8),
+      environments: [{ ...dev, workloads: [webNow, jobs] }, ...rest],
+    };
+    const order = ['tbyte-dev-api', 'tbyte-dev-jobs', 'tbyte-dev-web', 'tbyte-dev-worker'];
+    const whole = applyUpdate(before, {
+      snapshot: next,
+      base: 7,
+      sameWorkloads: [],
+      keptWorkloads: [{ environment: dev.name, order }],
+      sameImageChanges: [],
+      sentAt: 0,
+    });
+    const workloads = whole?.environments[0]?.workloads ?? [];
+    expect(workloads.map((w) => w.name)).toEqual(order);
+    expect(workloads[0]).toBe(api);
+    expect(workloads[1]).toBe(jobs);
+    expect(workloads[2]?.ready).toBe(0);
+    expect(workloads[3]).toBe(worker);
+    // A workload in neither: the update was not made against what is held.
+    expect(
+      applyUpdate(before, {
+        snapshot: next,
+        base: 7,
+        sameWorkloads: [],
+        keptWorkloads: [{ environment: dev.name, order: [...order, 'tbyte-dev-gone'] }],
+        sameImageChanges: [],
+        sentAt: 0,
+      }),
+    ).toBeNull();
+  });
+
   it('asks for the whole Snapshot when it holds another base', () => {
     const next = withSequence(first, 9);
-    expect(applyUpdate(first, { snapshot: next, base: 8, sameWorkloads: [dev.name], sameImageChanges: [], sentAt: 0 })).toBeNull();
-    expect(applyUpdate(null, { snapshot: next, base: 8, sameWorkloads: [dev.name], sameImageChanges: [], sentAt: 0 })).toBeNull();
+    expect(applyUpdate(first, { snapshot: next, base: 8, sameWorkloads: [dev.name], keptWorkloads: [], sameImageChanges: [], sentAt: 0 })).toBeNull();
+    expect(applyUpdate(null, { snapshot: next, base: 8, sameWorkloads: [dev.name], keptWorkloads: [], sameImageChanges: [], sentAt: 0 })).toBeNull();
   });
 });

@@ -83,7 +83,14 @@ impl Assembler {
             match kept.get(&(target, source)) {
                 Some((planned_from, pending)) if *planned_from == key => pending.clone(),
                 _ => {
-                    let pending = pending_of(sides, sources.github);
+                    let mut pending = pending_of(sides, sources.github);
+                    // Planned again to the same images (a pod turned over): the very same list,
+                    // which the window is then not sent again.
+                    if let Some((_, before)) = kept.get(&(target, source))
+                        && before.image_changes == pending.image_changes
+                    {
+                        pending.image_changes = Arc::clone(&before.image_changes);
+                    }
                     kept.insert((target, source), (key, pending.clone()));
                     pending
                 }

@@ -190,7 +190,8 @@ fn environment_state(
         .any(|w| w.component != component(&env.release, &w.name))
     {
         for w in Arc::make_mut(&mut state.workloads) {
-            w.component = component(&env.release, &w.name).to_owned();
+            let name = component(&env.release, &w.name).to_owned();
+            Arc::make_mut(w).component = name;
         }
     }
     state.deployed_values = cluster.deployed_release.as_ref().map(|d| DeployedValues {
@@ -214,7 +215,12 @@ fn environment_state(
         .first()
         .and_then(|h| h.app_version.clone());
 
-    let rolling: Vec<&Workload> = cluster.workloads.iter().filter(|w| in_rollout(w)).collect();
+    let rolling: Vec<&Workload> = cluster
+        .workloads
+        .iter()
+        .map(AsRef::as_ref)
+        .filter(|w| in_rollout(w))
+        .collect();
     let spec_tag = cluster
         .workloads
         .iter()
@@ -368,7 +374,7 @@ fn environment_state(
 const ROLLOUT_COMPLETE: &str = "NewReplicaSetAvailable";
 
 /// When every workload had finished rolling out to what it runs: the latest completion.
-fn running_since(workloads: &[Workload]) -> Option<RunningSince> {
+fn running_since(workloads: &[Arc<Workload>]) -> Option<RunningSince> {
     let mut latest: Option<(Timestamp, &str)> = None;
     for w in workloads {
         let completed = w

@@ -67,7 +67,7 @@ fn cluster(mut workloads: Vec<Workload>, deployed_at: &str) -> ClusterInputs {
             tag: Some(tag.clone()),
             digest: None,
         }],
-        workloads: workloads.into(),
+        workloads: Arc::new(workloads.into_iter().map(Arc::new).collect()),
         stalled: Vec::new(),
         approvals: Vec::new(),
         helm_history: vec![HelmRevision {
@@ -106,7 +106,7 @@ fn renamed(p: &Pipeline, envs: &[EnvironmentInputs]) -> Vec<EnvironmentInputs> {
             let name = format!("{}-api", e.release);
             if let Some(c) = inputs.cluster.as_mut().map(std::sync::Arc::make_mut) {
                 for w in std::sync::Arc::make_mut(&mut c.workloads) {
-                    w.name.clone_from(&name);
+                    std::sync::Arc::make_mut(w).name.clone_from(&name);
                 }
                 for i in &mut c.images {
                     i.workload.clone_from(&name);
@@ -400,7 +400,7 @@ fn soak_counts_from_when_the_source_finished_rolling_out_not_from_helm() {
     assert_eq!(soak_of(forged).reason, soak.reason);
     // A rollout that has not completed has not started its soak.
     let mut rolling = staging;
-    std::sync::Arc::make_mut(&mut rolling.workloads)[0]
+    std::sync::Arc::make_mut(&mut std::sync::Arc::make_mut(&mut rolling.workloads)[0])
         .conditions
         .clear();
     let unfinished = soak_of(rolling);
@@ -785,6 +785,7 @@ fn the_assembler_gives_what_a_whole_assemble_gives_as_sources_move() {
     steps.push((first, None));
 
     let mut assembler = Assembler::default();
+    let mut before: Option<Snapshot> = None;
     for (i, (environments, github)) in steps.iter().enumerate() {
         let sources = Sources {
             pipeline: &p,
@@ -795,7 +796,20 @@ fn the_assembler_gives_what_a_whole_assemble_gives_as_sources_move() {
             sequence: 1,
         };
         let whole = assemble(&sources);
-        assert_eq!(assembler.assemble(&sources), whole, "step {i}");
+        let assembled = assembler.assemble(&sources);
+        assert_eq!(assembled, whole, "step {i}");
+        if i == 1 {
+            // Staging crashed but still runs the same images: the gate to production, planned
+            // again, hands on the very same image changes (the window is not sent them again).
+            let images = |s: &Snapshot| {
+                let gate = s.gates.iter().find(|g| g.from == "staging").unwrap();
+                gate.pending.image_changes.clone()
+            };
+            let (then, now) = (images(before.as_ref().unwrap()), images(&assembled));
+            assert!(!now.is_empty());
+            assert!(Arc::ptr_eq(&then, &now));
+        }
+        before = Some(assembled);
         // Each step moves something the window shows, so reusing a stale reduction would show.
         if i == 0 {
             assert!(whole.environments[2].drift.is_some());

@@ -53,7 +53,7 @@ fn entry(
 fn inputs<'a>(
     helm_method: bool,
     helm_history: &'a [HelmRevision],
-    workloads: &'a [Workload],
+    workloads: &'a [Arc<Workload>],
     journal: &'a [AuditEntry],
     deployments: &'a [DeploymentInfo],
 ) -> HistoryInputs<'a> {
@@ -142,8 +142,8 @@ fn rs(name: &str, revision: u32, tag: &str, component: &str) -> ReplicaSetState 
     }
 }
 
-fn workload(name: &str, revision: u32, sets: Vec<ReplicaSetState>) -> Workload {
-    Workload {
+fn workload(name: &str, revision: u32, sets: Vec<ReplicaSetState>) -> Arc<Workload> {
+    Arc::new(Workload {
         name: name.into(),
         component: name.into(),
         desired: 1,
@@ -156,7 +156,7 @@ fn workload(name: &str, revision: u32, sets: Vec<ReplicaSetState>) -> Workload {
         conditions: Vec::new(),
         replica_sets: sets,
         pods: Vec::new(),
-    }
+    })
 }
 
 const SHA_B: &str = "bbbbbbb0123456789012345678901234567890ab";

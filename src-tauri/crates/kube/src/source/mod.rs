@@ -37,6 +37,7 @@ use self::ledger::LedgerRow;
 use self::rows::{DeploymentRow, PodRow, ReplicaSetRow};
 pub use self::warnings::MAX_PER_WORKLOAD as MAX_WARNINGS_PER_WORKLOAD;
 use self::warnings::WarningStore;
+use self::workloads::WorkloadMemo;
 
 /// One environment's cluster, as the console needs it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -427,12 +428,13 @@ async fn run(
     // build's cost earns (see `sluice_core::pacing`).
     let mut next_build_at = tokio::time::Instant::now();
     let mut pending = false;
+    let mut memo = WorkloadMemo::default();
     loop {
         // Built here rather than in a timer branch: a timer, even one already due, can wait
         // for the runtime's next millisecond tick.
         if pending && tokio::time::Instant::now() >= next_build_at {
             let started = tokio::time::Instant::now();
-            let mut view = build(&stores, &release, &feed_states, &link);
+            let mut view = build(&stores, &mut memo, &release, &feed_states, &link);
             sender.send_if_modified(|current| {
                 keep_unchanged(&current.inputs, &mut view.inputs);
                 let modified = *current != view;
@@ -532,10 +534,16 @@ fn classify(error: &watcher::Error) -> Failure {
     }
 }
 
-fn build(stores: &Stores, release: &str, feed_states: &[FeedState], link: &Link) -> ClusterView {
+fn build(
+    stores: &Stores,
+    memo: &mut WorkloadMemo,
+    release: &str,
+    feed_states: &[FeedState],
+    link: &Link,
+) -> ClusterView {
     let helm = helm_history::read(&stores.releases.state());
     let (warnings, warnings_left_out) = stores.warnings.read();
-    let found = workloads::workload_inputs(
+    let found = memo.workload_inputs(
         &stores.deployments.state(),
         &stores.replica_sets.state(),
         &stores.pods.state(),
@@ -597,14 +605,16 @@ mod tests {
 
     #[test]
     fn what_did_not_change_keeps_its_identity() {
-        let workload = |name: &str| sluice_core::snapshot::Workload {
-            name: name.to_owned(),
-            ..serde_json::from_value(serde_json::json!({
-                "name": "", "component": "", "desired": 1, "updated": 1, "ready": 1,
-                "available": 1, "restarts": 0, "images": [], "revision": null,
-                "conditions": [], "replicaSets": [], "pods": []
-            }))
-            .unwrap()
+        let workload = |name: &str| {
+            Arc::new(sluice_core::snapshot::Workload {
+                name: name.to_owned(),
+                ..serde_json::from_value(serde_json::json!({
+                    "name": "", "component": "", "desired": 1, "updated": 1, "ready": 1,
+                    "available": 1, "restarts": 0, "images": [], "revision": null,
+                    "conditions": [], "replicaSets": [], "pods": []
+                }))
+                .unwrap()
+            })
         };
         let current = Arc::new(ClusterInputs {
             workloads: Arc::new(vec![workload("api")]),

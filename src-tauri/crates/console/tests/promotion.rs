@@ -320,6 +320,9 @@ async fn github_approval_refuses_the_author_then_the_reviewer_ships_it_credited_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reviewed_run_ships_exactly_its_commit_and_a_stale_approval_is_refused() {
     let w = start("github-approval").await;
+    // Runs pile up on production only where the workflow gives its job no concurrency group
+    // (the shipped one does, and GitHub then keeps the newest waiting).
+    w.world.github.without_concurrency_groups();
     let older = w.world.seeded.main[2].clone();
     let older_run = w.waiting_run();
     // A newer merge reaches staging, and its run waits on production too.

@@ -382,6 +382,23 @@ async fn pending_deployments_enforce_required_reviewers_and_self_review() {
     );
     assert_eq!(w.world.pending_environments(own), ["production"]);
 
+    // The deploy workflow's production job has a concurrency group: alice's run, waiting on
+    // production, took the place of dave's, as GitHub cancels the older pending job. Dave
+    // pushes again, and his new run takes the place of alice's.
+    assert_eq!(
+        w.world.run_status(run),
+        Some(("completed", Some("cancelled")))
+    );
+    let run = w
+        .world
+        .start_deploy_run("production", "main", "dave-developer")
+        .unwrap();
+    assert_eq!(
+        w.world.run_status(own),
+        Some(("completed", Some("cancelled")))
+    );
+    let path = format!("{{repo}}/actions/runs/{run}/pending_deployments");
+
     let (status, body) = w.post(&path, Some(&alice), &approve).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body[0]["environment"], "production");

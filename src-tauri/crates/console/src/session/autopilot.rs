@@ -33,6 +33,7 @@ pub(super) async fn run(setup: Setup, journal: Arc<Journal>, clock: ScenarioCloc
     loop {
         let snapshot = rx.borrow_and_update().clone();
         let now = clock.now();
+        let mut waiting_now = HashSet::new();
         for gate in snapshot.iter().flat_map(|s| &s.gates) {
             if gate.status == GateStatus::UpToDate {
                 continue;
@@ -42,6 +43,7 @@ pub(super) async fn run(setup: Setup, journal: Arc<Journal>, clock: ScenarioCloc
                 |r| format!("run {}", r.run_id),
             );
             let key = format!("{}:{release}", gate.environment);
+            waiting_now.insert(key.clone());
             let since = *waiting_since.entry(key.clone()).or_insert(now);
             let waited = now.duration_since(since).unsigned_abs();
             if waited >= PATIENCE && tried.insert(key) {
@@ -52,6 +54,9 @@ pub(super) async fn run(setup: Setup, journal: Arc<Journal>, clock: ScenarioCloc
                 ));
             }
         }
+        // What no longer waits is forgotten: a simulated day has hundreds of releases.
+        waiting_since.retain(|key, _| waiting_now.contains(key));
+        tried.retain(|key| waiting_now.contains(key));
         // Wake on a change, or when enough simulated time may have passed.
         tokio::select! {
             changed = rx.changed() => if changed.is_err() { return },

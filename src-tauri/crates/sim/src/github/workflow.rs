@@ -28,6 +28,9 @@ pub struct DeployJob {
     pub name: String,
     pub environment: String,
     pub needs: Vec<String>,
+    /// Its `concurrency` group: GitHub keeps one job of a group pending, and a newer one
+    /// cancels the older.
+    pub concurrency: Option<String>,
     /// Its `if:`, whose `github.event_name == '…'` tests say which events run it.
     condition: String,
 }
@@ -44,8 +47,18 @@ struct JobFile {
     environment: String,
     #[serde(default)]
     needs: Needs,
+    #[serde(default)]
+    concurrency: Option<Concurrency>,
     #[serde(default, rename = "if")]
     condition: String,
+}
+
+/// `concurrency: group-name`, or `concurrency: {group: …, cancel-in-progress: …}`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Concurrency {
+    Group(String),
+    Block { group: String },
 }
 
 #[derive(Default, Deserialize)]
@@ -89,6 +102,9 @@ fn parse(text: &str) -> Result<DeployWorkflow, String> {
                     Needs::One(n) => vec![n],
                     Needs::Many(n) => n,
                 },
+                concurrency: j.concurrency.map(|c| match c {
+                    Concurrency::Group(group) | Concurrency::Block { group } => group,
+                }),
                 condition: j.condition,
             })
             .collect(),
@@ -164,5 +180,21 @@ mod tests {
             "dev deploys pull requests only"
         );
         assert!(w.job("push", "qa").is_err());
+        // One group per environment: a production review never holds up staging.
+        let groups: Vec<Option<&str>> = ["dev", "staging", "production"]
+            .iter()
+            .map(|e| {
+                let job = w.job(w.event_of(e).unwrap(), e).unwrap();
+                job.concurrency.as_deref()
+            })
+            .collect();
+        assert_eq!(
+            groups,
+            [
+                Some("deploy-dev"),
+                Some("deploy-staging"),
+                Some("deploy-production")
+            ]
+        );
     }
 }

@@ -49,6 +49,8 @@ pub enum GithubEvent {
     },
     /// Every protection rule of a waiting run passed; its jobs now run.
     RunReleased { run_id: u64 },
+    /// A newer job of its concurrency group took the place of the run's waiting job.
+    RunCancelled { run_id: u64 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -542,6 +544,10 @@ pub(crate) struct State {
     pub files: BTreeMap<String, String>,
     pub device: DeviceFlows,
     pub limits: RateLimits,
+    /// The deploy workflow's jobs keep to their `concurrency` groups (the shipped workflow's
+    /// do); off, runs waiting on one environment pile up, as in a repository whose workflow
+    /// declares no group.
+    pub concurrency_groups: bool,
     next_id: u64,
 }
 
@@ -631,6 +637,47 @@ impl State {
     pub fn can_approve(&self, run: &Run, env: &Environment, login: Option<&str>) -> bool {
         let Some(login) = login else { return false };
         self.is_reviewer(env, login) && !(env.prevent_self_review && run.actor == login)
+    }
+
+    /// `run_id`'s job now waits on `environment`: it replaces the job of the same concurrency
+    /// group still waiting in any other run, which is cancelled, as GitHub keeps one pending job
+    /// per group. Returns the runs cancelled.
+    fn replace_pending_in_group(
+        &mut self,
+        run_id: u64,
+        environment: &str,
+        now: Timestamp,
+    ) -> Vec<u64> {
+        let group_of = |run: &Run, environment: &str| {
+            deploy_workflow()
+                .job(&run.event, environment)
+                .ok()
+                .and_then(|job| job.concurrency.clone())
+        };
+        let group = self
+            .runs
+            .get(&run_id)
+            .and_then(|r| group_of(r, environment));
+        let Some(group) = group.filter(|_| self.concurrency_groups) else {
+            return Vec::new();
+        };
+        let mut cancelled = Vec::new();
+        for run in self.runs.values_mut().filter(|r| {
+            r.id != run_id
+                && r.status == RunStatus::Waiting
+                && r.gates.iter().any(|g| {
+                    g.approved_by.is_none()
+                        && r.jobs.iter().any(|j| j.environment == g.environment)
+                        && group_of(r, &g.environment).as_deref() == Some(group.as_str())
+                })
+        }) {
+            run.status = RunStatus::Completed;
+            run.conclusion = Some(Conclusion::Cancelled);
+            run.gates.clear();
+            run.updated_at = now;
+            cancelled.push(run.id);
+        }
+        cancelled
     }
 
     /// Gates still waiting for a review, in the order the run met them.
@@ -788,6 +835,7 @@ impl GithubWorld {
             files: BTreeMap::new(),
             device: DeviceFlows::default(),
             limits: RateLimits::default(),
+            concurrency_groups: true,
             next_id: 10_000,
         };
         Self {
@@ -809,6 +857,12 @@ impl GithubWorld {
 
     pub fn repo(&self) -> String {
         self.lock().repo.clone()
+    }
+
+    /// As a repository whose deploy workflow declares no concurrency groups: every run's job
+    /// waiting on an environment keeps waiting, however many there are.
+    pub fn without_concurrency_groups(&self) {
+        self.lock().concurrency_groups = false;
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<GithubEvent> {
@@ -1251,6 +1305,19 @@ impl GithubWorld {
                 jobs,
             },
         );
+        let mut cancelled = Vec::new();
+        for env in environments {
+            if s.environments
+                .get(*env)
+                .is_some_and(Environment::is_protected)
+            {
+                cancelled.extend(s.replace_pending_in_group(id, env, now));
+            }
+        }
+        drop(s);
+        for run_id in cancelled {
+            self.emit(GithubEvent::RunCancelled { run_id });
+        }
         Ok(id)
     }
 
@@ -1295,6 +1362,15 @@ impl GithubWorld {
             run.status = RunStatus::Waiting;
         }
         run.updated_at = now;
+        let cancelled = if protected {
+            s.replace_pending_in_group(run_id, environment, now)
+        } else {
+            Vec::new()
+        };
+        drop(s);
+        for run_id in cancelled {
+            self.emit(GithubEvent::RunCancelled { run_id });
+        }
         Ok(())
     }
 

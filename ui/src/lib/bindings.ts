@@ -402,6 +402,7 @@ export type EnvironmentState = { name: string, namespace: string, version: Versi
 healthReason: string, workloads: Array<Workload>, rollout: Rollout | null, 
 /**
  * Newest first.
+ * Shared with the cluster source's inputs, as the workloads are.
  */
 helmHistory: Array<HelmRevision>, lastDeployed: LastDeployed | null, 
 /**

@@ -123,7 +123,7 @@ pub fn record(
 fn playable(state: &EnvironmentState) -> EnvironmentState {
     EnvironmentState {
         deployed_values: None,
-        helm_history: Vec::new(),
+        helm_history: std::sync::Arc::default(),
         ..state.clone()
     }
 }

@@ -22,7 +22,7 @@ pub struct ClusterInputs {
     /// Workloads whose rollout exceeded its progress deadline.
     pub stalled: Vec<String>,
     /// Helm history of the release, newest first.
-    pub helm_history: Vec<HelmRevision>,
+    pub helm_history: Arc<Vec<HelmRevision>>,
     /// The newest revision Helm marked `deployed`: what `helm get values` shows.
     pub deployed_release: Option<DeployedRelease>,
     /// Warning events of the namespace, newest first, the newest few per workload.

@@ -59,7 +59,8 @@ pub struct EnvironmentState {
     pub workloads: Arc<Vec<Arc<Workload>>>,
     pub rollout: Option<Rollout>,
     /// Newest first.
-    pub helm_history: Vec<HelmRevision>,
+    /// Shared with the cluster source's inputs, as the workloads are.
+    pub helm_history: Arc<Vec<HelmRevision>>,
     pub last_deployed: Option<LastDeployed>,
     /// Since when the running version has run whole (its rollout completed): the start of a
     /// soak. `None` while rolling out or when no workload says.

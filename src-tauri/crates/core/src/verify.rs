@@ -320,7 +320,7 @@ mod tests {
             health_reason: String::new(),
             workloads: vec![workload.into()].into(),
             rollout: None,
-            helm_history: Vec::new(),
+            helm_history: std::sync::Arc::default(),
             last_deployed: None,
             running_since: None,
             deployed_values: None,

@@ -322,7 +322,7 @@ mod tests {
             },
             workloads: Default::default(),
             rollout: None,
-            helm_history: vec![],
+            helm_history: std::sync::Arc::default(),
             last_deployed: None,
             running_since: None,
             deployed_values: None,

@@ -164,7 +164,7 @@ fn environment_state(
         health_reason: String::new(),
         workloads: Arc::default(),
         rollout: None,
-        helm_history: Vec::new(),
+        helm_history: Arc::default(),
         last_deployed: None,
         running_since: None,
         deployed_values: None,

@@ -70,7 +70,7 @@ fn cluster(mut workloads: Vec<Workload>, deployed_at: &str) -> ClusterInputs {
         workloads: Arc::new(workloads.into_iter().map(Arc::new).collect()),
         stalled: Vec::new(),
         approvals: Vec::new(),
-        helm_history: vec![HelmRevision {
+        helm_history: Arc::new(vec![HelmRevision {
             revision: 2,
             status: "deployed".into(),
             chart: "tbyte-microservices-0.1.0".into(),
@@ -78,7 +78,7 @@ fn cluster(mut workloads: Vec<Workload>, deployed_at: &str) -> ClusterInputs {
             description: "Upgrade complete".into(),
             deployed_at: Some(deployed_at.into()),
             images: Vec::new(),
-        }],
+        }]),
         deployed_release: None,
         warnings: Vec::new(),
         warnings_left_out: 0,
@@ -395,8 +395,9 @@ fn soak_counts_from_when_the_source_finished_rolling_out_not_from_helm() {
     );
     // A Helm record anyone with write access to staging's Secrets can forge moves nothing.
     let mut forged = staging.clone();
-    forged.helm_history[0].deployed_at = Some("2020-01-01T00:00:00Z".into());
-    forged.helm_history[0].revision = 999;
+    let history = Arc::make_mut(&mut forged.helm_history);
+    history[0].deployed_at = Some("2020-01-01T00:00:00Z".into());
+    history[0].revision = 999;
     assert_eq!(soak_of(forged).reason, soak.reason);
     // A rollout that has not completed has not started its soak.
     let mut rolling = staging;

@@ -563,7 +563,7 @@ fn build(
             workloads: Arc::new(found.workloads),
             images: found.images,
             stalled: found.stalled,
-            helm_history: helm.revisions,
+            helm_history: Arc::new(helm.revisions),
             deployed_release: helm.deployed,
             warnings,
             warnings_left_out,
@@ -585,6 +585,9 @@ fn keep_unchanged(current: &Arc<ClusterInputs>, built: &mut Arc<ClusterInputs>) 
     }
     if current.workloads == built.workloads {
         Arc::make_mut(built).workloads = current.workloads.clone();
+    }
+    if current.helm_history == built.helm_history {
+        Arc::make_mut(built).helm_history = current.helm_history.clone();
     }
     if **current == **built {
         *built = current.clone();

@@ -380,6 +380,10 @@ sameWorkloads: Array<string>,
  */
 keptWorkloads: Array<KeptWorkloads>, 
 /**
+ * Environments whose Helm history is that of the `base` Snapshot; they come with none.
+ */
+sameHelmHistory: Array<string>, 
+/**
  * Gates, by target environment, whose pending image changes are those of the `base`
  * Snapshot; they come with none.
  */

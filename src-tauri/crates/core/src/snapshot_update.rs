@@ -24,6 +24,8 @@ pub struct SnapshotUpdate {
     pub same_workloads: Vec<String>,
     /// Environments where only some workloads changed: they come with those alone.
     pub kept_workloads: Vec<KeptWorkloads>,
+    /// Environments whose Helm history is that of the `base` Snapshot; they come with none.
+    pub same_helm_history: Vec<String>,
     /// Gates, by target environment, whose pending image changes are those of the `base`
     /// Snapshot; they come with none.
     pub same_image_changes: Vec<String>,
@@ -47,12 +49,19 @@ pub fn update(previous: Option<&Snapshot>, next: &Snapshot, sent_at: f64) -> Sna
     let mut snapshot = next.clone();
     let mut same_workloads = Vec::new();
     let mut kept_workloads = Vec::new();
+    let mut same_helm_history = Vec::new();
     let mut same_image_changes = Vec::new();
     if let Some(previous) = previous {
         for env in &mut snapshot.environments {
             let Some(before) = previous.environments.iter().find(|p| p.name == env.name) else {
                 continue;
             };
+            // Ten revisions of a release of 500 Deployments name 5 000 images.
+            if !env.helm_history.is_empty() && Arc::ptr_eq(&before.helm_history, &env.helm_history)
+            {
+                env.helm_history = Arc::default();
+                same_helm_history.push(env.name.clone());
+            }
             if env.workloads.is_empty() {
                 continue;
             }
@@ -102,6 +111,7 @@ pub fn update(previous: Option<&Snapshot>, next: &Snapshot, sent_at: f64) -> Sna
         base: previous.map(|p| p.sequence),
         same_workloads,
         kept_workloads,
+        same_helm_history,
         same_image_changes,
         sent_at,
     }
@@ -199,6 +209,33 @@ mod tests {
         let sent = update(Some(&first), &both, 3.0);
         assert!(sent.kept_workloads.is_empty());
         assert_eq!(sent.snapshot.environments[0].workloads.len(), 2);
+    }
+
+    #[test]
+    fn an_unchanged_helm_history_stays_behind() {
+        let history = Arc::new(vec![
+            serde_json::from_value(serde_json::json!({
+                "revision": 3, "status": "deployed", "chart": "tbyte-microservices-0.3.0",
+                "appVersion": null, "description": "Upgrade complete", "deployedAt": null,
+                "images": ["ghcr.io/tbyte-org/tbyte-api:aaaaaaa"]
+            }))
+            .unwrap(),
+        ]);
+        let with = |sequence: u32, history: Arc<Vec<crate::snapshot::HelmRevision>>| {
+            let mut env = env("production", Arc::default());
+            env.helm_history = history;
+            snapshot(sequence, vec![env])
+        };
+        let first = with(1, history.clone());
+        let sent = update(Some(&first), &with(2, history.clone()), 2.0);
+        assert_eq!(sent.same_helm_history, ["production"]);
+        assert!(sent.snapshot.environments[0].helm_history.is_empty());
+        // A new revision: the history travels.
+        let mut newer = (*history).clone();
+        newer[0].revision = 4;
+        let sent = update(Some(&first), &with(3, Arc::new(newer)), 3.0);
+        assert!(sent.same_helm_history.is_empty());
+        assert_eq!(sent.snapshot.environments[0].helm_history[0].revision, 4);
     }
 
     fn gate(environment: &str, image_changes: Arc<Vec<ImageChange>>) -> GateState {

@@ -13,7 +13,7 @@ describe('applyUpdate', () => {
   if (!dev) throw new Error('the fixture has environments');
 
   it('takes an update with nothing left out as it is', () => {
-    const update: SnapshotUpdate = { snapshot: first, base: null, sameWorkloads: [], keptWorkloads: [], sameImageChanges: [], sentAt: 0 };
+    const update: SnapshotUpdate = { snapshot: first, base: null, sameWorkloads: [], keptWorkloads: [], sameHelmHistory: [], sameImageChanges: [], sentAt: 0 };
     expect(applyUpdate(null, update)).toBe(first);
   });
 
@@ -22,7 +22,7 @@ describe('applyUpdate', () => {
       ...withSequence(first, 8),
       environments: [{ ...dev, workloads: [], healthReason: 'changed elsewhere' }, ...rest],
     };
-    const whole = applyUpdate(first, { snapshot: next, base: 7, sameWorkloads: [dev.name], keptWorkloads: [], sameImageChanges: [], sentAt: 0 });
+    const whole = applyUpdate(first, { snapshot: next, base: 7, sameWorkloads: [dev.name], keptWorkloads: [], sameHelmHistory: [], sameImageChanges: [], sentAt: 0 });
     expect(whole?.sequence).toBe(8);
     expect(whole?.environments[0]?.workloads).toEqual(dev.workloads);
     expect(whole?.environments[0]?.healthReason).toBe('changed elsewhere');
@@ -38,7 +38,7 @@ describe('applyUpdate', () => {
       ...withSequence(first, 8),
       gates: [{ ...gate, statusLabel: 'blocked', pending: { ...gate.pending, imageChanges: [] } }, ...otherGates],
     };
-    const whole = applyUpdate(before, { snapshot: next, base: 7, sameWorkloads: [], keptWorkloads: [], sameImageChanges: [gate.environment], sentAt: 0 });
+    const whole = applyUpdate(before, { snapshot: next, base: 7, sameWorkloads: [], keptWorkloads: [], sameHelmHistory: [], sameImageChanges: [gate.environment], sentAt: 0 });
     expect(whole?.gates[0]?.pending.imageChanges).toEqual([change]);
     expect(whole?.gates[0]?.statusLabel).toBe('blocked');
     expect(whole?.gates.slice(1)).toEqual(otherGates);
@@ -64,6 +64,7 @@ describe('applyUpdate', () => {
       base: 7,
       sameWorkloads: [],
       keptWorkloads: [{ environment: dev.name, order }],
+      sameHelmHistory: [],
       sameImageChanges: [],
       sentAt: 0,
     });
@@ -80,15 +81,35 @@ describe('applyUpdate', () => {
         base: 7,
         sameWorkloads: [],
         keptWorkloads: [{ environment: dev.name, order: [...order, 'tbyte-dev-gone'] }],
+        sameHelmHistory: [],
         sameImageChanges: [],
         sentAt: 0,
       }),
     ).toBeNull();
   });
 
+  it('fills the Helm history left out with the one received before', () => {
+    const next: Snapshot = {
+      ...withSequence(first, 8),
+      environments: [{ ...dev, helmHistory: [] }, ...rest],
+    };
+    const whole = applyUpdate(first, {
+      snapshot: next,
+      base: 7,
+      sameWorkloads: [],
+      keptWorkloads: [],
+      sameHelmHistory: [dev.name],
+      sameImageChanges: [],
+      sentAt: 0,
+    });
+    expect(dev.helmHistory.length).toBeGreaterThan(0);
+    expect(whole?.environments[0]?.helmHistory).toBe(dev.helmHistory);
+    expect(whole?.environments[0]?.workloads).toEqual(dev.workloads);
+  });
+
   it('asks for the whole Snapshot when it holds another base', () => {
     const next = withSequence(first, 9);
-    expect(applyUpdate(first, { snapshot: next, base: 8, sameWorkloads: [dev.name], keptWorkloads: [], sameImageChanges: [], sentAt: 0 })).toBeNull();
-    expect(applyUpdate(null, { snapshot: next, base: 8, sameWorkloads: [dev.name], keptWorkloads: [], sameImageChanges: [], sentAt: 0 })).toBeNull();
+    expect(applyUpdate(first, { snapshot: next, base: 8, sameWorkloads: [dev.name], keptWorkloads: [], sameHelmHistory: [], sameImageChanges: [], sentAt: 0 })).toBeNull();
+    expect(applyUpdate(null, { snapshot: next, base: 8, sameWorkloads: [dev.name], keptWorkloads: [], sameHelmHistory: [], sameImageChanges: [], sentAt: 0 })).toBeNull();
   });
 });

@@ -1,7 +1,7 @@
 // The window receives each new Snapshot as an update against the one before it: environments
 // whose workloads did not change come without them, environments where only some changed come
-// with those alone, and gates whose image changes did not change come without those (see
-// src-tauri/crates/core/src/snapshot_update.rs).
+// with those alone, an unchanged Helm history stays behind, and gates whose image changes did
+// not change come without those (see src-tauri/crates/core/src/snapshot_update.rs).
 import type { Snapshot, SnapshotUpdate, Workload } from '../bindings';
 
 /**
@@ -12,6 +12,7 @@ export function applyUpdate(previous: Snapshot | null, update: SnapshotUpdate): 
   if (
     update.sameWorkloads.length === 0 &&
     update.keptWorkloads.length === 0 &&
+    update.sameHelmHistory.length === 0 &&
     update.sameImageChanges.length === 0
   ) {
     return update.snapshot;
@@ -20,10 +21,13 @@ export function applyUpdate(previous: Snapshot | null, update: SnapshotUpdate): 
   const sameWorkloads = new Set(update.sameWorkloads);
   const workloadsBefore = new Map(previous.environments.map((e) => [e.name, e.workloads]));
   const kept = new Map(update.keptWorkloads.map((k) => [k.environment, k.order]));
+  const sameHistory = new Set(update.sameHelmHistory);
+  const historyBefore = new Map(previous.environments.map((e) => [e.name, e.helmHistory]));
   const sameImages = new Set(update.sameImageChanges);
   const imagesBefore = new Map(previous.gates.map((g) => [g.environment, g.pending.imageChanges]));
   const environments = [];
-  for (const e of update.snapshot.environments) {
+  for (const sent of update.snapshot.environments) {
+    const e = sameHistory.has(sent.name) ? { ...sent, helmHistory: historyBefore.get(sent.name) ?? [] } : sent;
     const order = kept.get(e.name);
     if (sameWorkloads.has(e.name)) {
       environments.push({ ...e, workloads: workloadsBefore.get(e.name) ?? [] });

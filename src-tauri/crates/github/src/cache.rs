@@ -2,8 +2,10 @@
 //! when the response is dropped, even one cut short by a dying connection, and then replays it
 //! on every 304 until the resource changes: a poll would fail to decode it for as long. This one
 //! refuses bodies shorter than their `content-length`, and can be told to stop trusting an entry.
-//! It is bounded: every commit compared or asked about is a route of its own, and a window left
-//! open for days (or the demo at 60x for one) would otherwise keep every answer it ever had.
+//! It is bounded, in routes and in bytes: every commit compared or asked about is a route of its
+//! own, and a comparison grows with every commit while a gate waits (up to 250 commits, some
+//! 750 KB); a window left open for days, or the demo at 60x for one, would otherwise keep every
+//! answer it ever had.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -23,11 +25,14 @@ struct Entry {
     used: Instant,
 }
 
-/// Past this many routes, those not used for [`IDLE`] are dropped.
+/// Past this many routes, or [`BYTES`] of bodies, the least recently used go first: a route a
+/// poll asks for again was used at its last poll, while a comparison with a commit the gate has
+/// moved on from is never asked for again.
 const KEPT: usize = 256;
-/// Longer than any poll interval, so the routes a poll asks for stay; and an entry octocrab has
-/// just been told to revalidate is never dropped before it loads the body (it panics without).
-const IDLE: Duration = Duration::from_secs(10 * 60);
+const BYTES: usize = 16 << 20;
+/// An entry used this recently never goes: octocrab loads the body of an entry it was just told
+/// to revalidate, within the same request, and panics if it is gone.
+const GRACE: Duration = Duration::from_secs(60);
 
 impl EtagCache {
     fn entries(&self) -> MutexGuard<'_, HashMap<Uri, Entry>> {
@@ -111,8 +116,28 @@ impl Drop for Writer {
         };
         let mut entries = self.cache.entries();
         entries.insert(self.uri.clone(), entry);
-        if entries.len() > KEPT {
-            entries.retain(|_, e| now.duration_since(e.used) < IDLE);
+        bound(&mut entries, now);
+    }
+}
+
+/// Drops the least recently used entries until at most [`KEPT`] routes and [`BYTES`] remain,
+/// never one used within [`GRACE`].
+fn bound(entries: &mut HashMap<Uri, Entry>, now: Instant) {
+    let mut bytes: usize = entries.values().map(|e| e.response.body.len()).sum();
+    if entries.len() <= KEPT && bytes <= BYTES {
+        return;
+    }
+    let mut by_use: Vec<(Instant, Uri)> = entries
+        .iter()
+        .map(|(uri, e)| (e.used, uri.clone()))
+        .collect();
+    by_use.sort_by_key(|(used, _)| *used);
+    for (used, uri) in by_use {
+        if (entries.len() <= KEPT && bytes <= BYTES) || now.duration_since(used) < GRACE {
+            break;
+        }
+        if let Some(gone) = entries.remove(&uri) {
+            bytes -= gone.response.body.len();
         }
     }
 }
@@ -148,32 +173,61 @@ mod tests {
         assert!(cache.try_hit(&other).is_some());
     }
 
-    #[test]
-    fn routes_not_used_for_a_while_go_once_there_are_many() {
-        let cache = EtagCache::default();
-        let route = |i: usize| -> Uri {
-            format!("/repos/o/r/commits/{i:040x}/check-runs")
-                .parse()
-                .unwrap_or_default()
+    fn route(i: usize) -> Uri {
+        format!("/repos/o/r/compare/{i:040x}...main")
+            .parse()
+            .unwrap_or_default()
+    }
+
+    /// Every entry last used `ago`, except those named.
+    fn used_ago(cache: &EtagCache, ago: Duration, except: &[Uri]) {
+        let Some(then) = Instant::now().checked_sub(ago) else {
+            return;
         };
+        for (uri, entry) in cache.entries().iter_mut() {
+            if !except.contains(uri) {
+                entry.used = then;
+            }
+        }
+    }
+
+    #[test]
+    fn past_many_routes_the_least_recently_used_go() {
+        let cache = EtagCache::default();
         for i in 0..KEPT {
             store(&cache, &route(i), None, b"{}");
         }
-        // All of them idle for longer than IDLE, except the one a poll has just revalidated.
-        let Some(long_ago) = Instant::now().checked_sub(IDLE + Duration::from_secs(1)) else {
-            return; // a machine up for less than IDLE cannot have such an entry
-        };
-        for entry in cache.entries().values_mut() {
-            entry.used = long_ago;
-        }
-        assert!(cache.try_hit(&route(7)).is_some());
-        // Up to KEPT nothing goes; one more, and the idle ones do.
+        used_ago(&cache, GRACE * 2, &[]);
+        // The first route, asked again by a poll: it is recent now.
+        assert!(cache.try_hit(&route(0)).is_some());
+        // Up to KEPT nothing goes; one more, and the least recently used one does.
         assert_eq!(cache.entries().len(), KEPT);
         store(&cache, &route(KEPT), None, b"{}");
-        let mut kept: Vec<String> = cache.entries().keys().map(ToString::to_string).collect();
-        kept.sort();
-        assert_eq!(kept, [route(7).to_string(), route(KEPT).to_string()]);
-        assert_eq!(cache.load(&route(7)).map(|r| r.body), Some(b"{}".to_vec()));
+        assert_eq!(cache.entries().len(), KEPT);
+        assert!(cache.load(&route(0)).is_some(), "just used: kept");
+        assert!(cache.load(&route(KEPT)).is_some(), "just stored: kept");
+        let gone: Vec<usize> = (0..=KEPT)
+            .filter(|i| cache.load(&route(*i)).is_none())
+            .collect();
+        assert_eq!(gone.len(), 1);
+    }
+
+    #[test]
+    fn past_many_bytes_the_least_recently_used_go_but_never_one_just_used() {
+        let cache = EtagCache::default();
+        let big = vec![b'x'; BYTES / 2];
+        store(&cache, &route(1), None, &big);
+        used_ago(&cache, GRACE * 3, &[]);
+        store(&cache, &route(2), None, &big);
+        used_ago(&cache, GRACE * 2, &[route(1)]);
+        // Three halves of the budget: the least recently used (route 1) goes.
+        store(&cache, &route(3), None, &big);
+        assert!(cache.load(&route(1)).is_none());
+        assert_eq!(cache.load(&route(2)).map(|r| r.body.len()), Some(BYTES / 2));
+        assert!(cache.load(&route(3)).is_some());
+        // Over the budget with everything just used: nothing goes (a poll is loading them).
+        store(&cache, &route(4), None, &big);
+        assert_eq!(cache.entries().len(), 3);
     }
 
     #[test]

@@ -522,7 +522,7 @@ async fn github_inputs(world: &SimWorld, viewer: &str) -> GithubInputs {
     seen(&mut view, Duration::from_secs(30), |v| v.synced)
         .await
         .expect("the GitHub source never synced");
-    source.view().inputs
+    (*source.view().inputs).clone()
 }
 
 // ---- 2. rebuild time -------------------------------------------------------------------------

@@ -261,7 +261,10 @@ async fn run(
         let github_view = github.as_ref().map(|(_, v)| v.borrow().clone());
         let mut source_states = kube_source_states(&pipeline, &envs);
         source_states.push(github_source_state(&pipeline, github_view.as_ref()));
-        let github_inputs = github_view.as_ref().filter(|v| v.synced).map(|v| &v.inputs);
+        let github_inputs = github_view
+            .as_ref()
+            .filter(|v| v.synced)
+            .map(|v| v.inputs.as_ref());
         let mut snapshot = assembler.assemble(&Sources {
             pipeline: &pipeline,
             environments: &inputs,

@@ -7,6 +7,7 @@
 //! secondary limits.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sluice_core::inputs::GithubInputs;
@@ -20,7 +21,8 @@ use crate::reads::{Reads, combined};
 /// What the console sees of GitHub.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GithubView {
-    pub inputs: GithubInputs,
+    /// Shared: the console reads the view on every change of any environment.
+    pub inputs: Arc<GithubInputs>,
     pub connected: bool,
     /// RFC 3339 (real time) of the last successful poll.
     pub last_event_at: Option<String>,
@@ -213,12 +215,12 @@ impl Poller {
     fn publish(&self, inputs: GithubInputs, asked: Wants) {
         let now = now_rfc3339();
         self.view.send_if_modified(|v| {
-            let changed = v.inputs != inputs
+            let changed = *v.inputs != inputs
                 || !v.connected
                 || v.last_error.is_some()
                 || !v.synced
                 || v.asked != asked;
-            v.inputs = inputs;
+            v.inputs = Arc::new(inputs);
             v.asked = asked;
             v.connected = true;
             v.last_error = None;
@@ -241,7 +243,7 @@ impl Poller {
             v.connected = false;
             v.last_error = Some(message);
             if remaining.is_some() && v.inputs.rate_remaining != remaining {
-                v.inputs.rate_remaining = remaining;
+                Arc::make_mut(&mut v.inputs).rate_remaining = remaining;
                 changed = true;
             }
             changed

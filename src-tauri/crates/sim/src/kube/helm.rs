@@ -21,6 +21,8 @@ pub const FIELD_MANAGER: &str = "helm";
 /// Its release Secrets are written by the storage driver's client, whose manager comes from
 /// Helm's user agent: `Helm`.
 pub const STORAGE_FIELD_MANAGER: &str = "Helm";
+/// Revisions Helm keeps of a release when `helm upgrade` is not given `--history-max`.
+pub const HISTORY_MAX: usize = 10;
 
 /// The chart's values.yaml.
 pub fn chart_defaults() -> Value {
@@ -368,6 +370,19 @@ pub fn upgrade(world: &KubeWorld, up: Upgrade<'_>) -> Result<u32, ApiError> {
     });
     super::fields::record_update(None, &mut secret, STORAGE_FIELD_MANAGER, "v1", &now);
     world.create(Kind::Secret, up.namespace, secret)?;
+    // As `helm upgrade` without `--history-max`: the oldest revisions beyond the last ten go.
+    let mut kept: Vec<(u32, String)> = history
+        .iter()
+        .map(|s| {
+            let name = s["metadata"]["name"].as_str().unwrap_or_default();
+            (revision_of(s), name.to_owned())
+        })
+        .collect();
+    kept.sort_unstable();
+    let surplus = (kept.len() + 1).saturating_sub(HISTORY_MAX);
+    for (_, name) in kept.into_iter().take(surplus) {
+        world.lock().store.delete(secrets_rt, up.namespace, &name)?;
+    }
     Ok(revision)
 }
 
@@ -558,6 +573,66 @@ mod tests {
                 .contains("# Source: tbyte-microservices/templates/deployment.yaml")
         );
         assert_eq!(decode_release(&v1).unwrap()["info"]["status"], "superseded");
+    }
+
+    #[test]
+    fn an_upgrade_keeps_the_last_ten_revisions_as_helm_does() {
+        let w = world();
+        let tags = [
+            "a000001", "a000002", "a000003", "a000004", "a000005", "a000006", "a000007", "a000008",
+            "a000009", "a000010", "a000011", "a000012",
+        ];
+        for (i, version) in tags.into_iter().enumerate() {
+            let up = Upgrade {
+                release: "tbyte-staging",
+                namespace: "staging",
+                values: staging_values(),
+                version,
+                description: None,
+            };
+            assert_eq!(upgrade(&w, up).unwrap() as usize, i + 1);
+        }
+        let mut revisions: Vec<(u32, Option<String>)> = w
+            .list(Kind::Secret, Some("staging"))
+            .iter()
+            .filter(|s| s["metadata"]["labels"]["owner"] == "helm")
+            .map(|s| {
+                let status = s["metadata"]["labels"]["status"]
+                    .as_str()
+                    .map(str::to_owned);
+                (revision_of(s), status)
+            })
+            .collect();
+        revisions.sort();
+        let numbers: Vec<u32> = revisions.iter().map(|r| r.0).collect();
+        assert_eq!(
+            numbers,
+            (3..=12).collect::<Vec<_>>(),
+            "revisions 1 and 2 went"
+        );
+        assert_eq!(revisions[9].1.as_deref(), Some("deployed"));
+        assert!(
+            revisions[..9]
+                .iter()
+                .all(|r| r.1.as_deref() == Some("superseded"))
+        );
+        // The next one counts on from the newest kept, not from how many are kept.
+        let up = Upgrade {
+            release: "tbyte-staging",
+            namespace: "staging",
+            values: staging_values(),
+            version: "a000013",
+            description: None,
+        };
+        assert_eq!(upgrade(&w, up).unwrap(), 13);
+        assert!(
+            w.get(
+                Kind::Secret,
+                "staging",
+                "sh.helm.release.v1.tbyte-staging.v3"
+            )
+            .is_none()
+        );
     }
 
     #[test]

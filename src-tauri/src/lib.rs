@@ -99,6 +99,9 @@ pub fn run(console: Console, cli: &Cli) -> tauri::Result<()> {
     let session = Arc::new(Session::new(console.clone(), options));
     builder(tauri::Builder::default(), console, session)
         .setup(move |app| {
+            if let Some(window) = app.get_webview_window("main") {
+                desktop::paint_without_gpu(&window)?;
+            }
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move { publish(handle).await });
             Ok(())

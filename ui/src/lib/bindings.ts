@@ -384,6 +384,11 @@ keptWorkloads: Array<KeptWorkloads>,
  */
 sameHelmHistory: Array<string>, 
 /**
+ * Environments whose version's images are those of the `base` Snapshot's version; their
+ * version comes with none (500 Deployments make 500 image refs in each environment).
+ */
+sameVersionImages: Array<string>, 
+/**
  * Gates, by target environment, whose pending image changes are those of the `base`
  * Snapshot; they come with none.
  */
@@ -444,7 +449,12 @@ sha: string | null,
 /**
  * A human label: the short SHA, or the tag when it is not a SHA.
  */
-label: string, images: Array<ImageRef>, appVersion: string | null, pullRequest: PullRequestRef | null, 
+label: string, 
+/**
+ * Shared with the cluster inputs when every image runs the version's tag, so that an
+ * unchanged environment's 500 image refs are not copied into each Snapshot, nor sent.
+ */
+images: Array<ImageRef>, appVersion: string | null, pullRequest: PullRequestRef | null, 
 /**
  * The first line of the commit message, when GitHub knows the commit.
  */

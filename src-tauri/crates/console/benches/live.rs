@@ -594,7 +594,7 @@ fn synthetic_cluster(size: Size, sha: &str, old_sha: &str) -> ClusterInputs {
             ],
             pods,
         }));
-        inputs.images.push(ImageRef {
+        Arc::make_mut(&mut inputs.images).push(ImageRef {
             workload: name,
             container: "app".to_owned(),
             image,

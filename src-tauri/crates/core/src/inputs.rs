@@ -18,7 +18,7 @@ pub struct ClusterInputs {
     /// to carry into the next Snapshot.
     pub workloads: Arc<Vec<Arc<Workload>>>,
     /// What each workload's containers run, per pod template and running pod (digests).
-    pub images: Vec<ImageRef>,
+    pub images: Arc<Vec<ImageRef>>,
     /// Workloads whose rollout exceeded its progress deadline.
     pub stalled: Vec<String>,
     /// Helm history of the release, newest first.

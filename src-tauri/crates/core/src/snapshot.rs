@@ -88,7 +88,9 @@ pub struct Version {
     pub sha: Option<String>,
     /// A human label: the short SHA, or the tag when it is not a SHA.
     pub label: String,
-    pub images: Vec<ImageRef>,
+    /// Shared with the cluster inputs when every image runs the version's tag, so that an
+    /// unchanged environment's 500 image refs are not copied into each Snapshot, nor sent.
+    pub images: Arc<Vec<ImageRef>>,
     pub app_version: Option<String>,
     pub pull_request: Option<PullRequestRef>,
     /// The first line of the commit message, when GitHub knows the commit.

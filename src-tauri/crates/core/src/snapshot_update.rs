@@ -26,6 +26,9 @@ pub struct SnapshotUpdate {
     pub kept_workloads: Vec<KeptWorkloads>,
     /// Environments whose Helm history is that of the `base` Snapshot; they come with none.
     pub same_helm_history: Vec<String>,
+    /// Environments whose version's images are those of the `base` Snapshot's version; their
+    /// version comes with none (500 Deployments make 500 image refs in each environment).
+    pub same_version_images: Vec<String>,
     /// Gates, by target environment, whose pending image changes are those of the `base`
     /// Snapshot; they come with none.
     pub same_image_changes: Vec<String>,
@@ -50,6 +53,7 @@ pub fn update(previous: Option<&Snapshot>, next: &Snapshot, sent_at: f64) -> Sna
     let mut same_workloads = Vec::new();
     let mut kept_workloads = Vec::new();
     let mut same_helm_history = Vec::new();
+    let mut same_version_images = Vec::new();
     let mut same_image_changes = Vec::new();
     if let Some(previous) = previous {
         for env in &mut snapshot.environments {
@@ -61,6 +65,16 @@ pub fn update(previous: Option<&Snapshot>, next: &Snapshot, sent_at: f64) -> Sna
             {
                 env.helm_history = Arc::default();
                 same_helm_history.push(env.name.clone());
+            }
+            // Equal by value too: a version assembled again from changed inputs (another
+            // workload rolled) mostly names the same images. `Arc`'s equality looks at the
+            // pointer first.
+            if let (Some(version), Some(version_before)) = (&mut env.version, &before.version)
+                && !version.images.is_empty()
+                && version.images == version_before.images
+            {
+                version.images = Arc::default();
+                same_version_images.push(env.name.clone());
             }
             if env.workloads.is_empty() {
                 continue;
@@ -112,6 +126,7 @@ pub fn update(previous: Option<&Snapshot>, next: &Snapshot, sent_at: f64) -> Sna
         same_workloads,
         kept_workloads,
         same_helm_history,
+        same_version_images,
         same_image_changes,
         sent_at,
     }
@@ -275,5 +290,48 @@ mod tests {
         let sent = update(Some(&second), &third, 3.0);
         assert!(sent.same_image_changes.is_empty());
         assert_eq!(sent.snapshot.gates[0].pending.image_changes, moved);
+    }
+
+    #[test]
+    fn a_versions_images_travel_only_when_they_change() {
+        let image = |tag: &str| crate::snapshot::ImageRef {
+            workload: "tbyte-prod-api".into(),
+            container: "api".into(),
+            image: format!("ghcr.io/tbyte-org/tbyte-api:{tag}"),
+            tag: Some(tag.into()),
+            digest: None,
+        };
+        let at = |sequence: u32, tag: &str, images: Vec<crate::snapshot::ImageRef>| {
+            let mut production = env("production", Arc::default());
+            production.version = Some(crate::snapshot::Version {
+                sha: None,
+                label: tag.into(),
+                images: Arc::new(images),
+                app_version: None,
+                pull_request: None,
+                title: None,
+            });
+            snapshot(sequence, vec![production])
+        };
+        let first = at(1, "a", vec![image("a")]);
+        // Assembled again, equal but not the same list: it stays behind all the same.
+        let second = at(2, "a", vec![image("a")]);
+        let sent = update(Some(&first), &second, 2.0);
+        assert_eq!(sent.same_version_images, ["production"]);
+        let version = sent.snapshot.environments[0].version.as_ref().unwrap();
+        assert!(version.images.is_empty());
+        assert_eq!(version.label, "a", "the rest of the version travels");
+        // Another image: the new list travels.
+        let third = at(3, "b", vec![image("b")]);
+        let sent = update(Some(&second), &third, 3.0);
+        assert!(sent.same_version_images.is_empty());
+        assert_eq!(
+            sent.snapshot.environments[0].version,
+            third.environments[0].version
+        );
+        // Without a Snapshot to go by, everything travels.
+        let sent = update(None, &third, 4.0);
+        assert!(sent.same_version_images.is_empty());
+        assert_eq!(sent.snapshot, third);
     }
 }

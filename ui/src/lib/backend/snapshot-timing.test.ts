@@ -11,9 +11,9 @@ describe('snapshot timings', () => {
     mockIPC(() => undefined, { shouldMockEvents: true });
     await createTauriBackend().onSnapshot(() => undefined);
     const sentAt = epochNow() - 5;
-    await emit(SNAPSHOT_EVENT, { snapshot: tbyteSnapshot(41), base: null, sameWorkloads: [], keptWorkloads: [], sameHelmHistory: [], sameImageChanges: [], sentAt });
+    await emit(SNAPSHOT_EVENT, { snapshot: tbyteSnapshot(41), base: null, sameWorkloads: [], keptWorkloads: [], sameHelmHistory: [], sameVersionImages: [], sameImageChanges: [], sentAt });
     // An older one arriving late is not delivered, so not timed either.
-    await emit(SNAPSHOT_EVENT, { snapshot: tbyteSnapshot(40), base: null, sameWorkloads: [], keptWorkloads: [], sameHelmHistory: [], sameImageChanges: [], sentAt });
+    await emit(SNAPSHOT_EVENT, { snapshot: tbyteSnapshot(40), base: null, sameWorkloads: [], keptWorkloads: [], sameHelmHistory: [], sameVersionImages: [], sameImageChanges: [], sentAt });
     await tick();
     const timed = snapshotTimings().filter((t) => t.sequence === 41 || t.sequence === 40);
     expect(timed.map((t) => t.sequence)).toEqual([41]);

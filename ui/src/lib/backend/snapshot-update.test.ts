@@ -13,7 +13,7 @@ describe('applyUpdate', () => {
   if (!dev) throw new Error('the fixture has environments');
 
   it('takes an update with nothing left out as it is', () => {
-    const update: SnapshotUpdate = { snapshot: first, base: null, sameWorkloads: [], keptWorkloads: [], sameHelmHistory: [], sameImageChanges: [], sentAt: 0 };
+    const update: SnapshotUpdate = { snapshot: first, base: null, sameWorkloads: [], keptWorkloads: [], sameHelmHistory: [], sameVersionImages: [], sameImageChanges: [], sentAt: 0 };
     expect(applyUpdate(null, update)).toBe(first);
   });
 
@@ -22,7 +22,7 @@ describe('applyUpdate', () => {
       ...withSequence(first, 8),
       environments: [{ ...dev, workloads: [], healthReason: 'changed elsewhere' }, ...rest],
     };
-    const whole = applyUpdate(first, { snapshot: next, base: 7, sameWorkloads: [dev.name], keptWorkloads: [], sameHelmHistory: [], sameImageChanges: [], sentAt: 0 });
+    const whole = applyUpdate(first, { snapshot: next, base: 7, sameWorkloads: [dev.name], keptWorkloads: [], sameHelmHistory: [], sameVersionImages: [], sameImageChanges: [], sentAt: 0 });
     expect(whole?.sequence).toBe(8);
     expect(whole?.environments[0]?.workloads).toEqual(dev.workloads);
     expect(whole?.environments[0]?.healthReason).toBe('changed elsewhere');
@@ -38,7 +38,7 @@ describe('applyUpdate', () => {
       ...withSequence(first, 8),
       gates: [{ ...gate, statusLabel: 'blocked', pending: { ...gate.pending, imageChanges: [] } }, ...otherGates],
     };
-    const whole = applyUpdate(before, { snapshot: next, base: 7, sameWorkloads: [], keptWorkloads: [], sameHelmHistory: [], sameImageChanges: [gate.environment], sentAt: 0 });
+    const whole = applyUpdate(before, { snapshot: next, base: 7, sameWorkloads: [], keptWorkloads: [], sameHelmHistory: [], sameVersionImages: [], sameImageChanges: [gate.environment], sentAt: 0 });
     expect(whole?.gates[0]?.pending.imageChanges).toEqual([change]);
     expect(whole?.gates[0]?.statusLabel).toBe('blocked');
     expect(whole?.gates.slice(1)).toEqual(otherGates);
@@ -64,7 +64,7 @@ describe('applyUpdate', () => {
       base: 7,
       sameWorkloads: [],
       keptWorkloads: [{ environment: dev.name, order }],
-      sameHelmHistory: [],
+      sameHelmHistory: [], sameVersionImages: [],
       sameImageChanges: [],
       sentAt: 0,
     });
@@ -81,7 +81,7 @@ describe('applyUpdate', () => {
         base: 7,
         sameWorkloads: [],
         keptWorkloads: [{ environment: dev.name, order: [...order, 'tbyte-dev-gone'] }],
-        sameHelmHistory: [],
+        sameHelmHistory: [], sameVersionImages: [],
         sameImageChanges: [],
         sentAt: 0,
       }),
@@ -99,6 +99,7 @@ describe('applyUpdate', () => {
       sameWorkloads: [],
       keptWorkloads: [],
       sameHelmHistory: [dev.name],
+      sameVersionImages: [],
       sameImageChanges: [],
       sentAt: 0,
     });
@@ -107,9 +108,29 @@ describe('applyUpdate', () => {
     expect(whole?.environments[0]?.workloads).toEqual(dev.workloads);
   });
 
+  it("fills a version's images left out with those received before, and keeps the rest of the version sent", () => {
+    if (dev.version === null) throw new Error('the fixture has a version in dev');
+    const before = {
+      ...dev.version,
+      images: [{ workload: 'tbyte-dev-api', container: 'api', image: 'ghcr.io/tbyte-org/tbyte-api:c3dd97e', tag: 'c3dd97e', digest: null }],
+    };
+    const held: Snapshot = { ...first, environments: [{ ...dev, version: before }, ...rest] };
+    const next: Snapshot = {
+      ...withSequence(first, 8),
+      environments: [{ ...dev, version: { ...before, title: 'retitled', images: [] } }, ...rest],
+    };
+    const update = { snapshot: next, base: 7, sameWorkloads: [], keptWorkloads: [], sameHelmHistory: [], sameVersionImages: [dev.name], sameImageChanges: [], sentAt: 0 };
+    const whole = applyUpdate(held, update);
+    expect(whole?.environments[0]?.version?.images).toBe(before.images);
+    expect(whole?.environments[0]?.version?.title).toBe('retitled');
+    // Left out against a Snapshot that had no version there: ask for the whole one.
+    const noVersion: Snapshot = { ...first, environments: [{ ...dev, version: null }, ...rest] };
+    expect(applyUpdate(noVersion, update)).toBeNull();
+  });
+
   it('asks for the whole Snapshot when it holds another base', () => {
     const next = withSequence(first, 9);
-    expect(applyUpdate(first, { snapshot: next, base: 8, sameWorkloads: [dev.name], keptWorkloads: [], sameHelmHistory: [], sameImageChanges: [], sentAt: 0 })).toBeNull();
-    expect(applyUpdate(null, { snapshot: next, base: 8, sameWorkloads: [dev.name], keptWorkloads: [], sameHelmHistory: [], sameImageChanges: [], sentAt: 0 })).toBeNull();
+    expect(applyUpdate(first, { snapshot: next, base: 8, sameWorkloads: [dev.name], keptWorkloads: [], sameHelmHistory: [], sameVersionImages: [], sameImageChanges: [], sentAt: 0 })).toBeNull();
+    expect(applyUpdate(null, { snapshot: next, base: 8, sameWorkloads: [dev.name], keptWorkloads: [], sameHelmHistory: [], sameVersionImages: [], sameImageChanges: [], sentAt: 0 })).toBeNull();
   });
 });

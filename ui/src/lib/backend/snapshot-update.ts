@@ -1,6 +1,6 @@
 // The window receives each new Snapshot as an update against the one before it: environments
 // whose workloads did not change come without them, environments where only some changed come
-// with those alone, an unchanged Helm history stays behind, and gates whose image changes did
+// with those alone, an unchanged Helm history and version images stay behind, and gates whose image changes did
 // not change come without those (see src-tauri/crates/core/src/snapshot_update.rs).
 import type { Snapshot, SnapshotUpdate, Workload } from '../bindings';
 
@@ -13,6 +13,7 @@ export function applyUpdate(previous: Snapshot | null, update: SnapshotUpdate): 
     update.sameWorkloads.length === 0 &&
     update.keptWorkloads.length === 0 &&
     update.sameHelmHistory.length === 0 &&
+    update.sameVersionImages.length === 0 &&
     update.sameImageChanges.length === 0
   ) {
     return update.snapshot;
@@ -23,11 +24,18 @@ export function applyUpdate(previous: Snapshot | null, update: SnapshotUpdate): 
   const kept = new Map(update.keptWorkloads.map((k) => [k.environment, k.order]));
   const sameHistory = new Set(update.sameHelmHistory);
   const historyBefore = new Map(previous.environments.map((e) => [e.name, e.helmHistory]));
+  const sameVersionImages = new Set(update.sameVersionImages);
+  const versionImagesBefore = new Map(previous.environments.map((e) => [e.name, e.version?.images]));
   const sameImages = new Set(update.sameImageChanges);
   const imagesBefore = new Map(previous.gates.map((g) => [g.environment, g.pending.imageChanges]));
   const environments = [];
   for (const sent of update.snapshot.environments) {
-    const e = sameHistory.has(sent.name) ? { ...sent, helmHistory: historyBefore.get(sent.name) ?? [] } : sent;
+    let e = sameHistory.has(sent.name) ? { ...sent, helmHistory: historyBefore.get(sent.name) ?? [] } : sent;
+    if (sameVersionImages.has(e.name) && e.version !== null) {
+      const images = versionImagesBefore.get(e.name);
+      if (images === undefined) return null;
+      e = { ...e, version: { ...e.version, images } };
+    }
     const order = kept.get(e.name);
     if (sameWorkloads.has(e.name)) {
       environments.push({ ...e, workloads: workloadsBefore.get(e.name) ?? [] });

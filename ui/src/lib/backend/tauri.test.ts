@@ -63,7 +63,7 @@ describe('tauri backend', () => {
   it('delivers every pushed snapshot update, whole, until unsubscribed', async () => {
     mockIPC(() => undefined, { shouldMockEvents: true });
     const received: Snapshot[] = [];
-    const whole = (sequence: number): SnapshotUpdate => ({ snapshot: tbyteSnapshot(sequence), base: null, sameWorkloads: [], keptWorkloads: [], sameHelmHistory: [], sameImageChanges: [], sentAt: 0 });
+    const whole = (sequence: number): SnapshotUpdate => ({ snapshot: tbyteSnapshot(sequence), base: null, sameWorkloads: [], keptWorkloads: [], sameHelmHistory: [], sameVersionImages: [], sameImageChanges: [], sentAt: 0 });
 
     const unsubscribe = await createTauriBackend().onSnapshot((snapshot: Snapshot) => received.push(snapshot));
     await emit(SNAPSHOT_EVENT, whole(1));
@@ -73,7 +73,7 @@ describe('tauri backend', () => {
     const left = second.environments[staging];
     if (!left) throw new Error('the fixture has staging');
     second.environments[staging] = { ...left, workloads: [] };
-    await emit(SNAPSHOT_EVENT, { snapshot: second, base: 1, sameWorkloads: ['staging'], keptWorkloads: [], sameHelmHistory: [], sameImageChanges: [], sentAt: 0 });
+    await emit(SNAPSHOT_EVENT, { snapshot: second, base: 1, sameWorkloads: ['staging'], keptWorkloads: [], sameHelmHistory: [], sameVersionImages: [], sameImageChanges: [], sentAt: 0 });
     await emit('something-else', whole(3));
     unsubscribe();
     await emit(SNAPSHOT_EVENT, whole(4));
@@ -96,7 +96,7 @@ describe('tauri backend', () => {
     const received: number[] = [];
 
     await createTauriBackend().onSnapshot((snapshot: Snapshot) => received.push(snapshot.sequence));
-    await emit(SNAPSHOT_EVENT, { snapshot: tbyteSnapshot(5), base: 4, sameWorkloads: ['staging'], keptWorkloads: [], sameHelmHistory: [], sameImageChanges: [], sentAt: 0 });
+    await emit(SNAPSHOT_EVENT, { snapshot: tbyteSnapshot(5), base: 4, sameWorkloads: ['staging'], keptWorkloads: [], sameHelmHistory: [], sameVersionImages: [], sameImageChanges: [], sentAt: 0 });
     await new Promise((resolve) => setTimeout(resolve, 0));
 
     expect(commands).toContain('get_snapshot');
@@ -121,7 +121,7 @@ describe('tauri backend', () => {
     const unsubscribe = await createTauriBackend().onProgress((progress) => received.push(progress));
     await emit(PROGRESS_EVENT, line('production', 'Release "tbyte-prod" has been upgraded.'));
     await emit(PROGRESS_EVENT, line('staging', 'STATUS: deployed'));
-    await emit(SNAPSHOT_EVENT, { snapshot: tbyteSnapshot(1), base: null, sameWorkloads: [], keptWorkloads: [], sameHelmHistory: [], sameImageChanges: [], sentAt: 0 });
+    await emit(SNAPSHOT_EVENT, { snapshot: tbyteSnapshot(1), base: null, sameWorkloads: [], keptWorkloads: [], sameHelmHistory: [], sameVersionImages: [], sameImageChanges: [], sentAt: 0 });
     unsubscribe();
     await emit(PROGRESS_EVENT, line('production', 'REVISION: 8'));
 

@@ -309,7 +309,7 @@ mod tests {
             version: Some(Version {
                 sha: Some("a1b2c3d4".into()),
                 label: "a1b2c3d".into(),
-                images: vec![],
+                images: Default::default(),
                 app_version: None,
                 pull_request: None,
                 title: None,

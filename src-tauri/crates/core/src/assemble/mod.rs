@@ -129,12 +129,18 @@ fn version_from_tag(
     Version {
         sha,
         label,
-        images: cluster
-            .images
-            .iter()
-            .filter(|i| i.tag.as_deref() == Some(tag))
-            .cloned()
-            .collect(),
+        images: if cluster.images.iter().all(|i| i.tag.as_deref() == Some(tag)) {
+            Arc::clone(&cluster.images)
+        } else {
+            Arc::new(
+                cluster
+                    .images
+                    .iter()
+                    .filter(|i| i.tag.as_deref() == Some(tag))
+                    .cloned()
+                    .collect(),
+            )
+        },
         app_version: app_version.map(str::to_owned),
         pull_request,
         title,

@@ -60,13 +60,13 @@ fn cluster(mut workloads: Vec<Workload>, deployed_at: &str) -> ClusterInputs {
         .unwrap()
         .to_owned();
     ClusterInputs {
-        images: vec![ImageRef {
+        images: Arc::new(vec![ImageRef {
             workload: "tbyte-staging-api".into(),
             container: "api".into(),
             image: workloads[0].images[0].clone(),
             tag: Some(tag.clone()),
             digest: None,
-        }],
+        }]),
         workloads: Arc::new(workloads.into_iter().map(Arc::new).collect()),
         stalled: Vec::new(),
         approvals: Vec::new(),
@@ -108,7 +108,7 @@ fn renamed(p: &Pipeline, envs: &[EnvironmentInputs]) -> Vec<EnvironmentInputs> {
                 for w in std::sync::Arc::make_mut(&mut c.workloads) {
                     std::sync::Arc::make_mut(w).name.clone_from(&name);
                 }
-                for i in &mut c.images {
+                for i in Arc::make_mut(&mut c.images) {
                     i.workload.clone_from(&name);
                 }
                 for s in &mut c.stalled {
@@ -806,6 +806,11 @@ fn the_assembler_gives_what_a_whole_assemble_gives_as_sources_move() {
                 let gate = s.gates.iter().find(|g| g.from == "staging").unwrap();
                 gate.pending.image_changes.clone()
             };
+            let (then, now) = (images(before.as_ref().unwrap()), images(&assembled));
+            assert!(!now.is_empty());
+            assert!(Arc::ptr_eq(&then, &now));
+            // Dev's inputs did not move: its version hands on the very same image refs.
+            let images = |s: &Snapshot| s.environments[0].version.as_ref().unwrap().images.clone();
             let (then, now) = (images(before.as_ref().unwrap()), images(&assembled));
             assert!(!now.is_empty());
             assert!(Arc::ptr_eq(&then, &now));

@@ -561,7 +561,7 @@ fn build(
     ClusterView {
         inputs: Arc::new(ClusterInputs {
             workloads: Arc::new(found.workloads),
-            images: found.images,
+            images: Arc::new(found.images),
             stalled: found.stalled,
             helm_history: Arc::new(helm.revisions),
             deployed_release: helm.deployed,

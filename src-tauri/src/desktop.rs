@@ -26,7 +26,7 @@ pub fn downloads<R: Runtime>(app: &AppHandle<R>) -> Result<std::path::PathBuf, U
 /// Has WebKitGTK paint the window on the CPU rather than composite it through OpenGL. Where
 /// there is no GPU driver (a VM, Xvfb, many remote desktops) its GL is Mesa's llvmpipe, which
 /// maps LLVM into both processes: measured on the demo, the web process took 224 MiB PSS with
-/// compositing and 123 MiB without, and the console's pages (cards, tables, progress bars) do
+/// compositing and 129 MiB without, and the console's pages (cards, tables, progress bars) do
 /// not need a GPU.
 pub fn paint_without_gpu<R: Runtime>(window: &tauri::WebviewWindow<R>) -> tauri::Result<()> {
     window.with_webview(|webview| {

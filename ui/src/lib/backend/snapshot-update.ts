@@ -1,7 +1,8 @@
 // The window receives each new Snapshot as an update against the one before it: environments
 // whose workloads did not change come without them, environments where only some changed come
-// with those alone, an unchanged Helm history and version images stay behind, and gates whose image changes did
-// not change come without those (see src-tauri/crates/core/src/snapshot_update.rs).
+// with those alone, an unchanged Helm history and a version's unchanged images stay behind, and
+// gates whose image changes did not change come without those (see
+// src-tauri/crates/core/src/snapshot_update.rs).
 import type { Snapshot, SnapshotUpdate, Workload } from '../bindings';
 
 /**

@@ -211,16 +211,29 @@ describe('release manager approves a production release', () => {
     // It plays at once; once it has ended, Play plays it again from the start, at 1×.
     await waitFor(driver, atEnd, 'the first playing to end', ROLLOUT_TIMEOUT_MS);
     await driver.findElement(byTestId('replay-speed-1')).click();
-    await driver.findElement(byTestId('replay-play')).click();
-    // Sampled as it plays: the rollout's progress, then the new version whole.
-    const seen = [];
-    let done = false;
-    const deadline = Date.now() + ROLLOUT_TIMEOUT_MS;
-    while (!done && Date.now() < deadline) {
-      const [bar] = await driver.findElements(By.css('[data-testid="replay-focus"] [role="progressbar"]'));
-      if (bar) seen.push({ value: Number(await bar.getAttribute('aria-valuenow')), label: await bar.getAttribute('aria-label') });
-      done = await atEnd();
-    }
+    // Sampled in the page as it plays, every few ms: the recording lasts as long as the rollout
+    // did at the world's speed (a second or two), and a WebDriver round trip per sample could
+    // step over its middle on a loaded machine.
+    await driver.manage().setTimeouts({ script: ROLLOUT_TIMEOUT_MS });
+    const { seen, done } = await driver.executeAsyncScript(
+      `const [limitMs, finish] = arguments;
+      const seen = [];
+      const started = Date.now();
+      const atEnd = () => /^([\\d.]+) s \\/ \\1 s$/.test(document.querySelector('[data-testid="replay-time"]')?.textContent ?? '');
+      const sample = () => {
+        const bar = document.querySelector('[data-testid="replay-focus"] [role="progressbar"]');
+        const now = bar && { value: Number(bar.getAttribute('aria-valuenow')), label: bar.getAttribute('aria-label') };
+        const last = seen.at(-1);
+        if (now && !(last && last.value === now.value && last.label === now.label)) seen.push(now);
+        if (atEnd()) finish({ seen, done: true });
+        else if (Date.now() - started > limitMs) finish({ seen, done: false });
+        else setTimeout(sample, 5);
+      };
+      // Play starts again from the start once the first playing has ended.
+      document.querySelector('[data-testid="replay-play"]').click();
+      setTimeout(sample, 0);`,
+      ROLLOUT_TIMEOUT_MS - 5_000,
+    );
     assert.ok(done, `the replay reached its end: ${JSON.stringify(seen.slice(-3))}`);
     const rolling = seen.filter((s) => s.label.startsWith('Rollout'));
     assert.ok(

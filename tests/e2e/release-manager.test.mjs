@@ -204,10 +204,9 @@ describe('release manager approves a production release', () => {
       'Replay on the approval',
     );
     await replay.click();
-    const atEnd = async () => {
-      const time = await textOf(driver, byTestId('replay-time'));
-      return /^([\d.]+) s \/ \1 s$/.test(time ?? '');
-    };
+    // "12.3 s / 12.3 s": the position is the recording's end.
+    const AT_END = /^([\d.]+) s \/ \1 s$/;
+    const atEnd = async () => AT_END.test((await textOf(driver, byTestId('replay-time'))) ?? '');
     // It plays at once; once it has ended, Play plays it again from the start, at 1×.
     await waitFor(driver, atEnd, 'the first playing to end', ROLLOUT_TIMEOUT_MS);
     await driver.findElement(byTestId('replay-speed-1')).click();
@@ -216,10 +215,10 @@ describe('release manager approves a production release', () => {
     // step over its middle on a loaded machine.
     await driver.manage().setTimeouts({ script: ROLLOUT_TIMEOUT_MS });
     const { seen, done } = await driver.executeAsyncScript(
-      `const [limitMs, finish] = arguments;
+      `const [limitMs, endPattern, finish] = arguments;
       const seen = [];
       const started = Date.now();
-      const atEnd = () => /^([\\d.]+) s \\/ \\1 s$/.test(document.querySelector('[data-testid="replay-time"]')?.textContent ?? '');
+      const atEnd = () => new RegExp(endPattern).test(document.querySelector('[data-testid="replay-time"]')?.textContent ?? '');
       const sample = () => {
         const bar = document.querySelector('[data-testid="replay-focus"] [role="progressbar"]');
         const now = bar && { value: Number(bar.getAttribute('aria-valuenow')), label: bar.getAttribute('aria-label') };
@@ -233,6 +232,7 @@ describe('release manager approves a production release', () => {
       document.querySelector('[data-testid="replay-play"]').click();
       setTimeout(sample, 0);`,
       ROLLOUT_TIMEOUT_MS - 5_000,
+      AT_END.source,
     );
     assert.ok(done, `the replay reached its end: ${JSON.stringify(seen.slice(-3))}`);
     const rolling = seen.filter((s) => s.label.startsWith('Rollout'));

@@ -2,10 +2,11 @@
 //! when the response is dropped, even one cut short by a dying connection, and then replays it
 //! on every 304 until the resource changes: a poll would fail to decode it for as long. This one
 //! refuses bodies shorter than their `content-length`, and can be told to stop trusting an entry.
-//! It is bounded, in routes and in bytes: every commit compared or asked about is a route of its
-//! own, and a comparison grows with every commit while a gate waits (up to 250 commits, some
-//! 750 KB); a window left open for days, or the demo at 60x for one, would otherwise keep every
-//! answer it ever had.
+//! It is bounded, in routes and in bytes: every commit asked about is a route of its own; a
+//! window left open for days, or the demo at 60x for one, would otherwise keep every answer it
+//! ever had. Comparisons of two commit ids are not kept at all: their answer never changes, the
+//! source keeps it parsed while it is wanted, and it grows with every commit while a gate waits
+//! (up to 250 commits, some 750 KB).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -13,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use http::{HeaderMap, Uri, header};
 use octocrab::service::middleware::cache::{CacheKey, CacheStorage, CacheWriter, CachedResponse};
+use sluice_core::commit::as_sha;
 
 #[derive(Clone, Default)]
 pub(crate) struct EtagCache(Arc<Mutex<HashMap<Uri, Entry>>>);
@@ -76,6 +78,7 @@ impl CacheStorage for EtagCache {
             .and_then(|v| v.parse().ok());
         Box::new(Writer {
             cache: self.clone(),
+            keep: !compares_commits(uri),
             uri: uri.clone(),
             key: Some(key),
             expected,
@@ -91,6 +94,8 @@ impl CacheStorage for EtagCache {
 /// read to the end, or abandoned.
 struct Writer {
     cache: EtagCache,
+    /// Whether the answer is stored at all.
+    keep: bool,
     uri: Uri,
     key: Option<CacheKey>,
     expected: Option<usize>,
@@ -105,19 +110,30 @@ impl CacheWriter for Writer {
 
 impl Drop for Writer {
     fn drop(&mut self) {
-        if self.expected.is_some_and(|n| n != self.response.body.len()) {
+        if !self.keep || self.expected.is_some_and(|n| n != self.response.body.len()) {
             return;
         }
         let now = Instant::now();
+        let mut response = std::mem::take(&mut self.response);
+        // The body grew chunk by chunk: up to twice its length in spare capacity.
+        response.body.shrink_to_fit();
         let entry = Entry {
             key: self.key.take(),
-            response: std::mem::take(&mut self.response),
+            response,
             used: now,
         };
         let mut entries = self.cache.entries();
         entries.insert(self.uri.clone(), entry);
         bound(&mut entries, now);
     }
+}
+
+/// Whether `uri` is GitHub's comparison of two commit ids (`.../compare/<sha>...<sha>`).
+fn compares_commits(uri: &Uri) -> bool {
+    uri.path()
+        .rsplit_once("/compare/")
+        .and_then(|(_, range)| range.split_once("..."))
+        .is_some_and(|(base, head)| as_sha(base).is_some() && as_sha(head).is_some())
 }
 
 /// Drops the least recently used entries until at most [`KEPT`] routes and [`BYTES`] remain,
@@ -174,7 +190,7 @@ mod tests {
     }
 
     fn route(i: usize) -> Uri {
-        format!("/repos/o/r/compare/{i:040x}...main")
+        format!("/repos/o/r/commits/{i:040x}/check-runs")
             .parse()
             .unwrap_or_default()
     }
@@ -240,5 +256,36 @@ mod tests {
         cache.forget("/repos/o/r/pulls?state=open");
         assert!(cache.try_hit(&uri).is_none());
         assert_eq!(cache.load(&uri).map(|r| r.body), Some(b"[]".to_vec()));
+    }
+
+    #[test]
+    fn a_comparison_of_two_commits_is_not_kept_one_with_a_branch_is() {
+        let cache = EtagCache::default();
+        let commits: Uri =
+            "/api/v3/repos/o/r/compare/abc1234...0123456789abcdef0123456789abcdef01234567"
+                .parse()
+                .unwrap_or_default();
+        store(&cache, &commits, Some(2), b"{}");
+        assert!(cache.try_hit(&commits).is_none());
+        assert!(cache.entries().is_empty());
+        let branch: Uri = "/repos/o/r/compare/abc1234...main"
+            .parse()
+            .unwrap_or_default();
+        store(&cache, &branch, Some(2), b"{}");
+        assert!(cache.try_hit(&branch).is_some());
+    }
+
+    #[test]
+    fn a_kept_body_holds_no_spare_capacity() {
+        let cache = EtagCache::default();
+        let uri = route(1);
+        let mut w = cache.writer(&uri, CacheKey::ETag("\"e1\"".into()), headers(None));
+        for _ in 0..100 {
+            w.write_body(&[b'x'; 1000]);
+        }
+        drop(w);
+        let entries = cache.entries();
+        let body = &entries[&uri].response.body;
+        assert_eq!((body.len(), body.capacity()), (100_000, 100_000));
     }
 }

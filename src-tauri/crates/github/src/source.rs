@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use sluice_core::inputs::GithubInputs;
+use sluice_core::commit::as_sha;
+use sluice_core::inputs::{ComparisonInfo, GithubInputs};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -90,6 +91,7 @@ impl GithubSource {
             view: view_tx,
             wants: wants_rx,
             viewer: None,
+            comparisons: BTreeMap::new(),
             failures: 0,
             limited: 0,
         };
@@ -133,6 +135,10 @@ struct Poller {
     wants: watch::Receiver<Wants>,
     /// The token's login, asked once: it does not change while the token lives.
     viewer: Option<String>,
+    /// The last poll's comparisons of two commit ids. What lies between two commits never
+    /// changes, so each is asked once while it is wanted, not at every poll, and its body (up to
+    /// 250 commits, which a waiting gate reaches) is not kept in the ETag cache.
+    comparisons: BTreeMap<(String, String), ComparisonInfo>,
     /// Failed polls in a row (network, 5xx, refusals).
     failures: u32,
     /// Rate-limited polls in a row.
@@ -194,10 +200,18 @@ impl Poller {
         }
         let mut comparisons = BTreeMap::new();
         for (base, head) in &wants.comparisons {
-            if let Some(c) = reads.compare(base, head).await? {
-                comparisons.insert((base.clone(), head.clone()), c);
+            let pair = (base.clone(), head.clone());
+            if let Some(known) = self.comparisons.get(&pair) {
+                comparisons.insert(pair, known.clone());
+            } else if let Some(c) = reads.compare(base, head).await? {
+                comparisons.insert(pair, c);
             }
         }
+        self.comparisons = comparisons
+            .iter()
+            .filter(|((base, head), _)| as_sha(base).is_some() && as_sha(head).is_some())
+            .map(|(pair, c)| (pair.clone(), c.clone()))
+            .collect();
         Ok(GithubInputs {
             viewer: self.viewer.clone(),
             commits,

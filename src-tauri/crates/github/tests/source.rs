@@ -259,7 +259,7 @@ async fn a_quiet_repository_costs_no_rate_limit_after_the_first_poll() {
     tokio::time::sleep(FAST * 3).await;
     rx.mark_unchanged();
     let (points, requests) = (sim.points("alice-approver"), sim.requests("alice-approver"));
-    let per_poll = 12; // commits, 2 pull lists, deployments + 3 statuses, runs, 3 checks, compare
+    let per_poll = 11; // commits, 2 pull lists, deployments + 3 statuses, runs, 3 checks
     until_counted("ten more polls", || {
         sim.requests("alice-approver") >= requests + 10 * per_poll
     })
@@ -437,6 +437,24 @@ async fn comparisons_list_the_commits_between_two_environments() {
         "oldest first"
     );
     assert_eq!(cmp.commits[1].sha, pair.1);
+
+    // What lies between two commits never changes: once answered, it is not asked again.
+    source.want(vec![pair.clone()], Vec::new());
+    until(&mut rx, "the poll without the unknown commit", |v| {
+        v.inputs.checks.is_empty()
+    })
+    .await;
+    let (asked, requests) = (
+        sim.world.comparisons_asked(),
+        sim.requests("alice-approver"),
+    );
+    // A poll here is commits, 2 pull lists, deployments and their 3 statuses, runs.
+    until_counted("ten more polls", || {
+        sim.requests("alice-approver") >= requests + 10 * 8
+    })
+    .await;
+    assert_eq!(sim.world.comparisons_asked(), asked);
+    assert_eq!(source.view().inputs.comparisons[&pair], *cmp);
 
     // Asking for nothing more drops the answer.
     source.want(Vec::new(), Vec::new());

@@ -797,7 +797,8 @@ async fn commit_or_checks(
 async fn compare(State(app): State<App>, headers: HeaderMap, path: PathParams) -> ApiResult {
     let path = params(path)?;
     let basehead = path_param(&path, "basehead").to_owned();
-    let s = app.world.state();
+    let mut s = app.world.state();
+    s.comparisons_asked += 1;
     repo_path(&s, &path)?;
     let (base_ref, head_ref) = basehead
         .split_once("...")

@@ -544,6 +544,8 @@ pub(crate) struct State {
     pub files: BTreeMap<String, String>,
     pub device: DeviceFlows,
     pub limits: RateLimits,
+    /// Comparisons answered, found or not: how often a client asks for one.
+    pub comparisons_asked: u64,
     /// The deploy workflow's jobs keep to their `concurrency` groups (the shipped workflow's
     /// do); off, runs waiting on one environment pile up, as in a repository whose workflow
     /// declares no group.
@@ -835,6 +837,7 @@ impl GithubWorld {
             files: BTreeMap::new(),
             device: DeviceFlows::default(),
             limits: RateLimits::default(),
+            comparisons_asked: 0,
             concurrency_groups: true,
             next_id: 10_000,
         };
@@ -1641,6 +1644,11 @@ impl GithubWorld {
     /// Rate-limit points spent by `token` (`None`: anonymous callers) since the world started.
     pub fn points_spent(&self, token: Option<&str>) -> u64 {
         self.lock().limits.spent_by(token)
+    }
+
+    /// Comparisons (`/compare/{base}...{head}`) the API was asked for, by anyone.
+    pub fn comparisons_asked(&self) -> u64 {
+        self.lock().comparisons_asked
     }
 
     /// Requests (of any kind, including free ones) the API has answered for `token`.

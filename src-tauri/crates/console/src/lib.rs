@@ -12,6 +12,7 @@ pub mod journal;
 pub mod last_known;
 pub mod live;
 pub mod logging;
+pub mod memory;
 pub mod metrics;
 mod private;
 pub mod promotion;

@@ -48,11 +48,14 @@ const SIMULATED_CLOCK_TICK: Duration = Duration::from_secs(1);
 pub struct Live {
     snapshots: watch::Receiver<Option<Arc<Snapshot>>>,
     task: tokio::task::JoinHandle<()>,
+    /// Hands back what the view's churn freed, for as long as the view runs.
+    release: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for Live {
     fn drop(&mut self) {
         self.task.abort();
+        self.release.abort();
     }
 }
 
@@ -128,6 +131,7 @@ impl Live {
         Self {
             snapshots: rx,
             task,
+            release: crate::memory::spawn_release(),
         }
     }
 

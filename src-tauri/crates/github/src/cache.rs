@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use http::{HeaderMap, Uri, header};
 use octocrab::service::middleware::cache::{CacheKey, CacheStorage, CacheWriter, CachedResponse};
-use sluice_core::commit::as_sha;
+
+use crate::reads::between_commits;
 
 #[derive(Clone, Default)]
 pub(crate) struct EtagCache(Arc<Mutex<HashMap<Uri, Entry>>>);
@@ -133,7 +134,7 @@ fn compares_commits(uri: &Uri) -> bool {
     uri.path()
         .rsplit_once("/compare/")
         .and_then(|(_, range)| range.split_once("..."))
-        .is_some_and(|(base, head)| as_sha(base).is_some() && as_sha(head).is_some())
+        .is_some_and(|(base, head)| between_commits(base, head))
 }
 
 /// Drops the least recently used entries until at most [`KEPT`] routes and [`BYTES`] remain,

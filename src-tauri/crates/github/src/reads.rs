@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use sluice_core::commit::as_sha;
 use sluice_core::inputs::{
     CommitInfo, ComparisonInfo, DeploymentInfo, PullRequestInfo, WaitingRunInfo,
 };
@@ -492,4 +493,9 @@ impl<'a> Reads<'a> {
         let fetched = self.client.get_json::<Login>("/user").await?;
         Ok(fetched.value.login)
     }
+}
+
+/// Whether `base...head` names two commits, whose comparison never changes (a branch's does).
+pub(crate) fn between_commits(base: &str, head: &str) -> bool {
+    as_sha(base).is_some() && as_sha(head).is_some()
 }

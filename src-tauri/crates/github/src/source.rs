@@ -10,14 +10,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use sluice_core::commit::as_sha;
 use sluice_core::inputs::{ComparisonInfo, GithubInputs};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::GithubError;
 use crate::client::GithubClient;
-use crate::reads::{Reads, combined};
+use crate::reads::{Reads, between_commits, combined};
 
 /// What the console sees of GitHub.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -209,7 +208,7 @@ impl Poller {
         }
         self.comparisons = comparisons
             .iter()
-            .filter(|((base, head), _)| as_sha(base).is_some() && as_sha(head).is_some())
+            .filter(|((base, head), _)| between_commits(base, head))
             .map(|(pair, c)| (pair.clone(), c.clone()))
             .collect();
         Ok(GithubInputs {
